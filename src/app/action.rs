@@ -1,0 +1,91 @@
+//! What a key means, independent of which key it is. The key map (config/keys.yaml)
+//! turns key presses into these; `update()` turns these into state changes and commands.
+
+use serde::{Deserialize, Serialize};
+
+/// A user intent. Names are the kebab-case strings used in keys.yaml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Quit,
+    Help,
+    NextPane,
+    PrevPane,
+    /// Focus the environments pane.
+    PaneEnvironments,
+    /// Focus the pods pane.
+    PanePods,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Drill in: on an environment row, show its pods.
+    Select,
+    /// Close a dialog, clear a filter, or leave zoom.
+    Back,
+    Filter,
+    /// Show the focused pane alone on the whole screen.
+    Zoom,
+    /// Restart the Deployment that owns the selected pod (`kubectl rollout restart`).
+    RestartDeployment,
+    /// Show the next environment's pods.
+    NextEnvironment,
+    /// Show the previous environment's pods.
+    PrevEnvironment,
+}
+
+impl Action {
+    pub const ALL: &'static [Action] = &[
+        Action::Quit,
+        Action::Help,
+        Action::NextPane,
+        Action::PrevPane,
+        Action::PaneEnvironments,
+        Action::PanePods,
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+        Action::Select,
+        Action::Back,
+        Action::Filter,
+        Action::Zoom,
+        Action::RestartDeployment,
+        Action::NextEnvironment,
+        Action::PrevEnvironment,
+    ];
+
+    /// One line for the help screen.
+    pub fn description(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "show or hide this help",
+            Action::NextPane => "focus the next pane",
+            Action::PrevPane => "focus the previous pane",
+            Action::PaneEnvironments => "focus environments",
+            Action::PanePods => "focus pods",
+            Action::Up => "move up",
+            Action::Down => "move down",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Top => "go to the first row",
+            Action::Bottom => "go to the last row",
+            Action::Select => "open the selected environment's pods",
+            Action::Back => "close dialog / clear filter / unzoom",
+            Action::Filter => "filter rows",
+            Action::Zoom => "zoom the focused pane",
+            Action::RestartDeployment => "restart the selected pod's Deployment",
+            Action::NextEnvironment => "next environment",
+            Action::PrevEnvironment => "previous environment",
+        }
+    }
+
+    /// Whether the action changes the cluster; hidden in read-only mode.
+    pub fn is_mutating(self) -> bool {
+        matches!(self, Action::RestartDeployment)
+    }
+}

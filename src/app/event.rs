@@ -1,0 +1,59 @@
+//! Everything that can happen to the app: keys, clock ticks, watch data, finished
+//! operations. Executors and watchers talk to the app only through these.
+
+use crossterm::event::KeyEvent;
+use jiff::Timestamp;
+
+use crate::bus::OpId;
+use crate::domain::{DeploymentRow, EventRow, PodRow, WatchUpdate};
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    Key(KeyEvent),
+    Resize { width: u16, height: u16 },
+    /// The wall clock moved; ages and staleness are computed from it.
+    Tick(Timestamp),
+    /// Live data from the watchers of one environment (index into the config).
+    Watch { env: usize, update: EnvUpdate },
+    /// An operation sent through the command bus finished.
+    OpFinished { op: OpId, outcome: Result<String, String> },
+}
+
+#[derive(Debug, Clone)]
+pub enum EnvUpdate {
+    Pods(WatchUpdate<PodRow>),
+    Deployments(WatchUpdate<DeploymentRow>),
+    Events(WatchUpdate<EventRow>),
+    /// A watch failed; the watcher retries with backoff by itself.
+    WatchError { stream: Stream, message: String },
+}
+
+impl EnvUpdate {
+    pub fn stream(&self) -> Stream {
+        match self {
+            EnvUpdate::Pods(_) => Stream::Pods,
+            EnvUpdate::Deployments(_) => Stream::Deployments,
+            EnvUpdate::Events(_) => Stream::Events,
+            EnvUpdate::WatchError { stream, .. } => *stream,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stream {
+    Pods,
+    Deployments,
+    Events,
+}
+
+impl Stream {
+    pub const ALL: [Stream; 3] = [Stream::Pods, Stream::Deployments, Stream::Events];
+
+    pub fn index(self) -> usize {
+        match self {
+            Stream::Pods => 0,
+            Stream::Deployments => 1,
+            Stream::Events => 2,
+        }
+    }
+}

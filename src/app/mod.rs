@@ -1,0 +1,12 @@
+//! The app: state, the events that change it, and `update()`, the only place it
+//! changes. Everything here is pure and synchronous.
+
+pub mod action;
+pub mod event;
+pub mod state;
+pub mod update;
+
+pub use action::Action;
+pub use event::{EnvUpdate, Event, Stream};
+pub use state::{Connection, EnvState, Mode, Pane, State, StreamState, TableCursor};
+pub use update::{Effect, update};

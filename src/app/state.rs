@@ -1,0 +1,263 @@
+//! The whole app state: plain data. Only `update()` changes it; `render()` reads it.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use jiff::Timestamp;
+use ratatui_textarea::TextArea;
+
+use super::event::Stream;
+use crate::bus::{Command, OpId, Preview};
+use crate::config::{Environment, KeyMap};
+use crate::domain::{DeploymentRow, EventRow, PodRow, RowStore};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Environments,
+    Pods,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 2] = [Pane::Environments, Pane::Pods];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Environments => "Environments",
+            Pane::Pods => "Pods",
+        }
+    }
+}
+
+/// How one watch stream of an environment is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamState {
+    Connecting,
+    Live,
+    /// Down since `since`; the data shown is as of then.
+    Down { since: Timestamp, message: String },
+}
+
+/// The connection of an environment as the header shows it: the worst of its streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    Connecting,
+    Live,
+    Down { since: Timestamp, message: String },
+}
+
+#[derive(Debug)]
+pub struct EnvState {
+    pub config: Environment,
+    pub streams: [StreamState; 3],
+    pub pods: RowStore<PodRow>,
+    pub deployments: RowStore<DeploymentRow>,
+    pub events: EventLog,
+}
+
+impl EnvState {
+    pub fn new(config: Environment) -> Self {
+        EnvState {
+            config,
+            streams: [
+                StreamState::Connecting,
+                StreamState::Connecting,
+                StreamState::Connecting,
+            ],
+            pods: RowStore::default(),
+            deployments: RowStore::default(),
+            events: EventLog::default(),
+        }
+    }
+
+    pub fn stream(&self, s: Stream) -> &StreamState {
+        &self.streams[s.index()]
+    }
+
+    pub fn connection(&self) -> Connection {
+        let mut out = Connection::Live;
+        for s in &self.streams {
+            match s {
+                StreamState::Down { since, message } => {
+                    // The earliest failure tells how stale the data is.
+                    let earlier = match &out {
+                        Connection::Down { since: prev, .. } => since < prev,
+                        _ => true,
+                    };
+                    if earlier {
+                        out = Connection::Down {
+                            since: *since,
+                            message: message.clone(),
+                        };
+                    }
+                }
+                StreamState::Connecting if out == Connection::Live => out = Connection::Connecting,
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// Recent events of an environment, and the last warning per involved object.
+#[derive(Debug, Default)]
+pub struct EventLog {
+    pub last_warning: HashMap<(String, String), EventRow>,
+    pub recent: VecDeque<EventRow>,
+}
+
+impl EventLog {
+    pub const RECENT: usize = 200;
+
+    pub fn last_warning_for(&self, kind: &str, name: &str) -> Option<&EventRow> {
+        self.last_warning.get(&(kind.to_owned(), name.to_owned()))
+    }
+}
+
+/// A mutation waiting for the user's confirmation. It owns the command: nothing
+/// else can send it.
+#[derive(Debug)]
+pub struct ConfirmDialog {
+    pub command: Command,
+    pub preview: Preview,
+    /// In production the user must type this (the target's name) to confirm.
+    pub typed: Option<(String, TextArea<'static>)>,
+    pub error: Option<String>,
+}
+
+impl ConfirmDialog {
+    pub fn ready(&self) -> bool {
+        match &self.typed {
+            None => true,
+            Some((expected, input)) => input.lines().join("") == *expected,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Mode {
+    Normal,
+    Filter,
+    Help,
+    Confirm(Box<ConfirmDialog>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpRecord {
+    pub op: OpId,
+    pub summary: String,
+    pub started: Timestamp,
+    /// None while in flight.
+    pub outcome: Option<Result<String, String>>,
+}
+
+/// Cursor and scroll of a table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableCursor {
+    pub selected: usize,
+    pub offset: usize,
+}
+
+impl TableCursor {
+    /// Moves by `delta` within `len` rows and keeps the selection in a window of
+    /// `height` rows.
+    pub fn move_by(&mut self, delta: isize, len: usize, height: usize) {
+        if len == 0 {
+            *self = TableCursor::default();
+            return;
+        }
+        let target = (self.selected as isize + delta).clamp(0, len as isize - 1);
+        self.selected = target as usize;
+        self.scroll_into_view(len, height);
+    }
+
+    pub fn scroll_into_view(&mut self, len: usize, height: usize) {
+        let height = height.max(1);
+        self.selected = self.selected.min(len.saturating_sub(1));
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        self.offset = self.offset.min(len.saturating_sub(height));
+    }
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub now: Timestamp,
+    pub envs: Vec<EnvState>,
+    pub keys: KeyMap,
+    pub focus: Pane,
+    pub zoomed: bool,
+    pub mode: Mode,
+    /// The environment whose pods are shown.
+    pub selected_env: usize,
+    pub env_cursor: TableCursor,
+    pub pod_cursor: TableCursor,
+    pub filter: TextArea<'static>,
+    pub readonly: bool,
+    /// Who the audit log says did it, and what the header shows.
+    pub user: String,
+    /// Where the data comes from (a kube context, or the simulator), for the header.
+    pub source: String,
+    pub size: (u16, u16),
+    pub ops: BTreeMap<OpId, OpRecord>,
+    pub next_op: u64,
+    /// A one-line message for the footer (last result or a refusal).
+    pub flash: Option<(Timestamp, String, bool)>,
+    pub should_quit: bool,
+}
+
+impl State {
+    pub fn new(envs: Vec<Environment>, keys: KeyMap, now: Timestamp) -> Self {
+        State {
+            now,
+            envs: envs.into_iter().map(EnvState::new).collect(),
+            keys,
+            focus: Pane::Environments,
+            zoomed: false,
+            mode: Mode::Normal,
+            selected_env: 0,
+            env_cursor: TableCursor::default(),
+            pod_cursor: TableCursor::default(),
+            filter: TextArea::default(),
+            readonly: false,
+            user: "unknown".into(),
+            source: String::new(),
+            size: (80, 24),
+            ops: BTreeMap::new(),
+            next_op: 1,
+            flash: None,
+            should_quit: false,
+        }
+    }
+
+    pub fn env(&self) -> Option<&EnvState> {
+        self.envs.get(self.selected_env)
+    }
+
+    pub fn filter_text(&self) -> String {
+        self.filter.lines().join("")
+    }
+
+    /// Pods of the selected environment that pass the filter, in name order.
+    pub fn visible_pods(&self) -> impl Iterator<Item = &PodRow> + '_ {
+        let needle = self.filter_text().to_lowercase();
+        self.env()
+            .into_iter()
+            .flat_map(|e| e.pods.iter())
+            .filter(move |p| needle.is_empty() || pod_matches(p, &needle))
+    }
+
+    pub fn selected_pod(&self) -> Option<&PodRow> {
+        self.visible_pods().nth(self.pod_cursor.selected)
+    }
+}
+
+/// Case-insensitive match on what the pods pane shows.
+pub fn pod_matches(pod: &PodRow, needle_lower: &str) -> bool {
+    let hit = |s: &str| s.to_lowercase().contains(needle_lower);
+    hit(&pod.name)
+        || pod.node.as_deref().is_some_and(hit)
+        || hit(pod.status_text())
+        || pod.app.as_deref().is_some_and(hit)
+}

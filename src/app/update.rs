@@ -1,0 +1,314 @@
+//! `update(state, event) -> effects`: the only place state changes. Pure: no I/O,
+//! no clock reads (the time comes in `Event::Tick`), so it is tested directly.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+use super::action::Action;
+use super::event::{EnvUpdate, Event};
+use super::state::{ConfirmDialog, EnvState, Mode, OpRecord, Pane, State, StreamState};
+use crate::bus::{Command, OpId};
+use crate::domain::WatchUpdate;
+
+/// What the main loop must do after an update.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Send this command through the bus.
+    Send { op: OpId, command: Command },
+}
+
+/// Applies one event. Returns the effects to run, and whether anything visible changed.
+pub fn update(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => on_key(state, key),
+        Event::Key(_) => (Vec::new(), false),
+        Event::Resize { width, height } => {
+            state.size = (width, height);
+            clamp_cursors(state);
+            (Vec::new(), true)
+        }
+        Event::Tick(now) => {
+            state.now = now;
+            if let Some((at, _, _)) = &state.flash
+                && now.duration_since(*at).as_secs() > 15
+            {
+                state.flash = None;
+            }
+            (Vec::new(), true)
+        }
+        Event::Watch { env, update } => {
+            let changed = on_watch(state, env, update);
+            if changed {
+                clamp_cursors(state);
+            }
+            (Vec::new(), changed)
+        }
+        Event::OpFinished { op, outcome } => {
+            let ok = outcome.is_ok();
+            let text = match &outcome {
+                Ok(m) => format!("{op} ✔ {m}"),
+                Err(m) => format!("{op} ✖ {m}"),
+            };
+            if let Some(rec) = state.ops.get_mut(&op) {
+                rec.outcome = Some(outcome);
+            }
+            state.flash = Some((state.now, text, ok));
+            (Vec::new(), true)
+        }
+    }
+}
+
+fn on_watch(state: &mut State, env: usize, update: EnvUpdate) -> bool {
+    let now = state.now;
+    let Some(env) = state.envs.get_mut(env) else {
+        return false;
+    };
+    let stream = update.stream();
+    let slot = &mut env.streams[stream.index()];
+    let was_live = *slot == StreamState::Live;
+    match update {
+        EnvUpdate::WatchError { message, .. } => {
+            let since = match slot {
+                StreamState::Down { since, .. } => *since,
+                _ => now,
+            };
+            let changed = !matches!(slot, StreamState::Down { message: m, .. } if *m == message);
+            *slot = StreamState::Down { since, message };
+            return changed;
+        }
+        other => {
+            *slot = StreamState::Live;
+            let changed = apply_rows(env, other);
+            changed || !was_live
+        }
+    }
+}
+
+fn apply_rows(env: &mut EnvState, update: EnvUpdate) -> bool {
+    match update {
+        EnvUpdate::Pods(u) => env.pods.apply(u),
+        EnvUpdate::Deployments(u) => env.deployments.apply(u),
+        EnvUpdate::Events(u) => {
+            let log = &mut env.events;
+            match u {
+                WatchUpdate::Init => {
+                    log.recent.clear();
+                    log.last_warning.clear();
+                    true
+                }
+                WatchUpdate::InitDone => false,
+                WatchUpdate::Apply(e) | WatchUpdate::InitApply(e) => {
+                    if e.warning {
+                        let key = (e.involved_kind.clone(), e.involved_name.clone());
+                        let newer = log
+                            .last_warning
+                            .get(&key)
+                            .is_none_or(|old| old.last_seen <= e.last_seen);
+                        if newer {
+                            log.last_warning.insert(key, e.clone());
+                        }
+                    }
+                    log.recent.retain(|r| r.name != e.name);
+                    log.recent.push_back(e);
+                    while log.recent.len() > super::state::EventLog::RECENT {
+                        log.recent.pop_front();
+                    }
+                    true
+                }
+                WatchUpdate::Delete(e) => {
+                    log.recent.retain(|r| r.name != e.name);
+                    true
+                }
+            }
+        }
+        EnvUpdate::WatchError { .. } => false,
+    }
+}
+
+fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
+    // Ctrl-C always quits, whatever the mode and key map say.
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        state.should_quit = true;
+        return (Vec::new(), true);
+    }
+    match &mut state.mode {
+        Mode::Help => {
+            state.mode = Mode::Normal;
+            (Vec::new(), true)
+        }
+        Mode::Filter => {
+            match key.code {
+                KeyCode::Esc => {
+                    state.filter = TextArea::default();
+                    state.mode = Mode::Normal;
+                }
+                KeyCode::Enter => state.mode = Mode::Normal,
+                _ => {
+                    state.filter.input(key);
+                    state.pod_cursor = Default::default();
+                }
+            }
+            (Vec::new(), true)
+        }
+        Mode::Confirm(dialog) => match key.code {
+            KeyCode::Esc => {
+                state.mode = Mode::Normal;
+                state.flash = Some((state.now, "cancelled".into(), true));
+                (Vec::new(), true)
+            }
+            KeyCode::Enter => {
+                if !dialog.ready() {
+                    let expected = dialog.typed.as_ref().map(|(n, _)| n.clone());
+                    dialog.error = Some(format!(
+                        "type {} exactly to confirm, or Esc to cancel",
+                        expected.unwrap_or_default()
+                    ));
+                    return (Vec::new(), true);
+                }
+                let Mode::Confirm(dialog) = std::mem::replace(&mut state.mode, Mode::Normal)
+                else {
+                    return (Vec::new(), true);
+                };
+                let op = OpId(state.next_op);
+                state.next_op += 1;
+                let command = dialog.command;
+                state.ops.insert(
+                    op,
+                    OpRecord {
+                        op,
+                        summary: command.summary(),
+                        started: state.now,
+                        outcome: None,
+                    },
+                );
+                state.flash = Some((state.now, format!("{op} … {}", command.summary()), true));
+                (vec![Effect::Send { op, command }], true)
+            }
+            _ => {
+                if let Some((_, input)) = &mut dialog.typed {
+                    input.input(key);
+                    dialog.error = None;
+                }
+                (Vec::new(), true)
+            }
+        },
+        Mode::Normal => match state.keys.action(&key) {
+            Some(action) => on_action(state, action),
+            None => (Vec::new(), false),
+        },
+    }
+}
+
+fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
+    if state.readonly && action.is_mutating() {
+        state.flash = Some((state.now, "read-only mode: no changes".into(), false));
+        return (Vec::new(), true);
+    }
+    let page = crate::ui::layout::table_rows(state, state.focus).max(1);
+    match action {
+        Action::Quit => state.should_quit = true,
+        Action::Help => state.mode = Mode::Help,
+        Action::NextPane | Action::PrevPane => {
+            state.focus = match state.focus {
+                Pane::Environments => Pane::Pods,
+                Pane::Pods => Pane::Environments,
+            }
+        }
+        Action::PaneEnvironments => state.focus = Pane::Environments,
+        Action::PanePods => state.focus = Pane::Pods,
+        Action::Up => move_cursor(state, -1, page),
+        Action::Down => move_cursor(state, 1, page),
+        Action::PageUp => move_cursor(state, -(page as isize), page),
+        Action::PageDown => move_cursor(state, page as isize, page),
+        Action::Top => move_cursor(state, isize::MIN / 2, page),
+        Action::Bottom => move_cursor(state, isize::MAX / 2, page),
+        Action::Select => {
+            if state.focus == Pane::Environments {
+                state.focus = Pane::Pods;
+            }
+        }
+        Action::Back => {
+            if state.zoomed {
+                state.zoomed = false;
+            } else if !state.filter_text().is_empty() {
+                state.filter = TextArea::default();
+                clamp_cursors(state);
+            }
+        }
+        Action::Filter => {
+            state.focus = Pane::Pods;
+            state.mode = Mode::Filter;
+        }
+        Action::Zoom => state.zoomed = !state.zoomed,
+        Action::NextEnvironment => select_env(state, state.selected_env as isize + 1),
+        Action::PrevEnvironment => select_env(state, state.selected_env as isize - 1),
+        Action::RestartDeployment => request_restart(state),
+    }
+    (Vec::new(), true)
+}
+
+fn move_cursor(state: &mut State, delta: isize, page: usize) {
+    match state.focus {
+        Pane::Environments => {
+            let target = state.selected_env as isize + delta;
+            select_env(state, target);
+        }
+        Pane::Pods => {
+            let len = state.visible_pods().count();
+            state.pod_cursor.move_by(delta, len, page);
+        }
+    }
+}
+
+fn select_env(state: &mut State, target: isize) {
+    let len = state.envs.len();
+    if len == 0 {
+        return;
+    }
+    let idx = target.clamp(0, len as isize - 1) as usize;
+    if idx != state.selected_env {
+        state.selected_env = idx;
+        state.pod_cursor = Default::default();
+    }
+    let page = crate::ui::layout::table_rows(state, Pane::Environments).max(1);
+    state.env_cursor.selected = idx;
+    state.env_cursor.scroll_into_view(len, page);
+}
+
+fn clamp_cursors(state: &mut State) {
+    let len = state.visible_pods().count();
+    let page = crate::ui::layout::table_rows(state, Pane::Pods).max(1);
+    state.pod_cursor.scroll_into_view(len, page);
+}
+
+/// Opens the confirm dialog for restarting the selected pod's Deployment.
+fn request_restart(state: &mut State) {
+    let target = match state.focus {
+        Pane::Pods => state
+            .selected_pod()
+            .and_then(|p| p.deployment().map(|d| (p.namespace.clone(), d.to_owned()))),
+        Pane::Environments => None,
+    };
+    let Some(env) = state.env() else { return };
+    let Some((namespace, name)) = target else {
+        let why = if state.focus == Pane::Pods {
+            "the selected pod is not owned by a Deployment"
+        } else {
+            "select a pod in the pods pane (2) to restart its Deployment"
+        };
+        state.flash = Some((state.now, why.into(), false));
+        return;
+    };
+    let command = Command::restart_deployment(&env.config.name, &namespace, &name, state.now);
+    let typed = env.config.production.then(|| {
+        let mut input = TextArea::default();
+        input.set_placeholder_text(format!("type {name} to confirm"));
+        (name.clone(), input)
+    });
+    state.mode = Mode::Confirm(Box::new(ConfirmDialog {
+        preview: command.preview(),
+        command,
+        typed,
+        error: None,
+    }));
+}

@@ -1,0 +1,129 @@
+//! Mutations as data. A `Command` carries everything needed to send it, so the
+//! preview the user confirms is exactly what the executor sends.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::json;
+
+/// Identifies one operation from confirmation to result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct OpId(pub u64);
+
+impl std::fmt::Display for OpId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "command", rename_all = "kebab-case")]
+pub enum Command {
+    /// Replace every pod of a Deployment, as `kubectl rollout restart` does: stamp the
+    /// pod template so the controller rolls it under the Deployment's own strategy.
+    RestartDeployment {
+        env: String,
+        namespace: String,
+        name: String,
+        /// The value written to `kubectl.kubernetes.io/restartedAt`, fixed at preview time.
+        restarted_at: String,
+    },
+}
+
+/// What will go over the wire, for the confirm dialog and the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Preview {
+    pub title: String,
+    pub method: &'static str,
+    pub path: String,
+    pub content_type: &'static str,
+    pub body: String,
+    /// What the user should expect to happen, in words.
+    pub effect: String,
+}
+
+pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
+
+impl Command {
+    pub fn restart_deployment(env: &str, namespace: &str, name: &str, now: Timestamp) -> Self {
+        Command::RestartDeployment {
+            env: env.to_owned(),
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            // kubectl formats it as RFC 3339 with whole seconds.
+            restarted_at: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        }
+    }
+
+    pub fn env(&self) -> &str {
+        match self {
+            Command::RestartDeployment { env, .. } => env,
+        }
+    }
+
+    /// The object the command acts on; typed to confirm in production.
+    pub fn target_name(&self) -> &str {
+        match self {
+            Command::RestartDeployment { name, .. } => name,
+        }
+    }
+
+    pub fn summary(&self) -> String {
+        match self {
+            Command::RestartDeployment {
+                env,
+                namespace,
+                name,
+                ..
+            } => format!("restart deployment/{name} in {env} ({namespace})"),
+        }
+    }
+
+    /// The body of a restart patch: strategic merge on the pod template's annotations.
+    pub fn restart_patch(restarted_at: &str) -> serde_json::Value {
+        json!({"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: restarted_at}}}}})
+    }
+
+    pub fn preview(&self) -> Preview {
+        match self {
+            Command::RestartDeployment {
+                namespace,
+                name,
+                restarted_at,
+                ..
+            } => Preview {
+                title: format!("Restart deployment/{name}"),
+                method: "PATCH",
+                path: format!("/apis/apps/v1/namespaces/{namespace}/deployments/{name}"),
+                content_type: "application/strategic-merge-patch+json",
+                body: serde_json::to_string_pretty(&Self::restart_patch(restarted_at))
+                    .unwrap_or_default(),
+                effect: "Every pod is replaced under the Deployment's rolling-update strategy \
+                         (maxSurge / maxUnavailable). A server-side dry run is sent first."
+                    .to_owned(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restart_preview_is_the_kubectl_patch() {
+        let now: Timestamp = "2026-11-26T14:02:11.734Z".parse().unwrap();
+        let cmd = Command::restart_deployment("prod", "dictamesh-prod", "metadata-catalog", now);
+        let p = cmd.preview();
+        assert_eq!(p.method, "PATCH");
+        assert_eq!(
+            p.path,
+            "/apis/apps/v1/namespaces/dictamesh-prod/deployments/metadata-catalog"
+        );
+        assert_eq!(p.content_type, "application/strategic-merge-patch+json");
+        let body: serde_json::Value = serde_json::from_str(&p.body).unwrap();
+        assert_eq!(
+            body["spec"]["template"]["metadata"]["annotations"][RESTARTED_AT],
+            "2026-11-26T14:02:11Z"
+        );
+    }
+}

@@ -1,0 +1,108 @@
+//! Runs commands against the clusters, one task per operation.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+use super::audit::{AuditEntry, AuditLog};
+use super::command::{Command, OpId};
+use crate::app::Event;
+use crate::clients::kube::KubeActions;
+
+/// The sending side of the bus, held by the main loop.
+#[derive(Clone)]
+pub struct Bus {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// One client per environment name.
+    clients: HashMap<String, KubeActions>,
+    audit: AuditLog,
+    user: String,
+    events: mpsc::Sender<Event>,
+}
+
+impl Bus {
+    pub fn new(
+        clients: HashMap<String, KubeActions>,
+        audit: AuditLog,
+        user: String,
+        events: mpsc::Sender<Event>,
+    ) -> Self {
+        Bus {
+            inner: Arc::new(Inner {
+                clients,
+                audit,
+                user,
+                events,
+            }),
+        }
+    }
+
+    pub fn audit_path(&self) -> &std::path::Path {
+        self.inner.audit.path()
+    }
+
+    /// Starts the operation; its result arrives later as `Event::OpFinished`.
+    pub fn send(&self, op: OpId, command: Command) {
+        let inner = self.inner.clone();
+        let span = tracing::info_span!("op", %op, command = %command.summary());
+        tokio::spawn(
+            async move {
+                let started = Timestamp::now();
+                let outcome = inner.execute(&command).await;
+                let (result, message) = match &outcome {
+                    Ok(m) => ("ok", m.as_str()),
+                    Err(m) => ("error", m.as_str()),
+                };
+                tracing::info!(result, message, "operation finished");
+                let entry = AuditEntry {
+                    time: Timestamp::now(),
+                    started,
+                    user: &inner.user,
+                    op,
+                    env: command.env(),
+                    target: command.target_name(),
+                    command: &command,
+                    result,
+                    message,
+                };
+                let outcome = match inner.audit.append(&entry) {
+                    Ok(()) => outcome,
+                    Err(e) => {
+                        tracing::error!(error = %e, "audit log write failed");
+                        outcome.map(|m| format!("{m} (audit log write failed: {e})"))
+                    }
+                };
+                // The app may have quit already; nothing to tell then.
+                let _ = inner.events.send(Event::OpFinished { op, outcome }).await;
+            }
+            .instrument(span),
+        );
+    }
+}
+
+impl Inner {
+    async fn execute(&self, command: &Command) -> Result<String, String> {
+        let client = self
+            .clients
+            .get(command.env())
+            .ok_or_else(|| format!("no cluster connection for environment {}", command.env()))?;
+        match command {
+            Command::RestartDeployment {
+                namespace,
+                name,
+                restarted_at,
+                ..
+            } => {
+                client
+                    .restart_deployment(namespace, name, restarted_at, &self.user)
+                    .await
+            }
+        }
+    }
+}

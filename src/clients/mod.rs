@@ -1,0 +1,5 @@
+//! Clients of the outside world. Each returns values or emits events; none touches
+//! app state.
+
+pub mod kube;
+pub mod watch;

@@ -1,0 +1,171 @@
+//! The environments pane's view: per environment, its services' replica counts,
+//! versions, health, and drift from the environment's policy.
+
+use jiff::Timestamp;
+
+use super::deployment::{DeploymentRow, RolloutState};
+use super::store::RowStore;
+use crate::config::{Environment, WorkloadKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Health {
+    Healthy,
+    Progressing,
+    /// Not known yet: no list has arrived.
+    Unknown,
+    Degraded,
+    Missing,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceSummary {
+    pub name: String,
+    pub kind: WorkloadKind,
+    pub desired: u32,
+    pub ready: u32,
+    pub updated: u32,
+    pub version: Option<String>,
+    pub health: Health,
+    /// Why it is not healthy, in the controller's words.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyDrift {
+    BelowMinReplicas { service: String, desired: u32, min: u32 },
+    ReadyBelowMin { service: String, ready: u32, min: u32 },
+    Missing { service: String },
+    RollingOutsideWindow { service: String },
+}
+
+impl PolicyDrift {
+    pub fn describe(&self) -> String {
+        match self {
+            PolicyDrift::BelowMinReplicas { service, desired, min } => {
+                format!("{service}: {desired} replicas, policy minimum {min}")
+            }
+            PolicyDrift::ReadyBelowMin { service, ready, min } => {
+                format!("{service}: only {ready} ready, policy minimum {min}")
+            }
+            PolicyDrift::Missing { service } => format!("{service}: not found in the cluster"),
+            PolicyDrift::RollingOutsideWindow { service } => {
+                format!("{service}: rolling outside the change window")
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvironmentSummary {
+    pub services: Vec<ServiceSummary>,
+    pub ready: u32,
+    pub desired: u32,
+    pub health: Health,
+    pub drift: Vec<PolicyDrift>,
+    /// None when the deploy mode has no change window.
+    pub window_open: Option<bool>,
+}
+
+pub fn summarize(
+    env: &Environment,
+    deployments: &RowStore<DeploymentRow>,
+    now: Timestamp,
+) -> EnvironmentSummary {
+    let window_open = env.policy.window_open(now);
+    let min = env.policy.min_replicas;
+    let mut drift = Vec::new();
+    let services: Vec<ServiceSummary> = env
+        .services
+        .iter()
+        .map(|svc| {
+            let row = deployments.get(&env.namespace, &svc.workload);
+            let summary = service_summary(&svc.name, svc.kind, row, deployments.listed());
+            if deployments.listed() {
+                match row {
+                    None => drift.push(PolicyDrift::Missing {
+                        service: svc.name.clone(),
+                    }),
+                    Some(d) => {
+                        if d.desired < min {
+                            drift.push(PolicyDrift::BelowMinReplicas {
+                                service: svc.name.clone(),
+                                desired: d.desired,
+                                min,
+                            });
+                        } else if env.production && d.ready < min {
+                            drift.push(PolicyDrift::ReadyBelowMin {
+                                service: svc.name.clone(),
+                                ready: d.ready,
+                                min,
+                            });
+                        }
+                        if window_open == Some(false)
+                            && matches!(d.rollout_state(), RolloutState::Progressing { .. })
+                        {
+                            drift.push(PolicyDrift::RollingOutsideWindow {
+                                service: svc.name.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+            summary
+        })
+        .collect();
+    let health = services
+        .iter()
+        .map(|s| s.health)
+        .max()
+        .unwrap_or(Health::Unknown);
+    EnvironmentSummary {
+        ready: services.iter().map(|s| s.ready).sum(),
+        desired: services.iter().map(|s| s.desired).sum(),
+        services,
+        health,
+        drift,
+        window_open,
+    }
+}
+
+fn service_summary(
+    name: &str,
+    kind: WorkloadKind,
+    row: Option<&DeploymentRow>,
+    listed: bool,
+) -> ServiceSummary {
+    let Some(d) = row else {
+        return ServiceSummary {
+            name: name.to_owned(),
+            kind,
+            desired: 0,
+            ready: 0,
+            updated: 0,
+            version: None,
+            health: if listed { Health::Missing } else { Health::Unknown },
+            detail: None,
+        };
+    };
+    let (health, detail) = match d.rollout_state() {
+        RolloutState::Complete if d.ready >= d.desired => (Health::Healthy, None),
+        RolloutState::Complete => (
+            Health::Degraded,
+            Some(format!("{} of {} ready", d.ready, d.desired)),
+        ),
+        RolloutState::Progressing { updated, desired } => (
+            Health::Progressing,
+            Some(format!("rolling: {updated}/{desired} updated")),
+        ),
+        RolloutState::Paused => (Health::Progressing, Some("rollout paused".to_owned())),
+        RolloutState::Stalled { message } => (Health::Degraded, Some(message)),
+    };
+    ServiceSummary {
+        name: name.to_owned(),
+        kind,
+        desired: d.desired,
+        ready: d.ready,
+        updated: d.updated,
+        version: d.version().map(str::to_owned),
+        health,
+        detail,
+    }
+}

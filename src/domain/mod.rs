@@ -1,0 +1,15 @@
+//! Typed views derived from API objects. Everything here is pure data and pure
+//! functions, unit-tested against the real upstream fixtures in shared/fixtures/real.
+
+pub mod deployment;
+pub mod environment;
+pub mod event;
+pub mod pod;
+pub mod store;
+mod wire;
+
+pub use deployment::{DeploymentRow, RolloutState, WatchedDeployment};
+pub use environment::{EnvironmentSummary, Health, PolicyDrift, ServiceSummary};
+pub use event::{EventRow, WatchedEvent};
+pub use pod::{PodPhase, PodRow, Probe, WatchedPod};
+pub use store::{RowStore, WatchUpdate};

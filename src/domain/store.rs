@@ -1,0 +1,180 @@
+//! Rows kept from a watch, with the watcher's re-list semantics.
+//!
+//! A watch that restarts (410 Gone, reconnect) lists everything again. Rows arrive as
+//! `InitApply` and are shown at once, so the first page appears before the whole list
+//! has come; on `InitDone` the rows that were not seen again are dropped.
+
+use std::collections::BTreeMap;
+
+/// A watcher event for one row type, independent of kube-rs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchUpdate<T> {
+    Init,
+    InitApply(T),
+    InitDone,
+    Apply(T),
+    Delete(T),
+}
+
+/// Anything that can be kept in a `RowStore`.
+pub trait Keyed {
+    /// Unique and sort key: (namespace, name).
+    fn key(&self) -> (&str, &str);
+}
+
+impl Keyed for super::PodRow {
+    fn key(&self) -> (&str, &str) {
+        (&self.namespace, &self.name)
+    }
+}
+
+impl Keyed for super::DeploymentRow {
+    fn key(&self) -> (&str, &str) {
+        (&self.namespace, &self.name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RowStore<T> {
+    rows: BTreeMap<(String, String), Entry<T>>,
+    epoch: u32,
+    /// Bumped on every change; views cache on it.
+    version: u64,
+    listed: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Entry<T> {
+    epoch: u32,
+    row: T,
+}
+
+impl<T> Default for RowStore<T> {
+    fn default() -> Self {
+        RowStore {
+            rows: BTreeMap::new(),
+            epoch: 0,
+            version: 0,
+            listed: false,
+        }
+    }
+}
+
+impl<T: Keyed + PartialEq> RowStore<T> {
+    /// Applies one watch update; returns whether anything visible changed.
+    pub fn apply(&mut self, update: WatchUpdate<T>) -> bool {
+        let changed = match update {
+            WatchUpdate::Init => {
+                self.epoch = self.epoch.wrapping_add(1);
+                false
+            }
+            WatchUpdate::InitApply(row) | WatchUpdate::Apply(row) => self.upsert(row),
+            WatchUpdate::InitDone => {
+                let epoch = self.epoch;
+                let before = self.rows.len();
+                self.rows.retain(|_, e| e.epoch == epoch);
+                let first = !self.listed;
+                self.listed = true;
+                first || self.rows.len() != before
+            }
+            WatchUpdate::Delete(row) => {
+                let (ns, name) = row.key();
+                self.rows.remove(&(ns.to_owned(), name.to_owned())).is_some()
+            }
+        };
+        if changed {
+            self.version += 1;
+        }
+        changed
+    }
+
+    fn upsert(&mut self, row: T) -> bool {
+        let epoch = self.epoch;
+        let (ns, name) = row.key();
+        let key = (ns.to_owned(), name.to_owned());
+        match self.rows.get_mut(&key) {
+            Some(entry) => {
+                entry.epoch = epoch;
+                if entry.row == row {
+                    return false;
+                }
+                entry.row = row;
+            }
+            None => {
+                self.rows.insert(key, Entry { epoch, row });
+            }
+        }
+        true
+    }
+}
+
+impl<T> RowStore<T> {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Whether a complete list has arrived at least once.
+    pub fn listed(&self) -> bool {
+        self.listed
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Rows in (namespace, name) order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + '_ {
+        self.rows.values().map(|e| &e.row)
+    }
+
+    pub fn get(&self, namespace: &str, name: &str) -> Option<&T> {
+        self.rows
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .map(|e| &e.row)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq)]
+    struct R(&'static str, u32);
+    impl Keyed for R {
+        fn key(&self) -> (&str, &str) {
+            ("ns", self.0)
+        }
+    }
+
+    #[test]
+    fn relist_drops_rows_not_seen_again_and_shows_rows_before_done() {
+        let mut s = RowStore::default();
+        s.apply(WatchUpdate::Init);
+        s.apply(WatchUpdate::InitApply(R("a", 1)));
+        assert_eq!(s.len(), 1, "first page visible before InitDone");
+        s.apply(WatchUpdate::InitApply(R("b", 1)));
+        assert!(s.apply(WatchUpdate::InitDone));
+        assert!(s.listed());
+
+        s.apply(WatchUpdate::Init);
+        s.apply(WatchUpdate::InitApply(R("b", 2)));
+        assert_eq!(s.len(), 2, "old rows stay until the relist completes");
+        assert!(s.apply(WatchUpdate::InitDone));
+        assert_eq!(s.iter().collect::<Vec<_>>(), vec![&R("b", 2)]);
+    }
+
+    #[test]
+    fn unchanged_apply_reports_no_change() {
+        let mut s = RowStore::default();
+        assert!(s.apply(WatchUpdate::Apply(R("a", 1))));
+        let v = s.version();
+        assert!(!s.apply(WatchUpdate::Apply(R("a", 1))));
+        assert_eq!(s.version(), v);
+        assert!(s.apply(WatchUpdate::Delete(R("a", 1))));
+        assert!(!s.apply(WatchUpdate::Delete(R("a", 1))));
+    }
+}

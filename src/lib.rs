@@ -1,0 +1,15 @@
+//! rollcall: a terminal control room for deployments on Kubernetes.
+//!
+//! Data flows one way: watchers and executors emit `app::Event`s, `app::update`
+//! is the only place state changes, `ui::render` draws state, and every mutation
+//! leaves as a `bus::Command` through the command bus.
+
+pub mod app;
+pub mod bus;
+pub mod clients;
+pub mod config;
+pub mod domain;
+pub mod runner;
+// pub mod sim;
+pub mod tui;
+pub mod ui;

@@ -1,0 +1,242 @@
+//! The rollcall command line: `run` (default) against your clusters, `demo` against
+//! the embedded simulator, `sim` to run the simulator alone.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use color_eyre::eyre::{Result, WrapErr};
+use kube::config::Kubeconfig;
+
+use rollcall::config::{self, LoadOptions};
+use rollcall::runner::{self, RunOptions, Source};
+use rollcall::sim::{self, Scenario, SimOptions};
+
+#[derive(Parser)]
+#[command(name = "rollcall", version, about = "A terminal control room for deployments on Kubernetes")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Directory whose environments.yaml, keys.yaml and themes/ override the defaults.
+    #[arg(long, global = true, value_name = "DIR")]
+    config: Option<PathBuf>,
+    /// Colour theme (default, high-contrast, …, or one in DIR/themes).
+    #[arg(long, global = true, value_name = "NAME")]
+    theme: Option<String>,
+    /// Hide and refuse every action that changes a cluster.
+    #[arg(long, global = true)]
+    readonly: bool,
+    /// Where mutations are recorded (JSON lines).
+    #[arg(long, global = true, value_name = "FILE", env = "ROLLCALL_AUDIT_LOG")]
+    audit_log: Option<PathBuf>,
+    /// Where rollcall's own log goes (never the terminal).
+    #[arg(long, global = true, value_name = "FILE", env = "ROLLCALL_LOG_FILE")]
+    log_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Watch and act on the clusters of your environments (the default).
+    Run {
+        /// Kubeconfig to use instead of $KUBECONFIG / ~/.kube/config.
+        #[arg(long, value_name = "FILE")]
+        kubeconfig: Option<PathBuf>,
+    },
+    /// Run against the embedded simulator with the DictaMesh scenario.
+    Demo {
+        /// Simulated clock speed (2 = twice real time).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+    },
+    /// Run the simulator alone, for kubectl and other tools.
+    Sim {
+        #[arg(long, default_value = "127.0.0.1:18080")]
+        listen: SocketAddr,
+        /// Write a kubeconfig for the simulator here.
+        #[arg(long, value_name = "FILE")]
+        kubeconfig_out: Option<PathBuf>,
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Bearer token the simulator accepts.
+        #[arg(long, default_value = "rollcall-sim-admin")]
+        token: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = color_eyre::install() {
+        eprintln!("rollcall: {e}");
+        return ExitCode::FAILURE;
+    }
+    // Bad configuration is the user's to fix: a clear message and status 2, before
+    // the terminal is touched.
+    let needs_config = !matches!(cli.command, Some(Cmd::Sim { .. }));
+    let loaded = if needs_config {
+        match config::load(&LoadOptions {
+            dir: cli.common.config.as_deref(),
+            theme: cli.common.theme.as_deref(),
+        }) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("rollcall: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rollcall: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli, loaded)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rollcall: {e:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, loaded: Option<config::Config>) -> Result<()> {
+    let state_dir = state_dir();
+    let log_file = cli
+        .common
+        .log_file
+        .clone()
+        .unwrap_or_else(|| state_dir.join("rollcall.log"));
+    init_tracing(&log_file)?;
+    let audit_log = cli
+        .common
+        .audit_log
+        .clone()
+        .unwrap_or_else(|| state_dir.join("audit.jsonl"));
+    let user = std::env::var("ROLLCALL_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into());
+
+    let command = cli.command.unwrap_or(Cmd::Run { kubeconfig: None });
+    match (command, loaded) {
+        (Cmd::Sim { listen, kubeconfig_out, speed, token }, _) => {
+            run_sim(listen, kubeconfig_out.as_deref(), speed, token).await
+        }
+        (Cmd::Run { kubeconfig }, Some(config)) => {
+            runner::run(RunOptions {
+                config,
+                source: Source::Kubeconfig { path: kubeconfig },
+                readonly: cli.common.readonly,
+                audit_log,
+                user,
+            })
+            .await
+        }
+        (Cmd::Demo { speed }, Some(config)) => {
+            let handle = sim::start(SimOptions {
+                speed,
+                scenario: Scenario::Dictamesh,
+                ..SimOptions::default()
+            })
+            .await
+            .wrap_err("cannot start the embedded simulator")?;
+            let kubeconfig = Kubeconfig::from_yaml(&handle.kubeconfig_yaml())
+                .wrap_err("the simulator wrote an unreadable kubeconfig")?;
+            let label = format!("demo: simulator {} ×{speed}", handle.addr());
+            let result = runner::run(RunOptions {
+                config,
+                source: Source::Fixed { kubeconfig, label },
+                readonly: cli.common.readonly,
+                audit_log,
+                user,
+            })
+            .await;
+            handle.shutdown().await;
+            result
+        }
+        (_, None) => unreachable_config(),
+    }
+}
+
+fn unreachable_config() -> Result<()> {
+    Err(color_eyre::eyre::eyre!("configuration was not loaded"))
+}
+
+async fn run_sim(listen: SocketAddr, out: Option<&Path>, speed: f64, token: String) -> Result<()> {
+    let handle = sim::start(SimOptions {
+        listen,
+        speed,
+        token,
+        scenario: Scenario::Dictamesh,
+    })
+    .await
+    .wrap_err_with(|| format!("cannot start the simulator on {listen}"))?;
+    println!("simulator listening on {}", handle.base_url());
+    if let Some(path) = out {
+        std::fs::write(path, handle.kubeconfig_yaml())
+            .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+        println!("kubeconfig written to {} (context rollcall-sim)", path.display());
+        println!("try: kubectl --kubeconfig {} get pods -A", path.display());
+    }
+    println!("Ctrl-C stops it.");
+    wait_for_stop().await;
+    handle.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn state_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("rollcall");
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/state/rollcall"),
+        None => std::env::temp_dir().join("rollcall"),
+    }
+}
+
+fn init_tracing(path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .wrap_err_with(|| format!("cannot open log file {}", path.display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROLLCALL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .init();
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! Wiring: connects each environment to its cluster, starts the watchers and the
+//! command bus, and hands everything to the terminal loop. Shared by `run` and `demo`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use color_eyre::eyre::Result;
+use jiff::Timestamp;
+use kube::config::Kubeconfig;
+use tokio::sync::mpsc;
+
+use crate::app::{EnvUpdate, Event, State, Stream};
+use crate::bus::{AuditLog, Bus};
+use crate::clients::kube::{Connection, KubeActions, connect, connect_with};
+use crate::clients::watch::spawn_env_watchers;
+use crate::config::Config;
+
+/// Where the clusters come from.
+pub enum Source {
+    /// The user's kubeconfig (or the one given), with each environment's context.
+    Kubeconfig { path: Option<PathBuf> },
+    /// One kubeconfig for every environment, e.g. the embedded simulator's.
+    Fixed { kubeconfig: Kubeconfig, label: String },
+}
+
+pub struct RunOptions {
+    pub config: Config,
+    pub source: Source,
+    pub readonly: bool,
+    pub audit_log: PathBuf,
+    pub user: String,
+}
+
+pub async fn run(opts: RunOptions) -> Result<()> {
+    let Config {
+        environments,
+        keys,
+        theme,
+        ..
+    } = opts.config;
+    let (tx, rx) = mpsc::channel::<Event>(8192);
+    let mut state = State::new(environments.clone(), keys, Timestamp::now());
+    state.readonly = opts.readonly;
+    state.user = opts.user.clone();
+
+    // One connection per distinct context; a failure marks only its environments down.
+    let mut by_context: HashMap<Option<String>, Result<Connection, String>> = HashMap::new();
+    let mut labels = Vec::new();
+    for env in &environments {
+        if by_context.contains_key(&env.context) {
+            continue;
+        }
+        let conn = match &opts.source {
+            Source::Kubeconfig { path } => connect(path.as_deref(), env.context.as_deref()).await,
+            Source::Fixed { kubeconfig, .. } => connect_with(kubeconfig.clone(), None).await,
+        }
+        .map_err(|e| e.to_string());
+        if let Ok(c) = &conn {
+            labels.push(format!("ctx: {} as {}", c.context, c.user));
+        }
+        by_context.insert(env.context.clone(), conn);
+    }
+    state.source = match &opts.source {
+        Source::Fixed { label, .. } => label.clone(),
+        Source::Kubeconfig { .. } => {
+            labels.dedup();
+            labels.join(", ")
+        }
+    };
+
+    let mut actions = HashMap::new();
+    let mut watchers = Vec::new();
+    for (index, env) in environments.iter().enumerate() {
+        match by_context.get(&env.context) {
+            Some(Ok(conn)) => {
+                actions.insert(env.name.clone(), KubeActions::new(conn.client.clone()));
+                watchers.extend(spawn_env_watchers(
+                    index,
+                    conn.client.clone(),
+                    &env.namespace,
+                    tx.clone(),
+                ));
+            }
+            Some(Err(message)) => {
+                let message = message.clone();
+                for stream in Stream::ALL {
+                    let _ = tx.try_send(Event::Watch {
+                        env: index,
+                        update: EnvUpdate::WatchError {
+                            stream,
+                            message: message.clone(),
+                        },
+                    });
+                }
+            }
+            // Every environment's context was connected above.
+            None => {}
+        }
+    }
+
+    let bus = Bus::new(actions, AuditLog::new(opts.audit_log), opts.user, tx.clone());
+    drop(tx);
+    let result = crate::tui::run(state, theme, bus, rx).await;
+    for w in watchers {
+        w.abort();
+    }
+    result
+}

@@ -1,0 +1,115 @@
+//! The terminal loop: crossterm key events, watch data and a one-second clock feed
+//! `update()`; the screen is redrawn only when something changed, at most ~30 times
+//! a second. The terminal is restored on every exit path, panics included.
+
+use std::time::{Duration, Instant};
+
+use color_eyre::eyre::{Result, WrapErr};
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures::StreamExt;
+use jiff::Timestamp;
+use ratatui::DefaultTerminal;
+use tokio::sync::mpsc;
+use tokio::time::{MissedTickBehavior, interval, sleep_until};
+
+use crate::app::{Effect, Event, State, update};
+use crate::bus::Bus;
+use crate::config::Theme;
+use crate::ui;
+
+const FRAME_GAP: Duration = Duration::from_millis(33);
+/// How long one batch of queued data may hold the loop before the screen is drawn,
+/// so the first page of a big list shows while the rest is still arriving.
+const DRAIN_BUDGET: Duration = Duration::from_millis(12);
+
+pub async fn run(state: State, theme: Theme, bus: Bus, rx: mpsc::Receiver<Event>) -> Result<()> {
+    let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+    let result = event_loop(&mut terminal, state, &theme, &bus, rx).await;
+    ratatui::try_restore().wrap_err("cannot restore the terminal")?;
+    result
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    mut state: State,
+    theme: &Theme,
+    bus: &Bus,
+    mut rx: mpsc::Receiver<Event>,
+) -> Result<()> {
+    let size = terminal.size()?;
+    state.size = (size.width, size.height);
+    let mut keys = EventStream::new();
+    let mut clock = interval(Duration::from_secs(1));
+    clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut terminate = terminate_signal();
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME_GAP;
+
+    loop {
+        if dirty && last_draw.elapsed() >= FRAME_GAP {
+            terminal.draw(|frame| ui::render(frame, &state, theme))?;
+            dirty = false;
+            last_draw = Instant::now();
+        }
+        if state.should_quit {
+            return Ok(());
+        }
+        let next_frame = tokio::time::Instant::from_std(last_draw + FRAME_GAP);
+        let event = tokio::select! {
+            key = keys.next() => match key {
+                Some(Ok(TermEvent::Key(k))) => Event::Key(k),
+                Some(Ok(TermEvent::Resize(width, height))) => Event::Resize { width, height },
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e).wrap_err("reading the terminal failed"),
+                // stdin closed: nobody is there to drive the screen.
+                None => return Ok(()),
+            },
+            Some(ev) = rx.recv() => ev,
+            _ = clock.tick() => Event::Tick(Timestamp::now()),
+            _ = sleep_until(next_frame), if dirty => continue,
+            _ = terminate.recv() => return Ok(()),
+        };
+        dirty |= apply(&mut state, event, bus);
+        // Coalesce whatever else is queued into this frame, within a time budget.
+        let started = Instant::now();
+        while started.elapsed() < DRAIN_BUDGET {
+            match rx.try_recv() {
+                Ok(ev) => dirty |= apply(&mut state, ev, bus),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+fn apply(state: &mut State, event: Event, bus: &Bus) -> bool {
+    let (effects, changed) = update(state, event);
+    for effect in effects {
+        match effect {
+            Effect::Send { op, command } => bus.send(op, command),
+        }
+    }
+    changed
+}
+
+/// SIGTERM and SIGHUP end the app cleanly (terminal restored) instead of killing it.
+fn terminate_signal() -> mpsc::Receiver<()> {
+    let (tx, rx) = mpsc::channel(1);
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+        let _ = tx.send(()).await;
+    });
+    #[cfg(not(unix))]
+    drop(tx);
+    rx
+}

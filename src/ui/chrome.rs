@@ -1,0 +1,106 @@
+//! Header (where the data comes from, connection per environment, clock), tab bar
+//! and footer (key hints from the live key map, last result).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::format::duration;
+use crate::app::{Action, Connection, Mode, Pane, State};
+use crate::config::Theme;
+
+pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let mut spans = vec![
+        Span::styled(" rollcall ", theme.title),
+        Span::styled(format!(" {} ", state.source), theme.header),
+        Span::styled(format!(" user: {} ", state.user), theme.muted),
+    ];
+    if state.readonly {
+        spans.push(Span::styled(" READ-ONLY ", theme.warn));
+    }
+    for env in &state.envs {
+        let (mark, style, extra) = match env.connection() {
+            Connection::Live => ("●", theme.ok, String::new()),
+            Connection::Connecting => ("◌", theme.muted, " connecting".to_owned()),
+            Connection::Down { since, .. } => {
+                let stale = state.now.duration_since(since).as_secs().max(0);
+                ("✖", theme.error, format!(" down {}", duration(stale)))
+            }
+        };
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(format!("{mark} {}{extra}", env.config.name), style));
+    }
+    let clock = state.now.strftime("%H:%M:%S UTC").to_string();
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let pad = (area.width as usize).saturating_sub(used + clock.len() + 1);
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(clock, theme.muted));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header), area);
+}
+
+pub fn tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let mut spans = Vec::new();
+    for (i, pane) in Pane::ALL.iter().enumerate() {
+        let style = if *pane == state.focus {
+            theme.selection
+        } else {
+            theme.muted
+        };
+        spans.push(Span::styled(format!(" {} {} ", i + 1, pane.title()), style));
+        spans.push(Span::raw(" "));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The hints shown for the current mode, from the live key map.
+fn hints(state: &State) -> Vec<(String, &'static str)> {
+    match &state.mode {
+        Mode::Filter => vec![
+            ("Enter".into(), "keep filter"),
+            ("Esc".into(), "clear filter"),
+        ],
+        Mode::Help => vec![("any key".into(), "close help")],
+        Mode::Confirm(_) => vec![("Enter".into(), "confirm"), ("Esc".into(), "cancel")],
+        Mode::Normal => {
+            let mut actions = vec![
+                (Action::Help, "help"),
+                (Action::NextPane, "pane"),
+                (Action::Filter, "filter"),
+                (Action::Zoom, "zoom"),
+            ];
+            if !state.readonly {
+                actions.push((Action::RestartDeployment, "restart"));
+            }
+            actions.push((Action::Quit, "quit"));
+            actions
+                .into_iter()
+                .filter_map(|(a, label)| {
+                    let keys = state.keys.keys_for(a);
+                    keys.first().map(|k| (k.clone(), label))
+                })
+                .collect()
+        }
+    }
+}
+
+pub fn footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let mut spans = Vec::new();
+    if let Mode::Filter = state.mode {
+        spans.push(Span::styled(
+            format!(" /{}▏", state.filter_text()),
+            theme.accent,
+        ));
+    }
+    for (key, label) in hints(state) {
+        spans.push(Span::styled(format!(" {key}"), theme.accent));
+        spans.push(Span::styled(format!(" {label} "), theme.muted));
+    }
+    if let Some((_, text, ok)) = &state.flash {
+        let style: Style = if *ok { theme.ok } else { theme.error };
+        spans.push(Span::raw(" │ "));
+        spans.push(Span::styled(text.clone(), style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

@@ -1,0 +1,100 @@
+//! Overlays: the help screen (built from the live key map) and the confirm dialog
+//! (the exact request that will be sent, and the typed name in production).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use crate::app::State;
+use crate::app::state::ConfirmDialog;
+use crate::config::Theme;
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let entries = state.keys.help();
+    let mut lines: Vec<Line> = entries
+        .iter()
+        .filter(|(_, action)| !(state.readonly && action.is_mutating()))
+        .map(|(keys, action)| {
+            Line::from(vec![
+                Span::styled(format!("{keys:>16}  "), theme.accent),
+                Span::raw(action.description()),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "  In the filter and confirm prompts: Enter accepts, Esc cancels.",
+        theme.muted,
+    ));
+    let rect = centered(area, 72, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(" Keys (any key closes) ")
+                .border_style(theme.focus),
+        ),
+        rect,
+    );
+}
+
+pub fn confirm(frame: &mut Frame, area: Rect, dialog: &ConfirmDialog, theme: &Theme) {
+    let p = &dialog.preview;
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{} ", p.method), theme.accent),
+            Span::raw(p.path.clone()),
+        ]),
+        Line::styled(format!("Content-Type: {}", p.content_type), theme.muted),
+    ];
+    lines.extend(p.body.lines().map(|l| Line::raw(l.to_owned())));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(p.effect.clone(), theme.muted));
+    let typed_rows = if dialog.typed.is_some() { 4 } else { 0 };
+    let height = lines.len() as u16 + typed_rows + 5;
+    let rect = centered(area, 86, height);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(format!(" {} ", p.title))
+        .border_style(theme.warn);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let [body, typed, footer] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(typed_rows),
+        Constraint::Length(2),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    if let Some((expected, input)) = &dialog.typed {
+        let [label, field] =
+            Layout::vertical([Constraint::Length(1), Constraint::Length(3)]).areas(typed);
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("PRODUCTION", theme.error),
+                Span::raw(format!(" — type {expected} to confirm:")),
+            ])),
+            label,
+        );
+        let mut input = input.clone();
+        input.set_block(Block::bordered().border_style(theme.accent));
+        frame.render_widget(&input, field);
+    }
+    let hint = match &dialog.error {
+        Some(e) => Line::styled(e.clone(), theme.error),
+        None => Line::styled("Enter confirm · Esc cancel", theme.muted),
+    };
+    frame.render_widget(Paragraph::new(hint), footer);
+}

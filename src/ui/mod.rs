@@ -1,0 +1,34 @@
+//! Rendering: `render(frame, state, theme)` is pure — it reads state and draws,
+//! nothing else. Only visible rows are built, so large lists cost the same as small.
+
+mod chrome;
+mod dialogs;
+pub mod format;
+pub mod layout;
+pub mod panes;
+
+use ratatui::Frame;
+
+use crate::app::{Mode, State};
+use crate::config::Theme;
+
+pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
+    let area = frame.area();
+    let areas = layout::areas(state, area);
+    chrome::header(frame, areas.header, state, theme);
+    if let Some(tabs) = areas.tabs {
+        chrome::tabs(frame, tabs, state, theme);
+    }
+    if let Some(rect) = areas.environments {
+        panes::environments::render(frame, rect, state, theme);
+    }
+    if let Some(rect) = areas.pods {
+        panes::pods::render(frame, rect, state, theme);
+    }
+    chrome::footer(frame, areas.footer, state, theme);
+    match &state.mode {
+        Mode::Help => dialogs::help(frame, area, state, theme),
+        Mode::Confirm(dialog) => dialogs::confirm(frame, area, dialog, theme),
+        Mode::Normal | Mode::Filter => {}
+    }
+}

@@ -1,0 +1,221 @@
+//! Environments: one row per environment (namespace, deploy mode, ready/desired,
+//! health, connection, policy drift), then a service × environment matrix of
+//! versions and readiness, then the selected environment's drift in words.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use super::pane_block;
+use crate::app::{Connection, Pane, State};
+use crate::config::Theme;
+use crate::domain::environment::summarize;
+use crate::domain::{EnvironmentSummary, Health};
+use crate::ui::format::duration;
+
+pub fn health_mark(health: Health, theme: &Theme) -> (&'static str, Style) {
+    match health {
+        Health::Healthy => ("✔", theme.ok),
+        Health::Progressing => ("◐", theme.warn),
+        Health::Unknown => ("?", theme.muted),
+        Health::Degraded => ("✖", theme.error),
+        Health::Missing => ("∅", theme.error),
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let focused = state.focus == Pane::Environments;
+    let block = pane_block(" Environments ".into(), focused, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let summaries: Vec<EnvironmentSummary> = state
+        .envs
+        .iter()
+        .map(|e| summarize(&e.config, &e.deployments, state.now))
+        .collect();
+    let services = service_names(state);
+    let env_rows = state.envs.len() as u16 + 1;
+    let [table_area, matrix_area, drift_area] = Layout::vertical([
+        Constraint::Length(env_rows),
+        Constraint::Length(services.len() as u16 + 2),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+
+    env_table(frame, table_area, state, &summaries, theme);
+    matrix(frame, matrix_area, state, &summaries, &services, theme);
+    drift(frame, drift_area, state, &summaries, theme);
+}
+
+fn env_table(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    summaries: &[EnvironmentSummary],
+    theme: &Theme,
+) {
+    let header = Row::new(["", "ENV", "NAMESPACE", "MODE", "READY", "HEALTH", "LINK", "DRIFT"])
+        .style(theme.title);
+    let rows = state
+        .envs
+        .iter()
+        .zip(summaries)
+        .enumerate()
+        .skip(state.env_cursor.offset)
+        .map(|(i, (env, sum))| {
+            let (mark, hstyle) = health_mark(sum.health, theme);
+            let link = match env.connection() {
+                Connection::Live => Span::styled("live", theme.ok),
+                Connection::Connecting => Span::styled("…", theme.muted),
+                Connection::Down { since, .. } => Span::styled(
+                    format!(
+                        "down {}",
+                        duration(state.now.duration_since(since).as_secs().max(0))
+                    ),
+                    theme.error,
+                ),
+            };
+            let drift = if sum.drift.is_empty() {
+                Span::styled("—", theme.muted)
+            } else {
+                Span::styled(format!("⚠ {}", sum.drift.len()), theme.warn)
+            };
+            let selected = i == state.selected_env;
+            let ready_style = if sum.ready < sum.desired {
+                theme.warn
+            } else {
+                theme.text
+            };
+            let row = Row::new(vec![
+                Cell::from(if selected { "▶" } else { " " }),
+                Cell::from(env.config.name.clone()),
+                Cell::from(env.config.namespace.clone()),
+                Cell::from(env.config.policy.deploy_mode.short_label()),
+                Cell::from(Span::styled(format!("{}/{}", sum.ready, sum.desired), ready_style)),
+                Cell::from(Span::styled(mark, hstyle)),
+                Cell::from(link),
+                Cell::from(drift),
+            ]);
+            if selected && state.focus == Pane::Environments {
+                row.style(theme.selection)
+            } else {
+                row
+            }
+        });
+    let widths = [
+        Constraint::Length(1),
+        Constraint::Length(9),
+        Constraint::Length(20),
+        Constraint::Length(8),
+        Constraint::Length(7),
+        Constraint::Length(6),
+        Constraint::Length(11),
+        Constraint::Min(5),
+    ];
+    frame.render_widget(Table::new(rows, widths).header(header), area);
+}
+
+fn service_names(state: &State) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for env in &state.envs {
+        for s in &env.config.services {
+            if !names.contains(&s.name) {
+                names.push(s.name.clone());
+            }
+        }
+    }
+    names
+}
+
+fn matrix(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    summaries: &[EnvironmentSummary],
+    services: &[String],
+    theme: &Theme,
+) {
+    let area = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    let mut header = vec![Cell::from("SERVICE")];
+    header.extend(state.envs.iter().map(|e| Cell::from(e.config.name.clone())));
+    let rows = services.iter().map(|name| {
+        let mut cells = vec![Cell::from(name.clone())];
+        for sum in summaries {
+            let cell = match sum.services.iter().find(|s| &s.name == name) {
+                None => Cell::from(Span::styled("·", theme.muted)),
+                Some(s) => {
+                    let (mark, style) = health_mark(s.health, theme);
+                    Cell::from(Line::from(vec![
+                        Span::raw(format!(
+                            "{} {}/{} ",
+                            s.version.as_deref().unwrap_or("?"),
+                            s.ready,
+                            s.desired
+                        )),
+                        Span::styled(mark, style),
+                    ]))
+                }
+            };
+            cells.push(cell);
+        }
+        Row::new(cells)
+    });
+    let mut widths = vec![Constraint::Length(18)];
+    widths.extend(state.envs.iter().map(|_| Constraint::Length(16)));
+    frame.render_widget(
+        Table::new(rows, widths).header(Row::new(header).style(theme.title)),
+        area,
+    );
+}
+
+fn drift(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    summaries: &[EnvironmentSummary],
+    theme: &Theme,
+) {
+    let (Some(env), Some(sum)) = (state.env(), summaries.get(state.selected_env)) else {
+        return;
+    };
+    let mut lines = Vec::new();
+    let window = match sum.window_open {
+        Some(true) => Span::styled("change window open", theme.ok),
+        Some(false) => Span::styled("change window closed", theme.warn),
+        None => Span::styled("no change window", theme.muted),
+    };
+    let mut first = vec![
+        Span::styled(format!("{}: ", env.config.name), theme.title),
+        window,
+    ];
+    if let Connection::Down { message, .. } = env.connection() {
+        first.push(Span::styled(format!("  ✖ {message}"), theme.error));
+    }
+    lines.push(Line::from(first));
+    if sum.drift.is_empty() {
+        lines.push(Line::styled("no drift from policy", theme.muted));
+    }
+    for d in &sum.drift {
+        lines.push(Line::styled(format!("⚠ {}", d.describe()), theme.warn));
+    }
+    for s in sum.services.iter().filter(|s| s.detail.is_some()) {
+        let (mark, style) = health_mark(s.health, theme);
+        lines.push(Line::styled(
+            format!("{mark} {}: {}", s.name, s.detail.as_deref().unwrap_or("")),
+            style,
+        ));
+    }
+    let area = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    frame.render_widget(Paragraph::new(lines), area);
+}
