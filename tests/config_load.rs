@@ -1,0 +1,535 @@
+//! Loading config the way `rollcall --config DIR --theme NAME` does: built-in defaults,
+//! user files laid over them, and errors that point at the file, line and column.
+
+use std::fs;
+use std::path::Path;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use jiff::civil::{Time, Weekday};
+use jiff::{SignedDuration, Timestamp};
+use ratatui::style::{Color, Modifier};
+use rollcall::app::Action;
+use rollcall::config::{
+    self, ChangeWindow, Config, ConfigError, DeployMode, LoadOptions, WorkloadKind,
+};
+use tempfile::TempDir;
+
+fn dir_with(files: &[(&str, &str)]) -> TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).expect("mkdir");
+        }
+        fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+fn load_dir(dir: &Path, theme: Option<&str>) -> Result<Config, ConfigError> {
+    config::load(&LoadOptions {
+        dir: Some(dir),
+        theme,
+    })
+}
+
+fn load_err(files: &[(&str, &str)]) -> String {
+    let dir = dir_with(files);
+    match load_dir(dir.path(), None) {
+        Ok(_) => panic!("expected an error for {files:?}"),
+        Err(err) => err.to_string(),
+    }
+}
+
+fn ts(text: &str) -> Timestamp {
+    text.parse().expect("timestamp")
+}
+
+fn press(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+const ENV_HEAD: &str = "environments:\n  - name: dev\n    namespace: dictamesh-dev\n";
+
+#[test]
+fn embedded_defaults_load() {
+    let config = config::load(&LoadOptions::default()).expect("defaults load");
+    assert!(config.sources.is_empty());
+
+    let [dev, staging, prod] = config.environments.as_slice() else {
+        panic!("three environments expected");
+    };
+    assert_eq!(dev.namespace, "dictamesh-dev");
+    assert_eq!(dev.context, None);
+    assert!(!dev.production);
+    assert_eq!(dev.policy.deploy_mode, DeployMode::Auto);
+    assert_eq!(dev.policy.min_replicas, 1);
+    assert_eq!(dev.policy.backup_max_age, None);
+
+    assert_eq!(staging.namespace, "dictamesh-staging");
+    assert_eq!(staging.policy.deploy_mode, DeployMode::Manual);
+    assert_eq!(staging.policy.min_replicas, 2);
+    assert_eq!(
+        staging.policy.backup_max_age,
+        Some(SignedDuration::from_hours(24))
+    );
+
+    assert_eq!(prod.namespace, "dictamesh-prod");
+    assert!(prod.production);
+    assert_eq!(prod.policy.deploy_mode, DeployMode::ManualWindow);
+    assert_eq!(prod.policy.min_replicas, 3);
+    assert_eq!(
+        prod.policy.change_windows,
+        vec![ChangeWindow {
+            days: vec![Weekday::Tuesday, Weekday::Wednesday, Weekday::Thursday],
+            start: Time::constant(10, 0, 0, 0),
+            end: Time::constant(16, 0, 0, 0),
+            timezone: "UTC".into(),
+        }]
+    );
+
+    for env in &config.environments {
+        let services: Vec<(&str, WorkloadKind, &str)> = env
+            .services
+            .iter()
+            .map(|s| (s.name.as_str(), s.kind, s.workload.as_str()))
+            .collect();
+        assert_eq!(
+            services,
+            [
+                (
+                    "customer-adapter",
+                    WorkloadKind::Deployment,
+                    "customer-adapter"
+                ),
+                (
+                    "graphql-gateway",
+                    WorkloadKind::Deployment,
+                    "graphql-gateway"
+                ),
+                (
+                    "metadata-catalog",
+                    WorkloadKind::Deployment,
+                    "metadata-catalog"
+                ),
+            ]
+        );
+    }
+
+    assert_eq!(config.keys.action(&press('q')), Some(Action::Quit));
+    assert_eq!(config.keys.keys_for(Action::PrevPane), vec!["shift-tab"]);
+    assert_eq!(config.theme.name, "default");
+    assert_eq!(
+        config::available_themes(None),
+        ["default", "high-contrast", "light"]
+    );
+}
+
+#[test]
+fn every_builtin_theme_loads() {
+    for name in config::available_themes(None) {
+        let config = config::load(&LoadOptions {
+            dir: None,
+            theme: Some(&name),
+        })
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(config.theme.name, name);
+    }
+}
+
+#[test]
+fn partial_keys_patch_changes_only_named_actions() {
+    let dir = dir_with(&[(
+        "keys.yaml",
+        "# mine\nbindings:\n  zoom: [f, Z]\n  filter: []\n  quit: ctrl-q\n",
+    )]);
+    let config = load_dir(dir.path(), None).expect("loads");
+    let keys = &config.keys;
+    assert_eq!(keys.action(&press('f')), Some(Action::Zoom));
+    assert_eq!(
+        keys.action(&KeyEvent::new(KeyCode::Char('Z'), KeyModifiers::SHIFT)),
+        Some(Action::Zoom)
+    );
+    assert_eq!(keys.action(&press('z')), None);
+    assert_eq!(keys.action(&press('/')), None);
+    assert_eq!(keys.action(&press('q')), None);
+    assert_eq!(
+        keys.action(&KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL)),
+        Some(Action::Quit)
+    );
+    assert_eq!(keys.action(&press('j')), Some(Action::Down));
+    assert_eq!(keys.keys_for(Action::Zoom), vec!["f", "Z"]);
+
+    let help = keys.help();
+    assert!(help.iter().all(|(_, a)| *a != Action::Filter));
+    assert_eq!(help[0], ("ctrl-q".to_owned(), Action::Quit));
+    let order: Vec<Action> = help.iter().map(|(_, a)| *a).collect();
+    let expected: Vec<Action> = Action::ALL
+        .iter()
+        .copied()
+        .filter(|a| *a != Action::Filter)
+        .collect();
+    assert_eq!(order, expected);
+
+    assert_eq!(config.sources, vec![dir.path().join("keys.yaml")]);
+    // Built-in environments stay when only keys.yaml is given.
+    assert_eq!(config.environments.len(), 3);
+}
+
+#[test]
+fn empty_user_files_change_nothing() {
+    let dir = dir_with(&[
+        ("keys.yaml", "# nothing yet\n"),
+        ("themes/default.yaml", ""),
+    ]);
+    let config = load_dir(dir.path(), None).expect("loads");
+    assert_eq!(config.keys, config::KeyMap::default());
+    assert_eq!(config.theme, config::Theme::default());
+}
+
+#[test]
+fn unknown_field_points_at_its_line() {
+    let text = format!("{ENV_HEAD}    replicas: 3\n");
+    let err = load_err(&[("environments.yaml", &text)]);
+    assert!(
+        err.contains("environments.yaml:4:5: unknown field `replicas`, expected one of"),
+        "{err}"
+    );
+    assert!(err.contains("namespace"), "{err}");
+}
+
+#[test]
+fn bad_type_points_at_the_value() {
+    let text = format!("{ENV_HEAD}    policy:\n      min_replicas: three\n");
+    let err = load_err(&[("environments.yaml", &text)]);
+    assert!(err.contains("environments.yaml:5:21: "), "{err}");
+    assert!(err.contains("u32"), "{err}");
+}
+
+#[test]
+fn syntax_error_has_a_position() {
+    let err = load_err(&[("environments.yaml", "environments:\n  - name: [dev\n")]);
+    assert!(err.contains("environments.yaml:"), "{err}");
+    let dir = dir_with(&[("environments.yaml", "environments:\n  - name: [dev\n")]);
+    let e = load_dir(dir.path(), None).unwrap_err();
+    assert!(e.line_column().is_some(), "{e}");
+    assert_eq!(
+        e.file(),
+        Some(dir.path().join("environments.yaml").as_path())
+    );
+}
+
+#[test]
+fn validation_errors_point_at_the_value() {
+    let dup = format!("{ENV_HEAD}  - name: dev\n    namespace: other\n");
+    let err = load_err(&[("environments.yaml", &dup)]);
+    assert!(
+        err.contains("environments.yaml:4:11: duplicate environment name `dev`"),
+        "{err}"
+    );
+
+    let empty_ns = "environments:\n  - name: dev\n    namespace: \"\"\n";
+    let err = load_err(&[("environments.yaml", empty_ns)]);
+    assert!(
+        err.contains("environments.yaml:3:16: invalid namespace ``"),
+        "{err}"
+    );
+
+    let bad_ns = "environments:\n  - name: dev\n    namespace: Dicta_Mesh\n";
+    let err = load_err(&[("environments.yaml", bad_ns)]);
+    assert!(
+        err.contains("environments.yaml:3:16: invalid namespace"),
+        "{err}"
+    );
+
+    let prod_zero = "environments:\n  - name: prod\n    namespace: p\n    production: true\n    \
+                     policy:\n      min_replicas: 0\n";
+    let err = load_err(&[("environments.yaml", prod_zero)]);
+    assert!(
+        err.contains("environments.yaml:6:21: min_replicas must be at least 1"),
+        "{err}"
+    );
+
+    let no_window = format!("{ENV_HEAD}    policy:\n      deploy_mode: manual+window\n");
+    let err = load_err(&[("environments.yaml", &no_window)]);
+    assert!(
+        err.contains("environments.yaml:5:20: deploy_mode manual+window needs"),
+        "{err}"
+    );
+
+    let bad_tz = format!(
+        "{ENV_HEAD}    policy:\n      change_windows:\n        - days: [mon]\n          \
+         start: \"09:00\"\n          end: \"17:00\"\n          timezone: Mars/Olympus\n"
+    );
+    let err = load_err(&[("environments.yaml", &bad_tz)]);
+    assert!(
+        err.contains("environments.yaml:9:21: unknown time zone `Mars/Olympus`"),
+        "{err}"
+    );
+
+    let bad_age = format!("{ENV_HEAD}    policy:\n      backup_max_age: soon\n");
+    let err = load_err(&[("environments.yaml", &bad_age)]);
+    assert!(
+        err.contains("environments.yaml:5:23: invalid duration `soon`"),
+        "{err}"
+    );
+
+    let dup_service = format!(
+        "{ENV_HEAD}    services:\n      - name: api\n      - name: api\n        kind: rollout\n"
+    );
+    let err = load_err(&[("environments.yaml", &dup_service)]);
+    assert!(
+        err.contains("environments.yaml:6:15: duplicate service `api`"),
+        "{err}"
+    );
+
+    let err = load_err(&[("environments.yaml", "environments: []\n")]);
+    assert!(err.contains("at least one environment"), "{err}");
+}
+
+#[test]
+fn deploy_mode_parsing() {
+    assert_eq!("auto".parse::<DeployMode>(), Ok(DeployMode::Auto));
+    assert_eq!("manual".parse::<DeployMode>(), Ok(DeployMode::Manual));
+    assert_eq!(
+        "manual+window".parse::<DeployMode>(),
+        Ok(DeployMode::ManualWindow)
+    );
+    assert!("window".parse::<DeployMode>().is_err());
+    assert_eq!(DeployMode::ManualWindow.to_string(), "manual+window");
+    assert_eq!(DeployMode::Auto.short_label(), "auto");
+    assert_eq!(DeployMode::Manual.short_label(), "approval");
+    assert_eq!(DeployMode::ManualWindow.short_label(), "window");
+
+    let text = format!("{ENV_HEAD}    policy:\n      deploy_mode: yolo\n");
+    let err = load_err(&[("environments.yaml", &text)]);
+    assert!(
+        err.contains("environments.yaml:5:20: unknown variant `yolo`"),
+        "{err}"
+    );
+    assert!(err.contains("manual+window"), "{err}");
+
+    // Windows without a mode imply manual+window.
+    let text = format!(
+        "{ENV_HEAD}    policy:\n      change_windows:\n        - days: mon-fri\n          \
+         start: 9:00\n          end: 17:00\n"
+    );
+    let dir = dir_with(&[("environments.yaml", &text)]);
+    let config = load_dir(dir.path(), None).expect("loads");
+    let policy = &config.environments[0].policy;
+    assert_eq!(policy.deploy_mode, DeployMode::ManualWindow);
+    assert_eq!(policy.change_windows[0].days.len(), 5);
+    assert_eq!(policy.change_windows[0].timezone, "UTC");
+}
+
+#[test]
+fn bad_key_spec() {
+    let err = load_err(&[("keys.yaml", "bindings:\n  quit: [q, ctrl-]\n")]);
+    assert!(
+        err.contains("keys.yaml:2:13: `ctrl-` needs a key after `ctrl-`"),
+        "{err}"
+    );
+    let err = load_err(&[("keys.yaml", "bindings:\n  quit: [escap]\n")]);
+    assert!(err.contains("keys.yaml:2:10: unknown key `escap`"), "{err}");
+}
+
+#[test]
+fn unknown_action_lists_valid_names() {
+    let err = load_err(&[("keys.yaml", "bindings:\n  zoom: [z]\n  qiut: [q]\n")]);
+    assert!(
+        err.contains("keys.yaml:3:3: unknown variant `qiut`"),
+        "{err}"
+    );
+    for action in Action::ALL {
+        let name = config::action_name(*action);
+        assert!(err.contains(&name), "{name} missing from: {err}");
+    }
+}
+
+#[test]
+fn duplicate_binding_blames_the_user_line() {
+    let err = load_err(&[("keys.yaml", "bindings:\n  filter: [\"/\", q]\n")]);
+    assert!(
+        err.contains("keys.yaml:2:17: key `q` is bound to both `filter` and `quit`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("config/keys.yaml:"),
+        "names the default's file: {err}"
+    );
+
+    let err = load_err(&[("keys.yaml", "bindings:\n  zoom: [x]\n  back: [X, x]\n")]);
+    assert!(err.contains("key `x` is bound to both"), "{err}");
+
+    // Moving a key is fine once its old action lets go of it.
+    let dir = dir_with(&[("keys.yaml", "bindings:\n  filter: [q]\n  quit: [ctrl-c]\n")]);
+    let config = load_dir(dir.path(), None).expect("loads");
+    assert_eq!(config.keys.action(&press('q')), Some(Action::Filter));
+}
+
+#[test]
+fn unknown_theme_lists_available_names() {
+    let dir = dir_with(&[("themes/solarized.yaml", "ok: { fg: \"#859900\" }\n")]);
+    let err = load_dir(dir.path(), Some("nope")).unwrap_err();
+    assert!(matches!(err, ConfigError::UnknownTheme { .. }));
+    assert_eq!(
+        err.to_string(),
+        "unknown theme `nope`; available themes: default, high-contrast, light, solarized"
+    );
+    let err = config::load(&LoadOptions {
+        dir: None,
+        theme: Some("../../etc/passwd"),
+    })
+    .unwrap_err();
+    assert!(err.to_string().starts_with("unknown theme"), "{err}");
+}
+
+#[test]
+fn partial_theme_override() {
+    let dir = dir_with(&[
+        (
+            "themes/solarized.yaml",
+            "ok: { fg: \"#859900\", bold: true }\n",
+        ),
+        ("themes/high-contrast.yaml", "canary: { fg: 201 }\n"),
+    ]);
+    let default = config::Theme::default();
+
+    let config = load_dir(dir.path(), Some("solarized")).expect("loads");
+    let theme = &config.theme;
+    assert_eq!(theme.name, "solarized");
+    assert_eq!(theme.ok.fg, Some(Color::Rgb(0x85, 0x99, 0x00)));
+    assert!(theme.ok.add_modifier.contains(Modifier::BOLD));
+    assert_eq!(theme.warn, default.warn);
+    assert_eq!(theme.selection, default.selection);
+    assert_eq!(
+        config.sources,
+        vec![dir.path().join("themes/solarized.yaml")]
+    );
+
+    let config = load_dir(dir.path(), Some("high-contrast")).expect("loads");
+    let builtin = config::Theme::builtin("high-contrast").expect("built-in");
+    assert_eq!(config.theme.canary.fg, Some(Color::Indexed(201)));
+    assert_eq!(config.theme.selection, builtin.selection);
+    assert_eq!(config.theme.ok, builtin.ok);
+
+    let err = load_err(&[("themes/default.yaml", "ok:\n  fg: not-a-colour\n")]);
+    assert!(
+        err.contains("default.yaml:2:7: unknown colour `not-a-colour`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn change_windows_across_time_zones_and_days() {
+    let berlin = ChangeWindow {
+        days: vec![Weekday::Tuesday],
+        start: Time::constant(10, 0, 0, 0),
+        end: Time::constant(16, 0, 0, 0),
+        timezone: "Europe/Berlin".into(),
+    };
+    // 2026-03-03 is a Tuesday; Berlin is UTC+1 in winter and UTC+2 in summer.
+    assert!(!berlin.contains(ts("2026-03-03T08:59:00Z")));
+    assert!(berlin.contains(ts("2026-03-03T09:00:00Z")));
+    assert!(berlin.contains(ts("2026-03-03T14:59:00Z")));
+    assert!(!berlin.contains(ts("2026-03-03T15:00:00Z")));
+    assert!(berlin.contains(ts("2026-07-07T08:00:00Z")));
+    assert!(!berlin.contains(ts("2026-07-07T14:00:00Z")));
+
+    // Tuesday evening in New York is already Wednesday in UTC.
+    let new_york = ChangeWindow {
+        days: vec![Weekday::Tuesday],
+        start: Time::constant(20, 0, 0, 0),
+        end: Time::constant(23, 0, 0, 0),
+        timezone: "America/New_York".into(),
+    };
+    assert!(new_york.contains(ts("2026-03-04T02:00:00Z")));
+    assert!(!new_york.contains(ts("2026-03-03T21:00:00Z")));
+
+    // A Friday-night window runs into Saturday, local time.
+    let overnight = ChangeWindow {
+        days: vec![Weekday::Friday],
+        start: Time::constant(22, 0, 0, 0),
+        end: Time::constant(2, 0, 0, 0),
+        timezone: "America/Los_Angeles".into(),
+    };
+    assert!(overnight.contains(ts("2026-03-07T07:00:00Z"))); // Fri 23:00 PST
+    assert!(overnight.contains(ts("2026-03-07T09:30:00Z"))); // Sat 01:30 PST
+    assert!(!overnight.contains(ts("2026-03-07T10:00:00Z"))); // Sat 02:00 PST
+    assert!(!overnight.contains(ts("2026-03-08T07:00:00Z"))); // Sat 23:00 PST
+
+    let config = config::load(&LoadOptions::default()).expect("defaults");
+    let [dev, _, prod] = config.environments.as_slice() else {
+        panic!("three environments expected");
+    };
+    assert_eq!(dev.policy.window_open(ts("2026-03-03T12:00:00Z")), None);
+    assert_eq!(
+        prod.policy.window_open(ts("2026-03-03T12:00:00Z")),
+        Some(true)
+    );
+    assert_eq!(
+        prod.policy.window_open(ts("2026-03-06T12:00:00Z")),
+        Some(false)
+    );
+}
+
+#[test]
+fn io_errors_name_the_path() {
+    let missing = Path::new("/nonexistent/rollcall-config");
+    let err = load_dir(missing, None).unwrap_err();
+    assert!(matches!(err, ConfigError::Io { .. }));
+    assert!(
+        err.to_string()
+            .starts_with("/nonexistent/rollcall-config: "),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::create_dir(dir.path().join("keys.yaml")).expect("mkdir");
+    let err = load_dir(dir.path(), None).unwrap_err();
+    assert_eq!(err.file(), Some(dir.path().join("keys.yaml").as_path()));
+}
+
+#[test]
+fn no_panic_on_garbage() {
+    let garbage = [
+        "",
+        "\0",
+        "[",
+        "{{{{",
+        "- - - -",
+        "environments: 5",
+        "environments: [1, 2]",
+        "environments:\n\t- name: x",
+        "bindings: [q]",
+        "bindings:\n  quit: [[q]]",
+        "bindings:\n  quit: {a: b}",
+        "ok: 5",
+        "ok: { fg: [1] }",
+        "ok: { fg: 999 }",
+        "a: &a [*a]",
+        "a: &a x\nb: *a\nc: *b",
+        "a: &a [x, x, x, x]\nb: &b [*a, *a, *a, *a]\nc: &c [*b, *b, *b, *b]\nd: [*c, *c, *c]",
+        "\u{feff}environments:\n  - name: \u{1b}[31mred\n",
+        "environments:\n  - name: x\n    namespace: \"\u{7}\"\n",
+        "--- a\n--- b\n",
+    ];
+    for text in garbage {
+        let dir = dir_with(&[
+            ("environments.yaml", text),
+            ("keys.yaml", text),
+            ("themes/default.yaml", text),
+        ]);
+        if let Err(err) = load_dir(dir.path(), None) {
+            let shown = err.to_string();
+            assert!(
+                !shown.contains('\u{1b}'),
+                "control characters leak: {shown:?}"
+            );
+        }
+        for name in ["keys.yaml", "themes/default.yaml"] {
+            let dir = dir_with(&[(name, text)]);
+            let _ = load_dir(dir.path(), None);
+        }
+    }
+}
