@@ -10,6 +10,6 @@ pub mod clients;
 pub mod config;
 pub mod domain;
 pub mod runner;
-// pub mod sim;
+pub mod sim;
 pub mod tui;
 pub mod ui;

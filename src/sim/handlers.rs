@@ -1,0 +1,436 @@
+//! The verb handlers: get, list, create, update (PUT), patch, delete, with status and scale
+//! subresources, generation bumps, dry run, graceful pod deletion and Table output.
+
+use axum::response::Response;
+use bytes::{BufMut, BytesMut};
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::clock::fmt_time;
+use super::http::{ApiRequest, json_response, value_response};
+use super::objects::{apply_defaults, has_generation, new_uid, rand_suffix, spec_changed, validate};
+use super::patch::{self, PatchType};
+use super::resources::{self, ResourceDef, def as def_of};
+use super::selector::{FieldSelector, LabelSelector};
+use super::status::{ApiError, success_deleted};
+use super::store::{Entry, Meta, WriteMode};
+use super::table::{IncludeObject, to_table};
+
+/// Label + field selectors of a list or watch request, as one index-field filter.
+pub struct Filter {
+    pub labels: LabelSelector,
+    pub fields: FieldSelector,
+}
+
+impl Filter {
+    pub fn from_request(req: &ApiRequest) -> Result<Self, ApiError> {
+        let labels = LabelSelector::parse(req.query.get("labelSelector").unwrap_or("")).map_err(ApiError::bad_request)?;
+        let fields = FieldSelector::parse(req.query.get("fieldSelector").unwrap_or(""), req.def).map_err(ApiError::bad_request)?;
+        Ok(Filter { labels, fields })
+    }
+
+    pub fn matches(&self, m: &Meta) -> bool {
+        self.labels.matches(m) && self.fields.matches(m)
+    }
+}
+
+fn name_of(req: &ApiRequest) -> &str {
+    req.name.as_deref().unwrap_or("")
+}
+
+fn ns_of(req: &ApiRequest) -> &str {
+    req.ns.as_deref().unwrap_or("")
+}
+
+fn fetch(shared: &Shared, req: &ApiRequest) -> Result<Entry, ApiError> {
+    shared
+        .store
+        .get(req.def, ns_of(req), name_of(req))
+        .ok_or_else(|| ApiError::not_found(req.def, name_of(req)))
+}
+
+fn parse_body(req: &ApiRequest) -> Result<Value, ApiError> {
+    let v: Value = serde_json::from_slice(&req.body).map_err(|e| {
+        if req.body.starts_with(b"k8s\0") {
+            ApiError::unsupported_media("application/json, application/yaml")
+        } else {
+            ApiError::bad_request(format!("error decoding request body: {e}"))
+        }
+    })?;
+    if !v.is_object() {
+        return Err(ApiError::bad_request("error decoding request body: expected a JSON object"));
+    }
+    Ok(v)
+}
+
+fn table_or_object(shared: &Shared, req: &ApiRequest, v: &Value, rv: u64) -> Response {
+    if req.table {
+        let include = IncludeObject::parse(req.query.get("includeObject"));
+        value_response(200, &to_table(req.def, std::slice::from_ref(v), rv, shared.clock.now(), true, include))
+    } else {
+        value_response(200, v)
+    }
+}
+
+fn scale_of(def: &ResourceDef, v: &Value) -> Value {
+    let md = &v["metadata"];
+    let selector = v
+        .pointer("/spec/selector")
+        .and_then(|s| LabelSelector::from_object(s).ok())
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let _ = def;
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": md["name"], "namespace": md["namespace"], "uid": md["uid"],
+            "resourceVersion": md["resourceVersion"], "creationTimestamp": md["creationTimestamp"],
+        },
+        "spec": {"replicas": v.pointer("/spec/replicas").cloned().unwrap_or(json!(0))},
+        "status": {"replicas": v.pointer("/status/replicas").cloned().unwrap_or(json!(0)), "selector": selector},
+    })
+}
+
+pub fn get(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
+    let e = fetch(shared, req)?;
+    if req.sub.as_deref() == Some("scale") {
+        return Ok(value_response(200, &scale_of(req.def, &e.value())));
+    }
+    if req.table {
+        return Ok(table_or_object(shared, req, &e.value(), e.meta.rv));
+    }
+    Ok(json_response(200, e.json))
+}
+
+pub fn list(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
+    if req.sub.is_some() {
+        return Err(ApiError::method_not_allowed());
+    }
+    let filter = Filter::from_request(req)?;
+    let (rv, items) = shared.store.list(req.def, req.ns.as_deref(), |m| filter.matches(m));
+    if req.table {
+        let values: Vec<Value> = items.iter().map(Entry::value).collect();
+        let include = IncludeObject::parse(req.query.get("includeObject"));
+        return Ok(value_response(200, &to_table(req.def, &values, rv, shared.clock.now(), true, include)));
+    }
+    // Assemble the list from the stored bytes without re-parsing any item.
+    let head = json!({"kind": format!("{}List", req.def.kind), "apiVersion": req.def.api_version(),
+        "metadata": {"resourceVersion": rv.to_string()}});
+    let head = serde_json::to_string(&head).map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut buf = BytesMut::with_capacity(head.len() + items.iter().map(|e| e.json.len() + 1).sum::<usize>() + 16);
+    buf.put_slice(&head.as_bytes()[..head.len() - 1]);
+    buf.put_slice(b",\"items\":[");
+    for (i, e) in items.iter().enumerate() {
+        if i > 0 {
+            buf.put_u8(b',');
+        }
+        buf.put_slice(&e.json);
+    }
+    buf.put_slice(b"]}");
+    Ok(json_response(200, buf.freeze()))
+}
+
+fn check_type(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
+    if let Some(av) = obj.get("apiVersion").and_then(Value::as_str) {
+        if av != def.api_version() {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({av}) does not match the expected API version ({})",
+                def.api_version()
+            )));
+        }
+    }
+    if let Some(k) = obj.get("kind").and_then(Value::as_str) {
+        if k != def.kind {
+            return Err(ApiError::bad_request(format!("the kind in the data ({k}) does not match the expected kind ({})", def.kind)));
+        }
+    }
+    Ok(())
+}
+
+/// Prepares a new object as the API server does on create (name, uid, timestamps, defaults).
+pub fn prepare_create(shared: &Shared, def: &ResourceDef, ns: Option<&str>, obj: &mut Value) -> Result<(), ApiError> {
+    check_type(def, obj)?;
+    obj["apiVersion"] = json!(def.api_version());
+    obj["kind"] = json!(def.kind);
+    if !obj.get("metadata").is_some_and(Value::is_object) {
+        obj["metadata"] = json!({});
+    }
+    let md = &mut obj["metadata"];
+    if let Some(ns) = ns {
+        match md.get("namespace").and_then(Value::as_str) {
+            Some(x) if !x.is_empty() && x != ns => {
+                return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+            }
+            _ => md["namespace"] = json!(ns),
+        }
+        if shared.store.get(def_of(resources::NAMESPACES), "", ns).is_none() {
+            return Err(ApiError::not_found(def_of(resources::NAMESPACES), ns));
+        }
+    } else if let Some(m) = md.as_object_mut() {
+        m.remove("namespace");
+    }
+    let name = md.get("name").and_then(Value::as_str).unwrap_or("");
+    if name.is_empty() {
+        if let Some(g) = md.get("generateName").and_then(Value::as_str).filter(|g| !g.is_empty()) {
+            md["name"] = json!(format!("{g}{}", rand_suffix(5)));
+        }
+    }
+    md["uid"] = json!(new_uid());
+    md["creationTimestamp"] = json!(fmt_time(shared.clock.now()));
+    if let Some(m) = md.as_object_mut() {
+        for k in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink"] {
+            m.remove(k);
+        }
+    }
+    if has_generation(def) {
+        md["generation"] = json!(1);
+    }
+    match def.id {
+        resources::PODS => {
+            let qos = if obj.pointer("/spec/containers").and_then(Value::as_array).is_some_and(|cs| {
+                cs.iter().all(|c| c.pointer("/resources/limits").is_some() && c.pointer("/resources/requests") == c.pointer("/resources/limits"))
+            }) {
+                "Guaranteed"
+            } else if obj.pointer("/spec/containers").and_then(Value::as_array).is_some_and(|cs| {
+                cs.iter().any(|c| c.pointer("/resources/requests").is_some() || c.pointer("/resources/limits").is_some())
+            }) {
+                "Burstable"
+            } else {
+                "BestEffort"
+            };
+            obj["status"] = json!({"phase": "Pending", "qosClass": qos});
+        }
+        resources::DEPLOYMENTS | resources::REPLICASETS => obj["status"] = json!({}),
+        _ => {}
+    }
+    apply_defaults(def, obj);
+    validate(def, obj)
+}
+
+pub fn create(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
+    if req.sub.is_some() {
+        return Err(ApiError::method_not_allowed());
+    }
+    let dry = req.dry_run()?;
+    let mut obj = parse_body(req)?;
+    prepare_create(shared, req.def, req.ns.as_deref(), &mut obj)?;
+    if dry {
+        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+        if shared.store.get(req.def, ns_of(req), &name).is_some() {
+            return Err(ApiError::already_exists(req.def, &name));
+        }
+        return Ok(value_response(201, &obj));
+    }
+    let e = shared.store.write(req.def, &mut obj, WriteMode::Create)?;
+    Ok(json_response(201, e.json))
+}
+
+/// Merges a proposed new object with the stored one per the status-subresource rules,
+/// keeps server-owned metadata, defaults, bumps generation and validates.
+fn finish_update(def: &ResourceDef, sub: Option<&str>, old: &Value, mut new: Value) -> Result<Value, ApiError> {
+    if def.has_status() {
+        if sub == Some("status") {
+            let status = new.get("status").cloned().unwrap_or(Value::Null);
+            new = old.clone();
+            new["status"] = status;
+        } else if let Some(m) = new.as_object_mut() {
+            match old.get("status") {
+                Some(s) => {
+                    m.insert("status".into(), s.clone());
+                }
+                None => {
+                    m.remove("status");
+                }
+            }
+        }
+    }
+    new["apiVersion"] = old["apiVersion"].clone();
+    new["kind"] = old["kind"].clone();
+    if !new.get("metadata").is_some_and(Value::is_object) {
+        new["metadata"] = json!({});
+    }
+    for k in ["uid", "creationTimestamp", "namespace", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+        match old["metadata"].get(k) {
+            Some(v) => new["metadata"][k] = v.clone(),
+            None => {
+                if let Some(m) = new["metadata"].as_object_mut() {
+                    m.remove(k);
+                }
+            }
+        }
+    }
+    if new["metadata"]["name"] != old["metadata"]["name"] {
+        return Err(ApiError::bad_request("the name of the object does not match the name on the URL"));
+    }
+    apply_defaults(def, &mut new);
+    if has_generation(def) && spec_changed(old, &new) {
+        let g = old["metadata"]["generation"].as_i64().unwrap_or(1);
+        new["metadata"]["generation"] = json!(g + 1);
+    }
+    validate(def, &new)?;
+    Ok(new)
+}
+
+/// Applies `change` to the stored object and writes it, retrying on races with controllers.
+fn modify(
+    shared: &Shared,
+    req: &ApiRequest,
+    change: impl Fn(&Value) -> Result<(Value, Option<u64>), ApiError>,
+) -> Result<Value, ApiError> {
+    let dry = req.dry_run()?;
+    let mut last = None;
+    for _ in 0..8 {
+        let e = fetch(shared, req)?;
+        let old = e.value();
+        let (proposed, precondition) = change(&old)?;
+        if precondition.is_some_and(|rv| rv != e.meta.rv) {
+            return Err(ApiError::conflict(req.def, name_of(req)));
+        }
+        let mut new = finish_update(req.def, req.sub.as_deref(), &old, proposed)?;
+        if dry {
+            return Ok(new);
+        }
+        if new == old {
+            return Ok(old);
+        }
+        match shared.store.write(req.def, &mut new, WriteMode::Update(Some(e.meta.rv))) {
+            Ok(_) => return Ok(new),
+            Err(err) if err.reason == "Conflict" => last = Some(err),
+            Err(err) => return Err(err),
+        }
+    }
+    Err(last.unwrap_or_else(|| ApiError::conflict(req.def, name_of(req))))
+}
+
+fn rv_precondition(obj: &Value) -> Result<Option<u64>, ApiError> {
+    match obj.pointer("/metadata/resourceVersion").and_then(Value::as_str) {
+        None | Some("") => Ok(None),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {s:?}"))),
+    }
+}
+
+fn replicas_from_scale(scale: &Value) -> Result<i64, ApiError> {
+    scale
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .filter(|r| *r >= 0)
+        .ok_or_else(|| ApiError::bad_request("spec.replicas: must be a non-negative integer"))
+}
+
+pub fn update(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
+    let body = parse_body(req)?;
+    if req.sub.as_deref() == Some("scale") {
+        let replicas = replicas_from_scale(&body)?;
+        let pre = rv_precondition(&body)?;
+        let scaled = modify(shared, &scaled_req(req), |old| {
+            let mut n = old.clone();
+            n["spec"]["replicas"] = json!(replicas);
+            Ok((n, pre))
+        })?;
+        return Ok(value_response(200, &scale_of(req.def, &scaled)));
+    }
+    if req.sub.is_none() {
+        check_type(req.def, &body)?;
+    }
+    let pre = rv_precondition(&body)?;
+    let v = modify(shared, req, |_| Ok((body.clone(), pre)))?;
+    Ok(value_response(200, &v))
+}
+
+fn scaled_req(req: &ApiRequest) -> ApiRequest {
+    ApiRequest {
+        def: req.def,
+        ns: req.ns.clone(),
+        name: req.name.clone(),
+        sub: None,
+        query: req.query.clone(),
+        table: false,
+        content_type: String::new(),
+        body: Default::default(),
+    }
+}
+
+pub fn patch(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
+    let ty = PatchType::from_content_type(&req.content_type).ok_or_else(|| ApiError::unsupported_media(patch::ACCEPTED))?;
+    if req.sub.as_deref() == Some("scale") {
+        let scaled = modify(shared, &scaled_req(req), |old| {
+            let mut scale = scale_of(req.def, old);
+            patch::apply(&mut scale, ty, &req.body).map_err(ApiError::bad_request)?;
+            let replicas = replicas_from_scale(&scale)?;
+            let mut n = old.clone();
+            n["spec"]["replicas"] = json!(replicas);
+            Ok((n, None))
+        })?;
+        return Ok(value_response(200, &scale_of(req.def, &scaled)));
+    }
+    let v = modify(shared, req, |old| {
+        let mut doc = old.clone();
+        patch::apply(&mut doc, ty, &req.body).map_err(|m| {
+            if m.starts_with("error decoding") { ApiError::bad_request(m) } else { ApiError::new(422, "Invalid", m) }
+        })?;
+        let pre = if doc.pointer("/metadata/resourceVersion") != old.pointer("/metadata/resourceVersion") {
+            rv_precondition(&doc)?
+        } else {
+            None
+        };
+        Ok((doc, pre))
+    })?;
+    Ok(value_response(200, &v))
+}
+
+fn grace_period(req: &ApiRequest, pod: &Value) -> Result<i64, ApiError> {
+    if let Some(g) = req.query.get("gracePeriodSeconds") {
+        return g.parse().map_err(|_| ApiError::bad_request("invalid gracePeriodSeconds"));
+    }
+    if !req.body.is_empty() {
+        if let Ok(opts) = serde_json::from_slice::<Value>(&req.body) {
+            if let Some(g) = opts.get("gracePeriodSeconds").and_then(Value::as_i64) {
+                return Ok(g);
+            }
+        }
+    }
+    Ok(pod.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30))
+}
+
+pub fn delete(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
+    if req.sub.is_some() {
+        return Err(ApiError::method_not_allowed());
+    }
+    let dry = req.dry_run()?;
+    let e = fetch(shared, req)?;
+    let precondition_uid = serde_json::from_slice::<Value>(&req.body)
+        .ok()
+        .and_then(|o| o.pointer("/preconditions/uid").and_then(Value::as_str).map(String::from));
+    if precondition_uid.as_deref().is_some_and(|u| u != &*e.meta.uid) {
+        return Err(ApiError::conflict(req.def, name_of(req)));
+    }
+    if req.def.id == resources::PODS {
+        let mut pod = e.value();
+        let grace = grace_period(req, &pod)?.max(0);
+        if e.meta.deleting && grace > 0 {
+            return Ok(value_response(200, &pod));
+        }
+        if grace > 0 {
+            let at = shared.clock.now() + jiff::SignedDuration::from_secs(grace);
+            pod["metadata"]["deletionTimestamp"] = json!(fmt_time(at));
+            pod["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
+            if dry {
+                return Ok(value_response(200, &pod));
+            }
+            shared.store.write(req.def, &mut pod, WriteMode::Update(Some(e.meta.rv)))?;
+            return Ok(value_response(200, &pod));
+        }
+    }
+    if dry {
+        return Ok(value_response(200, &success_deleted(req.def, name_of(req), &e.meta.uid)));
+    }
+    let gone = shared.store.delete(req.def, ns_of(req), name_of(req), Some(&e.meta.uid))?;
+    if req.def.id == resources::PODS {
+        return Ok(json_response(200, gone.json));
+    }
+    Ok(value_response(200, &success_deleted(req.def, name_of(req), &gone.meta.uid)))
+}

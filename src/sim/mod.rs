@@ -1,0 +1,172 @@
+//! The embedded Kubernetes API simulator: an HTTP server on loopback that speaks the real
+//! Kubernetes API (discovery, list/watch, Table, patch, Status errors) for namespaces, pods,
+//! services, configmaps, events, deployments and replicasets, with Deployment/ReplicaSet
+//! controllers and a kubelet running on a simulated clock. kube-rs and kubectl work against
+//! it unchanged. `start` builds a scenario, binds, and returns a handle.
+
+pub mod clock;
+pub mod controllers;
+pub mod discovery;
+pub mod handlers;
+pub mod http;
+pub mod objects;
+pub mod patch;
+pub mod resources;
+pub mod scenario;
+pub mod selector;
+pub mod status;
+pub mod store;
+pub mod table;
+pub mod watch;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::watch as signal;
+use tokio::task::JoinHandle;
+
+pub use scenario::Scenario;
+
+use clock::SimClock;
+use controllers::Controllers;
+use store::Store;
+
+/// Changes kept for watch resumption; older resourceVersions get 410 Expired.
+const HISTORY: usize = 10_000;
+/// Per-watcher fan-out buffer; a watcher further behind is ended with a 410 ERROR.
+const FANOUT: usize = 4_096;
+/// Controller tick, in real time.
+const TICK: Duration = Duration::from_millis(25);
+
+/// How to start the simulator.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    pub scenario: Scenario,
+    /// Simulated-clock speed factor; 1.0 is real time.
+    pub speed: f64,
+    /// The bearer token accepted (as admin).
+    pub token: String,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            scenario: Scenario::Dictamesh,
+            speed: 1.0,
+            token: "rollcall-sim-admin".into(),
+        }
+    }
+}
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("simulator I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// State shared by the HTTP handlers, watchers and controllers.
+pub struct Shared {
+    pub store: Store,
+    pub clock: SimClock,
+    pub token: String,
+    pub bookmark_interval: Duration,
+    pub shutdown: signal::Receiver<bool>,
+    events: AtomicBool,
+}
+
+impl Shared {
+    pub fn events_enabled(&self) -> bool {
+        self.events.load(Ordering::Relaxed)
+    }
+
+    pub fn set_events(&self, on: bool) {
+        self.events.store(on, Ordering::Relaxed);
+    }
+}
+
+/// A running simulator. Dropping it stops it too; `shutdown` waits until it has stopped.
+pub struct SimHandle {
+    addr: SocketAddr,
+    token: String,
+    shutdown: signal::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Builds the scenario, binds, and spawns the server and the controllers.
+pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|source| SimError::Bind { addr: opts.listen, source })?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = signal::channel(false);
+    let shared = Arc::new(Shared {
+        store: Store::new(HISTORY, FANOUT),
+        clock: SimClock::new(opts.speed),
+        token: opts.token.clone(),
+        bookmark_interval: Duration::from_secs(3),
+        shutdown: rx.clone(),
+        events: AtomicBool::new(true),
+    });
+    let mut ctl = Controllers::new(shared.clone());
+    scenario::build(&shared, &mut ctl, opts.scenario);
+    let app = axum::Router::new().fallback(http::handle).with_state(shared.clone());
+    let mut server_rx = rx.clone();
+    let server = tokio::spawn(async move {
+        let stop = async move {
+            let _ = server_rx.wait_for(|v| *v).await;
+        };
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+            tracing::warn!("simulator server stopped: {e}");
+        }
+    });
+    let controllers = tokio::spawn(ctl.run(TICK, rx));
+    tracing::info!(%addr, "simulator listening");
+    Ok(SimHandle { addr, token: opts.token, shutdown: tx, tasks: vec![server, controllers] })
+}
+
+impl SimHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// A kubeconfig for this simulator: cluster and context `rollcall-sim` (namespace
+    /// dictamesh-prod), user `rollcall-sim-admin` with the bearer token.
+    pub fn kubeconfig_yaml(&self) -> String {
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: rollcall-sim\n  cluster:\n    server: {}\ncontexts:\n- name: rollcall-sim\n  context:\n    cluster: rollcall-sim\n    user: rollcall-sim-admin\n    namespace: dictamesh-prod\ncurrent-context: rollcall-sim\nusers:\n- name: rollcall-sim-admin\n  user:\n    token: {}\npreferences: {{}}\n",
+            self.base_url(),
+            self.token
+        )
+    }
+
+    /// Stops the server and controllers and closes watch streams.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        for t in std::mem::take(&mut self.tasks) {
+            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}

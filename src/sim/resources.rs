@@ -1,0 +1,244 @@
+//! The registry of served resource types: what discovery lists, how URLs map to stores,
+//! which field selectors each kind accepts and which subresources it has.
+//!
+//! Adding a kind (issue 3: nodes, secrets, jobs, …) means adding one `ResourceDef` here.
+
+/// Which Table column set a kind is printed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableKind {
+    Pod,
+    Deployment,
+    ReplicaSet,
+    Service,
+    Namespace,
+    ConfigMap,
+    Event,
+    Default,
+}
+
+/// A served resource type.
+#[derive(Debug)]
+pub struct ResourceDef {
+    /// Index into the store's tables.
+    pub id: usize,
+    pub group: &'static str,
+    pub version: &'static str,
+    pub plural: &'static str,
+    pub singular: &'static str,
+    pub kind: &'static str,
+    pub namespaced: bool,
+    pub short_names: &'static [&'static str],
+    pub categories: &'static [&'static str],
+    /// Subresources served (`status`, `scale`).
+    pub subresources: &'static [&'static str],
+    /// Field selectors beyond metadata.name/metadata.namespace: (selector name, JSON path).
+    pub fields: &'static [(&'static str, &'static str)],
+    pub table: TableKind,
+}
+
+impl ResourceDef {
+    /// `apiVersion` of objects of this kind.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// `<resource>[.<group>]` as used in Status messages.
+    pub fn qualified(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.to_string()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
+    /// `<Kind>[.<group>]` as used in Invalid messages.
+    pub fn qualified_kind(&self) -> String {
+        if self.group.is_empty() {
+            self.kind.to_string()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        }
+    }
+
+    pub fn has_status(&self) -> bool {
+        self.subresources.contains(&"status")
+    }
+}
+
+pub const VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+
+const POD_FIELDS: &[(&str, &str)] = &[
+    ("spec.nodeName", "spec.nodeName"),
+    ("spec.restartPolicy", "spec.restartPolicy"),
+    ("spec.schedulerName", "spec.schedulerName"),
+    ("spec.serviceAccountName", "spec.serviceAccountName"),
+    ("spec.hostNetwork", "spec.hostNetwork"),
+    ("status.phase", "status.phase"),
+    ("status.podIP", "status.podIP"),
+    ("status.nominatedNodeName", "status.nominatedNodeName"),
+];
+const EVENT_FIELDS: &[(&str, &str)] = &[
+    ("involvedObject.kind", "involvedObject.kind"),
+    ("involvedObject.namespace", "involvedObject.namespace"),
+    ("involvedObject.name", "involvedObject.name"),
+    ("involvedObject.uid", "involvedObject.uid"),
+    ("involvedObject.apiVersion", "involvedObject.apiVersion"),
+    ("involvedObject.resourceVersion", "involvedObject.resourceVersion"),
+    ("involvedObject.fieldPath", "involvedObject.fieldPath"),
+    ("reason", "reason"),
+    ("reportingComponent", "reportingComponent"),
+    ("source", "source.component"),
+    ("type", "type"),
+];
+
+pub const NAMESPACES: usize = 0;
+pub const PODS: usize = 1;
+pub const SERVICES: usize = 2;
+pub const CONFIGMAPS: usize = 3;
+pub const EVENTS: usize = 4;
+pub const DEPLOYMENTS: usize = 5;
+pub const REPLICASETS: usize = 6;
+
+/// All served resources; `RESOURCES[i].id == i`.
+pub static RESOURCES: &[ResourceDef] = &[
+    ResourceDef {
+        id: NAMESPACES,
+        group: "",
+        version: "v1",
+        plural: "namespaces",
+        singular: "namespace",
+        kind: "Namespace",
+        namespaced: false,
+        short_names: &["ns"],
+        categories: &[],
+        subresources: &["status"],
+        fields: &[("status.phase", "status.phase")],
+        table: TableKind::Namespace,
+    },
+    ResourceDef {
+        id: PODS,
+        group: "",
+        version: "v1",
+        plural: "pods",
+        singular: "pod",
+        kind: "Pod",
+        namespaced: true,
+        short_names: &["po"],
+        categories: &["all"],
+        subresources: &["status"],
+        fields: POD_FIELDS,
+        table: TableKind::Pod,
+    },
+    ResourceDef {
+        id: SERVICES,
+        group: "",
+        version: "v1",
+        plural: "services",
+        singular: "service",
+        kind: "Service",
+        namespaced: true,
+        short_names: &["svc"],
+        categories: &["all"],
+        subresources: &["status"],
+        fields: &[("spec.clusterIP", "spec.clusterIP"), ("spec.type", "spec.type")],
+        table: TableKind::Service,
+    },
+    ResourceDef {
+        id: CONFIGMAPS,
+        group: "",
+        version: "v1",
+        plural: "configmaps",
+        singular: "configmap",
+        kind: "ConfigMap",
+        namespaced: true,
+        short_names: &["cm"],
+        categories: &[],
+        subresources: &[],
+        fields: &[],
+        table: TableKind::ConfigMap,
+    },
+    ResourceDef {
+        id: EVENTS,
+        group: "",
+        version: "v1",
+        plural: "events",
+        singular: "event",
+        kind: "Event",
+        namespaced: true,
+        short_names: &["ev"],
+        categories: &[],
+        subresources: &[],
+        fields: EVENT_FIELDS,
+        table: TableKind::Event,
+    },
+    ResourceDef {
+        id: DEPLOYMENTS,
+        group: "apps",
+        version: "v1",
+        plural: "deployments",
+        singular: "deployment",
+        kind: "Deployment",
+        namespaced: true,
+        short_names: &["deploy"],
+        categories: &["all"],
+        subresources: &["status", "scale"],
+        fields: &[],
+        table: TableKind::Deployment,
+    },
+    ResourceDef {
+        id: REPLICASETS,
+        group: "apps",
+        version: "v1",
+        plural: "replicasets",
+        singular: "replicaset",
+        kind: "ReplicaSet",
+        namespaced: true,
+        short_names: &["rs"],
+        categories: &["all"],
+        subresources: &["status", "scale"],
+        fields: &[],
+        table: TableKind::ReplicaSet,
+    },
+];
+
+/// The definition for a resource id.
+pub fn def(id: usize) -> &'static ResourceDef {
+    &RESOURCES[id]
+}
+
+/// Looks up a resource by group, version and plural name.
+pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceDef> {
+    RESOURCES
+        .iter()
+        .find(|d| d.group == group && d.version == version && d.plural == plural)
+}
+
+/// The API groups served under `/apis`, with their versions.
+pub fn groups() -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for d in RESOURCES.iter().filter(|d| !d.group.is_empty()) {
+        if !out.contains(&(d.group, d.version)) {
+            out.push((d.group, d.version));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_indices() {
+        for (i, d) in RESOURCES.iter().enumerate() {
+            assert_eq!(d.id, i, "{}", d.plural);
+        }
+        assert_eq!(find("apps", "v1", "deployments").map(|d| d.kind), Some("Deployment"));
+        assert_eq!(def(DEPLOYMENTS).qualified(), "deployments.apps");
+        assert_eq!(groups(), vec![("apps", "v1")]);
+    }
+}

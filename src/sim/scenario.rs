@@ -1,0 +1,134 @@
+//! Scenarios: the DictaMesh demo (dev/staging/prod with customer-adapter, graphql-gateway and
+//! metadata-catalog, their Services, the feature-flags ConfigMap, dictamesh-infra) built as
+//! if deployed days ago, by running the real controllers on a clock set in the past.
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::controllers::Controllers;
+use super::handlers::prepare_create;
+use super::resources::{CONFIGMAPS, DEPLOYMENTS, NAMESPACES, ResourceDef, SERVICES, def};
+use super::store::WriteMode;
+
+/// Which world the simulator starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scenario {
+    /// The DictaMesh demo from the seed.
+    #[default]
+    Dictamesh,
+    /// Only the default namespaces.
+    Empty,
+}
+
+pub const SERVICE_NAMES: &[&str] = &["customer-adapter", "graphql-gateway", "metadata-catalog"];
+
+struct Env {
+    name: &'static str,
+    replicas: i64,
+    tag: &'static str,
+    /// (cpu request, memory request, cpu limit, memory limit)
+    resources: (&'static str, &'static str, &'static str, &'static str),
+    /// How long ago this environment was deployed.
+    age: SignedDuration,
+}
+
+const ENVS: &[Env] = &[
+    Env { name: "prod", replicas: 3, tag: "v1.1.4", resources: ("250m", "256Mi", "1", "512Mi"), age: SignedDuration::from_hours(76) },
+    Env { name: "staging", replicas: 2, tag: "v1.2.0", resources: ("125m", "128Mi", "500m", "256Mi"), age: SignedDuration::from_hours(26) },
+    Env { name: "dev", replicas: 1, tag: "v1.2.0", resources: ("50m", "64Mi", "250m", "128Mi"), age: SignedDuration::from_hours(5) },
+];
+
+fn create(shared: &Shared, d: &ResourceDef, ns: Option<&str>, mut obj: Value) {
+    if prepare_create(shared, d, ns, &mut obj).is_ok() {
+        let _ = shared.store.write(d, &mut obj, WriteMode::Create);
+    }
+}
+
+fn labels(service: &str) -> Value {
+    json!({"app": service, "app.kubernetes.io/name": service, "app.kubernetes.io/part-of": "dictamesh"})
+}
+
+/// The Deployment of one DictaMesh service in one environment, probes as the seed shows.
+pub fn service_deployment(service: &str, env: &str, replicas: i64, image_tag: &str, res: (&str, &str, &str, &str)) -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": service, "labels": labels(service)},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": service}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "template": {
+                "metadata": {"labels": labels(service)},
+                "spec": {"containers": [{
+                    "name": service,
+                    "image": format!("ghcr.io/controle-digital/{service}:{image_tag}"),
+                    "ports": [{"name": "http", "containerPort": 8080}],
+                    "env": [{"name": "ENVIRONMENT", "value": env}],
+                    "livenessProbe": {"httpGet": {"path": "/health/live", "port": 8080},
+                        "initialDelaySeconds": 30, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3},
+                    "readinessProbe": {"httpGet": {"path": "/health/ready", "port": 8080},
+                        "initialDelaySeconds": 10, "periodSeconds": 5, "timeoutSeconds": 3, "failureThreshold": 3},
+                    "resources": {"requests": {"cpu": res.0, "memory": res.1}, "limits": {"cpu": res.2, "memory": res.3}},
+                }]},
+            },
+        },
+    })
+}
+
+fn settle(shared: &Shared, ctl: &mut Controllers) {
+    for _ in 0..600 {
+        ctl.drain();
+        ctl.tick();
+        ctl.drain();
+        if ctl.idle() {
+            break;
+        }
+        shared.clock.advance(SignedDuration::from_millis(500));
+    }
+}
+
+/// Builds a scenario into an empty store, leaving the clock at the real current time.
+pub fn build(shared: &Shared, ctl: &mut Controllers, scenario: Scenario) {
+    let now = Timestamp::now();
+    shared.set_events(false);
+    shared.clock.set(now - SignedDuration::from_hours(24 * 30));
+    let mut namespaces = vec!["default", "kube-system"];
+    if scenario == Scenario::Dictamesh {
+        namespaces.extend(["dictamesh-dev", "dictamesh-staging", "dictamesh-prod", "dictamesh-infra"]);
+    }
+    for ns in namespaces {
+        create(shared, def(NAMESPACES), None, json!({"metadata": {"name": ns}}));
+    }
+    if scenario == Scenario::Dictamesh {
+        for env in ENVS {
+            shared.clock.set(now - env.age);
+            let ns = format!("dictamesh-{}", env.name);
+            for svc in SERVICE_NAMES {
+                create(shared, def(DEPLOYMENTS), Some(&ns), service_deployment(svc, env.name, env.replicas, env.tag, env.resources));
+                create(
+                    shared,
+                    def(SERVICES),
+                    Some(&ns),
+                    json!({"metadata": {"name": svc, "labels": labels(svc)},
+                           "spec": {"selector": {"app": svc}, "ports": [{"name": "http", "port": 8080, "targetPort": "http"}]}}),
+                );
+            }
+            if env.name == "prod" {
+                create(
+                    shared,
+                    def(CONFIGMAPS),
+                    Some(&ns),
+                    json!({"metadata": {"name": "feature-flags", "labels": {"app.kubernetes.io/part-of": "dictamesh"}},
+                           "data": {"maintenance_mode": "false", "graphql_introspection": "false", "new_entity_resolver": "false"}}),
+                );
+            }
+            settle(shared, ctl);
+        }
+    } else {
+        settle(shared, ctl);
+    }
+    shared.clock.set(now);
+    shared.set_events(true);
+}

@@ -1,0 +1,393 @@
+//! The object store: per-resource `BTreeMap<(namespace, name), Entry>` of compact serialized
+//! JSON plus a few extracted index fields, one global resourceVersion counter, a bounded
+//! change history for watch resumption and a broadcast fan-out of each change, serialized once.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use serde_json::Value;
+use tokio::sync::broadcast;
+
+use super::resources::{RESOURCES, ResourceDef};
+use super::status::ApiError;
+
+/// Index fields extracted from an object when it is written; watchers and controllers filter on
+/// these without parsing the JSON.
+#[derive(Debug, Clone, Default)]
+pub struct Meta {
+    pub namespace: Box<str>,
+    pub name: Box<str>,
+    pub uid: Box<str>,
+    pub rv: u64,
+    pub created: Box<str>,
+    /// Sorted by key.
+    pub labels: Box<[(Box<str>, Box<str>)]>,
+    /// Name of the controlling owner (ownerReferences[controller=true]).
+    pub owner: Option<Box<str>>,
+    /// Kind-specific field-selector values, in `ResourceDef::fields` order.
+    pub fields: Box<[Box<str>]>,
+    pub def: usize,
+    /// Pods: condition Ready is True.
+    pub ready: bool,
+    /// metadata.deletionTimestamp is set.
+    pub deleting: bool,
+}
+
+impl Meta {
+    pub fn label(&self, k: &str) -> Option<&str> {
+        self.labels
+            .binary_search_by(|(lk, _)| (**lk).cmp(k))
+            .ok()
+            .map(|i| &*self.labels[i].1)
+    }
+
+    pub fn field(&self, name: &str) -> &str {
+        RESOURCES[self.def]
+            .fields
+            .iter()
+            .position(|(n, _)| *n == name)
+            .and_then(|i| self.fields.get(i))
+            .map(|s| &**s)
+            .unwrap_or("")
+    }
+}
+
+/// One stored object.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub json: Bytes,
+    pub meta: Arc<Meta>,
+}
+
+impl Entry {
+    /// Parses the stored JSON (only when a controller or a patch needs it).
+    pub fn value(&self) -> Value {
+        serde_json::from_slice(&self.json).unwrap_or(Value::Null)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl ChangeType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeType::Added => "ADDED",
+            ChangeType::Modified => "MODIFIED",
+            ChangeType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// A change, fanned out to every watcher as one `Arc`.
+#[derive(Debug)]
+pub struct Change {
+    pub rv: u64,
+    pub ty: ChangeType,
+    pub entry: Entry,
+    /// Index fields of the previous version (MODIFIED), so a selector watch can turn a change
+    /// that leaves or enters the selection into DELETED or ADDED as the real server does.
+    pub prev: Option<Arc<Meta>>,
+}
+
+/// How a write treats an existing object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    Create,
+    /// Update; with `Some(rv)` the stored rv must match (else 409 Conflict).
+    Update(Option<u64>),
+}
+
+/// Where a watch starts.
+pub enum WatchStart {
+    /// Current objects as synthetic ADDED, then live changes.
+    Snapshot(Vec<Entry>, u64),
+    /// Changes after the requested rv, replayed from history, then live.
+    Replay(Vec<Arc<Change>>, u64),
+}
+
+struct Inner {
+    rv: u64,
+    tables: Vec<BTreeMap<(String, String), Entry>>,
+    history: VecDeque<Arc<Change>>,
+    /// The rv of the newest change dropped from history; resuming before it is 410.
+    compacted: u64,
+}
+
+/// The shared store.
+pub struct Store {
+    inner: Mutex<Inner>,
+    tx: broadcast::Sender<Arc<Change>>,
+    history_cap: usize,
+}
+
+fn str_at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v, |v, k| v.get(k))
+}
+
+fn scalar_string(v: Option<&Value>) -> Box<str> {
+    match v {
+        Some(Value::String(s)) => s.as_str().into(),
+        Some(Value::Bool(b)) => b.to_string().into(),
+        Some(Value::Number(n)) => n.to_string().into(),
+        _ => "".into(),
+    }
+}
+
+/// Extracts the index fields of an object.
+pub fn extract_meta(def: &ResourceDef, obj: &Value, rv: u64) -> Meta {
+    let md = &obj["metadata"];
+    let s = |k: &str| md.get(k).and_then(Value::as_str).unwrap_or("").into();
+    let mut labels: Vec<(Box<str>, Box<str>)> = md
+        .get("labels")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.as_str().into(), v.as_str().unwrap_or("").into())).collect())
+        .unwrap_or_default();
+    labels.sort();
+    let owner = md.get("ownerReferences").and_then(Value::as_array).and_then(|refs| {
+        refs.iter()
+            .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+            .and_then(|r| r.get("name").and_then(Value::as_str))
+            .map(Into::into)
+    });
+    let fields = def.fields.iter().map(|(_, path)| scalar_string(str_at(obj, path))).collect();
+    let ready = obj["status"]["conditions"].as_array().is_some_and(|cs| {
+        cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True")
+    });
+    Meta {
+        namespace: s("namespace"),
+        name: s("name"),
+        uid: s("uid"),
+        rv,
+        created: s("creationTimestamp"),
+        labels: labels.into(),
+        owner,
+        fields,
+        def: def.id,
+        ready,
+        deleting: md.get("deletionTimestamp").is_some_and(|v| !v.is_null()),
+    }
+}
+
+fn key(ns: &str, name: &str) -> (String, String) {
+    (ns.to_string(), name.to_string())
+}
+
+impl Store {
+    pub fn new(history_cap: usize, fanout_cap: usize) -> Self {
+        let (tx, _) = broadcast::channel(fanout_cap.max(16));
+        Store {
+            inner: Mutex::new(Inner {
+                rv: 0,
+                tables: RESOURCES.iter().map(|_| BTreeMap::new()).collect(),
+                history: VecDeque::new(),
+                compacted: 0,
+            }),
+            tx,
+            history_cap: history_cap.max(1),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The latest resourceVersion.
+    pub fn current_rv(&self) -> u64 {
+        self.lock().rv
+    }
+
+    /// A receiver of all future changes.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
+        self.tx.subscribe()
+    }
+
+    pub fn get(&self, def: &ResourceDef, ns: &str, name: &str) -> Option<Entry> {
+        self.lock().tables[def.id].get(&key(ns, name)).cloned()
+    }
+
+    /// Lists objects (one namespace via a range scan, or all), filtered on index fields.
+    pub fn list(&self, def: &ResourceDef, ns: Option<&str>, filter: impl Fn(&Meta) -> bool) -> (u64, Vec<Entry>) {
+        let g = self.lock();
+        let t = &g.tables[def.id];
+        let items = match ns {
+            Some(ns) => t
+                .range(key(ns, "")..)
+                .take_while(|((n, _), _)| n == ns)
+                .filter(|(_, e)| filter(&e.meta))
+                .map(|(_, e)| e.clone())
+                .collect(),
+            None => t.values().filter(|e| filter(&e.meta)).cloned().collect(),
+        };
+        (g.rv, items)
+    }
+
+    fn publish(&self, g: &mut Inner, change: Arc<Change>) {
+        g.history.push_back(change.clone());
+        while g.history.len() > self.history_cap {
+            if let Some(old) = g.history.pop_front() {
+                g.compacted = old.rv;
+            }
+        }
+        // No receivers is fine.
+        let _ = self.tx.send(change);
+    }
+
+    /// Stores `obj` (setting its resourceVersion), publishing ADDED or MODIFIED.
+    pub fn write(&self, def: &ResourceDef, obj: &mut Value, mode: WriteMode) -> Result<Entry, ApiError> {
+        let ns = obj["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+        let mut g = self.lock();
+        let k = (ns, name);
+        let existing = g.tables[def.id].get(&k);
+        let prev = existing.map(|e| e.meta.clone());
+        let ty = match (mode, existing) {
+            (WriteMode::Create, Some(_)) => return Err(ApiError::already_exists(def, &k.1)),
+            (WriteMode::Create, None) => ChangeType::Added,
+            (WriteMode::Update(_), None) => return Err(ApiError::not_found(def, &k.1)),
+            (WriteMode::Update(Some(rv)), Some(e)) if e.meta.rv != rv => {
+                return Err(ApiError::conflict(def, &k.1));
+            }
+            (WriteMode::Update(_), Some(_)) => ChangeType::Modified,
+        };
+        g.rv += 1;
+        let rv = g.rv;
+        obj["metadata"]["resourceVersion"] = Value::String(rv.to_string());
+        let json = Bytes::from(serde_json::to_vec(obj).map_err(|e| ApiError::internal(e.to_string()))?);
+        let entry = Entry { json, meta: Arc::new(extract_meta(def, obj, rv)) };
+        g.tables[def.id].insert(k, entry.clone());
+        self.publish(&mut g, Arc::new(Change { rv, ty, entry: entry.clone(), prev }));
+        Ok(entry)
+    }
+
+    /// Removes an object, publishing DELETED with a new resourceVersion. `uid` is a precondition.
+    pub fn delete(&self, def: &ResourceDef, ns: &str, name: &str, uid: Option<&str>) -> Result<Entry, ApiError> {
+        let mut g = self.lock();
+        let k = key(ns, name);
+        match g.tables[def.id].get(&k) {
+            None => return Err(ApiError::not_found(def, name)),
+            Some(e) if uid.is_some_and(|u| u != &*e.meta.uid) => {
+                return Err(ApiError::conflict(def, name));
+            }
+            Some(_) => {}
+        }
+        let Some(old) = g.tables[def.id].remove(&k) else {
+            return Err(ApiError::not_found(def, name));
+        };
+        g.rv += 1;
+        let rv = g.rv;
+        let mut v = old.value();
+        v["metadata"]["resourceVersion"] = Value::String(rv.to_string());
+        let json = serde_json::to_vec(&v).map(Bytes::from).unwrap_or(old.json);
+        let mut meta = (*old.meta).clone();
+        meta.rv = rv;
+        let entry = Entry { json, meta: Arc::new(meta) };
+        self.publish(&mut g, Arc::new(Change { rv, ty: ChangeType::Deleted, entry: entry.clone(), prev: None }));
+        Ok(entry)
+    }
+
+    /// Starts a watch atomically with its subscription, so no change falls in between.
+    /// `from` = None means a snapshot of current objects; `Some(rv)` replays after rv or fails
+    /// with 410 Expired when history no longer reaches back that far.
+    pub fn watch(
+        &self,
+        def: &ResourceDef,
+        ns: Option<&str>,
+        from: Option<u64>,
+        filter: impl Fn(&Meta) -> bool,
+    ) -> Result<(WatchStart, broadcast::Receiver<Arc<Change>>), ApiError> {
+        let g = self.lock();
+        let rx = self.tx.subscribe();
+        let in_scope = |e: &Entry| e.meta.def == def.id && ns.is_none_or(|n| &*e.meta.namespace == n);
+        match from {
+            None => {
+                let t = &g.tables[def.id];
+                let items = match ns {
+                    Some(n) => t
+                        .range(key(n, "")..)
+                        .take_while(|((x, _), _)| x == n)
+                        .map(|(_, e)| e)
+                        .filter(|e| filter(&e.meta))
+                        .cloned()
+                        .collect(),
+                    None => t.values().filter(|e| filter(&e.meta)).cloned().collect(),
+                };
+                Ok((WatchStart::Snapshot(items, g.rv), rx))
+            }
+            Some(rv) => {
+                if rv < g.compacted {
+                    let oldest = g.history.front().map(|c| c.rv).unwrap_or(g.rv);
+                    return Err(ApiError::expired(rv, oldest));
+                }
+                let start = g.history.partition_point(|c| c.rv <= rv);
+                let replay = g
+                    .history
+                    .range(start..)
+                    .filter(|c| in_scope(&c.entry))
+                    .cloned()
+                    .collect();
+                Ok((WatchStart::Replay(replay, g.rv), rx))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::resources::{CONFIGMAPS, PODS, def};
+    use serde_json::json;
+
+    fn cm(name: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "a", "uid": name}})
+    }
+
+    #[test]
+    fn write_get_list_conflict() {
+        let s = Store::new(100, 100);
+        let d = def(CONFIGMAPS);
+        s.write(d, &mut cm("x"), WriteMode::Create).unwrap();
+        assert_eq!(s.write(d, &mut cm("x"), WriteMode::Create).unwrap_err().code, 409);
+        let e = s.write(d, &mut cm("x"), WriteMode::Update(Some(1))).unwrap();
+        assert_eq!(e.meta.rv, 2);
+        assert_eq!(s.write(d, &mut cm("x"), WriteMode::Update(Some(1))).unwrap_err().reason, "Conflict");
+        let mut other = cm("y");
+        other["metadata"]["namespace"] = json!("b");
+        s.write(d, &mut other, WriteMode::Create).unwrap();
+        assert_eq!(s.list(d, Some("a"), |_| true).1.len(), 1);
+        assert_eq!(s.list(d, None, |_| true).1.len(), 2);
+        assert!(s.list(def(PODS), None, |_| true).1.is_empty());
+        assert_eq!(s.get(d, "a", "x").unwrap().value()["metadata"]["resourceVersion"], "2");
+    }
+
+    #[test]
+    fn watch_history_expires() {
+        let s = Store::new(3, 100);
+        let d = def(CONFIGMAPS);
+        for i in 0..6 {
+            s.write(d, &mut cm(&format!("c{i}")), WriteMode::Create).unwrap();
+        }
+        // History holds rv 4..=6; compacted = 3.
+        match s.watch(d, None, Some(3), |_| true) {
+            Ok((WatchStart::Replay(r, _), _)) => assert_eq!(r.iter().map(|c| c.rv).collect::<Vec<_>>(), vec![4, 5, 6]),
+            _ => panic!("expected replay"),
+        }
+        let e = s.watch(d, None, Some(1), |_| true).err().unwrap();
+        assert_eq!((e.code, e.reason), (410, "Expired"));
+        assert_eq!(e.message, "too old resource version: 1 (4)");
+        s.delete(d, "a", "c5", None).unwrap();
+        match s.watch(d, Some("a"), Some(6), |_| true) {
+            Ok((WatchStart::Replay(r, rv), _)) => {
+                assert_eq!(rv, 7);
+                assert_eq!(r[0].ty, ChangeType::Deleted);
+                assert_eq!(r[0].entry.value()["metadata"]["resourceVersion"], "7");
+            }
+            _ => panic!("expected replay"),
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Watch streams: chunked JSON lines of `{"type","object"}` from a snapshot or a replay of the
+//! change history, then live changes from the broadcast fan-out; bookmarks, timeouts,
+//! selector transitions (ADDED/DELETED when an object enters/leaves the selection), streaming
+//! lists (`sendInitialEvents`), one-row Tables for kubectl, and a 410 ERROR event when the
+//! requested version is compacted or the watcher falls behind the fan-out buffer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::response::Response;
+use bytes::{BufMut, Bytes, BytesMut};
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc};
+
+use super::Shared;
+use super::handlers::Filter;
+use super::http::{ApiRequest, error_response, json_response};
+use super::resources::ResourceDef;
+use super::status::ApiError;
+use super::store::{Change, ChangeType, Entry, WatchStart};
+use super::table::{IncludeObject, to_table};
+
+struct Writer {
+    def: &'static ResourceDef,
+    table: Option<IncludeObject>,
+    first: bool,
+    shared: Arc<Shared>,
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+}
+
+fn line(ty: &str, object: &[u8]) -> Bytes {
+    let mut b = BytesMut::with_capacity(object.len() + 32);
+    b.put_slice(b"{\"type\":\"");
+    b.put_slice(ty.as_bytes());
+    b.put_slice(b"\",\"object\":");
+    b.put_slice(object);
+    b.put_slice(b"}\n");
+    b.freeze()
+}
+
+impl Writer {
+    /// Sends one line; false when the client has gone.
+    async fn send(&mut self, ty: &str, e: &Entry) -> bool {
+        let bytes = match self.table {
+            None => line(ty, &e.json),
+            Some(include) => {
+                let t = to_table(self.def, &[e.value()], e.meta.rv, self.shared.clock.now(), self.first, include);
+                self.first = false;
+                line(ty, &serde_json::to_vec(&t).unwrap_or_default())
+            }
+        };
+        self.tx.send(Ok(bytes)).await.is_ok()
+    }
+
+    async fn send_value(&mut self, ty: &str, v: &Value) -> bool {
+        let bytes = line(ty, &serde_json::to_vec(v).unwrap_or_default());
+        self.tx.send(Ok(bytes)).await.is_ok()
+    }
+
+    async fn bookmark(&mut self, rv: u64, initial_end: bool) -> bool {
+        let mut md = json!({"resourceVersion": rv.to_string()});
+        if initial_end {
+            md["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        let obj = json!({"kind": self.def.kind, "apiVersion": self.def.api_version(), "metadata": md});
+        self.send_value("BOOKMARK", &obj).await
+    }
+
+    async fn error(&mut self, e: &ApiError) {
+        let _ = self.send_value("ERROR", &e.to_status()).await;
+    }
+
+    /// Sends a change as this watcher sees it; false when the client has gone.
+    async fn change(&mut self, c: &Change, filter: &Filter, ns: Option<&str>) -> bool {
+        let m = &c.entry.meta;
+        if m.def != self.def.id || ns.is_some_and(|n| &*m.namespace != n) {
+            return true;
+        }
+        let now = filter.matches(m);
+        let ty = match c.ty {
+            ChangeType::Added if now => "ADDED",
+            ChangeType::Deleted if now => "DELETED",
+            ChangeType::Modified => {
+                let before = c.prev.as_deref().is_none_or(|p| filter.matches(p));
+                match (before, now) {
+                    (true, true) => "MODIFIED",
+                    (false, true) => "ADDED",
+                    (true, false) => "DELETED",
+                    (false, false) => return true,
+                }
+            }
+            _ => return true,
+        };
+        self.send(ty, &c.entry).await
+    }
+}
+
+/// Handles `GET <collection>?watch=true`.
+pub fn watch(shared: Arc<Shared>, req: &ApiRequest) -> Response {
+    match start(shared, req) {
+        Ok(r) => r,
+        Err(e) => error_response(&e),
+    }
+}
+
+fn start(shared: Arc<Shared>, req: &ApiRequest) -> Result<Response, ApiError> {
+    let filter = Filter::from_request(req)?;
+    let bookmarks = req.query.flag("allowWatchBookmarks");
+    let send_initial = req.query.flag("sendInitialEvents");
+    if send_initial && (req.query.get("resourceVersionMatch") != Some("NotOlderThan") || !bookmarks) {
+        return Err(ApiError::invalid(
+            req.def,
+            "",
+            &[("sendInitialEvents", "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan and allowWatchBookmarks".into())],
+        ));
+    }
+    let from = match req.query.get("resourceVersion") {
+        None | Some("") | Some("0") => None,
+        Some(_) if send_initial => None,
+        Some(r) => Some(r.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version: {r}")))?),
+    };
+    let timeout = req
+        .query
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(1800));
+    let ns = req.ns.clone();
+    let def = req.def;
+    let table = req.table.then(|| IncludeObject::parse(req.query.get("includeObject")));
+    let started = shared.store.watch(def, ns.as_deref(), from, |m| filter.matches(m));
+    let (tx, rx) = mpsc::channel(16);
+    let mut w = Writer { def, table, first: true, shared: shared.clone(), tx };
+    let mut shutdown = shared.shutdown.clone();
+    tokio::spawn(async move {
+        let (begin, mut live) = match started {
+            Ok(x) => x,
+            Err(e) => {
+                w.error(&e).await;
+                return;
+            }
+        };
+        let mut last_rv = match begin {
+            WatchStart::Snapshot(items, rv) => {
+                for e in &items {
+                    if !w.send("ADDED", e).await {
+                        return;
+                    }
+                }
+                if send_initial && !w.bookmark(rv, true).await {
+                    return;
+                }
+                rv
+            }
+            WatchStart::Replay(changes, rv) => {
+                for c in &changes {
+                    if !w.change(c, &filter, ns.as_deref()).await {
+                        return;
+                    }
+                }
+                rv
+            }
+        };
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        let every = w.shared.bookmark_interval;
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tokio::select! {
+                _ = &mut deadline => break,
+                _ = shutdown.changed() => break,
+                _ = w.tx.closed() => break,
+                r = live.recv() => match r {
+                    Ok(c) => {
+                        last_rv = c.rv;
+                        if !w.change(&c, &filter, ns.as_deref()).await {
+                            break;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        // Too slow for the fan-out buffer: make the client relist.
+                        w.error(&ApiError::expired(last_rv, w.shared.store.current_rv())).await;
+                        break;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+                _ = ticks.tick(), if bookmarks && w.table.is_none() => {
+                    if !w.bookmark(last_rv, false).await {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
+    Ok(json_response(200, Body::from_stream(stream)))
+}
