@@ -14,7 +14,11 @@ use rollcall::runner::{self, RunOptions, Source};
 use rollcall::sim::{self, Scenario, SimOptions};
 
 #[derive(Parser)]
-#[command(name = "rollcall", version, about = "A terminal control room for deployments on Kubernetes")]
+#[command(
+    name = "rollcall",
+    version,
+    about = "A terminal control room for deployments on Kubernetes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Cmd>,
@@ -132,9 +136,15 @@ async fn run(cli: Cli, loaded: Option<config::Config>) -> Result<()> {
 
     let command = cli.command.unwrap_or(Cmd::Run { kubeconfig: None });
     match (command, loaded) {
-        (Cmd::Sim { listen, kubeconfig_out, speed, token }, _) => {
-            run_sim(listen, kubeconfig_out.as_deref(), speed, token).await
-        }
+        (
+            Cmd::Sim {
+                listen,
+                kubeconfig_out,
+                speed,
+                token,
+            },
+            _,
+        ) => run_sim(listen, kubeconfig_out.as_deref(), speed, token).await,
         (Cmd::Run { kubeconfig }, Some(config)) => {
             runner::run(RunOptions {
                 config,
@@ -142,6 +152,7 @@ async fn run(cli: Cli, loaded: Option<config::Config>) -> Result<()> {
                 readonly: cli.common.readonly,
                 audit_log,
                 user,
+                clock: std::sync::Arc::new(jiff::Timestamp::now),
             })
             .await
         }
@@ -156,12 +167,22 @@ async fn run(cli: Cli, loaded: Option<config::Config>) -> Result<()> {
             let kubeconfig = Kubeconfig::from_yaml(&handle.kubeconfig_yaml())
                 .wrap_err("the simulator wrote an unreadable kubeconfig")?;
             let label = format!("demo: simulator {} ×{speed}", handle.addr());
+            // Ages and countdowns follow the simulator's clock, which runs `speed` times
+            // faster than the wall clock.
+            let (sim_start, wall_start) = (handle.now(), std::time::Instant::now());
+            let clock: rollcall::tui::Clock = std::sync::Arc::new(move || {
+                let elapsed = wall_start.elapsed().mul_f64(speed.max(0.0));
+                sim_start
+                    .checked_add(jiff::SignedDuration::try_from(elapsed).unwrap_or_default())
+                    .unwrap_or(sim_start)
+            });
             let result = runner::run(RunOptions {
                 config,
                 source: Source::Fixed { kubeconfig, label },
                 readonly: cli.common.readonly,
                 audit_log,
                 user,
+                clock,
             })
             .await;
             handle.shutdown().await;
@@ -188,7 +209,10 @@ async fn run_sim(listen: SocketAddr, out: Option<&Path>, speed: f64, token: Stri
     if let Some(path) = out {
         std::fs::write(path, handle.kubeconfig_yaml())
             .wrap_err_with(|| format!("cannot write {}", path.display()))?;
-        println!("kubeconfig written to {} (context rollcall-sim)", path.display());
+        println!(
+            "kubeconfig written to {} (context rollcall-sim)",
+            path.display()
+        );
         println!("try: kubectl --kubeconfig {} get pods -A", path.display());
     }
     println!("Ctrl-C stops it.");
@@ -224,7 +248,8 @@ fn state_dir() -> PathBuf {
 
 fn init_tracing(path: &Path) -> Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .wrap_err_with(|| format!("cannot create {}", dir.display()))?;
     }
     let file = std::fs::OpenOptions::new()
         .create(true)

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use color_eyre::eyre::Result;
-use jiff::Timestamp;
 use kube::config::Kubeconfig;
 use tokio::sync::mpsc;
 
@@ -20,7 +19,10 @@ pub enum Source {
     /// The user's kubeconfig (or the one given), with each environment's context.
     Kubeconfig { path: Option<PathBuf> },
     /// One kubeconfig for every environment, e.g. the embedded simulator's.
-    Fixed { kubeconfig: Kubeconfig, label: String },
+    Fixed {
+        kubeconfig: Kubeconfig,
+        label: String,
+    },
 }
 
 pub struct RunOptions {
@@ -29,6 +31,7 @@ pub struct RunOptions {
     pub readonly: bool,
     pub audit_log: PathBuf,
     pub user: String,
+    pub clock: crate::tui::Clock,
 }
 
 pub async fn run(opts: RunOptions) -> Result<()> {
@@ -39,7 +42,7 @@ pub async fn run(opts: RunOptions) -> Result<()> {
         ..
     } = opts.config;
     let (tx, rx) = mpsc::channel::<Event>(8192);
-    let mut state = State::new(environments.clone(), keys, Timestamp::now());
+    let mut state = State::new(environments.clone(), keys, (opts.clock)());
     state.readonly = opts.readonly;
     state.user = opts.user.clone();
 
@@ -98,9 +101,14 @@ pub async fn run(opts: RunOptions) -> Result<()> {
         }
     }
 
-    let bus = Bus::new(actions, AuditLog::new(opts.audit_log), opts.user, tx.clone());
+    let bus = Bus::new(
+        actions,
+        AuditLog::new(opts.audit_log),
+        opts.user,
+        tx.clone(),
+    );
     drop(tx);
-    let result = crate::tui::run(state, theme, bus, rx).await;
+    let result = crate::tui::run(state, theme, bus, rx, opts.clock).await;
     for w in watchers {
         w.abort();
     }

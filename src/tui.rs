@@ -22,9 +22,18 @@ const FRAME_GAP: Duration = Duration::from_millis(33);
 /// so the first page of a big list shows while the rest is still arriving.
 const DRAIN_BUDGET: Duration = Duration::from_millis(12);
 
-pub async fn run(state: State, theme: Theme, bus: Bus, rx: mpsc::Receiver<Event>) -> Result<()> {
+/// Where "now" comes from: the wall clock, or the simulator's faster clock in the demo.
+pub type Clock = std::sync::Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+pub async fn run(
+    state: State,
+    theme: Theme,
+    bus: Bus,
+    rx: mpsc::Receiver<Event>,
+    clock: Clock,
+) -> Result<()> {
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
-    let result = event_loop(&mut terminal, state, &theme, &bus, rx).await;
+    let result = event_loop(&mut terminal, state, &theme, &bus, rx, clock).await;
     ratatui::try_restore().wrap_err("cannot restore the terminal")?;
     result
 }
@@ -35,12 +44,14 @@ async fn event_loop(
     theme: &Theme,
     bus: &Bus,
     mut rx: mpsc::Receiver<Event>,
+    clock: Clock,
 ) -> Result<()> {
+    state.now = clock();
     let size = terminal.size()?;
     state.size = (size.width, size.height);
     let mut keys = EventStream::new();
-    let mut clock = interval(Duration::from_secs(1));
-    clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut ticker = interval(Duration::from_secs(1));
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut terminate = terminate_signal();
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME_GAP;
@@ -65,7 +76,7 @@ async fn event_loop(
                 None => return Ok(()),
             },
             Some(ev) = rx.recv() => ev,
-            _ = clock.tick() => Event::Tick(Timestamp::now()),
+            _ = ticker.tick() => Event::Tick(clock()),
             _ = sleep_until(next_frame), if dirty => continue,
             _ = terminate.recv() => return Ok(()),
         };

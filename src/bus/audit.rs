@@ -15,7 +15,6 @@ pub struct AuditEntry<'a> {
     pub started: Timestamp,
     pub user: &'a str,
     pub op: OpId,
-    pub env: &'a str,
     pub target: &'a str,
     #[serde(flatten)]
     pub command: &'a Command,
@@ -69,7 +68,6 @@ mod tests {
                 started: now,
                 user: "oncall",
                 op: OpId(7),
-                env: "prod",
                 target: "web",
                 command: &cmd,
                 result,
@@ -87,5 +85,7 @@ mod tests {
         assert_eq!(lines[0]["name"], "web");
         assert_eq!(lines[1]["result"], "error");
         assert_eq!(lines[0]["user"], "oncall");
+        assert_eq!(lines[0]["env"], "prod");
+        assert!(!text.contains(r#""env":"prod","env""#));
     }
 }

@@ -65,7 +65,6 @@ impl Bus {
                     started,
                     user: &inner.user,
                     op,
-                    env: command.env(),
                     target: command.target_name(),
                     command: &command,
                     result,

@@ -40,10 +40,15 @@ pub struct Condition {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RolloutState {
     Complete,
-    Progressing { updated: u32, desired: u32 },
+    Progressing {
+        updated: u32,
+        desired: u32,
+    },
     Paused,
     /// Progress deadline exceeded: the new version is not becoming available.
-    Stalled { message: String },
+    Stalled {
+        message: String,
+    },
 }
 
 impl DeploymentRow {
@@ -143,12 +148,15 @@ struct DeploymentStatusWire {
 }
 
 fn condition(conditions: &[ConditionWire], type_: &str) -> Option<Condition> {
-    conditions.iter().find(|c| c.type_ == type_).map(|c| Condition {
-        status: c.status.clone().unwrap_or_else(|| "Unknown".into()),
-        reason: c.reason.clone(),
-        message: c.message.clone(),
-        last_update: c.last_update_time.0.or(c.last_transition_time.0),
-    })
+    conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| Condition {
+            status: c.status.clone().unwrap_or_else(|| "Unknown".into()),
+            reason: c.reason.clone(),
+            message: c.message.clone(),
+            last_update: c.last_update_time.0.or(c.last_transition_time.0),
+        })
 }
 
 impl From<DeploymentWire> for WatchedDeployment {

@@ -32,19 +32,39 @@ pub struct ServiceSummary {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PolicyDrift {
-    BelowMinReplicas { service: String, desired: u32, min: u32 },
-    ReadyBelowMin { service: String, ready: u32, min: u32 },
-    Missing { service: String },
-    RollingOutsideWindow { service: String },
+    BelowMinReplicas {
+        service: String,
+        desired: u32,
+        min: u32,
+    },
+    ReadyBelowMin {
+        service: String,
+        ready: u32,
+        min: u32,
+    },
+    Missing {
+        service: String,
+    },
+    RollingOutsideWindow {
+        service: String,
+    },
 }
 
 impl PolicyDrift {
     pub fn describe(&self) -> String {
         match self {
-            PolicyDrift::BelowMinReplicas { service, desired, min } => {
+            PolicyDrift::BelowMinReplicas {
+                service,
+                desired,
+                min,
+            } => {
                 format!("{service}: {desired} replicas, policy minimum {min}")
             }
-            PolicyDrift::ReadyBelowMin { service, ready, min } => {
+            PolicyDrift::ReadyBelowMin {
+                service,
+                ready,
+                min,
+            } => {
                 format!("{service}: only {ready} ready, policy minimum {min}")
             }
             PolicyDrift::Missing { service } => format!("{service}: not found in the cluster"),
@@ -141,7 +161,11 @@ fn service_summary(
             ready: 0,
             updated: 0,
             version: None,
-            health: if listed { Health::Missing } else { Health::Unknown },
+            health: if listed {
+                Health::Missing
+            } else {
+                Health::Unknown
+            },
             detail: None,
         };
     };

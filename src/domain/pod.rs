@@ -247,7 +247,12 @@ impl From<PodWire> for WatchedPod {
         let row = PodRow {
             app: wire.metadata.app_label(),
             owner: wire.metadata.controller(),
-            template_hash: wire.metadata.label("pod-template-hash").map(str::to_owned),
+            // Argo Rollouts labels its pods with its own hash key.
+            template_hash: wire
+                .metadata
+                .label("pod-template-hash")
+                .or_else(|| wire.metadata.label("rollouts-pod-template-hash"))
+                .map(str::to_owned),
             name: wire.metadata.name.unwrap_or_default(),
             namespace: wire.metadata.namespace.unwrap_or_default(),
             uid: wire.metadata.uid.unwrap_or_default(),

@@ -79,7 +79,9 @@ impl<T: Keyed + PartialEq> RowStore<T> {
             }
             WatchUpdate::Delete(row) => {
                 let (ns, name) = row.key();
-                self.rows.remove(&(ns.to_owned(), name.to_owned())).is_some()
+                self.rows
+                    .remove(&(ns.to_owned(), name.to_owned()))
+                    .is_some()
             }
         };
         if changed {

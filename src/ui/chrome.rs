@@ -12,14 +12,8 @@ use crate::app::{Action, Connection, Mode, Pane, State};
 use crate::config::Theme;
 
 pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let mut spans = vec![
-        Span::styled(" rollcall ", theme.title),
-        Span::styled(format!(" {} ", state.source), theme.header),
-        Span::styled(format!(" user: {} ", state.user), theme.muted),
-    ];
-    if state.readonly {
-        spans.push(Span::styled(" READ-ONLY ", theme.warn));
-    }
+    // Connection marks matter most; the source, user and clock go first when narrow.
+    let mut envs = Vec::new();
     for env in &state.envs {
         let (mark, style, extra) = match env.connection() {
             Connection::Live => ("●", theme.ok, String::new()),
@@ -29,14 +23,39 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ("✖", theme.error, format!(" down {}", duration(stale)))
             }
         };
-        spans.push(Span::raw(" "));
-        spans.push(Span::styled(format!("{mark} {}{extra}", env.config.name), style));
+        envs.push(Span::raw(" "));
+        envs.push(Span::styled(
+            format!("{mark} {}{extra}", env.config.name),
+            style,
+        ));
     }
-    let clock = state.now.strftime("%H:%M:%S UTC").to_string();
-    let used: usize = spans.iter().map(|s| s.width()).sum();
-    let pad = (area.width as usize).saturating_sub(used + clock.len() + 1);
-    spans.push(Span::raw(" ".repeat(pad)));
-    spans.push(Span::styled(clock, theme.muted));
+    let width = area.width as usize;
+    let mut spans = vec![Span::styled(" rollcall ", theme.title)];
+    if state.readonly {
+        spans.push(Span::styled(" READ-ONLY ", theme.warn));
+    }
+    let optional = [
+        Span::styled(format!(" {} ", state.source), theme.header),
+        Span::styled(format!(" user: {} ", state.user), theme.muted),
+    ];
+    let clock = Span::styled(state.now.strftime(" %H:%M:%S UTC").to_string(), theme.muted);
+    let sum = |v: &[Span]| v.iter().map(|s| s.width()).sum::<usize>();
+    let mut used = sum(&spans) + sum(&envs);
+    let with_clock = used + clock.width() <= width;
+    if with_clock {
+        used += clock.width();
+    }
+    for extra in optional {
+        if used + extra.width() <= width {
+            used += extra.width();
+            spans.push(extra);
+        }
+    }
+    spans.extend(envs);
+    if with_clock {
+        spans.push(Span::raw(" ".repeat(width.saturating_sub(used))));
+        spans.push(clock);
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header), area);
 }
 

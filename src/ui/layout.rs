@@ -81,5 +81,6 @@ pub fn table_rows(state: &State, pane: Pane) -> usize {
         Pane::Pods => a.pods.or(a.environments),
     };
     // borders and the header row
-    rect.map(|r| r.height.saturating_sub(3) as usize).unwrap_or(0)
+    rect.map(|r| r.height.saturating_sub(3) as usize)
+        .unwrap_or(0)
 }

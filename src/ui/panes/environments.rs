@@ -57,8 +57,17 @@ fn env_table(
     summaries: &[EnvironmentSummary],
     theme: &Theme,
 ) {
-    let header = Row::new(["", "ENV", "NAMESPACE", "MODE", "READY", "HEALTH", "LINK", "DRIFT"])
-        .style(theme.title);
+    let header = Row::new([
+        "",
+        "ENV",
+        "NAMESPACE",
+        "MODE",
+        "READY",
+        "HEALTH",
+        "LINK",
+        "DRIFT",
+    ])
+    .style(theme.title);
     let rows = state
         .envs
         .iter()
@@ -94,7 +103,10 @@ fn env_table(
                 Cell::from(env.config.name.clone()),
                 Cell::from(env.config.namespace.clone()),
                 Cell::from(env.config.policy.deploy_mode.short_label()),
-                Cell::from(Span::styled(format!("{}/{}", sum.ready, sum.desired), ready_style)),
+                Cell::from(Span::styled(
+                    format!("{}/{}", sum.ready, sum.desired),
+                    ready_style,
+                )),
                 Cell::from(Span::styled(mark, hstyle)),
                 Cell::from(link),
                 Cell::from(drift),

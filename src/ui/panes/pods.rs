@@ -47,37 +47,107 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
     let height = inner.height.saturating_sub(1) as usize;
     let cursor = state.pod_cursor;
-    let header = Row::new([
-        "NAME", "READY", "STATUS", "RESTARTS", "AGE", "NODE", "PROBE", "LAST WARNING",
-    ])
-    .style(theme.title);
-    let rows = state
+    let window: Vec<(usize, &PodRow)> = state
         .visible_pods()
         .enumerate()
         .skip(cursor.offset)
         .take(height)
-        .map(|(i, pod)| {
-            let row = pod_row(pod, state, theme);
-            if i == cursor.selected && focused {
-                row.style(theme.selection)
-            } else {
-                row
-            }
-        });
-    let widths = [
-        Constraint::Min(24),
-        Constraint::Length(5),
-        Constraint::Length(17),
-        Constraint::Length(8),
-        Constraint::Length(6),
-        Constraint::Length(11),
-        Constraint::Length(11),
-        Constraint::Fill(1),
-    ];
+        .collect();
+    let name_width = window
+        .iter()
+        .map(|(_, p)| p.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(20, 63) as u16;
+    let columns = fit_columns(inner.width, name_width);
+    let header = Row::new(columns.iter().map(|c| c.title())).style(theme.title);
+    let rows = window.into_iter().map(|(i, pod)| {
+        let row = pod_row(pod, &columns, state, theme);
+        if i == cursor.selected && focused {
+            row.style(theme.selection)
+        } else {
+            row
+        }
+    });
+    let widths: Vec<Constraint> = columns.iter().map(|c| c.width(name_width)).collect();
     frame.render_widget(Table::new(rows, widths).header(header), inner);
 }
 
-fn pod_row<'a>(pod: &'a PodRow, state: &State, theme: &Theme) -> Row<'a> {
+/// The pods table's columns, in the order they are given up when space runs out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Name,
+    Ready,
+    Status,
+    Restarts,
+    Age,
+    Probe,
+    Node,
+    Warning,
+}
+
+impl Column {
+    const BY_PRIORITY: [Column; 8] = [
+        Column::Name,
+        Column::Ready,
+        Column::Status,
+        Column::Restarts,
+        Column::Age,
+        Column::Probe,
+        Column::Node,
+        Column::Warning,
+    ];
+
+    fn title(self) -> &'static str {
+        match self {
+            Column::Name => "NAME",
+            Column::Ready => "READY",
+            Column::Status => "STATUS",
+            Column::Restarts => "RESTARTS",
+            Column::Age => "AGE",
+            Column::Probe => "PROBE",
+            Column::Node => "NODE",
+            Column::Warning => "LAST WARNING",
+        }
+    }
+
+    fn width(self, name: u16) -> Constraint {
+        match self {
+            Column::Name => Constraint::Length(name),
+            Column::Ready => Constraint::Length(5),
+            Column::Status => Constraint::Length(17),
+            Column::Restarts => Constraint::Length(8),
+            Column::Age => Constraint::Length(6),
+            Column::Probe => Constraint::Length(10),
+            Column::Node => Constraint::Length(12),
+            Column::Warning => Constraint::Fill(1),
+        }
+    }
+
+    fn min_width(self, name: u16) -> u16 {
+        match self.width(name) {
+            Constraint::Length(n) => n,
+            _ => 24,
+        }
+    }
+}
+
+/// Columns that fit in `width`, most important first, shown in table order.
+fn fit_columns(width: u16, name: u16) -> Vec<Column> {
+    let mut used = 0u16;
+    let mut out = Vec::new();
+    for c in Column::BY_PRIORITY {
+        let need = c.min_width(name) + u16::from(!out.is_empty());
+        if c != Column::Name && used + need > width {
+            continue;
+        }
+        used += need;
+        out.push(c);
+    }
+    out
+}
+
+fn pod_row<'a>(pod: &'a PodRow, columns: &[Column], state: &State, theme: &Theme) -> Row<'a> {
     let ready_style = if pod.is_ready() { theme.ok } else { theme.warn };
     let status_style = status_style(pod, theme);
     let restarts_style = if pod.restarts > 0 {
@@ -86,27 +156,29 @@ fn pod_row<'a>(pod: &'a PodRow, state: &State, theme: &Theme) -> Row<'a> {
         theme.text
     };
     let (probe, probe_style) = probe_text(pod.probe(state.now), theme);
-    let warning = state
-        .env()
-        .and_then(|e| e.events.last_warning_for("Pod", &pod.name))
-        .map(|e| {
-            let when = age(state.now, e.last_seen);
-            format!("{when} {}: {}", e.reason, truncate(&e.message, 80))
-        })
-        .unwrap_or_default();
-    Row::new(vec![
-        Cell::from(pod.name.as_str()),
-        Cell::from(Span::styled(
+    let warning = || {
+        state
+            .env()
+            .and_then(|e| e.events.last_warning_for("Pod", &pod.name))
+            .map(|e| {
+                let when = age(state.now, e.last_seen);
+                format!("{when} {}: {}", e.reason, truncate(&e.message, 80))
+            })
+            .unwrap_or_default()
+    };
+    Row::new(columns.iter().map(|c| match c {
+        Column::Name => Cell::from(pod.name.as_str()),
+        Column::Ready => Cell::from(Span::styled(
             format!("{}/{}", pod.ready, pod.containers),
             ready_style,
         )),
-        Cell::from(Span::styled(pod.status_text().to_owned(), status_style)),
-        Cell::from(Span::styled(pod.restarts.to_string(), restarts_style)),
-        Cell::from(age(state.now, pod.created)),
-        Cell::from(pod.node.as_deref().unwrap_or("-")),
-        Cell::from(Span::styled(probe, probe_style)),
-        Cell::from(Span::styled(warning, theme.warn)),
-    ])
+        Column::Status => Cell::from(Span::styled(pod.status_text().to_owned(), status_style)),
+        Column::Restarts => Cell::from(Span::styled(pod.restarts.to_string(), restarts_style)),
+        Column::Age => Cell::from(age(state.now, pod.created)),
+        Column::Node => Cell::from(pod.node.as_deref().unwrap_or("-")),
+        Column::Probe => Cell::from(Span::styled(probe.clone(), probe_style)),
+        Column::Warning => Cell::from(Span::styled(warning(), theme.warn)),
+    }))
 }
 
 fn status_style(pod: &PodRow, theme: &Theme) -> Style {

@@ -1,0 +1,154 @@
+//! Builders for app-level tests: a state from the embedded config at a fixed time,
+//! and rows decoded from realistic JSON the way the watchers decode them.
+
+#![allow(dead_code)]
+
+use jiff::Timestamp;
+use rollcall::app::{EnvUpdate, Event, State, update};
+use rollcall::config::{self, LoadOptions};
+use rollcall::domain::{DeploymentRow, PodRow, WatchUpdate, WatchedDeployment, WatchedPod};
+use serde_json::json;
+
+pub const NOW: &str = "2026-11-26T14:02:11Z";
+
+pub fn now() -> Timestamp {
+    NOW.parse().unwrap()
+}
+
+pub fn ago(secs: i64) -> String {
+    now()
+        .checked_sub(jiff::SignedDuration::from_secs(secs))
+        .unwrap()
+        .to_string()
+}
+
+/// A state from the embedded DictaMesh config, at `NOW`, sized `w`×`h`.
+pub fn state(w: u16, h: u16) -> State {
+    let cfg = config::load(&LoadOptions {
+        dir: None,
+        theme: None,
+    })
+    .unwrap();
+    let mut s = State::new(cfg.environments, cfg.keys, now());
+    s.size = (w, h);
+    s.user = "oncall".into();
+    s.source = "ctx: k3s-dictamesh as oncall".into();
+    s
+}
+
+pub struct PodSpec<'a> {
+    pub ns: &'a str,
+    pub deploy: &'a str,
+    pub hash: &'a str,
+    pub suffix: &'a str,
+    pub ready: bool,
+    pub restarts: u32,
+    pub age_secs: i64,
+    pub node: &'a str,
+}
+
+pub fn pod(p: PodSpec) -> PodRow {
+    let name = format!("{}-{}-{}", p.deploy, p.hash, p.suffix);
+    let v = json!({
+        "metadata": {
+            "name": name, "namespace": p.ns, "uid": format!("uid-{name}"),
+            "resourceVersion": "1", "creationTimestamp": ago(p.age_secs),
+            "labels": {"app": p.deploy, "pod-template-hash": p.hash},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "name": format!("{}-{}", p.deploy, p.hash), "uid": "rs", "controller": true}]
+        },
+        "spec": {"nodeName": p.node, "containers": [{"name": p.deploy,
+            "image": format!("ghcr.io/controle-digital/{}:v1.1.4", p.deploy),
+            "readinessProbe": {"initialDelaySeconds": 10}}]},
+        "status": {"phase": "Running",
+            "conditions": [{"type": "Ready", "status": if p.ready {"True"} else {"False"},
+                "lastTransitionTime": ago(p.age_secs)}],
+            "containerStatuses": [{"name": p.deploy, "ready": p.ready,
+                "restartCount": p.restarts,
+                "state": {"running": {"startedAt": ago(p.age_secs.min(4))}}}]}
+    });
+    serde_json::from_value::<WatchedPod>(v).unwrap().row
+}
+
+pub fn deployment(ns: &str, name: &str, desired: u32, ready: u32, tag: &str) -> DeploymentRow {
+    let v = json!({
+        "metadata": {"name": name, "namespace": ns, "uid": format!("uid-{name}"),
+            "resourceVersion": "1", "generation": 2,
+            "annotations": {"deployment.kubernetes.io/revision": "2"}},
+        "spec": {"replicas": desired, "template": {"spec": {"containers": [
+            {"name": name, "image": format!("ghcr.io/controle-digital/{name}:{tag}")}]}}},
+        "status": {"observedGeneration": 2, "replicas": desired, "updatedReplicas": desired,
+            "readyReplicas": ready, "availableReplicas": ready,
+            "conditions": [{"type": "Progressing", "status": "True",
+                "reason": "NewReplicaSetAvailable"}]}
+    });
+    serde_json::from_value::<WatchedDeployment>(v).unwrap().row
+}
+
+pub fn feed(state: &mut State, env: usize, update_: EnvUpdate) {
+    update(
+        state,
+        Event::Watch {
+            env,
+            update: update_,
+        },
+    );
+}
+
+pub const SERVICES: [&str; 3] = ["customer-adapter", "graphql-gateway", "metadata-catalog"];
+const NODES: [&str; 3] = ["k3s-node-1", "k3s-node-2", "k3s-node-3"];
+
+/// The DictaMesh scenario as the watchers would deliver it: 1/2/3 replicas, all ready.
+pub fn populated(w: u16, h: u16) -> State {
+    let mut s = state(w, h);
+    for (env, (ns, replicas, tag)) in [
+        ("dictamesh-dev", 1, "v1.2.0"),
+        ("dictamesh-staging", 2, "v1.2.0"),
+        ("dictamesh-prod", 3, "v1.1.4"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for u in [
+            EnvUpdate::Pods(WatchUpdate::Init),
+            EnvUpdate::Deployments(WatchUpdate::Init),
+        ] {
+            feed(&mut s, env, u);
+        }
+        for (si, svc) in SERVICES.iter().enumerate() {
+            feed(
+                &mut s,
+                env,
+                EnvUpdate::Deployments(WatchUpdate::InitApply(deployment(
+                    ns, svc, replicas, replicas, tag,
+                ))),
+            );
+            for i in 0..replicas {
+                let suffix = ["x2kq9", "9wztb", "m4n7c"][i as usize];
+                feed(
+                    &mut s,
+                    env,
+                    EnvUpdate::Pods(WatchUpdate::InitApply(pod(PodSpec {
+                        ns,
+                        deploy: svc,
+                        hash: "7d9f5c6b8",
+                        suffix,
+                        ready: true,
+                        restarts: 0,
+                        age_secs: 3 * 86400 + 3600 * si as i64,
+                        node: NODES[(i as usize + si) % 3],
+                    }))),
+                );
+            }
+        }
+        for u in [
+            EnvUpdate::Pods(WatchUpdate::InitDone),
+            EnvUpdate::Deployments(WatchUpdate::InitDone),
+            EnvUpdate::Events(WatchUpdate::Init),
+            EnvUpdate::Events(WatchUpdate::InitDone),
+        ] {
+            feed(&mut s, env, u);
+        }
+    }
+    s
+}
