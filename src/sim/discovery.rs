@@ -43,7 +43,10 @@ fn group_json(g: &str, v: &str) -> Value {
 }
 
 pub fn api_groups() -> Value {
-    let gs: Vec<Value> = groups().into_iter().map(|(g, v)| group_json(g, v)).collect();
+    let gs: Vec<Value> = groups()
+        .into_iter()
+        .map(|(g, v)| group_json(g, v))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": gs})
 }
 
@@ -90,7 +93,10 @@ fn sub_entry(d: &ResourceDef, sub: &str) -> Value {
 
 /// The `APIResourceList` for a group-version, or None if not served.
 pub fn resource_list(g: &str, v: &str) -> Option<Value> {
-    let defs: Vec<&ResourceDef> = RESOURCES.iter().filter(|d| d.group == g && d.version == v).collect();
+    let defs: Vec<&ResourceDef> = RESOURCES
+        .iter()
+        .filter(|d| d.group == g && d.version == v)
+        .collect();
     if defs.is_empty() {
         return None;
     }
@@ -101,8 +107,14 @@ pub fn resource_list(g: &str, v: &str) -> Option<Value> {
             rs.push(sub_entry(d, sub));
         }
     }
-    let gv = if g.is_empty() { v.to_string() } else { format!("{g}/{v}") };
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": rs}))
+    let gv = if g.is_empty() {
+        v.to_string()
+    } else {
+        format!("{g}/{v}")
+    };
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": rs}),
+    )
 }
 
 #[cfg(test)]
@@ -112,12 +124,23 @@ mod tests {
     #[test]
     fn scale_entry_names_autoscaling() {
         let l = resource_list("apps", "v1").unwrap();
-        let scale = l["resources"].as_array().unwrap().iter().find(|r| r["name"] == "deployments/scale").unwrap();
+        let scale = l["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "deployments/scale")
+            .unwrap();
         assert_eq!(scale["group"], "autoscaling");
         assert_eq!(scale["kind"], "Scale");
         let core = resource_list("", "v1").unwrap();
         assert_eq!(core["groupVersion"], "v1");
-        assert!(core["resources"].as_array().unwrap().iter().any(|r| r["name"] == "pods" && r["shortNames"][0] == "po"));
+        assert!(
+            core["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["name"] == "pods" && r["shortNames"][0] == "po")
+        );
         assert!(resource_list("batch", "v1").is_none());
     }
 }

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::clock::fmt_time;
 use super::http::{ApiRequest, json_response, value_response};
-use super::objects::{apply_defaults, has_generation, new_uid, rand_suffix, spec_changed, validate};
+use super::objects::{
+    apply_defaults, has_generation, new_uid, rand_suffix, spec_changed, validate,
+};
 use super::patch::{self, PatchType};
 use super::resources::{self, ResourceDef, def as def_of};
 use super::selector::{FieldSelector, LabelSelector};
@@ -24,8 +26,10 @@ pub struct Filter {
 
 impl Filter {
     pub fn from_request(req: &ApiRequest) -> Result<Self, ApiError> {
-        let labels = LabelSelector::parse(req.query.get("labelSelector").unwrap_or("")).map_err(ApiError::bad_request)?;
-        let fields = FieldSelector::parse(req.query.get("fieldSelector").unwrap_or(""), req.def).map_err(ApiError::bad_request)?;
+        let labels = LabelSelector::parse(req.query.get("labelSelector").unwrap_or(""))
+            .map_err(ApiError::bad_request)?;
+        let fields = FieldSelector::parse(req.query.get("fieldSelector").unwrap_or(""), req.def)
+            .map_err(ApiError::bad_request)?;
         Ok(Filter { labels, fields })
     }
 
@@ -58,7 +62,9 @@ fn parse_body(req: &ApiRequest) -> Result<Value, ApiError> {
         }
     })?;
     if !v.is_object() {
-        return Err(ApiError::bad_request("error decoding request body: expected a JSON object"));
+        return Err(ApiError::bad_request(
+            "error decoding request body: expected a JSON object",
+        ));
     }
     Ok(v)
 }
@@ -66,7 +72,17 @@ fn parse_body(req: &ApiRequest) -> Result<Value, ApiError> {
 fn table_or_object(shared: &Shared, req: &ApiRequest, v: &Value, rv: u64) -> Response {
     if req.table {
         let include = IncludeObject::parse(req.query.get("includeObject"));
-        value_response(200, &to_table(req.def, std::slice::from_ref(v), rv, shared.clock.now(), true, include))
+        value_response(
+            200,
+            &to_table(
+                req.def,
+                std::slice::from_ref(v),
+                rv,
+                shared.clock.now(),
+                true,
+                include,
+            ),
+        )
     } else {
         value_response(200, v)
     }
@@ -108,17 +124,24 @@ pub fn list(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
         return Err(ApiError::method_not_allowed());
     }
     let filter = Filter::from_request(req)?;
-    let (rv, items) = shared.store.list(req.def, req.ns.as_deref(), |m| filter.matches(m));
+    let (rv, items) = shared
+        .store
+        .list(req.def, req.ns.as_deref(), |m| filter.matches(m));
     if req.table {
         let values: Vec<Value> = items.iter().map(Entry::value).collect();
         let include = IncludeObject::parse(req.query.get("includeObject"));
-        return Ok(value_response(200, &to_table(req.def, &values, rv, shared.clock.now(), true, include)));
+        return Ok(value_response(
+            200,
+            &to_table(req.def, &values, rv, shared.clock.now(), true, include),
+        ));
     }
     // Assemble the list from the stored bytes without re-parsing any item.
     let head = json!({"kind": format!("{}List", req.def.kind), "apiVersion": req.def.api_version(),
         "metadata": {"resourceVersion": rv.to_string()}});
     let head = serde_json::to_string(&head).map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut buf = BytesMut::with_capacity(head.len() + items.iter().map(|e| e.json.len() + 1).sum::<usize>() + 16);
+    let mut buf = BytesMut::with_capacity(
+        head.len() + items.iter().map(|e| e.json.len() + 1).sum::<usize>() + 16,
+    );
     buf.put_slice(&head.as_bytes()[..head.len() - 1]);
     buf.put_slice(b",\"items\":[");
     for (i, e) in items.iter().enumerate() {
@@ -142,14 +165,22 @@ fn check_type(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
     }
     if let Some(k) = obj.get("kind").and_then(Value::as_str) {
         if k != def.kind {
-            return Err(ApiError::bad_request(format!("the kind in the data ({k}) does not match the expected kind ({})", def.kind)));
+            return Err(ApiError::bad_request(format!(
+                "the kind in the data ({k}) does not match the expected kind ({})",
+                def.kind
+            )));
         }
     }
     Ok(())
 }
 
 /// Prepares a new object as the API server does on create (name, uid, timestamps, defaults).
-pub fn prepare_create(shared: &Shared, def: &ResourceDef, ns: Option<&str>, obj: &mut Value) -> Result<(), ApiError> {
+pub fn prepare_create(
+    shared: &Shared,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    obj: &mut Value,
+) -> Result<(), ApiError> {
     check_type(def, obj)?;
     obj["apiVersion"] = json!(def.api_version());
     obj["kind"] = json!(def.kind);
@@ -160,11 +191,17 @@ pub fn prepare_create(shared: &Shared, def: &ResourceDef, ns: Option<&str>, obj:
     if let Some(ns) = ns {
         match md.get("namespace").and_then(Value::as_str) {
             Some(x) if !x.is_empty() && x != ns => {
-                return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
             }
             _ => md["namespace"] = json!(ns),
         }
-        if shared.store.get(def_of(resources::NAMESPACES), "", ns).is_none() {
+        if shared
+            .store
+            .get(def_of(resources::NAMESPACES), "", ns)
+            .is_none()
+        {
             return Err(ApiError::not_found(def_of(resources::NAMESPACES), ns));
         }
     } else if let Some(m) = md.as_object_mut() {
@@ -172,14 +209,24 @@ pub fn prepare_create(shared: &Shared, def: &ResourceDef, ns: Option<&str>, obj:
     }
     let name = md.get("name").and_then(Value::as_str).unwrap_or("");
     if name.is_empty() {
-        if let Some(g) = md.get("generateName").and_then(Value::as_str).filter(|g| !g.is_empty()) {
+        if let Some(g) = md
+            .get("generateName")
+            .and_then(Value::as_str)
+            .filter(|g| !g.is_empty())
+        {
             md["name"] = json!(format!("{g}{}", rand_suffix(5)));
         }
     }
     md["uid"] = json!(new_uid());
     md["creationTimestamp"] = json!(fmt_time(shared.clock.now()));
     if let Some(m) = md.as_object_mut() {
-        for k in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink"] {
+        for k in [
+            "resourceVersion",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "managedFields",
+            "selfLink",
+        ] {
             m.remove(k);
         }
     }
@@ -188,13 +235,26 @@ pub fn prepare_create(shared: &Shared, def: &ResourceDef, ns: Option<&str>, obj:
     }
     match def.id {
         resources::PODS => {
-            let qos = if obj.pointer("/spec/containers").and_then(Value::as_array).is_some_and(|cs| {
-                cs.iter().all(|c| c.pointer("/resources/limits").is_some() && c.pointer("/resources/requests") == c.pointer("/resources/limits"))
-            }) {
+            let qos = if obj
+                .pointer("/spec/containers")
+                .and_then(Value::as_array)
+                .is_some_and(|cs| {
+                    cs.iter().all(|c| {
+                        c.pointer("/resources/limits").is_some()
+                            && c.pointer("/resources/requests") == c.pointer("/resources/limits")
+                    })
+                }) {
                 "Guaranteed"
-            } else if obj.pointer("/spec/containers").and_then(Value::as_array).is_some_and(|cs| {
-                cs.iter().any(|c| c.pointer("/resources/requests").is_some() || c.pointer("/resources/limits").is_some())
-            }) {
+            } else if obj
+                .pointer("/spec/containers")
+                .and_then(Value::as_array)
+                .is_some_and(|cs| {
+                    cs.iter().any(|c| {
+                        c.pointer("/resources/requests").is_some()
+                            || c.pointer("/resources/limits").is_some()
+                    })
+                })
+            {
                 "Burstable"
             } else {
                 "BestEffort"
@@ -228,7 +288,12 @@ pub fn create(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
 
 /// Merges a proposed new object with the stored one per the status-subresource rules,
 /// keeps server-owned metadata, defaults, bumps generation and validates.
-fn finish_update(def: &ResourceDef, sub: Option<&str>, old: &Value, mut new: Value) -> Result<Value, ApiError> {
+fn finish_update(
+    def: &ResourceDef,
+    sub: Option<&str>,
+    old: &Value,
+    mut new: Value,
+) -> Result<Value, ApiError> {
     if def.has_status() {
         if sub == Some("status") {
             let status = new.get("status").cloned().unwrap_or(Value::Null);
@@ -250,7 +315,14 @@ fn finish_update(def: &ResourceDef, sub: Option<&str>, old: &Value, mut new: Val
     if !new.get("metadata").is_some_and(Value::is_object) {
         new["metadata"] = json!({});
     }
-    for k in ["uid", "creationTimestamp", "namespace", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+    for k in [
+        "uid",
+        "creationTimestamp",
+        "namespace",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "generation",
+    ] {
         match old["metadata"].get(k) {
             Some(v) => new["metadata"][k] = v.clone(),
             None => {
@@ -261,7 +333,9 @@ fn finish_update(def: &ResourceDef, sub: Option<&str>, old: &Value, mut new: Val
         }
     }
     if new["metadata"]["name"] != old["metadata"]["name"] {
-        return Err(ApiError::bad_request("the name of the object does not match the name on the URL"));
+        return Err(ApiError::bad_request(
+            "the name of the object does not match the name on the URL",
+        ));
     }
     apply_defaults(def, &mut new);
     if has_generation(def) && spec_changed(old, &new) {
@@ -294,7 +368,10 @@ fn modify(
         if new == old {
             return Ok(old);
         }
-        match shared.store.write(req.def, &mut new, WriteMode::Update(Some(e.meta.rv))) {
+        match shared
+            .store
+            .write(req.def, &mut new, WriteMode::Update(Some(e.meta.rv)))
+        {
             Ok(_) => return Ok(new),
             Err(err) if err.reason == "Conflict" => last = Some(err),
             Err(err) => return Err(err),
@@ -304,7 +381,10 @@ fn modify(
 }
 
 fn rv_precondition(obj: &Value) -> Result<Option<u64>, ApiError> {
-    match obj.pointer("/metadata/resourceVersion").and_then(Value::as_str) {
+    match obj
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+    {
         None | Some("") => Ok(None),
         Some(s) => s
             .parse()
@@ -355,7 +435,8 @@ fn scaled_req(req: &ApiRequest) -> ApiRequest {
 }
 
 pub fn patch(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
-    let ty = PatchType::from_content_type(&req.content_type).ok_or_else(|| ApiError::unsupported_media(patch::ACCEPTED))?;
+    let ty = PatchType::from_content_type(&req.content_type)
+        .ok_or_else(|| ApiError::unsupported_media(patch::ACCEPTED))?;
     if req.sub.as_deref() == Some("scale") {
         let scaled = modify(shared, &scaled_req(req), |old| {
             let mut scale = scale_of(req.def, old);
@@ -370,9 +451,15 @@ pub fn patch(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
     let v = modify(shared, req, |old| {
         let mut doc = old.clone();
         patch::apply(&mut doc, ty, &req.body).map_err(|m| {
-            if m.starts_with("error decoding") { ApiError::bad_request(m) } else { ApiError::new(422, "Invalid", m) }
+            if m.starts_with("error decoding") {
+                ApiError::bad_request(m)
+            } else {
+                ApiError::new(422, "Invalid", m)
+            }
         })?;
-        let pre = if doc.pointer("/metadata/resourceVersion") != old.pointer("/metadata/resourceVersion") {
+        let pre = if doc.pointer("/metadata/resourceVersion")
+            != old.pointer("/metadata/resourceVersion")
+        {
             rv_precondition(&doc)?
         } else {
             None
@@ -384,7 +471,9 @@ pub fn patch(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
 
 fn grace_period(req: &ApiRequest, pod: &Value) -> Result<i64, ApiError> {
     if let Some(g) = req.query.get("gracePeriodSeconds") {
-        return g.parse().map_err(|_| ApiError::bad_request("invalid gracePeriodSeconds"));
+        return g
+            .parse()
+            .map_err(|_| ApiError::bad_request("invalid gracePeriodSeconds"));
     }
     if !req.body.is_empty() {
         if let Ok(opts) = serde_json::from_slice::<Value>(&req.body) {
@@ -393,7 +482,10 @@ fn grace_period(req: &ApiRequest, pod: &Value) -> Result<i64, ApiError> {
             }
         }
     }
-    Ok(pod.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30))
+    Ok(pod
+        .pointer("/spec/terminationGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(30))
 }
 
 pub fn delete(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
@@ -404,8 +496,15 @@ pub fn delete(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
     let e = fetch(shared, req)?;
     let precondition_uid = serde_json::from_slice::<Value>(&req.body)
         .ok()
-        .and_then(|o| o.pointer("/preconditions/uid").and_then(Value::as_str).map(String::from));
-    if precondition_uid.as_deref().is_some_and(|u| u != &*e.meta.uid) {
+        .and_then(|o| {
+            o.pointer("/preconditions/uid")
+                .and_then(Value::as_str)
+                .map(String::from)
+        });
+    if precondition_uid
+        .as_deref()
+        .is_some_and(|u| u != &*e.meta.uid)
+    {
         return Err(ApiError::conflict(req.def, name_of(req)));
     }
     if req.def.id == resources::PODS {
@@ -421,16 +520,26 @@ pub fn delete(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
             if dry {
                 return Ok(value_response(200, &pod));
             }
-            shared.store.write(req.def, &mut pod, WriteMode::Update(Some(e.meta.rv)))?;
+            shared
+                .store
+                .write(req.def, &mut pod, WriteMode::Update(Some(e.meta.rv)))?;
             return Ok(value_response(200, &pod));
         }
     }
     if dry {
-        return Ok(value_response(200, &success_deleted(req.def, name_of(req), &e.meta.uid)));
+        return Ok(value_response(
+            200,
+            &success_deleted(req.def, name_of(req), &e.meta.uid),
+        ));
     }
-    let gone = shared.store.delete(req.def, ns_of(req), name_of(req), Some(&e.meta.uid))?;
+    let gone = shared
+        .store
+        .delete(req.def, ns_of(req), name_of(req), Some(&e.meta.uid))?;
     if req.def.id == resources::PODS {
         return Ok(json_response(200, gone.json));
     }
-    Ok(value_response(200, &success_deleted(req.def, name_of(req), &gone.meta.uid)))
+    Ok(value_response(
+        200,
+        &success_deleted(req.def, name_of(req), &gone.meta.uid),
+    ))
 }

@@ -30,7 +30,11 @@ impl Query {
     }
 
     pub fn get(&self, k: &str) -> Option<&str> {
-        self.0.iter().rev().find(|(x, _)| x == k).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .rev()
+            .find(|(x, _)| x == k)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn flag(&self, k: &str) -> bool {
@@ -57,7 +61,9 @@ impl ApiRequest {
         match self.query.get("dryRun") {
             None | Some("") => Ok(false),
             Some("All") => Ok(true),
-            Some(v) => Err(ApiError::bad_request(format!("Invalid dry run value: {v:?}; only \"All\" is supported"))),
+            Some(v) => Err(ApiError::bad_request(format!(
+                "Invalid dry run value: {v:?}; only \"All\" is supported"
+            ))),
         }
     }
 }
@@ -81,24 +87,51 @@ pub fn error_response(e: &ApiError) -> Response {
 
 enum Route {
     Discovery(Response),
-    Api(&'static ResourceDef, Option<String>, Option<String>, Option<String>),
+    Api(
+        &'static ResourceDef,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ),
 }
 
 fn route(path: &str) -> Result<Route, ApiError> {
     let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
-    let not_found = || ApiError::new(404, "NotFound", "the server could not find the requested resource");
+    let not_found = || {
+        ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+    };
     let (group, version, rest) = match segs.as_slice() {
         ["version"] => return Ok(Route::Discovery(value_response(200, &discovery::version()))),
-        ["api"] => return Ok(Route::Discovery(value_response(200, &discovery::api_versions()))),
-        ["apis"] => return Ok(Route::Discovery(value_response(200, &discovery::api_groups()))),
+        ["api"] => {
+            return Ok(Route::Discovery(value_response(
+                200,
+                &discovery::api_versions(),
+            )));
+        }
+        ["apis"] => {
+            return Ok(Route::Discovery(value_response(
+                200,
+                &discovery::api_groups(),
+            )));
+        }
         ["api", v] => {
-            return discovery::resource_list("", v).map(|d| Route::Discovery(value_response(200, &d))).ok_or_else(not_found);
+            return discovery::resource_list("", v)
+                .map(|d| Route::Discovery(value_response(200, &d)))
+                .ok_or_else(not_found);
         }
         ["apis", g] => {
-            return discovery::api_group(g).map(|d| Route::Discovery(value_response(200, &d))).ok_or_else(not_found);
+            return discovery::api_group(g)
+                .map(|d| Route::Discovery(value_response(200, &d)))
+                .ok_or_else(not_found);
         }
         ["apis", g, v] => {
-            return discovery::resource_list(g, v).map(|d| Route::Discovery(value_response(200, &d))).ok_or_else(not_found);
+            return discovery::resource_list(g, v)
+                .map(|d| Route::Discovery(value_response(200, &d)))
+                .ok_or_else(not_found);
         }
         ["api", v, rest @ ..] => ("", *v, rest),
         ["apis", g, v, rest @ ..] => (*g, *v, rest),
@@ -106,12 +139,14 @@ fn route(path: &str) -> Result<Route, ApiError> {
     };
     let s = |x: &str| Some(x.to_string());
     let (ns, plural, name, sub) = match rest {
-        ["namespaces", ns, res, tail @ ..] if *res != "status" && *res != "finalize" => match tail {
-            [] => (s(ns), *res, None, None),
-            [n] => (s(ns), *res, s(n), None),
-            [n, sub] => (s(ns), *res, s(n), s(sub)),
-            _ => return Err(not_found()),
-        },
+        ["namespaces", ns, res, tail @ ..] if *res != "status" && *res != "finalize" => {
+            match tail {
+                [] => (s(ns), *res, None, None),
+                [n] => (s(ns), *res, s(n), None),
+                [n, sub] => (s(ns), *res, s(n), s(sub)),
+                _ => return Err(not_found()),
+            }
+        }
         [res] => (None, *res, None, None),
         [res, n] => (None, *res, s(n), None),
         [res, n, sub] => (None, *res, s(n), s(sub)),
@@ -157,7 +192,10 @@ pub async fn handle(
         Ok(Route::Api(d, ns, n, s)) => (d, ns, n, s),
         Err(e) => return error_response(&e),
     };
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let query = Query::parse(uri.query());
     let req = ApiRequest {
         def,
@@ -175,7 +213,9 @@ pub async fn handle(
     };
     let result = match (&method, req.name.is_some()) {
         (&Method::GET, true) => handlers::get(&shared, &req),
-        (&Method::GET, false) if req.query.flag("watch") => return super::watch::watch(shared.clone(), &req),
+        (&Method::GET, false) if req.query.flag("watch") => {
+            return super::watch::watch(shared.clone(), &req);
+        }
         (&Method::GET, false) => handlers::list(&shared, &req),
         (&Method::POST, false) => handlers::create(&shared, &req),
         (&Method::PUT, true) => handlers::update(&shared, &req),
@@ -202,10 +242,22 @@ mod tests {
     fn paths() {
         let s = |x: &str| Some(x.to_string());
         assert_eq!(api("/api/v1/pods"), ("pods".into(), None, None, None));
-        assert_eq!(api("/api/v1/namespaces/a/pods/p/status"), ("pods".into(), s("a"), s("p"), s("status")));
-        assert_eq!(api("/api/v1/namespaces/a"), ("namespaces".into(), None, s("a"), None));
-        assert_eq!(api("/api/v1/namespaces/a/status"), ("namespaces".into(), None, s("a"), s("status")));
-        assert_eq!(api("/apis/apps/v1/namespaces/x/deployments/d/scale").3, s("scale"));
+        assert_eq!(
+            api("/api/v1/namespaces/a/pods/p/status"),
+            ("pods".into(), s("a"), s("p"), s("status"))
+        );
+        assert_eq!(
+            api("/api/v1/namespaces/a"),
+            ("namespaces".into(), None, s("a"), None)
+        );
+        assert_eq!(
+            api("/api/v1/namespaces/a/status"),
+            ("namespaces".into(), None, s("a"), s("status"))
+        );
+        assert_eq!(
+            api("/apis/apps/v1/namespaces/x/deployments/d/scale").3,
+            s("scale")
+        );
         assert_eq!(api("/apis/apps/v1").0, "discovery");
         assert_eq!(api("/apis/apps/v1/namespaces/x/pods").0, "err 404");
         assert_eq!(api("/api/v1/pods/x").0, "err 404");

@@ -63,11 +63,35 @@ impl Default for SimOptions {
     }
 }
 
+/// Internal sizes and intervals; tests shrink them to reach edge cases quickly.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    /// Changes kept for watch resumption.
+    pub history: usize,
+    /// Per-watcher fan-out buffer.
+    pub fanout: usize,
+    /// How often watchers that asked for bookmarks get one.
+    pub bookmark_interval: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            history: HISTORY,
+            fanout: FANOUT,
+            bookmark_interval: Duration::from_secs(3),
+        }
+    }
+}
+
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("simulator I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -79,6 +103,8 @@ pub struct Shared {
     pub token: String,
     pub bookmark_interval: Duration,
     pub shutdown: signal::Receiver<bool>,
+    /// Bumped to end every open watch with a 410 ERROR (fault injection).
+    pub expire: signal::Sender<u64>,
     events: AtomicBool,
 }
 
@@ -98,38 +124,59 @@ pub struct SimHandle {
     token: String,
     shutdown: signal::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    shared: Arc<Shared>,
 }
 
 /// Builds the scenario, binds, and spawns the server and the controllers.
 pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
+    start_with(opts, Tuning::default()).await
+}
+
+/// `start` with explicit internal sizes.
+pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, SimError> {
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
-        .map_err(|source| SimError::Bind { addr: opts.listen, source })?;
+        .map_err(|source| SimError::Bind {
+            addr: opts.listen,
+            source,
+        })?;
     let addr = listener.local_addr()?;
     let (tx, rx) = signal::channel(false);
     let shared = Arc::new(Shared {
-        store: Store::new(HISTORY, FANOUT),
+        store: Store::new(tuning.history, tuning.fanout),
         clock: SimClock::new(opts.speed),
         token: opts.token.clone(),
-        bookmark_interval: Duration::from_secs(3),
+        bookmark_interval: tuning.bookmark_interval,
         shutdown: rx.clone(),
+        expire: signal::channel(0).0,
         events: AtomicBool::new(true),
     });
     let mut ctl = Controllers::new(shared.clone());
     scenario::build(&shared, &mut ctl, opts.scenario);
-    let app = axum::Router::new().fallback(http::handle).with_state(shared.clone());
+    let app = axum::Router::new()
+        .fallback(http::handle)
+        .with_state(shared.clone());
     let mut server_rx = rx.clone();
     let server = tokio::spawn(async move {
         let stop = async move {
             let _ = server_rx.wait_for(|v| *v).await;
         };
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+        {
             tracing::warn!("simulator server stopped: {e}");
         }
     });
     let controllers = tokio::spawn(ctl.run(TICK, rx));
     tracing::info!(%addr, "simulator listening");
-    Ok(SimHandle { addr, token: opts.token, shutdown: tx, tasks: vec![server, controllers] })
+    Ok(SimHandle {
+        addr,
+        token: opts.token,
+        shutdown: tx,
+        tasks: vec![server, controllers],
+        shared,
+    })
 }
 
 impl SimHandle {
@@ -154,6 +201,18 @@ impl SimHandle {
             self.base_url(),
             self.token
         )
+    }
+
+    /// Fault injection: compacts the watch history and ends every open watch with an in-stream
+    /// 410 Expired ERROR, so clients must relist (as after an etcd compaction).
+    pub fn expire_watches(&self) {
+        self.shared.store.compact();
+        self.shared.expire.send_modify(|n| *n += 1);
+    }
+
+    /// The current simulated time.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.shared.clock.now()
     }
 
     /// Stops the server and controllers and closes watch streams.

@@ -28,7 +28,14 @@ pub fn new_uid() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 fn fnv32a(data: &[u8]) -> u32 {
@@ -44,7 +51,10 @@ fn fnv32a(data: &[u8]) -> u32 {
 /// the Deployment controller derives it). The label itself is excluded so the hash is stable.
 pub fn template_hash(template: &Value, collision_count: u64) -> String {
     let mut t = template.clone();
-    if let Some(l) = t.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
+    if let Some(l) = t
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
         l.remove("pod-template-hash");
     }
     // serde_json maps are sorted (no preserve_order), so this is canonical.
@@ -59,7 +69,10 @@ pub fn template_hash(template: &Value, collision_count: u64) -> String {
 pub fn templates_equal(a: &Value, b: &Value) -> bool {
     let strip = |v: &Value| {
         let mut v = v.clone();
-        if let Some(l) = v.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
+        if let Some(l) = v
+            .pointer_mut("/metadata/labels")
+            .and_then(Value::as_object_mut)
+        {
             l.remove("pod-template-hash");
             if l.is_empty() {
                 if let Some(m) = v.pointer_mut("/metadata").and_then(Value::as_object_mut) {
@@ -127,7 +140,11 @@ pub fn default_pod_spec(spec: &mut Value, is_pod: bool) {
             let image = c.get("image").and_then(Value::as_str).unwrap_or("");
             let tag = image.rsplit('/').next().unwrap_or("");
             let latest = !tag.contains(':') || tag.ends_with(":latest");
-            set_default(c, "imagePullPolicy", json!(if latest { "Always" } else { "IfNotPresent" }));
+            set_default(
+                c,
+                "imagePullPolicy",
+                json!(if latest { "Always" } else { "IfNotPresent" }),
+            );
             set_default(c, "terminationMessagePath", json!("/dev/termination-log"));
             set_default(c, "terminationMessagePolicy", json!("File"));
             set_default(c, "resources", json!({}));
@@ -226,9 +243,14 @@ pub fn validate(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
     let name = obj["metadata"]["name"].as_str().unwrap_or("");
     let mut causes: Vec<(&str, String)> = Vec::new();
     if name.is_empty() {
-        causes.push(("metadata.name", "Required value: name or generateName is required".into()));
+        causes.push((
+            "metadata.name",
+            "Required value: name or generateName is required".into(),
+        ));
     } else if name.len() > 253
-        || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
         || name.starts_with(['-', '.'])
         || name.ends_with(['-', '.'])
     {
@@ -243,8 +265,16 @@ pub fn validate(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
         _ => None,
     };
     if let Some(ptr) = containers_at {
-        if obj.pointer(ptr).and_then(Value::as_array).is_none_or(Vec::is_empty) {
-            let field = if def.id == resources::PODS { "spec.containers" } else { "spec.template.spec.containers" };
+        if obj
+            .pointer(ptr)
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+        {
+            let field = if def.id == resources::PODS {
+                "spec.containers"
+            } else {
+                "spec.template.spec.containers"
+            };
             causes.push((field, "Required value".into()));
         }
     }
@@ -253,15 +283,28 @@ pub fn validate(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
         match sel.map(super::selector::LabelSelector::from_object) {
             None => causes.push(("spec.selector", "Required value".into())),
             Some(Err(e)) => causes.push(("spec.selector", format!("Invalid value: {e}"))),
-            Some(Ok(s)) if s.is_empty() => causes.push(("spec.selector", "Invalid value: empty selector is invalid for deployment".into())),
+            Some(Ok(s)) if s.is_empty() => causes.push((
+                "spec.selector",
+                "Invalid value: empty selector is invalid for deployment".into(),
+            )),
             Some(Ok(s)) => {
                 if !s.matches_json(obj.pointer("/spec/template/metadata/labels")) {
-                    causes.push(("spec.template.metadata.labels", "Invalid value: `selector` does not match template `labels`".into()));
+                    causes.push((
+                        "spec.template.metadata.labels",
+                        "Invalid value: `selector` does not match template `labels`".into(),
+                    ));
                 }
             }
         }
-        if obj.pointer("/spec/replicas").and_then(Value::as_i64).is_some_and(|r| r < 0) {
-            causes.push(("spec.replicas", "Invalid value: must be greater than or equal to 0".into()));
+        if obj
+            .pointer("/spec/replicas")
+            .and_then(Value::as_i64)
+            .is_some_and(|r| r < 0)
+        {
+            causes.push((
+                "spec.replicas",
+                "Invalid value: must be greater than or equal to 0".into(),
+            ));
         }
     }
     if causes.is_empty() {
@@ -296,7 +339,12 @@ fn typed_check(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
 pub fn spec_changed(old: &Value, new: &Value) -> bool {
     let strip = |v: &Value| -> Map<String, Value> {
         v.as_object()
-            .map(|m| m.iter().filter(|(k, _)| *k != "metadata" && *k != "status").map(|(k, v)| (k.clone(), v.clone())).collect())
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| *k != "metadata" && *k != "status")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     strip(old) != strip(new)
@@ -331,7 +379,10 @@ mod tests {
             "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "a", "image": "x:1.0"}]}}}});
         apply_defaults(def(DEPLOYMENTS), &mut d);
         assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "25%");
-        assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"], "IfNotPresent");
+        assert_eq!(
+            d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"],
+            "IfNotPresent"
+        );
         assert!(validate(def(DEPLOYMENTS), &d).is_ok());
         d["spec"]["template"]["metadata"]["labels"]["app"] = json!("other");
         let e = validate(def(DEPLOYMENTS), &d).unwrap_err();

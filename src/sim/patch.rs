@@ -12,8 +12,7 @@ pub enum PatchType {
     Strategic,
 }
 
-pub const ACCEPTED: &str =
-    "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json";
+pub const ACCEPTED: &str = "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json";
 
 impl PatchType {
     /// From a request Content-Type (parameters ignored).
@@ -33,10 +32,13 @@ pub fn apply(doc: &mut Value, ty: PatchType, body: &[u8]) -> Result<(), String> 
         PatchType::Json => {
             let p: json_patch::Patch =
                 serde_json::from_slice(body).map_err(|e| format!("error decoding patch: {e}"))?;
-            json_patch::patch(doc, &p.0).map_err(|e| format!("the server rejected our request due to an error in our request: {e}"))
+            json_patch::patch(doc, &p.0).map_err(|e| {
+                format!("the server rejected our request due to an error in our request: {e}")
+            })
         }
         PatchType::Merge => {
-            let p: Value = serde_json::from_slice(body).map_err(|e| format!("error decoding patch: {e}"))?;
+            let p: Value =
+                serde_json::from_slice(body).map_err(|e| format!("error decoding patch: {e}"))?;
             if !p.is_object() {
                 return Err("error decoding patch: merge patch must be a JSON object".into());
             }
@@ -44,9 +46,12 @@ pub fn apply(doc: &mut Value, ty: PatchType, body: &[u8]) -> Result<(), String> 
             Ok(())
         }
         PatchType::Strategic => {
-            let p: Value = serde_json::from_slice(body).map_err(|e| format!("error decoding patch: {e}"))?;
+            let p: Value =
+                serde_json::from_slice(body).map_err(|e| format!("error decoding patch: {e}"))?;
             let Some(pm) = p.as_object() else {
-                return Err("error decoding patch: strategic merge patch must be a JSON object".into());
+                return Err(
+                    "error decoding patch: strategic merge patch must be a JSON object".into(),
+                );
             };
             if !doc.is_object() {
                 *doc = Value::Object(Map::new());
@@ -62,7 +67,12 @@ pub fn apply(doc: &mut Value, ty: PatchType, body: &[u8]) -> Result<(), String> 
 /// The merge key of a list field, or None for lists replaced wholesale.
 fn merge_key(field: &str, target: &[Value], patch: &[Value]) -> Option<&'static str> {
     match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes" | "imagePullSecrets"
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
         | "resourceClaims" => Some("name"),
         "volumeMounts" => Some("mountPath"),
         "volumeDevices" => Some("devicePath"),
@@ -72,7 +82,11 @@ fn merge_key(field: &str, target: &[Value], patch: &[Value]) -> Option<&'static 
         "topologySpreadConstraints" => Some("topologyKey"),
         "ports" => {
             let has = |l: &[Value]| l.iter().any(|e| e.get("containerPort").is_some());
-            if has(target) || has(patch) { Some("containerPort") } else { Some("port") }
+            if has(target) || has(patch) {
+                Some("containerPort")
+            } else {
+                Some("port")
+            }
         }
         _ => None,
     }
@@ -140,7 +154,8 @@ fn merge_map(target: &mut Map<String, Value>, patch: &Map<String, Value>) {
                 }
             }
             (Some(Value::Array(ta)), Value::Array(pa)) => merge_list(k, ta, pa),
-            (None, Value::Object(pm)) if pm.get("$patch").and_then(Value::as_str) == Some("delete") => {}
+            (None, Value::Object(pm))
+                if pm.get("$patch").and_then(Value::as_str) == Some("delete") => {}
             _ => {
                 target.insert(k.clone(), strip(pv));
             }
@@ -166,7 +181,10 @@ fn merge_list(field: &str, target: &mut Vec<Value>, patch: &[Value]) {
         *target = patch.iter().map(strip).collect();
         return;
     };
-    if patch.iter().any(|e| e.get("$patch").and_then(Value::as_str) == Some("replace")) {
+    if patch
+        .iter()
+        .any(|e| e.get("$patch").and_then(Value::as_str) == Some("replace"))
+    {
         *target = patch
             .iter()
             .filter(|e| e.get("$patch").is_none())
@@ -199,7 +217,10 @@ fn reorder(field: &str, target: &mut Vec<Value>, order: &[Value]) {
     };
     let mut rest = std::mem::take(target);
     for o in order {
-        if let Some(i) = rest.iter().position(|t| t.get(key).is_some() && t.get(key) == o.get(key)) {
+        if let Some(i) = rest
+            .iter()
+            .position(|t| t.get(key).is_some() && t.get(key) == o.get(key))
+        {
             target.push(rest.remove(i));
         }
     }
@@ -227,13 +248,22 @@ mod tests {
     #[test]
     fn strategic_rollout_restart_and_set_image() {
         let mut d = deploy();
-        sp(&mut d, json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"}}}}}));
-        assert_eq!(d["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"], "2026-01-01T00:00:00Z");
+        sp(
+            &mut d,
+            json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"}}}}}),
+        );
+        assert_eq!(
+            d["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"],
+            "2026-01-01T00:00:00Z"
+        );
         assert_eq!(d["spec"]["template"]["metadata"]["labels"]["app"], "web");
         // kubectl set image
-        sp(&mut d, json!({"spec": {"template": {"spec": {
+        sp(
+            &mut d,
+            json!({"spec": {"template": {"spec": {
             "$setElementOrder/containers": [{"name": "app"}, {"name": "side"}],
-            "containers": [{"image": "app:2", "name": "app"}]}}}}));
+            "containers": [{"image": "app:2", "name": "app"}]}}}}),
+        );
         let cs = &d["spec"]["template"]["spec"]["containers"];
         assert_eq!(cs[0]["image"], "app:2");
         assert_eq!(cs[0]["env"][1]["value"], "2");
@@ -243,40 +273,73 @@ mod tests {
     #[test]
     fn strategic_lists_by_key_and_directives() {
         let mut d = deploy();
-        sp(&mut d, json!({"spec": {"template": {"spec": {"containers": [
+        sp(
+            &mut d,
+            json!({"spec": {"template": {"spec": {"containers": [
             {"name": "app", "env": [{"name": "B", "value": "3"}, {"name": "C", "value": "4"}, {"name": "A", "$patch": "delete"}],
              "ports": [{"containerPort": 9090, "name": "metrics"}]},
-            {"name": "side", "$patch": "delete"}]}}}}));
+            {"name": "side", "$patch": "delete"}]}}}}),
+        );
         let c = &d["spec"]["template"]["spec"]["containers"];
         assert_eq!(c.as_array().unwrap().len(), 1);
-        assert_eq!(c[0]["env"], json!([{"name": "B", "value": "3"}, {"name": "C", "value": "4"}]));
+        assert_eq!(
+            c[0]["env"],
+            json!([{"name": "B", "value": "3"}, {"name": "C", "value": "4"}])
+        );
         assert_eq!(c[0]["ports"].as_array().unwrap().len(), 2);
-        sp(&mut d, json!({"metadata": {"labels": {"app": null, "x": "y"}}, "spec": {"replicas": 5}}));
+        sp(
+            &mut d,
+            json!({"metadata": {"labels": {"app": null, "x": "y"}}, "spec": {"replicas": 5}}),
+        );
         assert_eq!(d["metadata"]["labels"], json!({"x": "y"}));
         assert_eq!(d["spec"]["replicas"], 5);
-        sp(&mut d, json!({"metadata": {"labels": {"$patch": "replace", "only": "me"}}}));
+        sp(
+            &mut d,
+            json!({"metadata": {"labels": {"$patch": "replace", "only": "me"}}}),
+        );
         assert_eq!(d["metadata"]["labels"], json!({"only": "me"}));
         // Lists without a merge key are replaced.
         let mut o = json!({"spec": {"args": ["a", "b"]}});
         sp(&mut o, json!({"spec": {"args": ["c"]}}));
         assert_eq!(o["spec"]["args"], json!(["c"]));
         let mut f = json!({"metadata": {"finalizers": ["a", "b"]}});
-        sp(&mut f, json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"], "finalizers": ["c"]}}));
+        sp(
+            &mut f,
+            json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"], "finalizers": ["c"]}}),
+        );
         assert_eq!(f["metadata"]["finalizers"], json!(["b", "c"]));
     }
 
     #[test]
     fn merge_and_json_patch() {
         let mut d = deploy();
-        apply(&mut d, PatchType::Merge, br#"{"spec":{"replicas":1,"template":{"spec":{"containers":[{"name":"x"}]}}}}"#).unwrap();
+        apply(
+            &mut d,
+            PatchType::Merge,
+            br#"{"spec":{"replicas":1,"template":{"spec":{"containers":[{"name":"x"}]}}}}"#,
+        )
+        .unwrap();
         assert_eq!(d["spec"]["replicas"], 1);
-        assert_eq!(d["spec"]["template"]["spec"]["containers"], json!([{"name": "x"}]));
+        assert_eq!(
+            d["spec"]["template"]["spec"]["containers"],
+            json!([{"name": "x"}])
+        );
         apply(&mut d, PatchType::Json, br#"[{"op":"replace","path":"/spec/replicas","value":7},{"op":"add","path":"/metadata/labels/z","value":"1"}]"#).unwrap();
         assert_eq!(d["spec"]["replicas"], 7);
         assert_eq!(d["metadata"]["labels"]["z"], "1");
-        assert!(apply(&mut d, PatchType::Json, br#"[{"op":"test","path":"/spec/replicas","value":1}]"#).is_err());
+        assert!(
+            apply(
+                &mut d,
+                PatchType::Json,
+                br#"[{"op":"test","path":"/spec/replicas","value":1}]"#
+            )
+            .is_err()
+        );
         assert!(apply(&mut d, PatchType::Merge, b"not json").is_err());
         assert!(apply(&mut d, PatchType::Strategic, b"[1]").is_err());
-        assert_eq!(PatchType::from_content_type("application/merge-patch+json; charset=utf-8"), Some(PatchType::Merge));
+        assert_eq!(
+            PatchType::from_content_type("application/merge-patch+json; charset=utf-8"),
+            Some(PatchType::Merge)
+        );
     }
 }

@@ -69,7 +69,16 @@ impl ResourceDef {
     }
 }
 
-pub const VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+pub const VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 const POD_FIELDS: &[(&str, &str)] = &[
     ("spec.nodeName", "spec.nodeName"),
@@ -87,7 +96,10 @@ const EVENT_FIELDS: &[(&str, &str)] = &[
     ("involvedObject.name", "involvedObject.name"),
     ("involvedObject.uid", "involvedObject.uid"),
     ("involvedObject.apiVersion", "involvedObject.apiVersion"),
-    ("involvedObject.resourceVersion", "involvedObject.resourceVersion"),
+    (
+        "involvedObject.resourceVersion",
+        "involvedObject.resourceVersion",
+    ),
     ("involvedObject.fieldPath", "involvedObject.fieldPath"),
     ("reason", "reason"),
     ("reportingComponent", "reportingComponent"),
@@ -144,7 +156,10 @@ pub static RESOURCES: &[ResourceDef] = &[
         short_names: &["svc"],
         categories: &["all"],
         subresources: &["status"],
-        fields: &[("spec.clusterIP", "spec.clusterIP"), ("spec.type", "spec.type")],
+        fields: &[
+            ("spec.clusterIP", "spec.clusterIP"),
+            ("spec.type", "spec.type"),
+        ],
         table: TableKind::Service,
     },
     ResourceDef {
@@ -237,7 +252,10 @@ mod tests {
         for (i, d) in RESOURCES.iter().enumerate() {
             assert_eq!(d.id, i, "{}", d.plural);
         }
-        assert_eq!(find("apps", "v1", "deployments").map(|d| d.kind), Some("Deployment"));
+        assert_eq!(
+            find("apps", "v1", "deployments").map(|d| d.kind),
+            Some("Deployment")
+        );
         assert_eq!(def(DEPLOYMENTS).qualified(), "deployments.apps");
         assert_eq!(groups(), vec![("apps", "v1")]);
     }

@@ -34,9 +34,27 @@ struct Env {
 }
 
 const ENVS: &[Env] = &[
-    Env { name: "prod", replicas: 3, tag: "v1.1.4", resources: ("250m", "256Mi", "1", "512Mi"), age: SignedDuration::from_hours(76) },
-    Env { name: "staging", replicas: 2, tag: "v1.2.0", resources: ("125m", "128Mi", "500m", "256Mi"), age: SignedDuration::from_hours(26) },
-    Env { name: "dev", replicas: 1, tag: "v1.2.0", resources: ("50m", "64Mi", "250m", "128Mi"), age: SignedDuration::from_hours(5) },
+    Env {
+        name: "prod",
+        replicas: 3,
+        tag: "v1.1.4",
+        resources: ("250m", "256Mi", "1", "512Mi"),
+        age: SignedDuration::from_hours(76),
+    },
+    Env {
+        name: "staging",
+        replicas: 2,
+        tag: "v1.2.0",
+        resources: ("125m", "128Mi", "500m", "256Mi"),
+        age: SignedDuration::from_hours(26),
+    },
+    Env {
+        name: "dev",
+        replicas: 1,
+        tag: "v1.2.0",
+        resources: ("50m", "64Mi", "250m", "128Mi"),
+        age: SignedDuration::from_hours(5),
+    },
 ];
 
 fn create(shared: &Shared, d: &ResourceDef, ns: Option<&str>, mut obj: Value) {
@@ -50,7 +68,13 @@ fn labels(service: &str) -> Value {
 }
 
 /// The Deployment of one DictaMesh service in one environment, probes as the seed shows.
-pub fn service_deployment(service: &str, env: &str, replicas: i64, image_tag: &str, res: (&str, &str, &str, &str)) -> Value {
+pub fn service_deployment(
+    service: &str,
+    env: &str,
+    replicas: i64,
+    image_tag: &str,
+    res: (&str, &str, &str, &str),
+) -> Value {
     json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -96,17 +120,32 @@ pub fn build(shared: &Shared, ctl: &mut Controllers, scenario: Scenario) {
     shared.clock.set(now - SignedDuration::from_hours(24 * 30));
     let mut namespaces = vec!["default", "kube-system"];
     if scenario == Scenario::Dictamesh {
-        namespaces.extend(["dictamesh-dev", "dictamesh-staging", "dictamesh-prod", "dictamesh-infra"]);
+        namespaces.extend([
+            "dictamesh-dev",
+            "dictamesh-staging",
+            "dictamesh-prod",
+            "dictamesh-infra",
+        ]);
     }
     for ns in namespaces {
-        create(shared, def(NAMESPACES), None, json!({"metadata": {"name": ns}}));
+        create(
+            shared,
+            def(NAMESPACES),
+            None,
+            json!({"metadata": {"name": ns}}),
+        );
     }
     if scenario == Scenario::Dictamesh {
         for env in ENVS {
             shared.clock.set(now - env.age);
             let ns = format!("dictamesh-{}", env.name);
             for svc in SERVICE_NAMES {
-                create(shared, def(DEPLOYMENTS), Some(&ns), service_deployment(svc, env.name, env.replicas, env.tag, env.resources));
+                create(
+                    shared,
+                    def(DEPLOYMENTS),
+                    Some(&ns),
+                    service_deployment(svc, env.name, env.replicas, env.tag, env.resources),
+                );
                 create(
                     shared,
                     def(SERVICES),

@@ -88,7 +88,11 @@ impl LabelSelector {
                 if key.is_empty() {
                     return Err(err("missing key after '!'"));
                 }
-                reqs.push(Requirement { key, op: Op::NotExists, values: vec![] });
+                reqs.push(Requirement {
+                    key,
+                    op: Op::NotExists,
+                    values: vec![],
+                });
             } else {
                 let key = c.take(is_key_char);
                 if key.is_empty() {
@@ -104,7 +108,11 @@ impl LabelSelector {
                     c.skip_ws();
                     (Op::NotEq, vec![c.take(is_value_char)])
                 } else if c.eat("notin") || c.eat("in") {
-                    let op = if c.s[..c.i].ends_with("notin") { Op::NotIn } else { Op::In };
+                    let op = if c.s[..c.i].ends_with("notin") {
+                        Op::NotIn
+                    } else {
+                        Op::In
+                    };
                     c.skip_ws();
                     if !c.eat("(") {
                         return Err(err("found unexpected token, expected '('"));
@@ -145,23 +153,37 @@ impl LabelSelector {
         if let Some(m) = v.get("matchLabels").and_then(Value::as_object) {
             for (k, val) in m {
                 let val = val.as_str().unwrap_or_default().to_string();
-                reqs.push(Requirement { key: k.clone(), op: Op::Eq, values: vec![val] });
+                reqs.push(Requirement {
+                    key: k.clone(),
+                    op: Op::Eq,
+                    values: vec![val],
+                });
             }
         }
         if let Some(exprs) = v.get("matchExpressions").and_then(Value::as_array) {
             for e in exprs {
-                let key = e.get("key").and_then(Value::as_str).unwrap_or_default().to_string();
+                let key = e
+                    .get("key")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 let values: Vec<String> = e
                     .get("values")
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(String::from))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let op = match e.get("operator").and_then(Value::as_str) {
                     Some("In") => Op::In,
                     Some("NotIn") => Op::NotIn,
                     Some("Exists") => Op::Exists,
                     Some("DoesNotExist") => Op::NotExists,
-                    other => return Err(format!("{other:?} is not a valid label selector operator")),
+                    other => {
+                        return Err(format!("{other:?} is not a valid label selector operator"));
+                    }
                 };
                 reqs.push(Requirement { key, op, values });
             }
@@ -235,7 +257,9 @@ impl FieldSelector {
             } else if let Some((f, v)) = part.split_once('=') {
                 (f, true, v)
             } else {
-                return Err(format!("invalid selector: '{s}'; can't understand '{part}'"));
+                return Err(format!(
+                    "invalid selector: '{s}'; can't understand '{part}'"
+                ));
             };
             let field = field.trim();
             let known = field == "metadata.name"
@@ -279,7 +303,9 @@ mod tests {
     use serde_json::json;
 
     fn m(sel: &str, labels: Value) -> bool {
-        LabelSelector::parse(sel).unwrap().matches_json(Some(&labels))
+        LabelSelector::parse(sel)
+            .unwrap()
+            .matches_json(Some(&labels))
     }
 
     #[test]
@@ -296,7 +322,10 @@ mod tests {
         assert!(!m("!tier", l.clone()));
         assert!(m("!missing", l.clone()));
         assert!(m("", l.clone()));
-        assert!(m("app.kubernetes.io/name notin (x),app=web", json!({"app": "web"})));
+        assert!(m(
+            "app.kubernetes.io/name notin (x),app=web",
+            json!({"app": "web"})
+        ));
         assert!(!m("missing in (a)", l));
     }
 
@@ -306,7 +335,10 @@ mod tests {
         assert!(LabelSelector::parse("app in web").is_err());
         assert!(LabelSelector::parse("=x").is_err());
         assert!(LabelSelector::parse("a b").is_err());
-        let s = LabelSelector::from_object(&json!({"matchLabels": {"app": "x", "pod-template-hash": "abc"}})).unwrap();
+        let s = LabelSelector::from_object(
+            &json!({"matchLabels": {"app": "x", "pod-template-hash": "abc"}}),
+        )
+        .unwrap();
         assert_eq!(s.to_string(), "app=x,pod-template-hash=abc");
         assert_eq!(LabelSelector::parse(&s.to_string()).unwrap(), s);
     }

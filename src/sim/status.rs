@@ -15,7 +15,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        ApiError { code, reason, message: message.into(), details: None }
+        ApiError {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+        }
     }
 
     fn with_details(mut self, def: &ResourceDef, name: &str) -> Self {
@@ -28,12 +33,21 @@ impl ApiError {
     }
 
     pub fn not_found(def: &ResourceDef, name: &str) -> Self {
-        Self::new(404, "NotFound", format!("{} \"{}\" not found", def.qualified(), name)).with_details(def, name)
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} \"{}\" not found", def.qualified(), name),
+        )
+        .with_details(def, name)
     }
 
     pub fn already_exists(def: &ResourceDef, name: &str) -> Self {
-        Self::new(409, "AlreadyExists", format!("{} \"{}\" already exists", def.qualified(), name))
-            .with_details(def, name)
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{} \"{}\" already exists", def.qualified(), name),
+        )
+        .with_details(def, name)
     }
 
     pub fn conflict(def: &ResourceDef, name: &str) -> Self {
@@ -93,19 +107,29 @@ impl ApiError {
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
     }
 
     pub fn unsupported_media(accepted: &str) -> Self {
         Self::new(
             415,
             "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format - accepted media types include: {accepted}"),
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: {accepted}"
+            ),
         )
     }
 
     pub fn expired(requested: u64, oldest: u64) -> Self {
-        Self::new(410, "Expired", format!("too old resource version: {requested} ({oldest})"))
+        Self::new(
+            410,
+            "Expired",
+            format!("too old resource version: {requested} ({oldest})"),
+        )
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
@@ -150,10 +174,22 @@ mod tests {
         assert_eq!(s["message"], "deployments.apps \"web\" not found");
         assert_eq!(s["code"], 404);
         assert_eq!(s["details"]["group"], "apps");
-        let s = ApiError::invalid(def(DEPLOYMENTS), "web", &[("metadata.name", "Required value: name or generateName is required".into())])
-            .to_status();
+        let s = ApiError::invalid(
+            def(DEPLOYMENTS),
+            "web",
+            &[(
+                "metadata.name",
+                "Required value: name or generateName is required".into(),
+            )],
+        )
+        .to_status();
         assert_eq!(s["reason"], "Invalid");
         assert_eq!(s["details"]["causes"][0]["reason"], "FieldValueRequired");
-        assert!(s["message"].as_str().unwrap().starts_with("Deployment.apps \"web\" is invalid: metadata.name"));
+        assert!(
+            s["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Deployment.apps \"web\" is invalid: metadata.name")
+        );
     }
 }

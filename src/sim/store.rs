@@ -146,18 +146,30 @@ pub fn extract_meta(def: &ResourceDef, obj: &Value, rv: u64) -> Meta {
     let mut labels: Vec<(Box<str>, Box<str>)> = md
         .get("labels")
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.as_str().into(), v.as_str().unwrap_or("").into())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.as_str().into(), v.as_str().unwrap_or("").into()))
+                .collect()
+        })
         .unwrap_or_default();
     labels.sort();
-    let owner = md.get("ownerReferences").and_then(Value::as_array).and_then(|refs| {
-        refs.iter()
-            .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
-            .and_then(|r| r.get("name").and_then(Value::as_str))
-            .map(Into::into)
-    });
-    let fields = def.fields.iter().map(|(_, path)| scalar_string(str_at(obj, path))).collect();
+    let owner = md
+        .get("ownerReferences")
+        .and_then(Value::as_array)
+        .and_then(|refs| {
+            refs.iter()
+                .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+                .and_then(|r| r.get("name").and_then(Value::as_str))
+                .map(Into::into)
+        });
+    let fields = def
+        .fields
+        .iter()
+        .map(|(_, path)| scalar_string(str_at(obj, path)))
+        .collect();
     let ready = obj["status"]["conditions"].as_array().is_some_and(|cs| {
-        cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True")
+        cs.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
     });
     Meta {
         namespace: s("namespace"),
@@ -212,7 +224,12 @@ impl Store {
     }
 
     /// Lists objects (one namespace via a range scan, or all), filtered on index fields.
-    pub fn list(&self, def: &ResourceDef, ns: Option<&str>, filter: impl Fn(&Meta) -> bool) -> (u64, Vec<Entry>) {
+    pub fn list(
+        &self,
+        def: &ResourceDef,
+        ns: Option<&str>,
+        filter: impl Fn(&Meta) -> bool,
+    ) -> (u64, Vec<Entry>) {
         let g = self.lock();
         let t = &g.tables[def.id];
         let items = match ns {
@@ -239,8 +256,16 @@ impl Store {
     }
 
     /// Stores `obj` (setting its resourceVersion), publishing ADDED or MODIFIED.
-    pub fn write(&self, def: &ResourceDef, obj: &mut Value, mode: WriteMode) -> Result<Entry, ApiError> {
-        let ns = obj["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+    pub fn write(
+        &self,
+        def: &ResourceDef,
+        obj: &mut Value,
+        mode: WriteMode,
+    ) -> Result<Entry, ApiError> {
+        let ns = obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
         let mut g = self.lock();
         let k = (ns, name);
@@ -258,15 +283,33 @@ impl Store {
         g.rv += 1;
         let rv = g.rv;
         obj["metadata"]["resourceVersion"] = Value::String(rv.to_string());
-        let json = Bytes::from(serde_json::to_vec(obj).map_err(|e| ApiError::internal(e.to_string()))?);
-        let entry = Entry { json, meta: Arc::new(extract_meta(def, obj, rv)) };
+        let json =
+            Bytes::from(serde_json::to_vec(obj).map_err(|e| ApiError::internal(e.to_string()))?);
+        let entry = Entry {
+            json,
+            meta: Arc::new(extract_meta(def, obj, rv)),
+        };
         g.tables[def.id].insert(k, entry.clone());
-        self.publish(&mut g, Arc::new(Change { rv, ty, entry: entry.clone(), prev }));
+        self.publish(
+            &mut g,
+            Arc::new(Change {
+                rv,
+                ty,
+                entry: entry.clone(),
+                prev,
+            }),
+        );
         Ok(entry)
     }
 
     /// Removes an object, publishing DELETED with a new resourceVersion. `uid` is a precondition.
-    pub fn delete(&self, def: &ResourceDef, ns: &str, name: &str, uid: Option<&str>) -> Result<Entry, ApiError> {
+    pub fn delete(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+        uid: Option<&str>,
+    ) -> Result<Entry, ApiError> {
         let mut g = self.lock();
         let k = key(ns, name);
         match g.tables[def.id].get(&k) {
@@ -286,9 +329,27 @@ impl Store {
         let json = serde_json::to_vec(&v).map(Bytes::from).unwrap_or(old.json);
         let mut meta = (*old.meta).clone();
         meta.rv = rv;
-        let entry = Entry { json, meta: Arc::new(meta) };
-        self.publish(&mut g, Arc::new(Change { rv, ty: ChangeType::Deleted, entry: entry.clone(), prev: None }));
+        let entry = Entry {
+            json,
+            meta: Arc::new(meta),
+        };
+        self.publish(
+            &mut g,
+            Arc::new(Change {
+                rv,
+                ty: ChangeType::Deleted,
+                entry: entry.clone(),
+                prev: None,
+            }),
+        );
         Ok(entry)
+    }
+
+    /// Drops the whole change history: every resume from an older version is now 410.
+    pub fn compact(&self) {
+        let mut g = self.lock();
+        g.history.clear();
+        g.compacted = g.rv;
     }
 
     /// Starts a watch atomically with its subscription, so no change falls in between.
@@ -303,7 +364,8 @@ impl Store {
     ) -> Result<(WatchStart, broadcast::Receiver<Arc<Change>>), ApiError> {
         let g = self.lock();
         let rx = self.tx.subscribe();
-        let in_scope = |e: &Entry| e.meta.def == def.id && ns.is_none_or(|n| &*e.meta.namespace == n);
+        let in_scope =
+            |e: &Entry| e.meta.def == def.id && ns.is_none_or(|n| &*e.meta.namespace == n);
         match from {
             None => {
                 let t = &g.tables[def.id];
@@ -352,17 +414,32 @@ mod tests {
         let s = Store::new(100, 100);
         let d = def(CONFIGMAPS);
         s.write(d, &mut cm("x"), WriteMode::Create).unwrap();
-        assert_eq!(s.write(d, &mut cm("x"), WriteMode::Create).unwrap_err().code, 409);
-        let e = s.write(d, &mut cm("x"), WriteMode::Update(Some(1))).unwrap();
+        assert_eq!(
+            s.write(d, &mut cm("x"), WriteMode::Create)
+                .unwrap_err()
+                .code,
+            409
+        );
+        let e = s
+            .write(d, &mut cm("x"), WriteMode::Update(Some(1)))
+            .unwrap();
         assert_eq!(e.meta.rv, 2);
-        assert_eq!(s.write(d, &mut cm("x"), WriteMode::Update(Some(1))).unwrap_err().reason, "Conflict");
+        assert_eq!(
+            s.write(d, &mut cm("x"), WriteMode::Update(Some(1)))
+                .unwrap_err()
+                .reason,
+            "Conflict"
+        );
         let mut other = cm("y");
         other["metadata"]["namespace"] = json!("b");
         s.write(d, &mut other, WriteMode::Create).unwrap();
         assert_eq!(s.list(d, Some("a"), |_| true).1.len(), 1);
         assert_eq!(s.list(d, None, |_| true).1.len(), 2);
         assert!(s.list(def(PODS), None, |_| true).1.is_empty());
-        assert_eq!(s.get(d, "a", "x").unwrap().value()["metadata"]["resourceVersion"], "2");
+        assert_eq!(
+            s.get(d, "a", "x").unwrap().value()["metadata"]["resourceVersion"],
+            "2"
+        );
     }
 
     #[test]
@@ -370,11 +447,14 @@ mod tests {
         let s = Store::new(3, 100);
         let d = def(CONFIGMAPS);
         for i in 0..6 {
-            s.write(d, &mut cm(&format!("c{i}")), WriteMode::Create).unwrap();
+            s.write(d, &mut cm(&format!("c{i}")), WriteMode::Create)
+                .unwrap();
         }
         // History holds rv 4..=6; compacted = 3.
         match s.watch(d, None, Some(3), |_| true) {
-            Ok((WatchStart::Replay(r, _), _)) => assert_eq!(r.iter().map(|c| c.rv).collect::<Vec<_>>(), vec![4, 5, 6]),
+            Ok((WatchStart::Replay(r, _), _)) => {
+                assert_eq!(r.iter().map(|c| c.rv).collect::<Vec<_>>(), vec![4, 5, 6])
+            }
             _ => panic!("expected replay"),
         }
         let e = s.watch(d, None, Some(1), |_| true).err().unwrap();

@@ -70,8 +70,16 @@ fn columns(kind: TableKind) -> &'static [Col] {
             ("Age", "string", 0),
             ("Selector", "string", 1),
         ],
-        TableKind::Namespace => &[("Name", "string", 0), ("Status", "string", 0), ("Age", "string", 0)],
-        TableKind::ConfigMap => &[("Name", "string", 0), ("Data", "integer", 0), ("Age", "string", 0)],
+        TableKind::Namespace => &[
+            ("Name", "string", 0),
+            ("Status", "string", 0),
+            ("Age", "string", 0),
+        ],
+        TableKind::ConfigMap => &[
+            ("Name", "string", 0),
+            ("Data", "integer", 0),
+            ("Age", "string", 0),
+        ],
         TableKind::Event => &[
             ("Last Seen", "string", 0),
             ("Type", "string", 0),
@@ -100,12 +108,20 @@ fn column_definitions(kind: TableKind) -> Vec<Value> {
 
 fn column_description(name: &str) -> &'static str {
     match name {
-        "Name" => "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
-        "Age" => "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.",
+        "Name" => {
+            "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
+        }
+        "Age" => {
+            "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC."
+        }
         "Ready" => "The aggregate readiness state of this object.",
         "Status" => "The aggregate status of the object.",
-        "Restarts" => "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.",
-        "IP" => "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.",
+        "Restarts" => {
+            "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."
+        }
+        "IP" => {
+            "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated."
+        }
         "Node" => "NodeName is a request to schedule this pod onto a specific node.",
         "Containers" => "Names of each container in the template.",
         "Images" => "Images referenced by each container in the template.",
@@ -123,15 +139,25 @@ fn i(v: &Value, ptr: &str) -> i64 {
 }
 
 fn age(now: Timestamp, ts: &str) -> String {
-    parse_time(ts).map(|t| human_duration(now.duration_since(t))).unwrap_or_else(|| "<unknown>".into())
+    parse_time(ts)
+        .map(|t| human_duration(now.duration_since(t)))
+        .unwrap_or_else(|| "<unknown>".into())
 }
 
 fn none_if_empty(x: &str) -> String {
-    if x.is_empty() { "<none>".into() } else { x.into() }
+    if x.is_empty() {
+        "<none>".into()
+    } else {
+        x.into()
+    }
 }
 
 fn containers(v: &Value, ptr: &str) -> (String, String) {
-    let cs = v.pointer(ptr).and_then(Value::as_array).cloned().unwrap_or_default();
+    let cs = v
+        .pointer(ptr)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let names: Vec<&str> = cs.iter().map(|c| s(c, "/name")).collect();
     let images: Vec<&str> = cs.iter().map(|c| s(c, "/image")).collect();
     (names.join(","), images.join(","))
@@ -146,13 +172,20 @@ fn selector_string(v: Option<&Value>) -> String {
 
 /// The status column of `kubectl get pods` (printPod in the API server).
 pub fn pod_status(p: &Value) -> (String, i64, i64, i64) {
-    let total = p.pointer("/spec/containers").and_then(Value::as_array).map_or(0, Vec::len) as i64;
+    let total = p
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len) as i64;
     let mut reason = s(p, "/status/phase").to_string();
     if !s(p, "/status/reason").is_empty() {
         reason = s(p, "/status/reason").to_string();
     }
     let (mut ready, mut restarts) = (0, 0);
-    let statuses = p.pointer("/status/containerStatuses").and_then(Value::as_array).cloned().unwrap_or_default();
+    let statuses = p
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for c in statuses.iter().rev() {
         restarts += i(c, "/restartCount");
         let w = s(c, "/state/waiting/reason");
@@ -165,8 +198,14 @@ pub fn pod_status(p: &Value) -> (String, i64, i64, i64) {
             ready += 1;
         }
     }
-    if p.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
-        reason = if s(p, "/status/reason") == "NodeLost" { "Unknown".into() } else { "Terminating".into() };
+    if p.pointer("/metadata/deletionTimestamp")
+        .is_some_and(|v| !v.is_null())
+    {
+        reason = if s(p, "/status/reason") == "NodeLost" {
+            "Unknown".into()
+        } else {
+            "Terminating".into()
+        };
     }
     (reason, ready, total, restarts)
 }
@@ -177,8 +216,15 @@ fn cells(kind: TableKind, o: &Value, now: Timestamp) -> Vec<Value> {
     match kind {
         TableKind::Pod => {
             let (status, ready, total, restarts) = pod_status(o);
-            let gates = o.pointer("/spec/readinessGates").and_then(Value::as_array).map_or(0, Vec::len);
-            let gates = if gates == 0 { "<none>".to_string() } else { format!("0/{gates}") };
+            let gates = o
+                .pointer("/spec/readinessGates")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            let gates = if gates == 0 {
+                "<none>".to_string()
+            } else {
+                format!("0/{gates}")
+            };
             vec![
                 json!(name),
                 json!(format!("{ready}/{total}")),
@@ -195,7 +241,11 @@ fn cells(kind: TableKind, o: &Value, now: Timestamp) -> Vec<Value> {
             let (c, im) = containers(o, "/spec/template/spec/containers");
             vec![
                 json!(name),
-                json!(format!("{}/{}", i(o, "/status/readyReplicas"), i(o, "/spec/replicas"))),
+                json!(format!(
+                    "{}/{}",
+                    i(o, "/status/readyReplicas"),
+                    i(o, "/spec/replicas")
+                )),
                 json!(i(o, "/status/updatedReplicas")),
                 json!(i(o, "/status/availableReplicas")),
                 json!(created),
@@ -221,41 +271,70 @@ fn cells(kind: TableKind, o: &Value, now: Timestamp) -> Vec<Value> {
             let ports: Vec<String> = o
                 .pointer("/spec/ports")
                 .and_then(Value::as_array)
-                .map(|ps| ps.iter().map(|p| format!("{}/{}", i(p, "/port"), s(p, "/protocol"))).collect())
+                .map(|ps| {
+                    ps.iter()
+                        .map(|p| format!("{}/{}", i(p, "/port"), s(p, "/protocol")))
+                        .collect()
+                })
                 .unwrap_or_default();
             let sel: Vec<String> = o
                 .pointer("/spec/selector")
                 .and_then(Value::as_object)
-                .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect())
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                        .collect()
+                })
                 .unwrap_or_default();
             vec![
                 json!(name),
                 json!(s(o, "/spec/type")),
                 json!(none_if_empty(s(o, "/spec/clusterIP"))),
                 json!("<none>"),
-                json!(if ports.is_empty() { "<none>".into() } else { ports.join(",") }),
+                json!(if ports.is_empty() {
+                    "<none>".into()
+                } else {
+                    ports.join(",")
+                }),
                 json!(created),
                 json!(none_if_empty(&sel.join(","))),
             ]
         }
         TableKind::Namespace => vec![json!(name), json!(s(o, "/status/phase")), json!(created)],
         TableKind::ConfigMap => {
-            let n = o.get("data").and_then(Value::as_object).map_or(0, |m| m.len())
-                + o.get("binaryData").and_then(Value::as_object).map_or(0, |m| m.len());
+            let n = o
+                .get("data")
+                .and_then(Value::as_object)
+                .map_or(0, |m| m.len())
+                + o.get("binaryData")
+                    .and_then(Value::as_object)
+                    .map_or(0, |m| m.len());
             vec![json!(name), json!(n), json!(created)]
         }
         TableKind::Event => {
             let last = s(o, "/lastTimestamp");
-            let last = if last.is_empty() { s(o, "/eventTime") } else { last };
+            let last = if last.is_empty() {
+                s(o, "/eventTime")
+            } else {
+                last
+            };
             let first = s(o, "/firstTimestamp");
             let first = if first.is_empty() { last } else { first };
             vec![
                 json!(age(now, last)),
                 json!(s(o, "/type")),
                 json!(s(o, "/reason")),
-                json!(format!("{}/{}", s(o, "/involvedObject/kind").to_lowercase(), s(o, "/involvedObject/name"))),
+                json!(format!(
+                    "{}/{}",
+                    s(o, "/involvedObject/kind").to_lowercase(),
+                    s(o, "/involvedObject/name")
+                )),
                 json!(s(o, "/involvedObject/fieldPath")),
-                json!(format!("{}, {}", s(o, "/source/component"), s(o, "/source/host")).trim_end_matches(", ").to_string()),
+                json!(
+                    format!("{}, {}", s(o, "/source/component"), s(o, "/source/host"))
+                        .trim_end_matches(", ")
+                        .to_string()
+                ),
                 json!(s(o, "/message")),
                 json!(age(now, first)),
                 json!(i(o, "/count")),
@@ -280,7 +359,14 @@ fn row_object(o: &Value, include: IncludeObject) -> Option<Value> {
 
 /// Renders objects as a Table; `headers` false leaves out column definitions (watch events
 /// after the first).
-pub fn to_table(def: &ResourceDef, objects: &[Value], rv: u64, now: Timestamp, headers: bool, include: IncludeObject) -> Value {
+pub fn to_table(
+    def: &ResourceDef,
+    objects: &[Value],
+    rv: u64,
+    now: Timestamp,
+    headers: bool,
+    include: IncludeObject,
+) -> Value {
     let rows: Vec<Value> = objects
         .iter()
         .map(|o| {
@@ -311,8 +397,28 @@ mod tests {
         let pod = json!({"metadata": {"name": "p", "namespace": "n", "creationTimestamp": "2026-01-01T00:00:00Z"},
             "spec": {"containers": [{"name": "c"}], "nodeName": "k3s-node-1"},
             "status": {"phase": "Running", "podIP": "10.42.0.5", "containerStatuses": [{"name": "c", "ready": true, "restartCount": 2, "state": {"running": {}}}]}});
-        let t = to_table(def(PODS), &[pod.clone()], 7, now, true, IncludeObject::Metadata);
-        assert_eq!(t["rows"][0]["cells"], json!(["p", "1/1", "Running", "2", "3d", "10.42.0.5", "k3s-node-1", "<none>", "<none>"]));
+        let t = to_table(
+            def(PODS),
+            &[pod.clone()],
+            7,
+            now,
+            true,
+            IncludeObject::Metadata,
+        );
+        assert_eq!(
+            t["rows"][0]["cells"],
+            json!([
+                "p",
+                "1/1",
+                "Running",
+                "2",
+                "3d",
+                "10.42.0.5",
+                "k3s-node-1",
+                "<none>",
+                "<none>"
+            ])
+        );
         assert_eq!(t["rows"][0]["object"]["metadata"]["namespace"], "n");
         assert_eq!(t["columnDefinitions"][5]["priority"], 1);
         let mut term = pod;
@@ -322,7 +428,10 @@ mod tests {
             "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "d"}}, "template": {"spec": {"containers": [{"name": "c", "image": "i:1"}]}}},
             "status": {"readyReplicas": 3, "updatedReplicas": 3, "availableReplicas": 3}});
         let t = to_table(def(DEPLOYMENTS), &[d], 7, now, false, IncludeObject::None);
-        assert_eq!(t["rows"][0]["cells"], json!(["d", "3/3", 3, 3, "60s", "c", "i:1", "app=d"]));
+        assert_eq!(
+            t["rows"][0]["cells"],
+            json!(["d", "3/3", 3, 3, "60s", "c", "i:1", "app=d"])
+        );
         assert!(t["rows"][0].get("object").is_none());
     }
 }

@@ -45,7 +45,14 @@ impl Writer {
         let bytes = match self.table {
             None => line(ty, &e.json),
             Some(include) => {
-                let t = to_table(self.def, &[e.value()], e.meta.rv, self.shared.clock.now(), self.first, include);
+                let t = to_table(
+                    self.def,
+                    &[e.value()],
+                    e.meta.rv,
+                    self.shared.clock.now(),
+                    self.first,
+                    include,
+                );
                 self.first = false;
                 line(ty, &serde_json::to_vec(&t).unwrap_or_default())
             }
@@ -63,7 +70,8 @@ impl Writer {
         if initial_end {
             md["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
-        let obj = json!({"kind": self.def.kind, "apiVersion": self.def.api_version(), "metadata": md});
+        let obj =
+            json!({"kind": self.def.kind, "apiVersion": self.def.api_version(), "metadata": md});
         self.send_value("BOOKMARK", &obj).await
     }
 
@@ -108,7 +116,8 @@ fn start(shared: Arc<Shared>, req: &ApiRequest) -> Result<Response, ApiError> {
     let filter = Filter::from_request(req)?;
     let bookmarks = req.query.flag("allowWatchBookmarks");
     let send_initial = req.query.flag("sendInitialEvents");
-    if send_initial && (req.query.get("resourceVersionMatch") != Some("NotOlderThan") || !bookmarks) {
+    if send_initial && (req.query.get("resourceVersionMatch") != Some("NotOlderThan") || !bookmarks)
+    {
         return Err(ApiError::invalid(
             req.def,
             "",
@@ -118,7 +127,10 @@ fn start(shared: Arc<Shared>, req: &ApiRequest) -> Result<Response, ApiError> {
     let from = match req.query.get("resourceVersion") {
         None | Some("") | Some("0") => None,
         Some(_) if send_initial => None,
-        Some(r) => Some(r.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version: {r}")))?),
+        Some(r) => Some(
+            r.parse::<u64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {r}")))?,
+        ),
     };
     let timeout = req
         .query
@@ -128,11 +140,22 @@ fn start(shared: Arc<Shared>, req: &ApiRequest) -> Result<Response, ApiError> {
         .unwrap_or(Duration::from_secs(1800));
     let ns = req.ns.clone();
     let def = req.def;
-    let table = req.table.then(|| IncludeObject::parse(req.query.get("includeObject")));
-    let started = shared.store.watch(def, ns.as_deref(), from, |m| filter.matches(m));
+    let table = req
+        .table
+        .then(|| IncludeObject::parse(req.query.get("includeObject")));
+    let started = shared
+        .store
+        .watch(def, ns.as_deref(), from, |m| filter.matches(m));
     let (tx, rx) = mpsc::channel(16);
-    let mut w = Writer { def, table, first: true, shared: shared.clone(), tx };
+    let mut w = Writer {
+        def,
+        table,
+        first: true,
+        shared: shared.clone(),
+        tx,
+    };
     let mut shutdown = shared.shutdown.clone();
+    let mut expire = shared.expire.subscribe();
     tokio::spawn(async move {
         let (begin, mut live) = match started {
             Ok(x) => x,
@@ -171,6 +194,10 @@ fn start(shared: Arc<Shared>, req: &ApiRequest) -> Result<Response, ApiError> {
                 _ = &mut deadline => break,
                 _ = shutdown.changed() => break,
                 _ = w.tx.closed() => break,
+                _ = expire.changed() => {
+                    w.error(&ApiError::expired(last_rv, w.shared.store.current_rv())).await;
+                    break;
+                }
                 r = live.recv() => match r {
                     Ok(c) => {
                         last_rv = c.rv;

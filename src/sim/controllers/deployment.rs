@@ -16,12 +16,21 @@ use crate::sim::objects::{template_hash, templates_equal};
 use crate::sim::resources::{DEPLOYMENTS, REPLICASETS, def};
 use crate::sim::store::{Entry, WriteMode};
 
-const SOURCE: Source<'static> = Source { component: "deployment-controller", host: None };
+const SOURCE: Source<'static> = Source {
+    component: "deployment-controller",
+    host: None,
+};
 pub const REVISION: &str = "deployment.kubernetes.io/revision";
 const REVISION_HISTORY: &str = "deployment.kubernetes.io/revision-history";
 const DESIRED: &str = "deployment.kubernetes.io/desired-replicas";
 const MAX: &str = "deployment.kubernetes.io/max-replicas";
-const SKIP: &[&str] = &["kubectl.kubernetes.io/last-applied-configuration", REVISION, REVISION_HISTORY, DESIRED, MAX];
+const SKIP: &[&str] = &[
+    "kubectl.kubernetes.io/last-applied-configuration",
+    REVISION,
+    REVISION_HISTORY,
+    DESIRED,
+    MAX,
+];
 
 struct RsView {
     entry: Option<Entry>,
@@ -33,22 +42,39 @@ impl RsView {
         self.v.pointer(ptr).and_then(Value::as_i64).unwrap_or(0)
     }
     fn revision(&self) -> i64 {
-        self.v["metadata"]["annotations"][REVISION].as_str().and_then(|s| s.parse().ok()).unwrap_or(0)
+        self.v["metadata"]["annotations"][REVISION]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
     }
     fn spec(&self) -> i64 {
         self.int("/spec/replicas")
     }
     fn name(&self) -> String {
-        self.v["metadata"]["name"].as_str().unwrap_or("").to_string()
+        self.v["metadata"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
     fn rs(&self) -> Rs {
-        Rs { spec: self.spec(), available: self.int("/status/availableReplicas") }
+        Rs {
+            spec: self.spec(),
+            available: self.int("/status/availableReplicas"),
+        }
     }
 }
 
 /// Sets a condition with `SetDeploymentCondition` semantics (no-op when status and reason are
 /// unchanged unless `force`; lastTransitionTime kept while status is unchanged).
-fn set_condition(conds: &mut Vec<Value>, ty: &str, status: &str, reason: &str, message: String, now: Timestamp, force: bool) {
+fn set_condition(
+    conds: &mut Vec<Value>,
+    ty: &str,
+    status: &str,
+    reason: &str,
+    message: String,
+    now: Timestamp,
+    force: bool,
+) {
     let t = fmt_time(now);
     let pos = conds.iter().position(|c| c["type"] == ty);
     let mut transition = t.clone();
@@ -68,7 +94,10 @@ fn set_condition(conds: &mut Vec<Value>, ty: &str, status: &str, reason: &str, m
 }
 
 fn reason_of<'a>(conds: &'a [Value], ty: &str) -> Option<&'a str> {
-    conds.iter().find(|c| c["type"] == ty).and_then(|c| c["reason"].as_str())
+    conds
+        .iter()
+        .find(|c| c["type"] == ty)
+        .and_then(|c| c["reason"].as_str())
 }
 
 fn scale(shared: &Shared, rec: &mut Recorder, d: &Value, rs: &mut RsView, to: i64, surge: i64) {
@@ -76,22 +105,41 @@ fn scale(shared: &Shared, rec: &mut Recorder, d: &Value, rs: &mut RsView, to: i6
     if from == to {
         return;
     }
-    let desired = d.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+    let desired = d
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
     rs.v["spec"]["replicas"] = json!(to);
     rs.v["metadata"]["annotations"][DESIRED] = json!(desired.to_string());
     rs.v["metadata"]["annotations"][MAX] = json!((desired + surge).to_string());
     let rv = rs.entry.as_ref().map(|e| e.meta.rv);
-    if let Ok(e) = shared.store.write(def(REPLICASETS), &mut rs.v, WriteMode::Update(rv)) {
+    if let Ok(e) = shared
+        .store
+        .write(def(REPLICASETS), &mut rs.v, WriteMode::Update(rv))
+    {
         rs.entry = Some(e);
         let dir = if to > from { "up" } else { "down" };
         let msg = format!("Scaled {dir} replica set {} from {from} to {to}", rs.name());
-        rec.record(shared, NewEvent { obj: d, field_path: None, reason: "ScalingReplicaSet", message: msg, warning: false, source: SOURCE });
+        rec.record(
+            shared,
+            NewEvent {
+                obj: d,
+                field_path: None,
+                reason: "ScalingReplicaSet",
+                message: msg,
+                warning: false,
+                source: SOURCE,
+            },
+        );
     }
 }
 
 fn new_replica_set(d: &Value, hash: &str, revision: i64, replicas: i64, surge: i64) -> Value {
     let name = d["metadata"]["name"].as_str().unwrap_or("");
-    let desired = d.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+    let desired = d
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
     let mut tmpl = d["spec"]["template"].clone();
     tmpl["metadata"]["labels"]["pod-template-hash"] = json!(hash);
     let mut selector = d["spec"]["selector"].clone();
@@ -135,60 +183,153 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
     let uid = d["metadata"]["uid"].clone();
     let mut rss: Vec<RsView> = shared
         .store
-        .list(def(REPLICASETS), Some(ns), |m| m.owner.as_deref() == Some(name))
+        .list(def(REPLICASETS), Some(ns), |m| {
+            m.owner.as_deref() == Some(name)
+        })
         .1
         .into_iter()
-        .map(|e| RsView { v: e.value(), entry: Some(e) })
-        .filter(|r| r.v["metadata"]["ownerReferences"].as_array().is_some_and(|o| o.iter().any(|o| o["uid"] == uid)))
+        .map(|e| RsView {
+            v: e.value(),
+            entry: Some(e),
+        })
+        .filter(|r| {
+            r.v["metadata"]["ownerReferences"]
+                .as_array()
+                .is_some_and(|o| o.iter().any(|o| o["uid"] == uid))
+        })
         .filter(|r| !r.entry.as_ref().is_some_and(|e| e.meta.deleting))
         .collect();
-    rss.sort_by_key(|r| (r.revision(), r.v["metadata"]["creationTimestamp"].as_str().unwrap_or("").to_string()));
+    rss.sort_by_key(|r| {
+        (
+            r.revision(),
+            r.v["metadata"]["creationTimestamp"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+        )
+    });
     let template = d["spec"]["template"].clone();
-    let desired = d.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+    let desired = d
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
     let recreate = d.pointer("/spec/strategy/type").and_then(Value::as_str) == Some("Recreate");
-    let (surge, unavailable) = if recreate { (0, 0) } else { fenceposts(d.pointer("/spec/strategy/rollingUpdate"), desired) };
-    let paused = d.pointer("/spec/paused").and_then(Value::as_bool).unwrap_or(false);
+    let (surge, unavailable) = if recreate {
+        (0, 0)
+    } else {
+        fenceposts(d.pointer("/spec/strategy/rollingUpdate"), desired)
+    };
+    let paused = d
+        .pointer("/spec/paused")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let old_status = d.get("status").cloned().unwrap_or(json!({}));
-    let mut conds: Vec<Value> = old_status["conditions"].as_array().cloned().unwrap_or_default();
+    let mut conds: Vec<Value> = old_status["conditions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let mut collisions = old_status["collisionCount"].as_u64().unwrap_or(0);
 
     if paused {
-        set_condition(&mut conds, "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused".into(), now, false);
+        set_condition(
+            &mut conds,
+            "Progressing",
+            "Unknown",
+            "DeploymentPaused",
+            "Deployment is paused".into(),
+            now,
+            false,
+        );
     } else if reason_of(&conds, "Progressing") == Some("DeploymentPaused") {
-        set_condition(&mut conds, "Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed".into(), now, false);
+        set_condition(
+            &mut conds,
+            "Progressing",
+            "Unknown",
+            "DeploymentResumed",
+            "Deployment is resumed".into(),
+            now,
+            false,
+        );
     }
 
-    let mut new_idx = rss.iter().position(|r| templates_equal(&r.v["spec"]["template"], &template));
-    let max_old = rss.iter().enumerate().filter(|(i, _)| Some(*i) != new_idx).map(|(_, r)| r.revision()).max().unwrap_or(0);
+    let mut new_idx = rss
+        .iter()
+        .position(|r| templates_equal(&r.v["spec"]["template"], &template));
+    let max_old = rss
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != new_idx)
+        .map(|(_, r)| r.revision())
+        .max()
+        .unwrap_or(0);
     if !paused {
         match new_idx {
             None => {
                 let mut hash = template_hash(&template, collisions);
-                while shared.store.get(def(REPLICASETS), ns, &format!("{name}-{hash}")).is_some() {
+                while shared
+                    .store
+                    .get(def(REPLICASETS), ns, &format!("{name}-{hash}"))
+                    .is_some()
+                {
                     collisions += 1;
                     hash = template_hash(&template, collisions);
                 }
                 let olds: Vec<Rs> = rss.iter().map(RsView::rs).collect();
                 let replicas = if recreate {
-                    let busy = rss.iter().any(|r| r.spec() > 0 || r.int("/status/replicas") > 0);
+                    let busy = rss
+                        .iter()
+                        .any(|r| r.spec() > 0 || r.int("/status/replicas") > 0);
                     if busy { 0 } else { desired }
                 } else {
-                    match rolling_step(desired, surge, unavailable, Rs { spec: 0, available: 0 }, &olds) {
+                    match rolling_step(
+                        desired,
+                        surge,
+                        unavailable,
+                        Rs {
+                            spec: 0,
+                            available: 0,
+                        },
+                        &olds,
+                    ) {
                         Step::ScaleNew(n) => n,
                         _ => 0,
                     }
                 };
                 let mut rs = new_replica_set(&d, &hash, max_old + 1, replicas, surge);
                 if prepare_create(shared, def(REPLICASETS), Some(ns), &mut rs).is_ok()
-                    && let Ok(entry) = shared.store.write(def(REPLICASETS), &mut rs, WriteMode::Create)
+                    && let Ok(entry) =
+                        shared
+                            .store
+                            .write(def(REPLICASETS), &mut rs, WriteMode::Create)
                 {
                     let rs_name = format!("{name}-{hash}");
                     if replicas > 0 {
                         let msg = format!("Scaled up replica set {rs_name} from 0 to {replicas}");
-                        rec.record(shared, NewEvent { obj: &d, field_path: None, reason: "ScalingReplicaSet", message: msg, warning: false, source: SOURCE });
+                        rec.record(
+                            shared,
+                            NewEvent {
+                                obj: &d,
+                                field_path: None,
+                                reason: "ScalingReplicaSet",
+                                message: msg,
+                                warning: false,
+                                source: SOURCE,
+                            },
+                        );
                     }
-                    set_condition(&mut conds, "Progressing", "True", "NewReplicaSetCreated", format!("Created new replica set \"{rs_name}\""), now, false);
-                    rss.push(RsView { v: rs, entry: Some(entry) });
+                    set_condition(
+                        &mut conds,
+                        "Progressing",
+                        "True",
+                        "NewReplicaSetCreated",
+                        format!("Created new replica set \"{rs_name}\""),
+                        now,
+                        false,
+                    );
+                    rss.push(RsView {
+                        v: rs,
+                        entry: Some(entry),
+                    });
                     new_idx = Some(rss.len() - 1);
                 }
             }
@@ -204,13 +345,25 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
                     }
                     ann[REVISION] = json!((max_old + 1).to_string());
                     let rv = rs.entry.as_ref().map(|e| e.meta.rv);
-                    if let Ok(e) = shared.store.write(def(REPLICASETS), &mut rs.v, WriteMode::Update(rv)) {
+                    if let Ok(e) =
+                        shared
+                            .store
+                            .write(def(REPLICASETS), &mut rs.v, WriteMode::Update(rv))
+                    {
                         rs.entry = Some(e);
                     }
                 }
                 if reason_of(&conds, "Progressing").is_none() {
                     let msg = format!("Found new replica set \"{}\"", rs.name());
-                    set_condition(&mut conds, "Progressing", "True", "FoundNewReplicaSet", msg, now, false);
+                    set_condition(
+                        &mut conds,
+                        "Progressing",
+                        "True",
+                        "FoundNewReplicaSet",
+                        msg,
+                        now,
+                        false,
+                    );
                 }
             }
         }
@@ -218,7 +371,11 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
 
     if let Some(ni) = new_idx {
         let olds: Vec<usize> = (0..rss.len()).filter(|i| *i != ni).collect();
-        if paused || olds.iter().all(|i| rss[*i].spec() == 0 && rss[*i].int("/status/replicas") == 0) {
+        if paused
+            || olds
+                .iter()
+                .all(|i| rss[*i].spec() == 0 && rss[*i].int("/status/replicas") == 0)
+        {
             let to = desired;
             scale(shared, rec, &d, &mut rss[ni], to, surge);
         } else if recreate {
@@ -250,34 +407,83 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
     let updated = new_idx.map_or(0, |i| rss[i].int("/status/replicas"));
     let generation = d["metadata"]["generation"].as_i64().unwrap_or(1);
     if available >= desired - unavailable {
-        set_condition(&mut conds, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.".into(), now, false);
+        set_condition(
+            &mut conds,
+            "Available",
+            "True",
+            "MinimumReplicasAvailable",
+            "Deployment has minimum availability.".into(),
+            now,
+            false,
+        );
     } else {
-        set_condition(&mut conds, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.".into(), now, false);
+        set_condition(
+            &mut conds,
+            "Available",
+            "False",
+            "MinimumReplicasUnavailable",
+            "Deployment does not have minimum availability.".into(),
+            now,
+            false,
+        );
     }
     let complete = updated == desired && replicas == desired && available == desired;
     if let (false, Some(ni)) = (paused, new_idx) {
         let rs_name = rss[ni].name();
-        let already = replicas == updated && reason_of(&conds, "Progressing") == Some("NewReplicaSetAvailable");
+        let already = replicas == updated
+            && reason_of(&conds, "Progressing") == Some("NewReplicaSetAvailable");
         let old_int = |k: &str| old_status[k].as_i64().unwrap_or(0);
         let progressing = updated > old_int("updatedReplicas")
             || (replicas - updated) < (old_int("replicas") - old_int("updatedReplicas"))
             || ready > old_int("readyReplicas")
             || available > old_int("availableReplicas");
-        let deadline = d.pointer("/spec/progressDeadlineSeconds").and_then(Value::as_i64).unwrap_or(600);
-        let timed_out = conds.iter().find(|c| c["type"] == "Progressing").is_some_and(|c| {
-            c["reason"] == "ProgressDeadlineExceeded"
-                || c["lastUpdateTime"]
-                    .as_str()
-                    .and_then(parse_time)
-                    .is_some_and(|t| now.duration_since(t) > SignedDuration::from_secs(deadline))
-        });
+        let deadline = d
+            .pointer("/spec/progressDeadlineSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(600);
+        let timed_out = conds
+            .iter()
+            .find(|c| c["type"] == "Progressing")
+            .is_some_and(|c| {
+                c["reason"] == "ProgressDeadlineExceeded"
+                    || c["lastUpdateTime"]
+                        .as_str()
+                        .and_then(parse_time)
+                        .is_some_and(|t| {
+                            now.duration_since(t) > SignedDuration::from_secs(deadline)
+                        })
+            });
         if !already {
             if complete {
-                set_condition(&mut conds, "Progressing", "True", "NewReplicaSetAvailable", format!("ReplicaSet \"{rs_name}\" has successfully progressed."), now, false);
+                set_condition(
+                    &mut conds,
+                    "Progressing",
+                    "True",
+                    "NewReplicaSetAvailable",
+                    format!("ReplicaSet \"{rs_name}\" has successfully progressed."),
+                    now,
+                    false,
+                );
             } else if progressing {
-                set_condition(&mut conds, "Progressing", "True", "ReplicaSetUpdated", format!("ReplicaSet \"{rs_name}\" is progressing."), now, true);
+                set_condition(
+                    &mut conds,
+                    "Progressing",
+                    "True",
+                    "ReplicaSetUpdated",
+                    format!("ReplicaSet \"{rs_name}\" is progressing."),
+                    now,
+                    true,
+                );
             } else if timed_out {
-                set_condition(&mut conds, "Progressing", "False", "ProgressDeadlineExceeded", format!("ReplicaSet \"{rs_name}\" has timed out progressing."), now, false);
+                set_condition(
+                    &mut conds,
+                    "Progressing",
+                    "False",
+                    "ProgressDeadlineExceeded",
+                    format!("ReplicaSet \"{rs_name}\" has timed out progressing."),
+                    now,
+                    false,
+                );
             }
         }
     }
@@ -286,17 +492,25 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
     put_count(&mut status, "updatedReplicas", updated);
     put_count(&mut status, "readyReplicas", ready);
     put_count(&mut status, "availableReplicas", available);
-    put_count(&mut status, "unavailableReplicas", (total_spec - available).max(0));
+    put_count(
+        &mut status,
+        "unavailableReplicas",
+        (total_spec - available).max(0),
+    );
     put_count(&mut status, "collisionCount", collisions as i64);
     status["conditions"] = json!(conds);
     let revision = new_idx.map(|i| rss[i].revision().to_string());
-    let ann_changed = revision.as_ref().is_some_and(|r| d["metadata"]["annotations"][REVISION].as_str() != Some(r));
+    let ann_changed = revision
+        .as_ref()
+        .is_some_and(|r| d["metadata"]["annotations"][REVISION].as_str() != Some(r));
     if d.get("status") != Some(&status) || ann_changed {
         d["status"] = status;
         if let Some(r) = revision {
             d["metadata"]["annotations"][REVISION] = json!(r);
         }
-        let _ = shared.store.write(def(DEPLOYMENTS), &mut d, WriteMode::Update(Some(e.meta.rv)));
+        let _ = shared
+            .store
+            .write(def(DEPLOYMENTS), &mut d, WriteMode::Update(Some(e.meta.rv)));
     }
     if complete {
         cleanup_history(shared, &d, &rss, new_idx);
@@ -306,7 +520,11 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
 
 /// Deletes old, fully scaled-down ReplicaSets beyond `revisionHistoryLimit`, oldest first.
 fn cleanup_history(shared: &Shared, d: &Value, rss: &[RsView], new_idx: Option<usize>) {
-    let limit = d.pointer("/spec/revisionHistoryLimit").and_then(Value::as_i64).unwrap_or(10).max(0) as usize;
+    let limit = d
+        .pointer("/spec/revisionHistoryLimit")
+        .and_then(Value::as_i64)
+        .unwrap_or(10)
+        .max(0) as usize;
     let dead: Vec<&RsView> = rss
         .iter()
         .enumerate()

@@ -51,7 +51,11 @@ impl Recorder {
         let ns = md["namespace"].as_str().unwrap_or("default").to_string();
         let seq = SEQ.fetch_add(1, Ordering::Relaxed);
         let nanos = now.as_nanosecond() as u64;
-        let name = format!("{}.{:x}", md["name"].as_str().unwrap_or(""), nanos.wrapping_add(seq));
+        let name = format!(
+            "{}.{:x}",
+            md["name"].as_str().unwrap_or(""),
+            nanos.wrapping_add(seq)
+        );
         let mut involved = json!({
             "kind": ev.obj["kind"], "namespace": ns, "name": md["name"], "uid": md["uid"],
             "apiVersion": ev.obj["apiVersion"], "resourceVersion": md["resourceVersion"],
@@ -80,7 +84,11 @@ impl Recorder {
             "reportingComponent": ev.source.component,
             "reportingInstance": ev.source.host.unwrap_or(""),
         });
-        if shared.store.write(def(EVENTS), &mut e, WriteMode::Create).is_ok() {
+        if shared
+            .store
+            .write(def(EVENTS), &mut e, WriteMode::Create)
+            .is_ok()
+        {
             self.recorded.push_back((now, ns, name));
         }
     }

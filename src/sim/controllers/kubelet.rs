@@ -47,7 +47,9 @@ pub struct Kubelet {
 }
 
 fn hex(n: usize) -> String {
-    (0..n).map(|_| char::from_digit(fastrand::u32(..16), 16).unwrap_or('0')).collect()
+    (0..n)
+        .map(|_| char::from_digit(fastrand::u32(..16), 16).unwrap_or('0'))
+        .collect()
 }
 
 fn node_ip(node: &str) -> String {
@@ -59,7 +61,11 @@ fn readiness_delay(pod: &Value) -> Option<i64> {
     let cs = pod.pointer("/spec/containers").and_then(Value::as_array)?;
     cs.iter()
         .filter_map(|c| c.get("readinessProbe"))
-        .map(|p| p.get("initialDelaySeconds").and_then(Value::as_i64).unwrap_or(0))
+        .map(|p| {
+            p.get("initialDelaySeconds")
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+        })
         .max()
 }
 
@@ -68,7 +74,10 @@ fn condition(ty: &str, status: bool, t: &str) -> Value {
 }
 
 fn set_cond(pod: &mut Value, ty: &str, status: bool, t: &str, reason: Option<(&str, String)>) {
-    let Some(conds) = pod.pointer_mut("/status/conditions").and_then(Value::as_array_mut) else {
+    let Some(conds) = pod
+        .pointer_mut("/status/conditions")
+        .and_then(Value::as_array_mut)
+    else {
         return;
     };
     let want = if status { "True" } else { "False" };
@@ -115,7 +124,11 @@ impl Kubelet {
         let now = shared.clock.now();
         let phase = m.field("status.phase");
         if m.deleting {
-            let stage = if m.field("spec.nodeName").is_empty() { Stage::Remove } else { Stage::Kill };
+            let stage = if m.field("spec.nodeName").is_empty() {
+                Stage::Remove
+            } else {
+                Stage::Kill
+            };
             self.plan(stage, now, m);
         } else if m.field("spec.nodeName").is_empty() {
             self.plan(Stage::Bind, now, m);
@@ -123,11 +136,18 @@ impl Kubelet {
             let delay = SignedDuration::from_millis(1000 + fastrand::i64(0..1000));
             self.plan(Stage::Start, now + delay, m);
         } else if phase == "Running" && !m.ready {
-            if self.planned.get(&*m.uid).is_some_and(|s| *s >= Stage::Ready) {
+            if self
+                .planned
+                .get(&*m.uid)
+                .is_some_and(|s| *s >= Stage::Ready)
+            {
                 return;
             }
             // Ready once the probe delay after the container start has passed.
-            let pod = shared.store.get(def(PODS), &m.namespace, &m.name).map(|e| e.value());
+            let pod = shared
+                .store
+                .get(def(PODS), &m.namespace, &m.name)
+                .map(|e| e.value());
             let started = pod
                 .as_ref()
                 .and_then(|p| p.pointer("/status/containerStatuses/0/state/running/startedAt"))
@@ -164,10 +184,24 @@ impl Kubelet {
         }
         let mut pod = e.value();
         let ts = fmt_time(now);
-        let node = pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("").to_string();
-        let containers: Vec<Value> = pod.pointer("/spec/containers").and_then(Value::as_array).cloned().unwrap_or_default();
-        let names: Vec<String> = containers.iter().map(|c| c["name"].as_str().unwrap_or("").to_string()).collect();
-        let kubelet = Source { component: "kubelet", host: Some(&node) };
+        let node = pod
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let containers: Vec<Value> = pod
+            .pointer("/spec/containers")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let names: Vec<String> = containers
+            .iter()
+            .map(|c| c["name"].as_str().unwrap_or("").to_string())
+            .collect();
+        let kubelet = Source {
+            component: "kubelet",
+            host: Some(&node),
+        };
         let mut events: Vec<(Option<String>, &str, String, Source<'_>)> = Vec::new();
         match t.stage {
             Stage::Bind => {
@@ -179,7 +213,15 @@ impl Kubelet {
                 pod["spec"]["nodeName"] = json!(n);
                 pod["status"]["conditions"] = json!([condition("PodScheduled", true, &ts)]);
                 let msg = format!("Successfully assigned {}/{} to {n}", t.ns, t.name);
-                events.push((None, "Scheduled", msg, Source { component: "default-scheduler", host: None }));
+                events.push((
+                    None,
+                    "Scheduled",
+                    msg,
+                    Source {
+                        component: "default-scheduler",
+                        host: None,
+                    },
+                ));
             }
             Stage::Start => {
                 if node.is_empty() || e.meta.deleting || e.meta.field("status.phase") != "Pending" {
@@ -194,7 +236,10 @@ impl Kubelet {
                     .iter()
                     .map(|c| {
                         let image = c["image"].as_str().unwrap_or("");
-                        let repo = image.rsplit_once(':').filter(|(_, t)| !t.contains('/')).map_or(image, |(r, _)| r);
+                        let repo = image
+                            .rsplit_once(':')
+                            .filter(|(_, t)| !t.contains('/'))
+                            .map_or(image, |(r, _)| r);
                         json!({
                             "containerID": format!("containerd://{}", hex(64)),
                             "image": image,
@@ -216,7 +261,10 @@ impl Kubelet {
                 pod["status"]["podIPs"] = json!([{"ip": ip}]);
                 pod["status"]["startTime"] = json!(ts);
                 pod["status"]["containerStatuses"] = json!(statuses);
-                let scheduled = pod.pointer("/status/conditions/0/lastTransitionTime").cloned().unwrap_or(json!(ts));
+                let scheduled = pod
+                    .pointer("/status/conditions/0/lastTransitionTime")
+                    .cloned()
+                    .unwrap_or(json!(ts));
                 let reason = (!no_probe).then(|| ("ContainersNotReady", unready));
                 let mut conds = vec![
                     condition("PodReadyToStartContainers", true, &ts),
@@ -236,8 +284,18 @@ impl Kubelet {
                     let name = c["name"].as_str().unwrap_or("");
                     let fp = Some(format!("spec.containers{{{name}}}"));
                     let image = c["image"].as_str().unwrap_or("");
-                    events.push((fp.clone(), "Pulled", format!("Container image \"{image}\" already present on machine"), kubelet));
-                    events.push((fp.clone(), "Created", format!("Created container: {name}"), kubelet));
+                    events.push((
+                        fp.clone(),
+                        "Pulled",
+                        format!("Container image \"{image}\" already present on machine"),
+                        kubelet,
+                    ));
+                    events.push((
+                        fp.clone(),
+                        "Created",
+                        format!("Created container: {name}"),
+                        kubelet,
+                    ));
                     events.push((fp, "Started", format!("Started container {name}"), kubelet));
                 }
             }
@@ -247,7 +305,10 @@ impl Kubelet {
                 }
                 set_cond(&mut pod, "Ready", true, &ts, None);
                 set_cond(&mut pod, "ContainersReady", true, &ts, None);
-                if let Some(cs) = pod.pointer_mut("/status/containerStatuses").and_then(Value::as_array_mut) {
+                if let Some(cs) = pod
+                    .pointer_mut("/status/containerStatuses")
+                    .and_then(Value::as_array_mut)
+                {
                     for c in cs {
                         c["ready"] = json!(true);
                     }
@@ -257,17 +318,36 @@ impl Kubelet {
                 if !e.meta.deleting {
                     return false;
                 }
-                let grace = pod.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30);
-                let after = SignedDuration::from_millis((1000 + fastrand::i64(0..1000)).min(grace * 1000));
+                let grace = pod
+                    .pointer("/metadata/deletionGracePeriodSeconds")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(30);
+                let after =
+                    SignedDuration::from_millis((1000 + fastrand::i64(0..1000)).min(grace * 1000));
                 let m = (*e.meta).clone();
                 for name in &names {
                     let fp = Some(format!("spec.containers{{{name}}}"));
                     events.push((fp, "Killing", format!("Stopping container {name}"), kubelet));
                 }
                 let unready = format!("containers with unready status: [{}]", names.join(" "));
-                set_cond(&mut pod, "Ready", false, &ts, Some(("ContainersNotReady", unready.clone())));
-                set_cond(&mut pod, "ContainersReady", false, &ts, Some(("ContainersNotReady", unready)));
-                if let Some(cs) = pod.pointer_mut("/status/containerStatuses").and_then(Value::as_array_mut) {
+                set_cond(
+                    &mut pod,
+                    "Ready",
+                    false,
+                    &ts,
+                    Some(("ContainersNotReady", unready.clone())),
+                );
+                set_cond(
+                    &mut pod,
+                    "ContainersReady",
+                    false,
+                    &ts,
+                    Some(("ContainersNotReady", unready)),
+                );
+                if let Some(cs) = pod
+                    .pointer_mut("/status/containerStatuses")
+                    .and_then(Value::as_array_mut)
+                {
                     for c in cs {
                         c["ready"] = json!(false);
                     }
@@ -275,17 +355,33 @@ impl Kubelet {
                 self.plan(Stage::Remove, now + after, &m);
             }
             Stage::Remove => {
-                return shared.store.delete(def(PODS), &t.ns, &t.name, Some(&t.uid)).is_ok();
+                return shared
+                    .store
+                    .delete(def(PODS), &t.ns, &t.name, Some(&t.uid))
+                    .is_ok();
             }
         }
-        let wrote = shared.store.write(def(PODS), &mut pod, WriteMode::Update(Some(e.meta.rv))).is_ok();
+        let wrote = shared
+            .store
+            .write(def(PODS), &mut pod, WriteMode::Update(Some(e.meta.rv)))
+            .is_ok();
         if !wrote {
             // Lost a race with an API write: look again on the next change.
             self.planned.remove(&t.uid);
             return false;
         }
         for (fp, reason, message, source) in events {
-            rec.record(shared, NewEvent { obj: &pod, field_path: fp, reason, message, warning: false, source });
+            rec.record(
+                shared,
+                NewEvent {
+                    obj: &pod,
+                    field_path: fp,
+                    reason,
+                    message,
+                    warning: false,
+                    source,
+                },
+            );
         }
         true
     }

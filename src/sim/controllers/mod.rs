@@ -57,10 +57,12 @@ impl Controllers {
     fn resync_all(&mut self) {
         let s = self.shared.clone();
         for e in s.store.list(def(DEPLOYMENTS), None, |_| true).1 {
-            self.dirty_deploys.insert((e.meta.namespace.to_string(), e.meta.name.to_string()));
+            self.dirty_deploys
+                .insert((e.meta.namespace.to_string(), e.meta.name.to_string()));
         }
         for e in s.store.list(def(REPLICASETS), None, |_| true).1 {
-            self.dirty_rs.insert((e.meta.namespace.to_string(), e.meta.name.to_string()));
+            self.dirty_rs
+                .insert((e.meta.namespace.to_string(), e.meta.name.to_string()));
         }
         for e in s.store.list(def(PODS), None, |_| true).1 {
             self.kubelet.observe(&s, &e.meta, false);
@@ -75,7 +77,8 @@ impl Controllers {
             PODS => {
                 self.kubelet.observe(&self.shared, m, deleted);
                 if let Some(o) = &m.owner {
-                    self.dirty_rs.insert((m.namespace.to_string(), o.to_string()));
+                    self.dirty_rs
+                        .insert((m.namespace.to_string(), o.to_string()));
                 }
             }
             REPLICASETS => {
@@ -85,7 +88,8 @@ impl Controllers {
                     self.dirty_rs.insert(key());
                 }
                 if let Some(o) = &m.owner {
-                    self.dirty_deploys.insert((m.namespace.to_string(), o.to_string()));
+                    self.dirty_deploys
+                        .insert((m.namespace.to_string(), o.to_string()));
                 }
             }
             DEPLOYMENTS => {
@@ -101,9 +105,15 @@ impl Controllers {
     }
 
     /// Background propagation: dependents of a deleted owner are deleted too.
-    fn collect_garbage(&mut self, dependents: &super::resources::ResourceDef, owner: &super::store::Meta) {
+    fn collect_garbage(
+        &mut self,
+        dependents: &super::resources::ResourceDef,
+        owner: &super::store::Meta,
+    ) {
         let s = &self.shared;
-        let (_, items) = s.store.list(dependents, Some(&owner.namespace), |m| m.owner.as_deref() == Some(&*owner.name));
+        let (_, items) = s.store.list(dependents, Some(&owner.namespace), |m| {
+            m.owner.as_deref() == Some(&*owner.name)
+        });
         for e in items {
             let owned = e.value()["metadata"]["ownerReferences"]
                 .as_array()
@@ -114,7 +124,12 @@ impl Controllers {
             if dependents.id == PODS {
                 replicaset::delete_pod_gracefully(s, &e);
             } else {
-                let _ = s.store.delete(dependents, &e.meta.namespace, &e.meta.name, Some(&e.meta.uid));
+                let _ = s.store.delete(
+                    dependents,
+                    &e.meta.namespace,
+                    &e.meta.name,
+                    Some(&e.meta.uid),
+                );
             }
         }
     }
@@ -158,7 +173,10 @@ impl Controllers {
 
     /// True when nothing is dirty (used when settling a scenario).
     pub fn idle(&self) -> bool {
-        self.dirty_deploys.is_empty() && self.dirty_rs.is_empty() && self.incomplete.is_empty() && !self.kubelet.busy()
+        self.dirty_deploys.is_empty()
+            && self.dirty_rs.is_empty()
+            && self.incomplete.is_empty()
+            && !self.kubelet.busy()
     }
 
     /// Runs until shutdown, ticking every `every` of real time and reacting to changes.

@@ -13,11 +13,17 @@ use crate::sim::resources::{PODS, REPLICASETS, def};
 use crate::sim::selector::LabelSelector;
 use crate::sim::store::{Entry, WriteMode};
 
-const SOURCE: Source<'static> = Source { component: "replicaset-controller", host: None };
+const SOURCE: Source<'static> = Source {
+    component: "replicaset-controller",
+    host: None,
+};
 
 /// Pods controlled by the named RS in `ns` (by controller owner name and uid).
 pub fn owned_pods(shared: &Shared, ns: &str, rs: &str) -> Vec<Entry> {
-    shared.store.list(def(PODS), Some(ns), |m| m.owner.as_deref() == Some(rs)).1
+    shared
+        .store
+        .list(def(PODS), Some(ns), |m| m.owner.as_deref() == Some(rs))
+        .1
 }
 
 fn is_active(e: &Entry) -> bool {
@@ -36,14 +42,22 @@ pub fn put_count(status: &mut Value, k: &str, n: i64) {
 /// Deletes a pod gracefully, as the API server does for a DELETE from a controller.
 pub fn delete_pod_gracefully(shared: &Shared, e: &Entry) {
     let mut pod = e.value();
-    if pod["metadata"].get("deletionTimestamp").is_some_and(|v| !v.is_null()) {
+    if pod["metadata"]
+        .get("deletionTimestamp")
+        .is_some_and(|v| !v.is_null())
+    {
         return;
     }
-    let grace = pod.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30);
+    let grace = pod
+        .pointer("/spec/terminationGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(30);
     let at = shared.clock.now() + jiff::SignedDuration::from_secs(grace);
     pod["metadata"]["deletionTimestamp"] = json!(fmt_time(at));
     pod["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
-    let _ = shared.store.write(def(PODS), &mut pod, WriteMode::Update(Some(e.meta.rv)));
+    let _ = shared
+        .store
+        .write(def(PODS), &mut pod, WriteMode::Update(Some(e.meta.rv)));
 }
 
 fn new_pod(rs: &Value) -> Value {
@@ -72,7 +86,12 @@ fn deletion_rank(e: &Entry) -> (u8, u8, u8, std::cmp::Reverse<Box<str>>) {
         "Unknown" => 1,
         _ => 2,
     };
-    (scheduled, phase, u8::from(e.meta.ready), std::cmp::Reverse(e.meta.created.clone()))
+    (
+        scheduled,
+        phase,
+        u8::from(e.meta.ready),
+        std::cmp::Reverse(e.meta.created.clone()),
+    )
 }
 
 /// One sync of one ReplicaSet. Returns true when it wrote anything.
@@ -84,8 +103,14 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
     if e.meta.deleting {
         return false;
     }
-    let pods: Vec<Entry> = owned_pods(shared, ns, name).into_iter().filter(is_active).collect();
-    let desired = rs.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+    let pods: Vec<Entry> = owned_pods(shared, ns, name)
+        .into_iter()
+        .filter(is_active)
+        .collect();
+    let desired = rs
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
     let mut wrote = false;
     let diff = pods.len() as i64 - desired;
     if diff < 0 {
@@ -94,9 +119,26 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
             if prepare_create(shared, def(PODS), Some(ns), &mut pod).is_err() {
                 break;
             }
-            if shared.store.write(def(PODS), &mut pod, WriteMode::Create).is_ok() {
-                let msg = format!("Created pod: {}", pod["metadata"]["name"].as_str().unwrap_or(""));
-                rec.record(shared, NewEvent { obj: &rs, field_path: None, reason: "SuccessfulCreate", message: msg, warning: false, source: SOURCE });
+            if shared
+                .store
+                .write(def(PODS), &mut pod, WriteMode::Create)
+                .is_ok()
+            {
+                let msg = format!(
+                    "Created pod: {}",
+                    pod["metadata"]["name"].as_str().unwrap_or("")
+                );
+                rec.record(
+                    shared,
+                    NewEvent {
+                        obj: &rs,
+                        field_path: None,
+                        reason: "SuccessfulCreate",
+                        message: msg,
+                        warning: false,
+                        source: SOURCE,
+                    },
+                );
                 wrote = true;
             }
         }
@@ -106,7 +148,17 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
         for p in victims.into_iter().take(diff as usize) {
             delete_pod_gracefully(shared, p);
             let msg = format!("Deleted pod: {}", p.meta.name);
-            rec.record(shared, NewEvent { obj: &rs, field_path: None, reason: "SuccessfulDelete", message: msg, warning: false, source: SOURCE });
+            rec.record(
+                shared,
+                NewEvent {
+                    obj: &rs,
+                    field_path: None,
+                    reason: "SuccessfulDelete",
+                    message: msg,
+                    warning: false,
+                    source: SOURCE,
+                },
+            );
             wrote = true;
         }
     }
@@ -115,7 +167,11 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
         .unwrap_or_default();
     let ready = pods.iter().filter(|p| p.meta.ready).count() as i64;
     let labeled = pods.iter().filter(|p| tmpl_labels.matches(&p.meta)).count() as i64;
-    let mut status = rs.get("status").cloned().filter(Value::is_object).unwrap_or(json!({}));
+    let mut status = rs
+        .get("status")
+        .cloned()
+        .filter(Value::is_object)
+        .unwrap_or(json!({}));
     status["replicas"] = json!(pods.len());
     put_count(&mut status, "fullyLabeledReplicas", labeled);
     put_count(&mut status, "readyReplicas", ready);
@@ -123,7 +179,14 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
     status["observedGeneration"] = rs["metadata"]["generation"].clone();
     if rs.get("status") != Some(&status) {
         rs["status"] = status;
-        wrote |= shared.store.write(def(REPLICASETS), &mut rs, WriteMode::Update(Some(e.meta.rv))).is_ok();
+        wrote |= shared
+            .store
+            .write(
+                def(REPLICASETS),
+                &mut rs,
+                WriteMode::Update(Some(e.meta.rv)),
+            )
+            .is_ok();
     }
     wrote
 }

@@ -8,11 +8,18 @@ use serde_json::Value;
 pub fn scaled_value(v: Option<&Value>, total: i64, round_up: bool, default_pct: i64) -> i64 {
     let pct = |p: i64| {
         let x = p * total;
-        if round_up { (x + 99).div_euclid(100) } else { x.div_euclid(100) }
+        if round_up {
+            (x + 99).div_euclid(100)
+        } else {
+            x.div_euclid(100)
+        }
     };
     match v {
         Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
-        Some(Value::String(s)) => match s.strip_suffix('%').and_then(|p| p.trim().parse::<i64>().ok()) {
+        Some(Value::String(s)) => match s
+            .strip_suffix('%')
+            .and_then(|p| p.trim().parse::<i64>().ok())
+        {
             Some(p) => pct(p),
             None => s.parse().unwrap_or(0),
         },
@@ -23,8 +30,18 @@ pub fn scaled_value(v: Option<&Value>, total: i64, round_up: bool, default_pct: 
 /// (maxSurge, maxUnavailable) for `desired` replicas: surge rounds up, unavailable down, and
 /// if both are 0 unavailable becomes 1.
 pub fn fenceposts(rolling_update: Option<&Value>, desired: i64) -> (i64, i64) {
-    let surge = scaled_value(rolling_update.and_then(|r| r.get("maxSurge")), desired, true, 25);
-    let mut unavailable = scaled_value(rolling_update.and_then(|r| r.get("maxUnavailable")), desired, false, 25);
+    let surge = scaled_value(
+        rolling_update.and_then(|r| r.get("maxSurge")),
+        desired,
+        true,
+        25,
+    );
+    let mut unavailable = scaled_value(
+        rolling_update.and_then(|r| r.get("maxUnavailable")),
+        desired,
+        false,
+        25,
+    );
     if surge == 0 && unavailable == 0 {
         unavailable = 1;
     }
@@ -87,7 +104,12 @@ pub fn rolling_step(desired: i64, surge: i64, unavailable: i64, new: Rs, olds: &
         cleaned += n;
     }
     // scaleDownOldReplicaSetsForRollingUpdate
-    let available: i64 = olds.iter().zip(&specs).map(|(r, s)| r.available.min(*s)).sum::<i64>() + new.available;
+    let available: i64 = olds
+        .iter()
+        .zip(&specs)
+        .map(|(r, s)| r.available.min(*s))
+        .sum::<i64>()
+        + new.available;
     if available > min_available {
         let total_down = available - min_available;
         let mut done = 0;
@@ -109,7 +131,11 @@ pub fn rolling_step(desired: i64, surge: i64, unavailable: i64, new: Rs, olds: &
         .filter(|(i, s)| **s != olds[*i].spec)
         .map(|(i, s)| (i, *s))
         .collect();
-    if changes.is_empty() { Step::None } else { Step::ScaleOld(changes) }
+    if changes.is_empty() {
+        Step::None
+    } else {
+        Step::ScaleOld(changes)
+    }
 }
 
 #[cfg(test)]
@@ -119,21 +145,51 @@ mod tests {
 
     #[test]
     fn percentages_round_like_the_controller() {
-        assert_eq!(fenceposts(Some(&json!({"maxSurge": "25%", "maxUnavailable": "25%"})), 4), (1, 1));
-        assert_eq!(fenceposts(Some(&json!({"maxSurge": "25%", "maxUnavailable": "25%"})), 3), (1, 0));
-        assert_eq!(fenceposts(Some(&json!({"maxSurge": 1, "maxUnavailable": 0})), 3), (1, 0));
-        assert_eq!(fenceposts(Some(&json!({"maxSurge": 0, "maxUnavailable": 0})), 3), (0, 1));
+        assert_eq!(
+            fenceposts(
+                Some(&json!({"maxSurge": "25%", "maxUnavailable": "25%"})),
+                4
+            ),
+            (1, 1)
+        );
+        assert_eq!(
+            fenceposts(
+                Some(&json!({"maxSurge": "25%", "maxUnavailable": "25%"})),
+                3
+            ),
+            (1, 0)
+        );
+        assert_eq!(
+            fenceposts(Some(&json!({"maxSurge": 1, "maxUnavailable": 0})), 3),
+            (1, 0)
+        );
+        assert_eq!(
+            fenceposts(Some(&json!({"maxSurge": 0, "maxUnavailable": 0})), 3),
+            (0, 1)
+        );
         assert_eq!(fenceposts(None, 10), (3, 2));
-        assert_eq!(fenceposts(Some(&json!({"maxSurge": "0%", "maxUnavailable": "10%"})), 5), (0, 1));
+        assert_eq!(
+            fenceposts(Some(&json!({"maxSurge": "0%", "maxUnavailable": "10%"})), 5),
+            (0, 1)
+        );
     }
 
     /// The reference's worked example: replicas 4, surge 1, unavailable 1, new pods become
     /// available between syncs.
     #[test]
     fn worked_example_replicas_4() {
-        let (surge, unav) = fenceposts(Some(&json!({"maxSurge": "25%", "maxUnavailable": "25%"})), 4);
-        let mut old = Rs { spec: 4, available: 4 };
-        let mut new = Rs { spec: 0, available: 0 };
+        let (surge, unav) = fenceposts(
+            Some(&json!({"maxSurge": "25%", "maxUnavailable": "25%"})),
+            4,
+        );
+        let mut old = Rs {
+            spec: 4,
+            available: 4,
+        };
+        let mut new = Rs {
+            spec: 0,
+            available: 0,
+        };
         let mut table = vec![(old.spec, new.spec)];
         for _ in 0..6 {
             match rolling_step(4, surge, unav, new, &[old]) {
@@ -153,22 +209,52 @@ mod tests {
     #[test]
     fn zero_unavailable_rolls_one_at_a_time() {
         let (surge, unav) = fenceposts(Some(&json!({"maxSurge": 1, "maxUnavailable": 0})), 3);
-        let mut old = Rs { spec: 3, available: 3 };
-        let mut new = Rs { spec: 0, available: 0 };
+        let mut old = Rs {
+            spec: 3,
+            available: 3,
+        };
+        let mut new = Rs {
+            spec: 0,
+            available: 0,
+        };
         assert_eq!(rolling_step(3, surge, unav, new, &[old]), Step::ScaleNew(1));
         new.spec = 1;
         // New pod not yet available: nothing may go down.
         assert_eq!(rolling_step(3, surge, unav, new, &[old]), Step::None);
         new.available = 1;
-        assert_eq!(rolling_step(3, surge, unav, new, &[old]), Step::ScaleOld(vec![(0, 2)]));
-        old = Rs { spec: 2, available: 2 };
+        assert_eq!(
+            rolling_step(3, surge, unav, new, &[old]),
+            Step::ScaleOld(vec![(0, 2)])
+        );
+        old = Rs {
+            spec: 2,
+            available: 2,
+        };
         assert_eq!(rolling_step(3, surge, unav, new, &[old]), Step::ScaleNew(2));
     }
 
     #[test]
     fn unhealthy_old_pods_go_first() {
-        let olds = [Rs { spec: 2, available: 0 }, Rs { spec: 3, available: 3 }];
-        let step = rolling_step(4, 1, 1, Rs { spec: 0, available: 0 }, &olds);
+        let olds = [
+            Rs {
+                spec: 2,
+                available: 0,
+            },
+            Rs {
+                spec: 3,
+                available: 3,
+            },
+        ];
+        let step = rolling_step(
+            4,
+            1,
+            1,
+            Rs {
+                spec: 0,
+                available: 0,
+            },
+            &olds,
+        );
         assert_eq!(step, Step::ScaleOld(vec![(0, 0)]));
     }
 }
