@@ -7,16 +7,28 @@ use jiff::Timestamp;
 use crate::bus::OpId;
 use crate::domain::{DeploymentRow, EventRow, PodRow, WatchUpdate};
 
+// Rows are moved through the channel once; boxing them would add an allocation per
+// watch event for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Event {
     Key(KeyEvent),
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// The wall clock moved; ages and staleness are computed from it.
     Tick(Timestamp),
     /// Live data from the watchers of one environment (index into the config).
-    Watch { env: usize, update: EnvUpdate },
+    Watch {
+        env: usize,
+        update: EnvUpdate,
+    },
     /// An operation sent through the command bus finished.
-    OpFinished { op: OpId, outcome: Result<String, String> },
+    OpFinished {
+        op: OpId,
+        outcome: Result<String, String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -25,7 +37,10 @@ pub enum EnvUpdate {
     Deployments(WatchUpdate<DeploymentRow>),
     Events(WatchUpdate<EventRow>),
     /// A watch failed; the watcher retries with backoff by itself.
-    WatchError { stream: Stream, message: String },
+    WatchError {
+        stream: Stream,
+        message: String,
+    },
 }
 
 impl EnvUpdate {

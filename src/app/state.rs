@@ -33,7 +33,10 @@ pub enum StreamState {
     Connecting,
     Live,
     /// Down since `since`; the data shown is as of then.
-    Down { since: Timestamp, message: String },
+    Down {
+        since: Timestamp,
+        message: String,
+    },
 }
 
 /// The connection of an environment as the header shows it: the worst of its streams.
@@ -248,16 +251,51 @@ impl State {
             .filter(move |p| needle.is_empty() || pod_matches(p, &needle))
     }
 
+    /// How many pods pass the filter; O(1) when there is no filter.
+    pub fn visible_len(&self) -> usize {
+        match self.env() {
+            None => 0,
+            Some(env) if self.filter.lines().iter().all(|l| l.is_empty()) => env.pods.len(),
+            Some(_) => self.visible_pods().count(),
+        }
+    }
+
     pub fn selected_pod(&self) -> Option<&PodRow> {
         self.visible_pods().nth(self.pod_cursor.selected)
     }
 }
 
-/// Case-insensitive match on what the pods pane shows.
+/// Case-insensitive match on what the pods pane shows, without allocating per pod
+/// (it runs over every pod on each frame of a filtered 50k-pod list).
 pub fn pod_matches(pod: &PodRow, needle_lower: &str) -> bool {
-    let hit = |s: &str| s.to_lowercase().contains(needle_lower);
+    let hit = |s: &str| contains_ignore_case(s, needle_lower);
     hit(&pod.name)
         || pod.node.as_deref().is_some_and(hit)
         || hit(pod.status_text())
         || pod.app.as_deref().is_some_and(hit)
+}
+
+/// Whether `haystack` contains `needle_lower` ignoring case; `needle_lower` must
+/// already be lower case.
+fn contains_ignore_case(haystack: &str, needle_lower: &str) -> bool {
+    if needle_lower.is_ascii() && haystack.is_ascii() {
+        let (h, n) = (haystack.as_bytes(), needle_lower.as_bytes());
+        return n.is_empty()
+            || h.windows(n.len())
+                .any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b));
+    }
+    haystack.to_lowercase().contains(needle_lower)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_ignore_case;
+
+    #[test]
+    fn matching_ignores_case_with_and_without_ascii() {
+        assert!(contains_ignore_case("CrashLoopBackOff", "loopback"));
+        assert!(contains_ignore_case("metadata-catalog-x", ""));
+        assert!(!contains_ignore_case("Running", "pending"));
+        assert!(contains_ignore_case("Ünïcode-Pod", "ünï"));
+    }
 }

@@ -74,7 +74,7 @@ fn on_watch(state: &mut State, env: usize, update: EnvUpdate) -> bool {
             };
             let changed = !matches!(slot, StreamState::Down { message: m, .. } if *m == message);
             *slot = StreamState::Down { since, message };
-            return changed;
+            changed
         }
         other => {
             *slot = StreamState::Live;
@@ -165,8 +165,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                     ));
                     return (Vec::new(), true);
                 }
-                let Mode::Confirm(dialog) = std::mem::replace(&mut state.mode, Mode::Normal)
-                else {
+                let Mode::Confirm(dialog) = std::mem::replace(&mut state.mode, Mode::Normal) else {
                     return (Vec::new(), true);
                 };
                 let op = OpId(state.next_op);
@@ -254,7 +253,7 @@ fn move_cursor(state: &mut State, delta: isize, page: usize) {
             select_env(state, target);
         }
         Pane::Pods => {
-            let len = state.visible_pods().count();
+            let len = state.visible_len();
             state.pod_cursor.move_by(delta, len, page);
         }
     }
@@ -276,7 +275,7 @@ fn select_env(state: &mut State, target: isize) {
 }
 
 fn clamp_cursors(state: &mut State) {
-    let len = state.visible_pods().count();
+    let len = state.visible_len();
     let page = crate::ui::layout::table_rows(state, Pane::Pods).max(1);
     state.pod_cursor.scroll_into_view(len, page);
 }

@@ -20,7 +20,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     };
     let filter = state.filter_text();
-    let total = state.visible_pods().count();
+    let total = state.visible_len();
     let mut title = format!(" Pods · {} · {} ", env.config.name, env.config.namespace);
     if !filter.is_empty() {
         title.push_str(&format!("· /{filter} "));
