@@ -2,10 +2,11 @@
 //! Kubernetes URL paths (`/api/v1/...`, `/apis/{g}/{v}/...`) and query strings, and dispatches
 //! to discovery, the verb handlers or watch.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use serde_json::Value;
@@ -167,23 +168,31 @@ fn route(path: &str) -> Result<Route, ApiError> {
     Ok(Route::Api(def, ns, name, sub))
 }
 
-fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| t.trim() == shared.token)
+/// Authentication. A bearer token must be the configured one (else 401). A request with no
+/// credentials at all is accepted only from a loopback peer, like the API server's old
+/// localhost "insecure port": kubectl (client-go) never sends a bearer token over plain HTTP,
+/// so this is what makes `kubectl --kubeconfig` work against the simulator's http:// address.
+fn authorized(shared: &Shared, headers: &HeaderMap, peer: SocketAddr) -> bool {
+    match headers.get(header::AUTHORIZATION) {
+        None => peer.ip().is_loopback(),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|t| t.trim() == shared.token),
+    }
 }
 
 /// The single entry point for every request.
 pub async fn handle(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !authorized(&shared, &headers) {
+    if !authorized(&shared, &headers, peer) {
         return error_response(&ApiError::unauthorized());
     }
     let (def, ns, name, sub) = match route(uri.path()) {
