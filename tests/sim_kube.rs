@@ -667,12 +667,7 @@ async fn shutdown_closes_watch_streams() {
         .await
         .expect("shutdown in time");
     let end = timeout(Duration::from_secs(10), async {
-        loop {
-            match s.try_next().await {
-                Ok(Some(_)) => continue,
-                _ => break,
-            }
-        }
+        while let Ok(Some(_)) = s.try_next().await {}
     })
     .await;
     assert!(end.is_ok(), "watch stream stayed open after shutdown");

@@ -155,21 +155,21 @@ pub fn list(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
 }
 
 fn check_type(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
-    if let Some(av) = obj.get("apiVersion").and_then(Value::as_str) {
-        if av != def.api_version() {
-            return Err(ApiError::bad_request(format!(
-                "the API version in the data ({av}) does not match the expected API version ({})",
-                def.api_version()
-            )));
-        }
+    if let Some(av) = obj.get("apiVersion").and_then(Value::as_str)
+        && av != def.api_version()
+    {
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({av}) does not match the expected API version ({})",
+            def.api_version()
+        )));
     }
-    if let Some(k) = obj.get("kind").and_then(Value::as_str) {
-        if k != def.kind {
-            return Err(ApiError::bad_request(format!(
-                "the kind in the data ({k}) does not match the expected kind ({})",
-                def.kind
-            )));
-        }
+    if let Some(k) = obj.get("kind").and_then(Value::as_str)
+        && k != def.kind
+    {
+        return Err(ApiError::bad_request(format!(
+            "the kind in the data ({k}) does not match the expected kind ({})",
+            def.kind
+        )));
     }
     Ok(())
 }
@@ -208,14 +208,13 @@ pub fn prepare_create(
         m.remove("namespace");
     }
     let name = md.get("name").and_then(Value::as_str).unwrap_or("");
-    if name.is_empty() {
-        if let Some(g) = md
+    if name.is_empty()
+        && let Some(g) = md
             .get("generateName")
             .and_then(Value::as_str)
             .filter(|g| !g.is_empty())
-        {
-            md["name"] = json!(format!("{g}{}", rand_suffix(5)));
-        }
+    {
+        md["name"] = json!(format!("{g}{}", rand_suffix(5)));
     }
     md["uid"] = json!(new_uid());
     md["creationTimestamp"] = json!(fmt_time(shared.clock.now()));
@@ -475,12 +474,11 @@ fn grace_period(req: &ApiRequest, pod: &Value) -> Result<i64, ApiError> {
             .parse()
             .map_err(|_| ApiError::bad_request("invalid gracePeriodSeconds"));
     }
-    if !req.body.is_empty() {
-        if let Ok(opts) = serde_json::from_slice::<Value>(&req.body) {
-            if let Some(g) = opts.get("gracePeriodSeconds").and_then(Value::as_i64) {
-                return Ok(g);
-            }
-        }
+    if !req.body.is_empty()
+        && let Ok(opts) = serde_json::from_slice::<Value>(&req.body)
+        && let Some(g) = opts.get("gracePeriodSeconds").and_then(Value::as_i64)
+    {
+        return Ok(g);
     }
     Ok(pod
         .pointer("/spec/terminationGracePeriodSeconds")

@@ -160,10 +160,10 @@ fn route(path: &str) -> Result<Route, ApiError> {
     if !def.namespaced && ns.is_some() {
         return Err(not_found());
     }
-    if let Some(sub) = &sub {
-        if !def.subresources.contains(&sub.as_str()) {
-            return Err(not_found());
-        }
+    if let Some(sub) = &sub
+        && !def.subresources.contains(&sub.as_str())
+    {
+        return Err(not_found());
     }
     Ok(Route::Api(def, ns, name, sub))
 }

@@ -74,10 +74,10 @@ pub fn templates_equal(a: &Value, b: &Value) -> bool {
             .and_then(Value::as_object_mut)
         {
             l.remove("pod-template-hash");
-            if l.is_empty() {
-                if let Some(m) = v.pointer_mut("/metadata").and_then(Value::as_object_mut) {
-                    m.remove("labels");
-                }
+            if l.is_empty()
+                && let Some(m) = v.pointer_mut("/metadata").and_then(Value::as_object_mut)
+            {
+                m.remove("labels");
             }
         }
         v
@@ -264,19 +264,18 @@ pub fn validate(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
         resources::DEPLOYMENTS | resources::REPLICASETS => Some("/spec/template/spec/containers"),
         _ => None,
     };
-    if let Some(ptr) = containers_at {
-        if obj
+    if let Some(ptr) = containers_at
+        && obj
             .pointer(ptr)
             .and_then(Value::as_array)
             .is_none_or(Vec::is_empty)
-        {
-            let field = if def.id == resources::PODS {
-                "spec.containers"
-            } else {
-                "spec.template.spec.containers"
-            };
-            causes.push((field, "Required value".into()));
-        }
+    {
+        let field = if def.id == resources::PODS {
+            "spec.containers"
+        } else {
+            "spec.template.spec.containers"
+        };
+        causes.push((field, "Required value".into()));
     }
     if matches!(def.id, resources::DEPLOYMENTS | resources::REPLICASETS) {
         let sel = obj.pointer("/spec/selector");

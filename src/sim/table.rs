@@ -399,7 +399,7 @@ mod tests {
             "status": {"phase": "Running", "podIP": "10.42.0.5", "containerStatuses": [{"name": "c", "ready": true, "restartCount": 2, "state": {"running": {}}}]}});
         let t = to_table(
             def(PODS),
-            &[pod.clone()],
+            std::slice::from_ref(&pod),
             7,
             now,
             true,

@@ -265,7 +265,7 @@ impl Kubelet {
                     .pointer("/status/conditions/0/lastTransitionTime")
                     .cloned()
                     .unwrap_or(json!(ts));
-                let reason = (!no_probe).then(|| ("ContainersNotReady", unready));
+                let reason = (!no_probe).then_some(("ContainersNotReady", unready));
                 let mut conds = vec![
                     condition("PodReadyToStartContainers", true, &ts),
                     condition("Initialized", true, &ts),

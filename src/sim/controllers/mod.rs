@@ -156,7 +156,7 @@ impl Controllers {
         }
         self.drain();
         // Rolling deployments are re-checked every few ticks for their progress deadline.
-        if self.ticks % 20 == 0 {
+        if self.ticks.is_multiple_of(20) {
             self.dirty_deploys.extend(self.incomplete.iter().cloned());
         }
         for key in std::mem::take(&mut self.dirty_deploys) {
@@ -166,7 +166,7 @@ impl Controllers {
                 self.incomplete.insert(key);
             }
         }
-        if self.ticks % 40 == 0 {
+        if self.ticks.is_multiple_of(40) {
             self.recorder.expire(&s);
         }
     }
