@@ -203,7 +203,7 @@ fn bad_type_points_at_the_value() {
     let text = format!("{ENV_HEAD}    policy:\n      min_replicas: three\n");
     let err = load_err(&[("environments.yaml", &text)]);
     assert!(err.contains("environments.yaml:5:21: "), "{err}");
-    assert!(err.contains("u32"), "{err}");
+    assert!(err.contains("expected a whole number"), "{err}");
 }
 
 #[test]
@@ -532,4 +532,22 @@ fn no_panic_on_garbage() {
             let _ = load_dir(dir.path(), None);
         }
     }
+}
+
+#[test]
+fn a_bad_number_says_what_was_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("environments.yaml"),
+        "environments:\n  - name: prod\n    namespace: p\n    policy:\n      min_replicas: lots\n",
+    )
+    .unwrap();
+    let err = rollcall::config::load(&rollcall::config::LoadOptions {
+        dir: Some(dir.path()),
+        theme: None,
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("environments.yaml:5:21"), "{err}");
+    assert!(err.contains("expected a whole number"), "{err}");
 }

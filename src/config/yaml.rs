@@ -68,6 +68,20 @@ fn plain_words(message: &str) -> String {
     if text == "invalid boolean" {
         text.push_str(", expected true or false");
     }
+    // serde-saphyr names the Rust type ("invalid u32"); say what number fits.
+    for (ty, expected) in [
+        ("u8", "a whole number from 0 to 255"),
+        ("u16", "a whole number from 0 to 65535"),
+        ("u32", "a whole number from 0 to 4294967295"),
+        ("u64", "a whole number of 0 or more"),
+        ("i32", "a whole number"),
+        ("i64", "a whole number"),
+        ("f64", "a number"),
+    ] {
+        if text == format!("invalid {ty}") {
+            text = format!("not a valid number here, expected {expected}");
+        }
+    }
     text
 }
 
