@@ -4,11 +4,13 @@
 //! controllers and a kubelet running on a simulated clock. kube-rs and kubectl work against
 //! it unchanged. `start` builds a scenario, binds, and returns a handle.
 
+pub mod admission;
 pub mod clock;
 pub mod controllers;
 pub mod discovery;
 pub mod handlers;
 pub mod http;
+pub mod index;
 pub mod objects;
 pub mod patch;
 pub mod resources;
@@ -17,6 +19,7 @@ pub mod selector;
 pub mod status;
 pub mod store;
 pub mod table;
+pub mod table_columns;
 pub mod watch;
 
 use std::net::SocketAddr;

@@ -6,8 +6,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use super::Shared;
+use super::admission::prepare_create;
 use super::controllers::Controllers;
-use super::handlers::prepare_create;
 use super::resources::{CONFIGMAPS, DEPLOYMENTS, NAMESPACES, ResourceDef, SERVICES, def};
 use super::store::WriteMode;
 

@@ -3,172 +3,22 @@
 //! via `rollout::rolling_step`, Recreate, pause, status and the Progressing/Available
 //! conditions with their real reasons, history cleanup, and ScalingReplicaSet events.
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use serde_json::{Value, json};
 
-use super::events::{NewEvent, Recorder, Source};
+use super::deployment_util::{
+    REVISION, REVISION_HISTORY, RsView, SOURCE, cleanup_history, new_replica_set, reason_of, scale,
+    set_condition,
+};
+use super::events::{NewEvent, Recorder};
 use super::replicaset::put_count;
 use super::rollout::{Rs, Step, fenceposts, rolling_step};
 use crate::sim::Shared;
-use crate::sim::clock::{fmt_time, parse_time};
-use crate::sim::handlers::prepare_create;
+use crate::sim::admission::prepare_create;
+use crate::sim::clock::parse_time;
 use crate::sim::objects::{template_hash, templates_equal};
 use crate::sim::resources::{DEPLOYMENTS, REPLICASETS, def};
-use crate::sim::store::{Entry, WriteMode};
-
-const SOURCE: Source<'static> = Source {
-    component: "deployment-controller",
-    host: None,
-};
-pub const REVISION: &str = "deployment.kubernetes.io/revision";
-const REVISION_HISTORY: &str = "deployment.kubernetes.io/revision-history";
-const DESIRED: &str = "deployment.kubernetes.io/desired-replicas";
-const MAX: &str = "deployment.kubernetes.io/max-replicas";
-const SKIP: &[&str] = &[
-    "kubectl.kubernetes.io/last-applied-configuration",
-    REVISION,
-    REVISION_HISTORY,
-    DESIRED,
-    MAX,
-];
-
-struct RsView {
-    entry: Option<Entry>,
-    v: Value,
-}
-
-impl RsView {
-    fn int(&self, ptr: &str) -> i64 {
-        self.v.pointer(ptr).and_then(Value::as_i64).unwrap_or(0)
-    }
-    fn revision(&self) -> i64 {
-        self.v["metadata"]["annotations"][REVISION]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0)
-    }
-    fn spec(&self) -> i64 {
-        self.int("/spec/replicas")
-    }
-    fn name(&self) -> String {
-        self.v["metadata"]["name"]
-            .as_str()
-            .unwrap_or("")
-            .to_string()
-    }
-    fn rs(&self) -> Rs {
-        Rs {
-            spec: self.spec(),
-            available: self.int("/status/availableReplicas"),
-        }
-    }
-}
-
-/// Sets a condition with `SetDeploymentCondition` semantics (no-op when status and reason are
-/// unchanged unless `force`; lastTransitionTime kept while status is unchanged).
-fn set_condition(
-    conds: &mut Vec<Value>,
-    ty: &str,
-    status: &str,
-    reason: &str,
-    message: String,
-    now: Timestamp,
-    force: bool,
-) {
-    let t = fmt_time(now);
-    let pos = conds.iter().position(|c| c["type"] == ty);
-    let mut transition = t.clone();
-    if let Some(c) = pos.map(|i| &conds[i]) {
-        if c["status"] == status && c["reason"] == reason && !force {
-            return;
-        }
-        if c["status"] == status {
-            transition = c["lastTransitionTime"].as_str().unwrap_or(&t).to_string();
-        }
-    }
-    let c = json!({"type": ty, "status": status, "lastUpdateTime": t, "lastTransitionTime": transition, "reason": reason, "message": message});
-    match pos {
-        Some(i) => conds[i] = c,
-        None => conds.push(c),
-    }
-}
-
-fn reason_of<'a>(conds: &'a [Value], ty: &str) -> Option<&'a str> {
-    conds
-        .iter()
-        .find(|c| c["type"] == ty)
-        .and_then(|c| c["reason"].as_str())
-}
-
-fn scale(shared: &Shared, rec: &mut Recorder, d: &Value, rs: &mut RsView, to: i64, surge: i64) {
-    let from = rs.spec();
-    if from == to {
-        return;
-    }
-    let desired = d
-        .pointer("/spec/replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1);
-    rs.v["spec"]["replicas"] = json!(to);
-    rs.v["metadata"]["annotations"][DESIRED] = json!(desired.to_string());
-    rs.v["metadata"]["annotations"][MAX] = json!((desired + surge).to_string());
-    let rv = rs.entry.as_ref().map(|e| e.meta.rv);
-    if let Ok(e) = shared
-        .store
-        .write(def(REPLICASETS), &mut rs.v, WriteMode::Update(rv))
-    {
-        rs.entry = Some(e);
-        let dir = if to > from { "up" } else { "down" };
-        let msg = format!("Scaled {dir} replica set {} from {from} to {to}", rs.name());
-        rec.record(
-            shared,
-            NewEvent {
-                obj: d,
-                field_path: None,
-                reason: "ScalingReplicaSet",
-                message: msg,
-                warning: false,
-                source: SOURCE,
-            },
-        );
-    }
-}
-
-fn new_replica_set(d: &Value, hash: &str, revision: i64, replicas: i64, surge: i64) -> Value {
-    let name = d["metadata"]["name"].as_str().unwrap_or("");
-    let desired = d
-        .pointer("/spec/replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1);
-    let mut tmpl = d["spec"]["template"].clone();
-    tmpl["metadata"]["labels"]["pod-template-hash"] = json!(hash);
-    let mut selector = d["spec"]["selector"].clone();
-    selector["matchLabels"]["pod-template-hash"] = json!(hash);
-    let mut ann = serde_json::Map::new();
-    if let Some(a) = d["metadata"]["annotations"].as_object() {
-        for (k, v) in a.iter().filter(|(k, _)| !SKIP.contains(&k.as_str())) {
-            ann.insert(k.clone(), v.clone());
-        }
-    }
-    ann.insert(REVISION.into(), json!(revision.to_string()));
-    ann.insert(DESIRED.into(), json!(desired.to_string()));
-    ann.insert(MAX.into(), json!((desired + surge).to_string()));
-    let mut spec = json!({"replicas": replicas, "selector": selector, "template": tmpl});
-    if let Some(m) = d.pointer("/spec/minReadySeconds") {
-        spec["minReadySeconds"] = m.clone();
-    }
-    json!({
-        "apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "metadata": {
-            "name": format!("{name}-{hash}"),
-            "labels": tmpl["metadata"]["labels"].clone(),
-            "annotations": ann,
-            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name,
-                "uid": d["metadata"]["uid"], "controller": true, "blockOwnerDeletion": true}],
-        },
-        "spec": spec,
-    })
-}
+use crate::sim::store::WriteMode;
 
 /// One sync of one Deployment. Returns true when the rollout is complete.
 pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
@@ -516,26 +366,4 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
         cleanup_history(shared, &d, &rss, new_idx);
     }
     complete
-}
-
-/// Deletes old, fully scaled-down ReplicaSets beyond `revisionHistoryLimit`, oldest first.
-fn cleanup_history(shared: &Shared, d: &Value, rss: &[RsView], new_idx: Option<usize>) {
-    let limit = d
-        .pointer("/spec/revisionHistoryLimit")
-        .and_then(Value::as_i64)
-        .unwrap_or(10)
-        .max(0) as usize;
-    let dead: Vec<&RsView> = rss
-        .iter()
-        .enumerate()
-        .filter(|(i, r)| Some(*i) != new_idx && r.spec() == 0 && r.int("/status/replicas") == 0)
-        .map(|(_, r)| r)
-        .collect();
-    if dead.len() <= limit {
-        return;
-    }
-    for r in dead.iter().take(dead.len() - limit) {
-        let ns = r.v["metadata"]["namespace"].as_str().unwrap_or("");
-        let _ = shared.store.delete(def(REPLICASETS), ns, &r.name(), None);
-    }
 }

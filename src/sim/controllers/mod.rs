@@ -4,6 +4,7 @@
 //! clock, and can be stepped synchronously (scenarios use that to build their past).
 
 pub mod deployment;
+pub mod deployment_util;
 pub mod events;
 pub mod kubelet;
 pub mod replicaset;

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use super::events::{NewEvent, Recorder, Source};
 use crate::sim::Shared;
+use crate::sim::admission::prepare_create;
 use crate::sim::clock::fmt_time;
-use crate::sim::handlers::prepare_create;
 use crate::sim::objects::rand_suffix;
 use crate::sim::resources::{PODS, REPLICASETS, def};
 use crate::sim::selector::LabelSelector;
