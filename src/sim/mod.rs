@@ -146,7 +146,7 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
     let addr = listener.local_addr()?;
     let (tx, rx) = signal::channel(false);
     let shared = Arc::new(Shared {
-        store: Store::new(tuning.history, tuning.fanout),
+        store: Store::starting_at(wall_clock_base(), tuning.history, tuning.fanout),
         clock: SimClock::new(opts.speed),
         token: opts.token.clone(),
         bookmark_interval: tuning.bookmark_interval,
@@ -234,4 +234,13 @@ impl Drop for SimHandle {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
     }
+}
+
+/// Microseconds since the epoch: a resourceVersion base no earlier run reached,
+/// since no run writes faster than once per microsecond.
+fn wall_clock_base() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX / 2))
+        .unwrap_or(0)
 }

@@ -92,13 +92,21 @@ fn key(ns: &str, name: &str) -> (String, String) {
 
 impl Store {
     pub fn new(history_cap: usize, fanout_cap: usize) -> Self {
+        Self::starting_at(0, history_cap, fanout_cap)
+    }
+
+    /// A store whose resourceVersions start after `base`, with nothing before it
+    /// resumable. Seeding `base` from the wall clock makes a restarted simulator
+    /// answer a client's resume from the previous run with 410 Expired, so the
+    /// client relists — as a real API server does once its history is compacted.
+    pub fn starting_at(base: u64, history_cap: usize, fanout_cap: usize) -> Self {
         let (tx, _) = broadcast::channel(fanout_cap.max(16));
         Store {
             inner: Mutex::new(Inner {
-                rv: 0,
+                rv: base,
                 tables: RESOURCES.iter().map(|_| BTreeMap::new()).collect(),
                 history: VecDeque::new(),
-                compacted: 0,
+                compacted: base,
             }),
             tx,
             history_cap: history_cap.max(1),
@@ -282,7 +290,9 @@ impl Store {
                 Ok((WatchStart::Snapshot(items, g.rv), rx))
             }
             Some(rv) => {
-                if rv < g.compacted {
+                // A version this store never issued (from an earlier run of the
+                // simulator) cannot be resumed either.
+                if rv < g.compacted || rv > g.rv {
                     let oldest = g.history.front().map(|c| c.rv).unwrap_or(g.rv);
                     return Err(ApiError::expired(rv, oldest));
                 }
@@ -369,5 +379,19 @@ mod tests {
             }
             _ => panic!("expected replay"),
         }
+    }
+
+    #[test]
+    fn versions_from_an_earlier_run_are_expired() {
+        let s = Store::starting_at(1_000, 10, 10);
+        let d = def(CONFIGMAPS);
+        for rv in [500, 999, 2_000] {
+            let e = s.watch(d, None, Some(rv), |_| true).err().unwrap();
+            assert_eq!((e.code, e.reason), (410, "Expired"), "rv {rv}");
+        }
+        assert!(matches!(
+            s.watch(d, None, Some(1_000), |_| true),
+            Ok((WatchStart::Replay(ref r, 1_000), _)) if r.is_empty()
+        ));
     }
 }

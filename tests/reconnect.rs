@@ -1,0 +1,101 @@
+//! Stopping the cluster under rollcall shows the environment down with the data
+//! kept; starting it again reconnects without a keypress. Real watchers, real HTTP,
+//! the simulator as the cluster, `update()` as the app.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use kube::config::Kubeconfig;
+use rollcall::app::{Connection, Event, State, update};
+use rollcall::clients::kube::connect_with;
+use rollcall::clients::watch::spawn_env_watchers;
+use rollcall::sim::{self, SimOptions};
+use tokio::sync::mpsc;
+
+async fn pump_until(
+    state: &mut State,
+    rx: &mut mpsc::Receiver<Event>,
+    what: &str,
+    done: impl Fn(&State) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done(state) {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        if let Ok(Some(ev)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            update(state, ev);
+        }
+    }
+}
+
+fn prod_pod_names(state: &State) -> Vec<String> {
+    state.envs[2].pods.iter().map(|p| p.name.clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn environment_goes_down_and_comes_back_when_the_cluster_restarts() {
+    let first = sim::start(SimOptions {
+        speed: 20.0,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let addr = first.addr();
+    let kubeconfig = Kubeconfig::from_yaml(&first.kubeconfig_yaml()).unwrap();
+    let conn = connect_with(kubeconfig, None).await.unwrap();
+
+    let mut state = support::state(160, 48);
+    let (tx, mut rx) = mpsc::channel(1024);
+    let mut handles = Vec::new();
+    for (i, env) in state.envs.iter().enumerate() {
+        handles.extend(spawn_env_watchers(
+            i,
+            conn.client.clone(),
+            &env.config.namespace,
+            tx.clone(),
+        ));
+    }
+    pump_until(&mut state, &mut rx, "prod live with 9 pods", |s| {
+        s.envs[2].connection() == Connection::Live && s.envs[2].pods.len() == 9
+    })
+    .await;
+    let before = prod_pod_names(&state);
+
+    first.shutdown().await;
+    pump_until(&mut state, &mut rx, "prod down", |s| {
+        matches!(s.envs[2].connection(), Connection::Down { .. })
+    })
+    .await;
+    assert_eq!(
+        prod_pod_names(&state),
+        before,
+        "the last known pods stay on screen"
+    );
+
+    let second = sim::start(SimOptions {
+        listen: addr,
+        speed: 20.0,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    // The new cluster has new pods (new random names): the watcher must relist,
+    // not resume silently from the old run's resourceVersion.
+    pump_until(
+        &mut state,
+        &mut rx,
+        "prod live again with the new pods",
+        |s| {
+            let names = prod_pod_names(s);
+            s.envs.iter().all(|e| e.connection() == Connection::Live)
+                && names.len() == 9
+                && names.iter().all(|n| !before.contains(n))
+        },
+    )
+    .await;
+
+    for h in handles {
+        h.abort();
+    }
+    second.shutdown().await;
+}
