@@ -178,7 +178,10 @@ async fn run(cli: Cli, loaded: Option<config::Config>) -> Result<()> {
             });
             let result = runner::run(RunOptions {
                 config,
-                source: Source::Fixed { kubeconfig, label },
+                source: Source::Fixed {
+                    kubeconfig: Box::new(kubeconfig),
+                    label,
+                },
                 readonly: cli.common.readonly,
                 audit_log,
                 user,

@@ -20,7 +20,7 @@ pub enum Source {
     Kubeconfig { path: Option<PathBuf> },
     /// One kubeconfig for every environment, e.g. the embedded simulator's.
     Fixed {
-        kubeconfig: Kubeconfig,
+        kubeconfig: Box<Kubeconfig>,
         label: String,
     },
 }
@@ -55,7 +55,9 @@ pub async fn run(opts: RunOptions) -> Result<()> {
         }
         let conn = match &opts.source {
             Source::Kubeconfig { path } => connect(path.as_deref(), env.context.as_deref()).await,
-            Source::Fixed { kubeconfig, .. } => connect_with(kubeconfig.clone(), None).await,
+            Source::Fixed { kubeconfig, .. } => {
+                connect_with(Kubeconfig::clone(kubeconfig), None).await
+            }
         }
         .map_err(|e| e.to_string());
         if let Ok(c) = &conn {

@@ -36,7 +36,10 @@ pub struct Connection {
 
 /// Connects to `context` (or the current context) of the kubeconfig at `path`
 /// (or the default locations, `$KUBECONFIG` first).
-pub async fn connect(path: Option<&Path>, context: Option<&str>) -> Result<Connection, ConnectError> {
+pub async fn connect(
+    path: Option<&Path>,
+    context: Option<&str>,
+) -> Result<Connection, ConnectError> {
     let kubeconfig = match path {
         Some(p) => Kubeconfig::read_from(p)?,
         None => Kubeconfig::read()?,

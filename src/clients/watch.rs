@@ -25,9 +25,14 @@ pub fn spawn_env_watchers(
     let deployments: Api<WatchedDeployment> = Api::namespaced(client.clone(), namespace);
     let events: Api<WatchedEvent> = Api::namespaced(client, namespace);
     vec![
-        spawn_one(env, StreamKind::Pods, pods, tx.clone(), |w: WatchedPod| {
-            w.row
-        }, EnvUpdate::Pods),
+        spawn_one(
+            env,
+            StreamKind::Pods,
+            pods,
+            tx.clone(),
+            |w: WatchedPod| w.row,
+            EnvUpdate::Pods,
+        ),
         spawn_one(
             env,
             StreamKind::Deployments,
