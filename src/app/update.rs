@@ -208,10 +208,14 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
         Action::Quit => state.should_quit = true,
         Action::Help => state.mode = Mode::Help,
         Action::NextPane | Action::PrevPane => {
-            state.focus = match state.focus {
-                Pane::Environments => Pane::Pods,
-                Pane::Pods => Pane::Environments,
-            }
+            let all = Pane::ALL;
+            let at = all.iter().position(|p| *p == state.focus).unwrap_or(0);
+            let step = if action == Action::NextPane {
+                1
+            } else {
+                all.len() - 1
+            };
+            state.focus = all[(at + step) % all.len()];
         }
         Action::PaneEnvironments => state.focus = Pane::Environments,
         Action::PanePods => state.focus = Pane::Pods,

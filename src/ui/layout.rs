@@ -1,21 +1,30 @@
 //! Where each pane goes for a terminal size. Pure, so `update()` uses the same
 //! numbers for paging that `render()` draws with.
+//!
+//! Wide (≥ 160×30): two columns, the left one environments over pods, the right one
+//! the other panes stacked. Medium (≥ 100×30): environments over the focused pane.
+//! Small: one pane at a time under a tab bar. Zoom shows the focused pane alone.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
 use crate::app::{Pane, State};
 
-/// Below this size panes are shown one at a time with a tab bar.
 pub const MIN_SPLIT_WIDTH: u16 = 100;
 pub const MIN_SPLIT_HEIGHT: u16 = 30;
+pub const MIN_COLUMNS_WIDTH: u16 = 160;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Areas {
     pub header: Rect,
     pub tabs: Option<Rect>,
-    pub environments: Option<Rect>,
-    pub pods: Option<Rect>,
+    pub panes: Vec<(Pane, Rect)>,
     pub footer: Rect,
+}
+
+impl Areas {
+    pub fn pane(&self, pane: Pane) -> Option<Rect> {
+        self.panes.iter().find(|(p, _)| *p == pane).map(|(_, r)| *r)
+    }
 }
 
 /// Rows the environments pane wants: its table, the service matrix and drift lines.
@@ -39,48 +48,62 @@ pub fn areas(state: &State, area: Rect) -> Areas {
     ])
     .areas(area);
     let split = area.width >= MIN_SPLIT_WIDTH && area.height >= MIN_SPLIT_HEIGHT;
-    if state.zoomed || !split {
-        let (tabs, body) = if split {
-            (None, body)
-        } else {
-            let [tabs, rest] =
-                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(body);
-            (Some(tabs), rest)
-        };
-        let (environments, pods) = match state.focus {
-            Pane::Environments => (Some(body), None),
-            Pane::Pods => (None, Some(body)),
-        };
-        return Areas {
-            header,
-            tabs,
-            environments,
-            pods,
-            footer,
-        };
-    }
-    let wanted = environments_height(state).min(body.height / 2);
-    let [environments, pods] =
-        Layout::vertical([Constraint::Length(wanted), Constraint::Min(0)]).areas(body);
-    Areas {
+    let mut out = Areas {
         header,
         tabs: None,
-        environments: Some(environments),
-        pods: Some(pods),
+        panes: Vec::new(),
         footer,
+    };
+    if !split {
+        let [tabs, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(body);
+        out.tabs = Some(tabs);
+        out.panes.push((state.focus, rest));
+        return out;
     }
+    if state.zoomed {
+        out.panes.push((state.focus, body));
+        return out;
+    }
+    let right: Vec<Pane> = Pane::ALL
+        .iter()
+        .copied()
+        .filter(|p| !matches!(p, Pane::Environments | Pane::Pods))
+        .collect();
+    let env_height = environments_height(state).min(body.height / 2);
+    if area.width >= MIN_COLUMNS_WIDTH && !right.is_empty() {
+        let [left, right_col] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(body);
+        stack(&mut out, left, env_height, Pane::Pods);
+        let rows = Layout::vertical(right.iter().map(|_| Constraint::Fill(1))).split(right_col);
+        out.panes
+            .extend(right.iter().copied().zip(rows.iter().copied()));
+        return out;
+    }
+    // Medium size: the lower half follows the focus (pods unless another pane has it).
+    let lower = match state.focus {
+        Pane::Environments => Pane::Pods,
+        other => other,
+    };
+    stack(&mut out, body, env_height, lower);
+    out
+}
+
+/// Environments on top, `lower` below it.
+fn stack(out: &mut Areas, area: Rect, env_height: u16, lower: Pane) {
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(env_height), Constraint::Min(0)]).areas(area);
+    out.panes.push((Pane::Environments, top));
+    out.panes.push((lower, bottom));
 }
 
 /// Data rows a pane's table shows at the current size (for paging and scrolling).
 pub fn table_rows(state: &State, pane: Pane) -> usize {
     let (w, h) = state.size;
     let a = areas(state, Rect::new(0, 0, w, h));
-    let rect = match pane {
-        Pane::Environments => a.environments,
-        // In single-pane mode the pods pane is what the user pages through.
-        Pane::Pods => a.pods.or(a.environments),
-    };
     // borders and the header row
-    rect.map(|r| r.height.saturating_sub(3) as usize)
+    a.pane(pane)
+        .map(|r| r.height.saturating_sub(3) as usize)
         .unwrap_or(0)
 }

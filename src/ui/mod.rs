@@ -19,11 +19,8 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     if let Some(tabs) = areas.tabs {
         chrome::tabs(frame, tabs, state, theme);
     }
-    if let Some(rect) = areas.environments {
-        panes::environments::render(frame, rect, state, theme);
-    }
-    if let Some(rect) = areas.pods {
-        panes::pods::render(frame, rect, state, theme);
+    for (pane, rect) in &areas.panes {
+        panes::render(*pane, frame, *rect, state, theme);
     }
     chrome::footer(frame, areas.footer, state, theme);
     match &state.mode {

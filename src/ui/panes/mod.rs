@@ -3,9 +3,20 @@
 pub mod environments;
 pub mod pods;
 
+use ratatui::Frame;
+use ratatui::layout::Rect;
 use ratatui::widgets::{Block, BorderType};
 
+use crate::app::{Pane, State};
 use crate::config::Theme;
+
+/// Draws one pane. Adding a pane means a variant in `app::Pane` and an arm here.
+pub fn render(pane: Pane, frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    match pane {
+        Pane::Environments => environments::render(frame, area, state, theme),
+        Pane::Pods => pods::render(frame, area, state, theme),
+    }
+}
 
 /// A pane's frame: highlighted when focused.
 pub fn pane_block<'a>(title: String, focused: bool, theme: &Theme) -> Block<'a> {
