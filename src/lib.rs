@@ -9,6 +9,7 @@ pub mod bus;
 pub mod clients;
 pub mod config;
 pub mod domain;
+pub mod migrate;
 pub mod runner;
 pub mod sim;
 pub mod tui;

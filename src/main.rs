@@ -72,6 +72,19 @@ enum Cmd {
         #[arg(long, default_value = "rollcall-sim-admin")]
         token: String,
     },
+    /// Print the migration status of the environments' databases (golang-migrate's
+    /// schema_migrations), with the lint of pending migrations.
+    Migrations {
+        /// Only this environment.
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// Output format: text or json.
+        #[arg(short = 'o', long, default_value = "text", value_parser = ["text", "json"])]
+        output: String,
+        /// Use the demo's SQLite databases (freshly seeded, as `rollcall demo` does).
+        #[arg(long)]
+        demo: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -156,7 +169,24 @@ async fn run(cli: Cli, loaded: Option<config::Config>) -> Result<()> {
             })
             .await
         }
-        (Cmd::Demo { speed }, Some(config)) => {
+        (Cmd::Migrations { env, output, demo }, Some(mut config)) => {
+            if demo {
+                rollcall::migrate::cli::use_demo_databases(&mut config, &state_dir.join("demo"))
+                    .await
+                    .map_err(|e| color_eyre::eyre::eyre!("demo databases: {e}"))?;
+            }
+            let report =
+                rollcall::migrate::cli::status_report(&config, env.as_deref(), output == "json")
+                    .await
+                    .map_err(|e| color_eyre::eyre::eyre!(e))?;
+            println!("{}", report.trim_end());
+            Ok(())
+        }
+        (Cmd::Demo { speed }, Some(mut config)) => {
+            // SQLite migration databases per environment, seeded at start (issue 6).
+            rollcall::migrate::cli::use_demo_databases(&mut config, &state_dir.join("demo"))
+                .await
+                .map_err(|e| color_eyre::eyre::eyre!("demo databases: {e}"))?;
             let handle = sim::start(SimOptions {
                 speed,
                 scenario: Scenario::Dictamesh,

@@ -103,12 +103,23 @@ pub async fn run(opts: RunOptions) -> Result<()> {
         }
     }
 
+    // Migration databases (issue 6): a status poller per environment that has one.
+    let migration_targets = crate::migrate::poll::targets(&environments);
+    for target in migration_targets.values() {
+        watchers.push(crate::migrate::poll::spawn(
+            target.clone(),
+            tx.clone(),
+            opts.clock.clone(),
+        ));
+    }
+
     let bus = Bus::new(
         actions,
         AuditLog::new(opts.audit_log),
         opts.user,
         tx.clone(),
-    );
+    )
+    .with_migrations(migration_targets);
     drop(tx);
     let result = crate::tui::run(state, theme, bus, rx, opts.clock).await;
     for w in watchers {

@@ -34,6 +34,20 @@ pub enum Action {
     NextEnvironment,
     /// Show the previous environment's pods.
     PrevEnvironment,
+    /// Focus the migrations pane.
+    PaneMigrations,
+    /// golang-migrate `up`: apply every pending migration.
+    MigrateUp,
+    /// `up N`: apply pending migrations through the selected one.
+    MigrateUpTo,
+    /// `down 1`: roll back the current migration.
+    MigrateDown,
+    /// `goto V` with the selected version.
+    MigrateGoto,
+    /// `force V` with the selected version: record it clean, run no SQL.
+    MigrateForce,
+    /// Show the down SQL instead of the up SQL of the selected migration.
+    MigrateToggleSql,
 }
 
 impl Action {
@@ -57,6 +71,13 @@ impl Action {
         Action::RestartDeployment,
         Action::NextEnvironment,
         Action::PrevEnvironment,
+        Action::PaneMigrations,
+        Action::MigrateUp,
+        Action::MigrateUpTo,
+        Action::MigrateDown,
+        Action::MigrateGoto,
+        Action::MigrateForce,
+        Action::MigrateToggleSql,
     ];
 
     /// One line for the help screen.
@@ -81,11 +102,26 @@ impl Action {
             Action::RestartDeployment => "restart the selected pod's Deployment",
             Action::NextEnvironment => "next environment",
             Action::PrevEnvironment => "previous environment",
+            Action::PaneMigrations => "focus migrations",
+            Action::MigrateUp => "migrate up: apply all pending migrations",
+            Action::MigrateUpTo => "migrate up through the selected migration",
+            Action::MigrateDown => "migrate down 1",
+            Action::MigrateGoto => "migrate goto the selected version",
+            Action::MigrateForce => "migrate force the selected version (no SQL)",
+            Action::MigrateToggleSql => "show up / down SQL of the selected migration",
         }
     }
 
     /// Whether the action changes the cluster; hidden in read-only mode.
     pub fn is_mutating(self) -> bool {
-        matches!(self, Action::RestartDeployment)
+        matches!(
+            self,
+            Action::RestartDeployment
+                | Action::MigrateUp
+                | Action::MigrateUpTo
+                | Action::MigrateDown
+                | Action::MigrateGoto
+                | Action::MigrateForce
+        )
     }
 }

@@ -24,6 +24,11 @@ pub enum Event {
         env: usize,
         update: EnvUpdate,
     },
+    /// Migration files, status or progress of one environment (index into the config).
+    Migrations {
+        env: usize,
+        update: crate::domain::migrations::MigrationUpdate,
+    },
     /// An operation sent through the command bus finished.
     OpFinished {
         op: OpId,

@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod event;
+pub mod migrations;
 pub mod state;
 pub mod update;
 

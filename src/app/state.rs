@@ -14,15 +14,17 @@ use crate::domain::{DeploymentRow, EventRow, PodRow, RowStore};
 pub enum Pane {
     Environments,
     Pods,
+    Migrations,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 2] = [Pane::Environments, Pane::Pods];
+    pub const ALL: [Pane; 3] = [Pane::Environments, Pane::Pods, Pane::Migrations];
 
     pub fn title(self) -> &'static str {
         match self {
             Pane::Environments => "Environments",
             Pane::Pods => "Pods",
+            Pane::Migrations => "Migrations",
         }
     }
 }
@@ -54,12 +56,12 @@ pub struct EnvState {
     pub pods: RowStore<PodRow>,
     pub deployments: RowStore<DeploymentRow>,
     pub events: EventLog,
+    pub migrations: crate::domain::migrations::EnvMigrations,
 }
 
 impl EnvState {
     pub fn new(config: Environment) -> Self {
         EnvState {
-            config,
             streams: [
                 StreamState::Connecting,
                 StreamState::Connecting,
@@ -68,6 +70,10 @@ impl EnvState {
             pods: RowStore::default(),
             deployments: RowStore::default(),
             events: EventLog::default(),
+            migrations: crate::domain::migrations::EnvMigrations::configured(
+                config.database.as_ref(),
+            ),
+            config,
         }
     }
 
@@ -196,6 +202,9 @@ pub struct State {
     pub selected_env: usize,
     pub env_cursor: TableCursor,
     pub pod_cursor: TableCursor,
+    /// The selected row of the migrations pane, and whether it shows the down SQL.
+    pub migration_cursor: TableCursor,
+    pub migration_show_down: bool,
     pub filter: TextArea<'static>,
     pub readonly: bool,
     /// Who the audit log says did it, and what the header shows.
@@ -222,6 +231,8 @@ impl State {
             selected_env: 0,
             env_cursor: TableCursor::default(),
             pod_cursor: TableCursor::default(),
+            migration_cursor: TableCursor::default(),
+            migration_show_down: false,
             filter: TextArea::default(),
             readonly: false,
             user: "unknown".into(),

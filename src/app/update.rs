@@ -43,6 +43,10 @@ pub fn update(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             }
             (Vec::new(), changed)
         }
+        Event::Migrations { env, update } => {
+            let changed = super::migrations::on_event(state, env, update);
+            (Vec::new(), changed)
+        }
         Event::OpFinished { op, outcome } => {
             let ok = outcome.is_ok();
             let text = match &outcome {
@@ -246,6 +250,15 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
         Action::NextEnvironment => select_env(state, state.selected_env as isize + 1),
         Action::PrevEnvironment => select_env(state, state.selected_env as isize - 1),
         Action::RestartDeployment => request_restart(state),
+        a @ (Action::PaneMigrations
+        | Action::MigrateUp
+        | Action::MigrateUpTo
+        | Action::MigrateDown
+        | Action::MigrateGoto
+        | Action::MigrateForce
+        | Action::MigrateToggleSql) => {
+            super::migrations::on_action(state, a);
+        }
     }
     (Vec::new(), true)
 }
@@ -260,6 +273,7 @@ fn move_cursor(state: &mut State, delta: isize, page: usize) {
             let len = state.visible_len();
             state.pod_cursor.move_by(delta, len, page);
         }
+        Pane::Migrations => super::migrations::move_cursor(state, delta, page),
     }
 }
 
@@ -272,6 +286,7 @@ fn select_env(state: &mut State, target: isize) {
     if idx != state.selected_env {
         state.selected_env = idx;
         state.pod_cursor = Default::default();
+        state.migration_cursor = Default::default();
     }
     let page = crate::ui::layout::table_rows(state, Pane::Environments).max(1);
     state.env_cursor.selected = idx;
@@ -290,7 +305,7 @@ fn request_restart(state: &mut State) {
         Pane::Pods => state
             .selected_pod()
             .and_then(|p| p.deployment().map(|d| (p.namespace.clone(), d.to_owned()))),
-        Pane::Environments => None,
+        Pane::Environments | Pane::Migrations => None,
     };
     let Some(env) = state.env() else { return };
     let Some((namespace, name)) = target else {

@@ -27,6 +27,15 @@ pub enum Command {
         /// The value written to `kubectl.kubernetes.io/restartedAt`, fixed at preview time.
         restarted_at: String,
     },
+    /// A golang-migrate `up` / `down` / `goto` / `force` on an environment's database,
+    /// planned at preview time: the executor runs exactly these steps, under the lock,
+    /// and refuses if the database moved since.
+    Migrate {
+        env: String,
+        /// The database URL, password redacted.
+        database: String,
+        plan: crate::migrate::Plan,
+    },
 }
 
 /// What will go over the wire, for the confirm dialog and the audit log.
@@ -57,6 +66,7 @@ impl Command {
     pub fn env(&self) -> &str {
         match self {
             Command::RestartDeployment { env, .. } => env,
+            Command::Migrate { env, .. } => env,
         }
     }
 
@@ -64,6 +74,8 @@ impl Command {
     pub fn target_name(&self) -> &str {
         match self {
             Command::RestartDeployment { name, .. } => name,
+            // The database is the target; in production the user types its environment.
+            Command::Migrate { env, .. } => env,
         }
     }
 
@@ -75,6 +87,7 @@ impl Command {
                 name,
                 ..
             } => format!("restart deployment/{name} in {env} ({namespace})"),
+            Command::Migrate { env, plan, .. } => format!("migrate {} on {env}", plan.request),
         }
     }
 
@@ -100,6 +113,18 @@ impl Command {
                 effect: "Every pod is replaced under the Deployment's rolling-update strategy \
                          (maxSurge / maxUnavailable). A server-side dry run is sent first."
                     .to_owned(),
+            },
+            Command::Migrate {
+                env,
+                database,
+                plan,
+            } => Preview {
+                title: format!("migrate {} on {env}", plan.request),
+                method: "SQL",
+                path: database.clone(),
+                content_type: "application/sql (as golang-migrate runs it)",
+                body: plan.preview(),
+                effect: crate::migrate::ops::effect(plan),
             },
         }
     }

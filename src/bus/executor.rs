@@ -24,6 +24,8 @@ struct Inner {
     audit: AuditLog,
     user: String,
     events: mpsc::Sender<Event>,
+    /// Migration databases by environment name.
+    migrations: HashMap<String, crate::migrate::poll::Target>,
 }
 
 impl Bus {
@@ -39,8 +41,20 @@ impl Bus {
                 audit,
                 user,
                 events,
+                migrations: HashMap::new(),
             }),
         }
+    }
+
+    /// Adds the environments' migration databases (before the bus is shared).
+    pub fn with_migrations(
+        mut self,
+        targets: HashMap<String, crate::migrate::poll::Target>,
+    ) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.migrations = targets;
+        }
+        self
     }
 
     pub fn audit_path(&self) -> &std::path::Path {
@@ -54,7 +68,7 @@ impl Bus {
         tokio::spawn(
             async move {
                 let started = Timestamp::now();
-                let outcome = inner.execute(&command).await;
+                let outcome = inner.execute(op, &command).await;
                 let (result, message) = match &outcome {
                     Ok(m) => ("ok", m.as_str()),
                     Err(m) => ("error", m.as_str()),
@@ -86,7 +100,14 @@ impl Bus {
 }
 
 impl Inner {
-    async fn execute(&self, command: &Command) -> Result<String, String> {
+    async fn execute(&self, op: OpId, command: &Command) -> Result<String, String> {
+        if let Command::Migrate { env, plan, .. } = command {
+            let target = self
+                .migrations
+                .get(env)
+                .ok_or_else(|| format!("no migration database for environment {env}"))?;
+            return crate::migrate::poll::run_op(target, op, plan, &self.events).await;
+        }
         let client = self
             .clients
             .get(command.env())
@@ -102,6 +123,8 @@ impl Inner {
                     .restart_deployment(namespace, name, restarted_at, &self.user)
                     .await
             }
+            // Handled above, before a cluster client is needed.
+            Command::Migrate { .. } => Err("migration commands need no cluster".into()),
         }
     }
 }

@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::database::{Database, RawDatabase};
 use super::error::ConfigError;
 use super::policy::{DeployMode, Policy, RawPolicy};
 
@@ -24,6 +25,8 @@ pub struct Environment {
     pub production: bool,
     pub policy: Policy,
     pub services: Vec<Service>,
+    /// The migration database, when the environment has one (issue 6).
+    pub database: Option<Database>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +83,8 @@ struct RawEnvironment {
     policy: Option<RawPolicy>,
     #[serde(default)]
     services: Vec<RawService>,
+    #[serde(default)]
+    database: Option<RawDatabase>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -193,6 +198,10 @@ impl RawEnvironment {
             }
             services.push(raw.validate(file, &here)?);
         }
+        let database = match self.database {
+            Some(raw) => Some(raw.validate(file, &format!("{path}.database"))?),
+            None => None,
+        };
         Ok(Environment {
             name: name.value,
             context,
@@ -200,6 +209,7 @@ impl RawEnvironment {
             production: self.production,
             policy,
             services,
+            database,
         })
     }
 }

@@ -10,6 +10,7 @@
 //!   name role by role; roles it leaves out come from the built-in theme of the same
 //!   name, else from the (possibly overridden) default theme.
 
+mod database;
 mod environments;
 mod error;
 mod key;
@@ -22,6 +23,7 @@ mod yaml;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use database::Database;
 pub use environments::{Environment, Service, WorkloadKind, parse_environments};
 pub use error::{At, ConfigError};
 pub use key::Key;

@@ -4,6 +4,7 @@
 pub mod deployment;
 pub mod environment;
 pub mod event;
+pub mod migrations;
 pub mod pod;
 pub mod store;
 mod wire;

@@ -1,6 +1,7 @@
 //! One module per pane. Each draws a view derived from state; none keeps state.
 
 pub mod environments;
+pub mod migrations;
 pub mod pods;
 
 use ratatui::Frame;
@@ -15,6 +16,7 @@ pub fn render(pane: Pane, frame: &mut Frame, area: Rect, state: &State, theme: &
     match pane {
         Pane::Environments => environments::render(frame, area, state, theme),
         Pane::Pods => pods::render(frame, area, state, theme),
+        Pane::Migrations => migrations::render(frame, area, state, theme),
     }
 }
 

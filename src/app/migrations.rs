@@ -1,0 +1,158 @@
+//! The migrations pane's part of `update()`: applying poller events, moving the
+//! selection, and turning up / down / goto / force into a confirm dialog that owns a
+//! `Command::Migrate` with its plan (and so the exact SQL) fixed at preview time.
+
+use ratatui_textarea::TextArea;
+
+use super::action::Action;
+use super::state::{ConfirmDialog, Mode, State};
+use crate::bus::Command;
+use crate::domain::migrations::MigrationUpdate;
+use crate::migrate::{Request, ops};
+
+/// How many progress lines the pane keeps per environment.
+const PROGRESS_LINES: usize = 8;
+
+/// Applies a poller / executor event; returns whether anything visible changed.
+pub fn on_event(state: &mut State, env: usize, update: MigrationUpdate) -> bool {
+    let Some(e) = state.envs.get_mut(env) else {
+        return false;
+    };
+    let m = &mut e.migrations;
+    match update {
+        MigrationUpdate::Source(snap) => m.source = Some(snap),
+        MigrationUpdate::Status { at, status } => {
+            m.checked = Some(at);
+            m.status = Some(status);
+        }
+        MigrationUpdate::Progress { op, line } => {
+            m.progress.push(format!("{op} {line}"));
+            let extra = m.progress.len().saturating_sub(PROGRESS_LINES);
+            m.progress.drain(..extra);
+        }
+    }
+    if env == state.selected_env {
+        clamp(state);
+    }
+    true
+}
+
+/// Rows of the selected environment's migrations.
+fn row_count(state: &State) -> usize {
+    state.env().map(|e| e.migrations.rows().len()).unwrap_or(0)
+}
+
+pub fn clamp(state: &mut State) {
+    let len = row_count(state);
+    let page = crate::ui::layout::table_rows(state, super::Pane::Migrations).max(1);
+    state.migration_cursor.scroll_into_view(len, page);
+}
+
+pub fn move_cursor(state: &mut State, delta: isize, page: usize) {
+    let len = row_count(state);
+    state.migration_cursor.move_by(delta, len, page);
+}
+
+/// Handles the migration actions; returns false for any other action.
+pub fn on_action(state: &mut State, action: Action) -> bool {
+    let request = match action {
+        Action::PaneMigrations => {
+            state.focus = super::Pane::Migrations;
+            return true;
+        }
+        Action::MigrateToggleSql => {
+            state.migration_show_down = !state.migration_show_down;
+            return true;
+        }
+        Action::MigrateUp => Ok(Request::Up { n: None }),
+        Action::MigrateDown => Ok(Request::Down { n: 1 }),
+        Action::MigrateUpTo => selected_version(state).and_then(|v| up_to(state, v)),
+        Action::MigrateGoto => selected_version(state).map(|version| Request::Goto { version }),
+        Action::MigrateForce => {
+            selected_version(state).map(|v| Request::Force { version: v as i64 })
+        }
+        _ => return false,
+    };
+    match request.and_then(|r| build(state, r)) {
+        Ok(command) => open_confirm(state, command),
+        Err(why) => state.flash = Some((state.now, why, false)),
+    }
+    true
+}
+
+fn selected_version(state: &State) -> Result<u64, String> {
+    if state.focus != super::Pane::Migrations {
+        return Err("select a migration in the migrations pane (4) first".into());
+    }
+    state
+        .env()
+        .and_then(|e| {
+            e.migrations
+                .rows()
+                .get(state.migration_cursor.selected)
+                .map(|r| r.version)
+        })
+        .ok_or_else(|| "no migration selected".into())
+}
+
+/// `up N` where N counts the pending migrations through `version`.
+fn up_to(state: &State, version: u64) -> Result<Request, String> {
+    let env = state.env().ok_or("no environment")?;
+    let current = env.migrations.recorded().and_then(|r| r.applied());
+    let n = env
+        .migrations
+        .source
+        .as_ref()
+        .map(|s| {
+            s.source
+                .migrations
+                .keys()
+                .filter(|v| current.is_none_or(|c| **v > c) && **v <= version)
+                .count() as u64
+        })
+        .unwrap_or(0);
+    if n == 0 {
+        return Err(format!("{version} is not pending"));
+    }
+    Ok(Request::Up { n: Some(n) })
+}
+
+fn build(state: &State, request: Request) -> Result<Command, String> {
+    let env = state.env().ok_or("no environment")?;
+    let m = &env.migrations;
+    let database = m
+        .database
+        .clone()
+        .ok_or_else(|| format!("{} has no database in config", env.config.name))?;
+    let snap = m
+        .source
+        .as_ref()
+        .ok_or("the migration files are still being read")?;
+    let status = match &m.status {
+        Some(Ok(s)) => s,
+        Some(Err(e)) => return Err(format!("database status unknown: {e}")),
+        None => return Err("the database status is still being read".into()),
+    };
+    let plan = ops::plan(&snap.source, status.recorded(), request)?;
+    Ok(Command::Migrate {
+        env: env.config.name.clone(),
+        database,
+        plan,
+    })
+}
+
+fn open_confirm(state: &mut State, command: Command) {
+    let production = state.env().is_some_and(|e| e.config.production);
+    let typed = production.then(|| {
+        let name = command.target_name().to_owned();
+        let mut input = TextArea::default();
+        input.set_placeholder_text(format!("type {name} to confirm"));
+        (name, input)
+    });
+    state.mode = Mode::Confirm(Box::new(ConfirmDialog {
+        preview: command.preview(),
+        command,
+        typed,
+        error: None,
+    }));
+}

@@ -1,0 +1,28 @@
+//! Database migrations, compatible with golang-migrate: the same file names, the same
+//! `schema_migrations` table and row semantics, the same advisory lock, so rollcall
+//! and the `migrate` CLI can be used on one database side by side.
+//!
+//! - `source`: the migration files and what is wrong with them;
+//! - `store`: the version table and lock over sqlx (PostgreSQL, SQLite);
+//! - `ops`: up / down / goto / force as plans that are previewed, then executed;
+//! - `status`: the cheap read the poller and `rollcall migrations` use;
+//! - `lint`: zero-downtime checks of pending SQL;
+//! - `poll`: the executor-side task that keeps the pane current;
+//! - `demo`: the demo's SQLite databases, seeded from the shipped migrations.
+
+pub mod cli;
+pub mod demo;
+pub mod lint;
+pub mod ops;
+pub mod poll;
+pub mod source;
+pub mod status;
+pub mod store;
+pub mod url;
+
+pub use lint::{LintReport, Verdict, lint};
+pub use ops::{Plan, Request, Step, execute, plan};
+pub use source::{Direction, Migration, Source, SourceProblem};
+pub use status::DbStatus;
+pub use store::{Db, Recorded};
+pub use url::DbUrl;
