@@ -48,6 +48,24 @@ pub enum Action {
     MigrateForce,
     /// Show the down SQL instead of the up SQL of the selected migration.
     MigrateToggleSql,
+    /// Focus the canary pane (Argo Rollouts).
+    PaneCanary,
+    /// Show the environment's next Rollout in the canary pane.
+    NextRollout,
+    /// `kubectl argo rollouts promote`: leave the current pause.
+    Promote,
+    /// `promote --full`: skip the remaining steps.
+    PromoteFull,
+    /// `abort`: traffic back to stable.
+    Abort,
+    /// `retry rollout`: start an aborted canary again.
+    Retry,
+    /// `pause`: set spec.paused.
+    PauseRollout,
+    /// Clear spec.paused.
+    ResumeRollout,
+    /// `undo --to-revision N` with the revision chosen in the canary pane.
+    UndoRollout,
 }
 
 impl Action {
@@ -78,6 +96,15 @@ impl Action {
         Action::MigrateGoto,
         Action::MigrateForce,
         Action::MigrateToggleSql,
+        Action::PaneCanary,
+        Action::NextRollout,
+        Action::Promote,
+        Action::PromoteFull,
+        Action::Abort,
+        Action::Retry,
+        Action::PauseRollout,
+        Action::ResumeRollout,
+        Action::UndoRollout,
     ];
 
     /// One line for the help screen.
@@ -109,6 +136,15 @@ impl Action {
             Action::MigrateGoto => "migrate goto the selected version",
             Action::MigrateForce => "migrate force the selected version (no SQL)",
             Action::MigrateToggleSql => "show up / down SQL of the selected migration",
+            Action::PaneCanary => "focus canary (Argo Rollouts)",
+            Action::NextRollout => "show the environment's next Rollout",
+            Action::Promote => "promote the canary past its pause",
+            Action::PromoteFull => "promote the canary fully (skip all steps)",
+            Action::Abort => "abort the canary (traffic back to stable)",
+            Action::Retry => "retry an aborted canary",
+            Action::PauseRollout => "pause the Rollout",
+            Action::ResumeRollout => "resume a paused Rollout",
+            Action::UndoRollout => "undo the Rollout to the chosen revision (j/k)",
         }
     }
 
@@ -122,6 +158,13 @@ impl Action {
                 | Action::MigrateDown
                 | Action::MigrateGoto
                 | Action::MigrateForce
+                | Action::Promote
+                | Action::PromoteFull
+                | Action::Abort
+                | Action::Retry
+                | Action::PauseRollout
+                | Action::ResumeRollout
+                | Action::UndoRollout
         )
     }
 }

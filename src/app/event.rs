@@ -29,6 +29,11 @@ pub enum Event {
         env: usize,
         update: crate::domain::migrations::MigrationUpdate,
     },
+    /// Argo Rollouts and their ReplicaSets in one environment (index into the config).
+    Rollouts {
+        env: usize,
+        update: crate::domain::rollout::RolloutUpdate,
+    },
     /// An operation sent through the command bus finished.
     OpFinished {
         op: OpId,

@@ -14,16 +14,23 @@ use crate::domain::{DeploymentRow, EventRow, PodRow, RowStore};
 pub enum Pane {
     Environments,
     Pods,
+    Canary,
     Migrations,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 3] = [Pane::Environments, Pane::Pods, Pane::Migrations];
+    pub const ALL: [Pane; 4] = [
+        Pane::Environments,
+        Pane::Pods,
+        Pane::Canary,
+        Pane::Migrations,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
             Pane::Environments => "Environments",
             Pane::Pods => "Pods",
+            Pane::Canary => "Canary",
             Pane::Migrations => "Migrations",
         }
     }
@@ -205,6 +212,8 @@ pub struct State {
     /// The selected row of the migrations pane, and whether it shows the down SQL.
     pub migration_cursor: TableCursor,
     pub migration_show_down: bool,
+    /// Argo Rollouts per environment, the chart history and the canary pane's cursors.
+    pub canary: super::canary::CanaryState,
     pub filter: TextArea<'static>,
     pub readonly: bool,
     /// Who the audit log says did it, and what the header shows.
@@ -233,6 +242,7 @@ impl State {
             pod_cursor: TableCursor::default(),
             migration_cursor: TableCursor::default(),
             migration_show_down: false,
+            canary: super::canary::CanaryState::new(),
             filter: TextArea::default(),
             readonly: false,
             user: "unknown".into(),

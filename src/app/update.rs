@@ -34,6 +34,7 @@ pub fn update(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             {
                 state.flash = None;
             }
+            super::canary::on_tick(state);
             (Vec::new(), true)
         }
         Event::Watch { env, update } => {
@@ -41,6 +42,10 @@ pub fn update(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             if changed {
                 clamp_cursors(state);
             }
+            (Vec::new(), changed)
+        }
+        Event::Rollouts { env, update } => {
+            let changed = super::canary::on_event(state, env, update);
             (Vec::new(), changed)
         }
         Event::Migrations { env, update } => {
@@ -259,6 +264,15 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
         | Action::MigrateToggleSql) => {
             super::migrations::on_action(state, a);
         }
+        a @ (Action::PaneCanary
+        | Action::NextRollout
+        | Action::Promote
+        | Action::PromoteFull
+        | Action::Abort
+        | Action::Retry
+        | Action::PauseRollout
+        | Action::ResumeRollout
+        | Action::UndoRollout) => super::canary::on_action(state, a),
     }
     (Vec::new(), true)
 }
@@ -273,6 +287,7 @@ fn move_cursor(state: &mut State, delta: isize, page: usize) {
             let len = state.visible_len();
             state.pod_cursor.move_by(delta, len, page);
         }
+        Pane::Canary => super::canary::move_cursor(state, delta),
         Pane::Migrations => super::migrations::move_cursor(state, delta, page),
     }
 }
@@ -287,6 +302,7 @@ fn select_env(state: &mut State, target: isize) {
         state.selected_env = idx;
         state.pod_cursor = Default::default();
         state.migration_cursor = Default::default();
+        state.canary.selected = 0;
     }
     let page = crate::ui::layout::table_rows(state, Pane::Environments).max(1);
     state.env_cursor.selected = idx;
@@ -305,8 +321,12 @@ fn request_restart(state: &mut State) {
         Pane::Pods => state
             .selected_pod()
             .and_then(|p| p.deployment().map(|d| (p.namespace.clone(), d.to_owned()))),
-        Pane::Environments | Pane::Migrations => None,
+        Pane::Environments | Pane::Canary | Pane::Migrations => None,
     };
+    if let Some(why) = super::canary::owned_by_rollout(state) {
+        state.flash = Some((state.now, why, false));
+        return;
+    }
     let Some(env) = state.env() else { return };
     let Some((namespace, name)) = target else {
         let why = if state.focus == Pane::Pods {

@@ -36,6 +36,15 @@ pub enum Command {
         database: String,
         plan: crate::migrate::Plan,
     },
+    /// An Argo Rollouts action, sent exactly as the kubectl-argo-rollouts plugin sends
+    /// it; `requests` is the plan shown at preview time, re-checked before sending.
+    Rollout {
+        env: String,
+        namespace: String,
+        name: String,
+        action: super::rollout::RolloutAction,
+        requests: Vec<super::rollout::WireRequest>,
+    },
 }
 
 /// What will go over the wire, for the confirm dialog and the audit log.
@@ -67,6 +76,7 @@ impl Command {
         match self {
             Command::RestartDeployment { env, .. } => env,
             Command::Migrate { env, .. } => env,
+            Command::Rollout { env, .. } => env,
         }
     }
 
@@ -76,6 +86,7 @@ impl Command {
             Command::RestartDeployment { name, .. } => name,
             // The database is the target; in production the user types its environment.
             Command::Migrate { env, .. } => env,
+            Command::Rollout { name, .. } => name,
         }
     }
 
@@ -88,6 +99,9 @@ impl Command {
                 ..
             } => format!("restart deployment/{name} in {env} ({namespace})"),
             Command::Migrate { env, plan, .. } => format!("migrate {} on {env}", plan.request),
+            Command::Rollout {
+                env, name, action, ..
+            } => format!("rollout {} {name} in {env}", action.verb()),
         }
     }
 
@@ -126,6 +140,13 @@ impl Command {
                 body: plan.preview(),
                 effect: crate::migrate::ops::effect(plan),
             },
+            Command::Rollout {
+                namespace,
+                name,
+                action,
+                requests,
+                ..
+            } => super::rollout::preview(namespace, name, action, requests),
         }
     }
 }

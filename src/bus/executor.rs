@@ -125,6 +125,23 @@ impl Inner {
             }
             // Handled above, before a cluster client is needed.
             Command::Migrate { .. } => Err("migration commands need no cluster".into()),
+            Command::Rollout {
+                namespace,
+                name,
+                action,
+                requests,
+                ..
+            } => {
+                crate::clients::rollouts::execute(
+                    client.client(),
+                    namespace,
+                    name,
+                    action,
+                    requests,
+                    &self.user,
+                )
+                .await
+            }
         }
     }
 }

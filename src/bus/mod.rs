@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod command;
 pub mod executor;
+pub mod rollout;
 
 pub use audit::{AuditEntry, AuditLog};
 pub use command::{Command, OpId, Preview};

@@ -89,6 +89,11 @@ impl KubeActions {
         KubeActions { client }
     }
 
+    /// The connection, for clients of other kinds (Argo Rollouts).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// `kubectl rollout restart deployment/NAME`: refuses a paused Deployment as
     /// kubectl does, dry-runs on the server, then sends the same strategic patch.
     pub async fn restart_deployment(

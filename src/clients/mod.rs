@@ -2,4 +2,5 @@
 //! app state.
 
 pub mod kube;
+pub mod rollouts;
 pub mod watch;

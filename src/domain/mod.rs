@@ -6,6 +6,7 @@ pub mod environment;
 pub mod event;
 pub mod migrations;
 pub mod pod;
+pub mod rollout;
 pub mod store;
 mod wire;
 
@@ -13,4 +14,5 @@ pub use deployment::{DeploymentRow, RolloutState, WatchedDeployment};
 pub use environment::{EnvironmentSummary, Health, PolicyDrift, ServiceSummary};
 pub use event::{EventRow, WatchedEvent};
 pub use pod::{PodPhase, PodRow, Probe, WatchedPod};
+pub use rollout::{ReplicaSetRow, RolloutRow, WatchedReplicaSet, WatchedRollout};
 pub use store::{RowStore, WatchUpdate};

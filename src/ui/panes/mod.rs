@@ -1,5 +1,6 @@
 //! One module per pane. Each draws a view derived from state; none keeps state.
 
+pub mod canary;
 pub mod environments;
 pub mod migrations;
 pub mod pods;
@@ -16,6 +17,7 @@ pub fn render(pane: Pane, frame: &mut Frame, area: Rect, state: &State, theme: &
     match pane {
         Pane::Environments => environments::render(frame, area, state, theme),
         Pane::Pods => pods::render(frame, area, state, theme),
+        Pane::Canary => canary::render(frame, area, state, theme),
         Pane::Migrations => migrations::render(frame, area, state, theme),
     }
 }

@@ -1,0 +1,327 @@
+//! The canary pane's part of `update()`: Rollout and ReplicaSet watch data per
+//! environment, the bounded chart history sampled on the clock, the selected Rollout and
+//! revision, and the Argo Rollouts actions, each offered only when it makes sense and
+//! sent through the confirm dialog as a `Command::Rollout`.
+
+use std::collections::HashMap;
+
+use ratatui_textarea::TextArea;
+
+use super::action::Action;
+use super::state::{ConfirmDialog, Mode, Pane, State, StreamState, TableCursor};
+use crate::bus::Command;
+use crate::bus::rollout::RolloutAction;
+use crate::domain::rollout::view::{BoardRow, CanaryView, History, canary_view};
+use crate::domain::rollout::{ReplicaSetRow, RolloutUpdate};
+use crate::domain::{RolloutRow, RowStore};
+
+/// Rollouts of one environment.
+#[derive(Debug, Default)]
+pub struct RolloutEnv {
+    pub rollouts: RowStore<RolloutRow>,
+    pub replicasets: RowStore<ReplicaSetRow>,
+    /// The watch, kept apart from the environment's connection: a cluster without Argo
+    /// Rollouts is not down.
+    pub stream: Option<StreamState>,
+    /// Chart samples by Rollout name.
+    pub history: HashMap<String, History>,
+}
+
+#[derive(Debug, Default)]
+pub struct CanaryState {
+    pub envs: Vec<RolloutEnv>,
+    /// Which Rollout of the selected environment the pane shows.
+    pub selected: usize,
+    /// The revision chosen for undo (index into the shown Rollout's revisions).
+    pub revision: TableCursor,
+}
+
+impl CanaryState {
+    /// Environments are added as their first Rollout data arrives.
+    pub fn new() -> Self {
+        CanaryState {
+            envs: Vec::new(),
+            selected: 0,
+            revision: TableCursor {
+                selected: 1,
+                offset: 0,
+            },
+        }
+    }
+}
+
+/// Views of every Rollout of environment `env`, in name order.
+pub fn views(state: &State, env: usize) -> Vec<CanaryView> {
+    let (Some(re), Some(es)) = (state.canary.envs.get(env), state.envs.get(env)) else {
+        return Vec::new();
+    };
+    re.rollouts
+        .iter()
+        .map(|ro| {
+            let rss: Vec<&ReplicaSetRow> = re
+                .replicasets
+                .iter()
+                .filter(|rs| {
+                    rs.owner
+                        .as_ref()
+                        .is_some_and(|(k, n)| k == "Rollout" && *n == ro.name)
+                })
+                .collect();
+            let prefix = format!("{}-", ro.name);
+            let pods: Vec<_> = es
+                .pods
+                .iter()
+                .filter(|p| p.namespace == ro.namespace && p.name.starts_with(&prefix))
+                .collect();
+            canary_view(ro, &rss, &pods, state.now)
+        })
+        .collect()
+}
+
+/// The Rollout the pane shows, with its view.
+pub fn selected(state: &State) -> Option<(&RolloutRow, CanaryView)> {
+    let env = state.canary.envs.get(state.selected_env)?;
+    let i = state
+        .canary
+        .selected
+        .min(env.rollouts.len().saturating_sub(1));
+    let ro = env.rollouts.iter().nth(i)?;
+    let view = views(state, state.selected_env).into_iter().nth(i)?;
+    Some((ro, view))
+}
+
+/// The board: every Rollout of every environment.
+pub fn board(state: &State) -> Vec<BoardRow> {
+    (0..state.envs.len())
+        .flat_map(|i| {
+            let env = state.envs[i].config.name.clone();
+            views(state, i)
+                .into_iter()
+                .map(move |v| BoardRow::from_view(&env, &v))
+        })
+        .collect()
+}
+
+pub fn on_event(state: &mut State, env: usize, update: RolloutUpdate) -> bool {
+    let now = state.now;
+    if env >= state.envs.len() {
+        return false;
+    }
+    if state.canary.envs.len() <= env {
+        state.canary.envs.resize_with(env + 1, RolloutEnv::default);
+    }
+    let re = &mut state.canary.envs[env];
+    let changed = match update {
+        RolloutUpdate::Error(message) => {
+            let since = match &re.stream {
+                Some(StreamState::Down { since, .. }) => *since,
+                _ => now,
+            };
+            re.stream = Some(StreamState::Down { since, message });
+            true
+        }
+        RolloutUpdate::Rollouts(u) => {
+            re.stream = Some(StreamState::Live);
+            re.rollouts.apply(u)
+        }
+        RolloutUpdate::ReplicaSets(u) => re.replicasets.apply(u),
+    };
+    if changed {
+        sample(state, env);
+    }
+    changed
+}
+
+/// Adds chart samples for the Rollouts of `env` (bounded, at most one per interval).
+fn sample(state: &mut State, env: usize) {
+    let views = views(state, env);
+    let now = state.now;
+    let Some(re) = state.canary.envs.get_mut(env) else {
+        return;
+    };
+    re.history
+        .retain(|name, _| views.iter().any(|v| v.name == *name));
+    for v in &views {
+        re.history.entry(v.name.clone()).or_default().sample(v, now);
+    }
+}
+
+/// Called on each clock tick: keeps the chart moving while nothing changes.
+pub fn on_tick(state: &mut State) {
+    for env in 0..state.canary.envs.len() {
+        if !state.canary.envs[env].rollouts.is_empty() {
+            sample(state, env);
+        }
+    }
+}
+
+/// j/k in the canary pane choose the revision to undo to.
+pub fn move_cursor(state: &mut State, delta: isize) {
+    let len = selected(state).map_or(0, |(_, v)| v.revisions.len());
+    state.canary.revision.move_by(delta, len, len.max(1));
+}
+
+pub fn on_action(state: &mut State, action: Action) {
+    if action == Action::PaneCanary {
+        state.focus = Pane::Canary;
+        return;
+    }
+    if action == Action::NextRollout {
+        let len = state
+            .canary
+            .envs
+            .get(state.selected_env)
+            .map_or(0, |e| e.rollouts.len());
+        state.canary.selected = (state.canary.selected + 1) % len.max(1);
+        state.canary.revision = TableCursor {
+            selected: 1,
+            offset: 0,
+        };
+        return;
+    }
+    let Some((ro, view)) = selected(state) else {
+        state.flash = Some((
+            state.now,
+            "no Argo Rollout in this environment".into(),
+            false,
+        ));
+        return;
+    };
+    let rollout_action = match action {
+        Action::Promote => RolloutAction::Promote { full: false },
+        Action::PromoteFull => RolloutAction::Promote { full: true },
+        Action::Abort => RolloutAction::Abort,
+        Action::Retry => RolloutAction::Retry,
+        Action::PauseRollout => RolloutAction::Pause,
+        Action::ResumeRollout => RolloutAction::Resume,
+        Action::UndoRollout => {
+            let i = state.canary.revision.selected;
+            match view
+                .revisions
+                .get(i)
+                .and_then(|r| r.revision.map(|n| (n, r)))
+            {
+                Some((revision, r)) if i > 0 => RolloutAction::Undo {
+                    revision,
+                    replica_set: format!("{}-{}", ro.name, r.hash),
+                },
+                _ => {
+                    let why = "choose an older revision with j/k first".to_owned();
+                    state.flash = Some((state.now, why, false));
+                    return;
+                }
+            }
+        }
+        _ => return,
+    };
+    if let Some(why) = rollout_action.refusal(ro) {
+        state.flash = Some((state.now, why, false));
+        return;
+    }
+    let requests = rollout_action.requests(ro);
+    confirm(
+        state,
+        ro.namespace.clone(),
+        ro.name.clone(),
+        rollout_action,
+        requests,
+    );
+}
+
+/// `set image`: the image typed in the prompt, for the shown Rollout's first container.
+pub fn request_set_image(state: &mut State, image: &str) {
+    let Some((ro, _)) = selected(state) else {
+        return;
+    };
+    let container = ro
+        .images
+        .first()
+        .map(|(c, _)| c.clone())
+        .unwrap_or_else(|| "*".into());
+    let action = RolloutAction::SetImage {
+        container,
+        image: image.trim().to_owned(),
+    };
+    let requests = action.requests(ro);
+    confirm(
+        state,
+        ro.namespace.clone(),
+        ro.name.clone(),
+        action,
+        requests,
+    );
+}
+
+fn confirm(
+    state: &mut State,
+    namespace: String,
+    name: String,
+    action: RolloutAction,
+    requests: Vec<crate::bus::rollout::WireRequest>,
+) {
+    let Some(env) = state.env() else { return };
+    let command = Command::Rollout {
+        env: env.config.name.clone(),
+        namespace,
+        name: name.clone(),
+        action,
+        requests,
+    };
+    let typed = env.config.production.then(|| {
+        let mut input = TextArea::default();
+        input.set_placeholder_text(format!("type {name} to confirm"));
+        (name, input)
+    });
+    state.mode = Mode::Confirm(Box::new(ConfirmDialog {
+        preview: command.preview(),
+        command,
+        typed,
+        error: None,
+    }));
+}
+
+/// Why restart must not be offered for the selected pod: it belongs to an Argo Rollout,
+/// whose ReplicaSet name looks like a Deployment's but whose owner is not one.
+pub fn owned_by_rollout(state: &State) -> Option<String> {
+    if state.focus != Pane::Pods {
+        return None;
+    }
+    let pod = state.selected_pod()?;
+    let re = state.canary.envs.get(state.selected_env)?;
+    let rs = pod.owner.as_ref().filter(|(k, _)| k == "ReplicaSet")?;
+    let by_rs = re
+        .replicasets
+        .get(&pod.namespace, &rs.1)
+        .and_then(|r| r.owner.clone())
+        .filter(|(k, _)| k == "Rollout")
+        .map(|(_, n)| n);
+    let by_name = re
+        .rollouts
+        .iter()
+        .find(|ro| ro.namespace == pod.namespace && rs.1.starts_with(&format!("{}-", ro.name)))
+        .map(|ro| ro.name.clone());
+    let rollout = by_rs.or(by_name)?;
+    Some(format!(
+        "{} belongs to Argo Rollout {rollout}, not a Deployment: use the canary pane (3)",
+        pod.name
+    ))
+}
+
+/// The environment's workloads for its summary: its Deployments, plus its Rollouts as
+/// workload rows (borrowed as is when it has no Rollouts).
+pub fn workloads<'a>(
+    state: &'a State,
+    env: usize,
+) -> std::borrow::Cow<'a, RowStore<crate::domain::DeploymentRow>> {
+    let deployments = &state.envs[env].deployments;
+    match state.canary.envs.get(env) {
+        Some(re) if !re.rollouts.is_empty() => {
+            let mut all = deployments.clone();
+            for ro in re.rollouts.iter() {
+                all.apply(crate::domain::WatchUpdate::Apply(ro.as_workload()));
+            }
+            std::borrow::Cow::Owned(all)
+        }
+        _ => std::borrow::Cow::Borrowed(deployments),
+    }
+}
