@@ -177,5 +177,6 @@ fn malformed_objects_decode_without_failing_the_list() {
     let w: WatchedPod = serde_json::from_str(odd).unwrap();
     assert_eq!(w.row.name, "p");
     assert_eq!(w.row.created, None);
-    assert_eq!((w.row.ready, w.row.containers, w.row.restarts), (1, 1, 2));
+    // The status with a mistyped `ready` is kept (not ready), not dropped.
+    assert_eq!((w.row.ready, w.row.containers, w.row.restarts), (1, 2, 2));
 }

@@ -54,7 +54,8 @@ async fn scenario_pods_are_running_and_ready_at_start() {
     let sim = start(1.0).await;
     let c = client(&sim).await;
     for (ns, n) in [
-        ("dictamesh-prod", 9),
+        // prod's customer-adapter is an Argo Rollout with a canary in flight (issue 4).
+        ("dictamesh-prod", 6),
         ("dictamesh-staging", 6),
         ("dictamesh-dev", 3),
     ] {
@@ -62,6 +63,9 @@ async fn scenario_pods_are_running_and_ready_at_start() {
             .list(&ListParams::default())
             .await
             .unwrap();
+        let mut pods = pods;
+        pods.items
+            .retain(|p| !(ns == "dictamesh-prod" && p.name_any().starts_with("customer-adapter")));
         assert_eq!(pods.items.len(), n, "{ns}");
         assert!(
             pods.metadata
@@ -92,7 +96,7 @@ async fn scenario_pods_are_running_and_ready_at_start() {
         .list(&ListParams::default())
         .await
         .unwrap();
-    assert_eq!(deploys.items.len(), 3);
+    assert_eq!(deploys.items.len(), 2, "customer-adapter is a Rollout in prod");
     for d in &deploys.items {
         let st = d.status.as_ref().unwrap();
         assert_eq!(
@@ -141,7 +145,14 @@ async fn scenario_pods_are_running_and_ready_at_start() {
         )
         .await
         .unwrap();
-    assert_eq!(running.items.len(), 9);
+    let all = pods
+        .list(&ListParams::default().fields("metadata.namespace=dictamesh-prod"))
+        .await
+        .unwrap();
+    let phase = |p: &Pod| p.status.as_ref().and_then(|s| s.phase.clone());
+    let want = all.items.iter().filter(|p| phase(p).as_deref() == Some("Running")).count();
+    assert_eq!(running.items.len(), want);
+    assert!(want >= 9);
     match pods
         .list(&ListParams::default().fields("spec.bogus=x"))
         .await
@@ -629,7 +640,10 @@ async fn crud_round_trips_and_status_errors() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // A wrong token is a 401 Status.
-    let mut cfg = Config::new(sim.base_url().parse().unwrap());
+    let kc = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_yaml()).unwrap();
+    let mut cfg = Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .unwrap();
     cfg.auth_info.token = Some("nope".to_string().into());
     let anon = Client::try_from(cfg).unwrap();
     match Api::<Pod>::all(anon).list(&ListParams::default()).await {

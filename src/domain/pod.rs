@@ -8,7 +8,9 @@ use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 
-use super::wire::{LenientVec, MetaWire, WireTime, slim_resource, watch_meta};
+use super::wire::{
+    LenientVec, MetaWire, WireTime, lenient_bool, lenient_u32, slim_resource, watch_meta,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PodPhase {
@@ -196,7 +198,9 @@ pub(crate) struct ConditionWire {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct ContainerStatusWire {
+    #[serde(deserialize_with = "lenient_bool")]
     ready: bool,
+    #[serde(deserialize_with = "lenient_u32")]
     restart_count: u32,
     state: Option<ContainerStateWire>,
 }

@@ -42,8 +42,30 @@ fn group_json(g: &str, v: &str) -> Value {
     })
 }
 
+/// Groups served without stored kinds: the access reviews (create-only, never stored).
+const REVIEW_GROUPS: &[(&str, &str, &str, &str)] = &[
+    (
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectaccessreviews",
+        "SelfSubjectAccessReview",
+    ),
+    (
+        "authentication.k8s.io",
+        "v1",
+        "selfsubjectreviews",
+        "SelfSubjectReview",
+    ),
+];
+
+fn all_groups() -> Vec<(&'static str, &'static str)> {
+    let mut gs = groups();
+    gs.extend(REVIEW_GROUPS.iter().map(|(g, v, _, _)| (*g, *v)));
+    gs
+}
+
 pub fn api_groups() -> Value {
-    let gs: Vec<Value> = groups()
+    let gs: Vec<Value> = all_groups()
         .into_iter()
         .map(|(g, v)| group_json(g, v))
         .collect();
@@ -51,7 +73,7 @@ pub fn api_groups() -> Value {
 }
 
 pub fn api_group(g: &str) -> Option<Value> {
-    let (g, v) = groups().into_iter().find(|(x, _)| *x == g)?;
+    let (g, v) = all_groups().into_iter().find(|(x, _)| *x == g)?;
     let mut j = group_json(g, v);
     j["kind"] = json!("APIGroup");
     j["apiVersion"] = json!("v1");
@@ -83,10 +105,18 @@ fn sub_entry(d: &ResourceDef, sub: &str) -> Value {
         "kind": d.kind,
         "verbs": ["get", "patch", "update"],
     });
-    if sub == "scale" {
-        e["kind"] = json!("Scale");
-        e["group"] = json!("autoscaling");
-        e["version"] = json!("v1");
+    match sub {
+        "scale" => {
+            e["kind"] = json!("Scale");
+            e["group"] = json!("autoscaling");
+            e["version"] = json!("v1");
+        }
+        "log" => e["verbs"] = json!(["get"]),
+        "proxy" => {
+            e["kind"] = json!(format!("{}ProxyOptions", d.kind));
+            e["verbs"] = json!(["create", "delete", "get", "patch", "update"]);
+        }
+        _ => {}
     }
     e
 }
@@ -97,6 +127,12 @@ pub fn resource_list(g: &str, v: &str) -> Option<Value> {
         .iter()
         .filter(|d| d.group == g && d.version == v)
         .collect();
+    if let Some((g, v, plural, kind)) = REVIEW_GROUPS.iter().find(|r| r.0 == g && r.1 == v) {
+        let r = json!({"name": plural, "singularName": "", "namespaced": false, "kind": kind, "verbs": ["create"]});
+        return Some(
+            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": format!("{g}/{v}"), "resources": [r]}),
+        );
+    }
     if defs.is_empty() {
         return None;
     }

@@ -1,8 +1,8 @@
-//! The HTTP front: one axum fallback handler that authenticates the bearer token, parses
-//! Kubernetes URL paths (`/api/v1/...`, `/apis/{g}/{v}/...`) and query strings, and dispatches
-//! to discovery, the verb handlers or watch.
+//! The HTTP front: one axum fallback handler that applies the fault plan, authenticates the
+//! bearer token, authorizes the request (RBAC attributes), parses Kubernetes URL paths
+//! (`/api/v1/...`, `/apis/{g}/{v}/...`) and query strings, and dispatches to discovery, the
+//! access reviews, logs, proxy, the verb handlers or watch; `/_sim/...` is the admin API.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -12,10 +12,12 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::Shared;
+use super::auth::{self, Attributes, User};
 use super::discovery;
 use super::handlers;
 use super::resources::{self, ResourceDef};
 use super::status::ApiError;
+use super::tls::Peer;
 
 /// A parsed query string; empty pairs (kube-rs sends `?&a=b`) are ignored.
 #[derive(Debug, Default, Clone)]
@@ -88,6 +90,10 @@ pub fn error_response(e: &ApiError) -> Response {
 
 enum Route {
     Discovery(Response),
+    /// `POST` of a SelfSubjectAccessReview (true) or SelfSubjectReview (false).
+    Review(bool),
+    /// `.../{pods|services}/{name}/proxy/{path}`.
+    Proxy(&'static ResourceDef, String, String, String),
     Api(
         &'static ResourceDef,
         Option<String>,
@@ -96,8 +102,12 @@ enum Route {
     ),
 }
 
-fn route(path: &str) -> Result<Route, ApiError> {
-    let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+fn path_ends_with_slash(p: &str) -> bool {
+    p.len() > 1 && p.ends_with('/')
+}
+
+fn route(path_in: &str) -> Result<Route, ApiError> {
+    let segs: Vec<&str> = path_in.trim_end_matches('/').split('/').skip(1).collect();
     let not_found = || {
         ApiError::new(
             404,
@@ -134,6 +144,22 @@ fn route(path: &str) -> Result<Route, ApiError> {
                 .map(|d| Route::Discovery(value_response(200, &d)))
                 .ok_or_else(not_found);
         }
+        ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"] => {
+            return Ok(Route::Review(true));
+        }
+        ["apis", "authentication.k8s.io", "v1", "selfsubjectreviews"] => {
+            return Ok(Route::Review(false));
+        }
+        ["api", "v1", "namespaces", ns, res @ ("pods" | "services"), name, "proxy", tail @ ..] => {
+            let def = resources::find("", "v1", res).ok_or_else(not_found)?;
+            let path = format!("/{}", tail.join("/"));
+            let path = if path.len() > 1 && path_ends_with_slash(path_in) {
+                format!("{path}/")
+            } else {
+                path
+            };
+            return Ok(Route::Proxy(def, ns.to_string(), name.to_string(), path));
+        }
         ["api", v, rest @ ..] => ("", *v, rest),
         ["apis", g, v, rest @ ..] => (*g, *v, rest),
         _ => return Err(not_found()),
@@ -168,36 +194,140 @@ fn route(path: &str) -> Result<Route, ApiError> {
     Ok(Route::Api(def, ns, name, sub))
 }
 
-/// Authentication. A bearer token must be the configured one (else 401). A request with no
-/// credentials at all is accepted only from a loopback peer, like the API server's old
-/// localhost "insecure port": kubectl (client-go) never sends a bearer token over plain HTTP,
-/// so this is what makes `kubectl --kubeconfig` work against the simulator's http:// address.
-fn authorized(shared: &Shared, headers: &HeaderMap, peer: SocketAddr) -> bool {
-    match headers.get(header::AUTHORIZATION) {
-        None => peer.ip().is_loopback(),
-        Some(v) => v
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|t| t.trim() == shared.token),
+/// Authentication. A bearer token must be a known one (else 401). A request with no
+/// credentials is accepted as the admin only over plain HTTP from a loopback peer, like the
+/// API server's old localhost "insecure port": kubectl (client-go) never sends a bearer
+/// token over plain HTTP. Over TLS every request needs a token, so RBAC applies to all.
+fn authenticate(shared: &Shared, headers: &HeaderMap, peer: &Peer) -> Result<User, ApiError> {
+    let Some(v) = headers.get(header::AUTHORIZATION) else {
+        if !shared.tls && peer.0.ip().is_loopback() {
+            return Ok(User::admin("rollcall-sim-admin"));
+        }
+        return Err(ApiError::unauthorized());
+    };
+    let token = v
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(ApiError::unauthorized)?;
+    match shared.faults.denied(token) {
+        Some(401) => return Err(ApiError::unauthorized()),
+        Some(_) => {
+            return Err(ApiError::new(
+                403,
+                "Forbidden",
+                "forbidden: the fault plan denies this token",
+            ));
+        }
+        None => {}
     }
+    shared
+        .users
+        .iter()
+        .find(|(t, _)| t == token)
+        .map(|(_, u)| u.clone())
+        .ok_or_else(ApiError::unauthorized)
+}
+
+/// The RBAC verb of a request.
+fn verb_of(method: &Method, named: bool, watch: bool) -> &'static str {
+    match *method {
+        Method::GET if named => "get",
+        Method::GET if watch => "watch",
+        Method::GET => "list",
+        Method::POST => "create",
+        Method::PUT => "update",
+        Method::PATCH => "patch",
+        Method::DELETE if named => "delete",
+        Method::DELETE => "deletecollection",
+        _ => "get",
+    }
+}
+
+fn check(shared: &Shared, user: &User, a: Attributes) -> Result<(), ApiError> {
+    let _ = shared;
+    auth::authorize(user, &a)
+        .map(|_| ())
+        .map_err(|_| auth::forbidden(user, &a))
+}
+
+fn closing(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    r
 }
 
 /// The single entry point for every request.
 pub async fn handle(
     State(shared): State<Arc<Shared>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !authorized(&shared, &headers, peer) {
-        return error_response(&ApiError::unauthorized());
+    let is_admin_path = uri.path().starts_with("/_sim/");
+    if !is_admin_path {
+        if shared.faults.refusing() {
+            // Connections already open when an outage starts are closed too.
+            return closing(error_response(&ApiError::new(
+                503,
+                "ServiceUnavailable",
+                "the server is currently unable to handle the request",
+            )));
+        }
+        let latency = shared.faults.latency();
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+    }
+    let user = match authenticate(&shared, &headers, &peer) {
+        Ok(u) => u,
+        Err(e) => return error_response(&e),
+    };
+    if is_admin_path {
+        return super::admin::handle(&shared, &user, &method, uri.path(), &body);
+    }
+    if shared.faults.inject_error() {
+        let e = if fastrand::bool() {
+            ApiError::internal("an error on the server (\"injected fault\") has prevented the request from succeeding")
+        } else {
+            ApiError::new(503, "ServiceUnavailable", "the server is currently unable to handle the request")
+        };
+        return error_response(&e);
     }
     let (def, ns, name, sub) = match route(uri.path()) {
         Ok(Route::Discovery(r)) if method == Method::GET => return r,
         Ok(Route::Discovery(_)) => return error_response(&ApiError::method_not_allowed()),
+        Ok(Route::Review(access)) => {
+            if method != Method::POST {
+                return error_response(&ApiError::method_not_allowed());
+            }
+            let r = if access {
+                auth::ssar_from_body(&body).and_then(|v| auth::review(&user, v))
+            } else {
+                Ok(auth::whoami(&user))
+            };
+            return r
+                .map(|v| value_response(201, &v))
+                .unwrap_or_else(|e| error_response(&e));
+        }
+        Ok(Route::Proxy(def, ns, name, path)) => {
+            let a = Attributes {
+                verb: verb_of(&method, true, false).into(),
+                resource: def.plural.into(),
+                subresource: "proxy".into(),
+                namespace: ns.clone(),
+                name: name.clone(),
+                ..Attributes::default()
+            };
+            if let Err(e) = check(&shared, &user, a) {
+                return error_response(&e);
+            }
+            return super::proxy::serve(&shared, def, &ns, &name, &path, uri.query())
+                .unwrap_or_else(|e| error_response(&e));
+        }
         Ok(Route::Api(d, ns, n, s)) => (d, ns, n, s),
         Err(e) => return error_response(&e),
     };
@@ -206,6 +336,17 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let query = Query::parse(uri.query());
+    let attrs = Attributes {
+        verb: verb_of(&method, name.is_some(), query.flag("watch")).into(),
+        group: def.group.into(),
+        resource: def.plural.into(),
+        subresource: sub.clone().unwrap_or_default(),
+        namespace: ns.clone().unwrap_or_default(),
+        name: name.clone().unwrap_or_default(),
+    };
+    if let Err(e) = check(&shared, &user, attrs) {
+        return error_response(&e);
+    }
     let req = ApiRequest {
         def,
         ns,
@@ -220,6 +361,12 @@ pub async fn handle(
         query,
         body,
     };
+    if req.sub.as_deref() == Some("log") {
+        return match method {
+            Method::GET => super::logs::serve(shared.clone(), &req),
+            _ => error_response(&ApiError::method_not_allowed()),
+        };
+    }
     let result = match (&method, req.name.is_some()) {
         (&Method::GET, true) => handlers::get(&shared, &req),
         (&Method::GET, false) if req.query.flag("watch") => {

@@ -156,6 +156,7 @@ fn start(shared: Arc<Shared>, req: &ApiRequest) -> Result<Response, ApiError> {
     };
     let mut shutdown = shared.shutdown.clone();
     let mut expire = shared.expire.subscribe();
+    let mut dropper = shared.faults.drop_watches.subscribe();
     tokio::spawn(async move {
         let (begin, mut live) = match started {
             Ok(x) => x,
@@ -194,6 +195,8 @@ fn start(shared: Arc<Shared>, req: &ApiRequest) -> Result<Response, ApiError> {
                 _ = &mut deadline => break,
                 _ = shutdown.changed() => break,
                 _ = w.tx.closed() => break,
+                // Fault injection: the connection just ends, as when a proxy cuts it.
+                _ = dropper.changed() => break,
                 _ = expire.changed() => {
                     w.error(&ApiError::expired(last_rv, w.shared.store.current_rv())).await;
                     break;

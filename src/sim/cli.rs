@@ -1,0 +1,61 @@
+//! The `rollcall sim` flags beyond address/speed/token: scenario (dictamesh, empty, scale
+//! with --pods/--namespaces/--churn), viewer token, plain HTTP, and the fault plan
+//! (`--fault drop-watches=5 --fault errors=0.1 …`).
+
+use super::{FaultPlan, Scenario, SimOptions};
+
+/// Extra flags of `rollcall sim` (flattened into the subcommand).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimFlags {
+    /// World to start with: dictamesh, empty or scale.
+    #[arg(long, default_value = "dictamesh")]
+    pub scenario: String,
+    /// scale scenario: number of pods.
+    #[arg(long, default_value_t = 10_000)]
+    pub pods: u32,
+    /// scale scenario: namespaces the pods are spread over.
+    #[arg(long, default_value_t = 10)]
+    pub namespaces: u32,
+    /// scale scenario: pod status changes per second.
+    #[arg(long, default_value_t = 0)]
+    pub churn: u32,
+    /// Bearer token of the `viewer` user (reads everything, writes nothing in prod).
+    #[arg(long, default_value = "rollcall-sim-viewer")]
+    pub viewer_token: String,
+    /// Serve plain HTTP (credential-less loopback requests act as admin) instead of HTTPS.
+    #[arg(long)]
+    pub plain_http: bool,
+    /// A fault: drop-watches=SECS, errors=SHARE, latency-ms=MS, expire-watches=SECS,
+    /// outage=SECS, deny=TOKEN:401|403 (repeatable; change at run time with
+    /// POST /_sim/faults).
+    #[arg(long = "fault", value_name = "NAME=VALUE")]
+    pub faults: Vec<String>,
+}
+
+impl SimFlags {
+    /// Applies the flags to `opts`; the error says which flag is wrong.
+    pub fn apply(&self, opts: &mut SimOptions) -> Result<(), String> {
+        opts.scenario = match self.scenario.as_str() {
+            "dictamesh" => Scenario::Dictamesh,
+            "empty" => Scenario::Empty,
+            "scale" => Scenario::Scale {
+                pods: self.pods,
+                namespaces: self.namespaces.max(1),
+                churn: self.churn,
+            },
+            other => {
+                return Err(format!(
+                    "unknown scenario {other:?} (expected dictamesh, empty or scale)"
+                ));
+            }
+        };
+        opts.viewer_token = self.viewer_token.clone();
+        opts.tls = !self.plain_http;
+        let mut plan = FaultPlan::default();
+        for f in &self.faults {
+            plan.apply_flag(f)?;
+        }
+        opts.faults = plan;
+        Ok(())
+    }
+}

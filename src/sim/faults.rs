@@ -1,0 +1,195 @@
+//! Fault injection: a plan (drop watches every N s, a share of 5xx answers, added latency,
+//! forced 410 on watches every N s, refused connections for a window, 401/403 for chosen
+//! tokens) set from the command line or at run time through `POST /_sim/faults`, and the
+//! clock that fires the periodic faults.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+/// What to break. Every field defaults to "no fault".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct FaultPlan {
+    /// End every open watch stream (a clean close) this often.
+    pub drop_watches_every_secs: Option<f64>,
+    /// Share (0..=1) of API requests answered with a 5xx Status (500 or 503).
+    pub error_rate: f64,
+    /// Added to every API request before it is served.
+    pub latency_ms: u64,
+    /// End every open watch with an in-stream 410 Expired (and compact history) this often.
+    pub expire_watches_every_secs: Option<f64>,
+    /// Refuse connections (and end watches) for this long, starting when the plan is set.
+    pub outage_secs: Option<f64>,
+    /// Tokens answered with this status (401 or 403) whatever they ask.
+    pub deny_tokens: BTreeMap<String, u16>,
+}
+
+impl FaultPlan {
+    /// Parses `--fault` flags: `drop-watches=5`, `errors=0.1`, `latency-ms=50`,
+    /// `expire-watches=10`, `outage=3`, `deny=TOKEN:403`.
+    pub fn apply_flag(&mut self, flag: &str) -> Result<(), String> {
+        let (k, v) = flag
+            .split_once('=')
+            .ok_or_else(|| format!("fault {flag:?}: expected NAME=VALUE"))?;
+        let num = |v: &str| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .ok_or_else(|| format!("fault {k}: {v:?} is not a non-negative number"))
+        };
+        match k {
+            "drop-watches" => self.drop_watches_every_secs = Some(num(v)?),
+            "errors" => self.error_rate = num(v)?.min(1.0),
+            "latency-ms" => self.latency_ms = num(v)? as u64,
+            "expire-watches" => self.expire_watches_every_secs = Some(num(v)?),
+            "outage" => self.outage_secs = Some(num(v)?),
+            "deny" => {
+                let (t, c) = v
+                    .rsplit_once(':')
+                    .ok_or_else(|| "fault deny: expected TOKEN:401 or TOKEN:403".to_string())?;
+                let code = match c {
+                    "401" => 401,
+                    "403" => 403,
+                    _ => return Err(format!("fault deny: {c:?} is not 401 or 403")),
+                };
+                self.deny_tokens.insert(t.to_string(), code);
+            }
+            _ => return Err(format!("unknown fault {k:?}")),
+        }
+        Ok(())
+    }
+}
+
+struct State {
+    plan: FaultPlan,
+    outage_until: Option<Instant>,
+    next_drop: Option<Instant>,
+    next_expire: Option<Instant>,
+}
+
+/// The live fault state.
+pub struct Faults {
+    state: Mutex<State>,
+    /// Bumped to end every open watch cleanly.
+    pub drop_watches: watch::Sender<u64>,
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.clamp(0.05, 86_400.0))
+}
+
+/// What the periodic check asks the simulator to do.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Due {
+    pub drop: bool,
+    pub expire: bool,
+}
+
+impl Faults {
+    pub fn new(plan: FaultPlan) -> Self {
+        let f = Faults {
+            state: Mutex::new(State {
+                plan: FaultPlan::default(),
+                outage_until: None,
+                next_drop: None,
+                next_expire: None,
+            }),
+            drop_watches: watch::channel(0).0,
+        };
+        f.set(plan);
+        f
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replaces the plan; an outage starts now and ends open watches at once.
+    pub fn set(&self, plan: FaultPlan) {
+        let now = Instant::now();
+        let mut g = self.lock();
+        g.outage_until = plan.outage_secs.map(|s| now + secs(s));
+        g.next_drop = plan.drop_watches_every_secs.map(|s| now + secs(s));
+        g.next_expire = plan.expire_watches_every_secs.map(|s| now + secs(s));
+        let outage = g.outage_until.is_some();
+        g.plan = plan;
+        drop(g);
+        if outage {
+            self.drop_watches.send_modify(|n| *n += 1);
+        }
+    }
+
+    pub fn plan(&self) -> FaultPlan {
+        self.lock().plan.clone()
+    }
+
+    /// True while connections are refused.
+    pub fn refusing(&self) -> bool {
+        self.lock()
+            .outage_until
+            .is_some_and(|t| Instant::now() < t)
+    }
+
+    pub fn latency(&self) -> Duration {
+        Duration::from_millis(self.lock().plan.latency_ms)
+    }
+
+    /// Whether this request gets an injected 5xx.
+    pub fn inject_error(&self) -> bool {
+        let rate = self.lock().plan.error_rate;
+        rate > 0.0 && fastrand::f64() < rate
+    }
+
+    /// The status forced for a token, if any.
+    pub fn denied(&self, token: &str) -> Option<u16> {
+        self.lock().plan.deny_tokens.get(token).copied()
+    }
+
+    /// Which periodic faults are due now (and schedules their next time).
+    pub fn due(&self) -> Due {
+        let now = Instant::now();
+        let mut g = self.lock();
+        let mut due = Due::default();
+        if let (Some(t), Some(every)) = (g.next_drop, g.plan.drop_watches_every_secs)
+            && now >= t
+        {
+            due.drop = true;
+            g.next_drop = Some(now + secs(every));
+        }
+        if let (Some(t), Some(every)) = (g.next_expire, g.plan.expire_watches_every_secs)
+            && now >= t
+        {
+            due.expire = true;
+            g.next_expire = Some(now + secs(every));
+        }
+        due
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse_and_bad_ones_say_why() {
+        let mut p = FaultPlan::default();
+        for f in ["drop-watches=5", "errors=0.25", "latency-ms=40", "deny=abc:403"] {
+            p.apply_flag(f).unwrap();
+        }
+        assert_eq!(p.drop_watches_every_secs, Some(5.0));
+        assert_eq!(p.error_rate, 0.25);
+        assert_eq!(p.latency_ms, 40);
+        assert_eq!(p.deny_tokens.get("abc"), Some(&403));
+        assert!(p.apply_flag("deny=abc:500").is_err());
+        assert!(p.apply_flag("errors=-1").is_err());
+        assert!(p.apply_flag("bogus=1").is_err());
+        let j: FaultPlan = serde_json::from_str(r#"{"errorRate":0.5,"outageSecs":1}"#).unwrap();
+        assert_eq!(j.outage_secs, Some(1.0));
+        let f = Faults::new(j);
+        assert!(f.refusing());
+    }
+}
