@@ -85,6 +85,12 @@ pub async fn run(opts: RunOptions) -> Result<()> {
                     &env.namespace,
                     tx.clone(),
                 ));
+                watchers.extend(crate::clients::rollouts::spawn_rollout_watchers(
+                    index,
+                    conn.client.clone(),
+                    &env.namespace,
+                    tx.clone(),
+                ));
             }
             Some(Err(message)) => {
                 let message = message.clone();

@@ -261,6 +261,10 @@ fn scaled_req(req: &ApiRequest) -> ApiRequest {
 pub fn patch(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
     let ty = PatchType::from_content_type(&req.content_type)
         .ok_or_else(|| ApiError::unsupported_media(patch::ACCEPTED))?;
+    // A CRD has no Go struct to carry patch-merge keys, so the real server refuses.
+    if ty == PatchType::Strategic && resources::is_custom(req.def) {
+        return Err(ApiError::unsupported_media(patch::ACCEPTED_CUSTOM));
+    }
     if req.sub.as_deref() == Some("scale") {
         let scaled = modify(shared, &scaled_req(req), |old| {
             let mut scale = scale_of(req.def, old);

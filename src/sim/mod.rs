@@ -5,6 +5,7 @@
 //! it unchanged. `start` builds a scenario, binds, and returns a handle.
 
 pub mod admission;
+pub mod argo;
 pub mod clock;
 pub mod controllers;
 pub mod discovery;

@@ -351,7 +351,10 @@ pub fn spec_changed(old: &Value, new: &Value) -> bool {
 
 /// Whether a kind tracks metadata.generation.
 pub fn has_generation(def: &ResourceDef) -> bool {
-    matches!(def.id, resources::DEPLOYMENTS | resources::REPLICASETS)
+    matches!(
+        def.id,
+        resources::DEPLOYMENTS | resources::REPLICASETS | resources::ROLLOUTS
+    )
 }
 
 #[cfg(test)]

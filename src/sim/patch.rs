@@ -12,6 +12,9 @@ pub enum PatchType {
     Strategic,
 }
 
+/// What a custom resource accepts (no strategic merge).
+pub const ACCEPTED_CUSTOM: &str =
+    "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml";
 pub const ACCEPTED: &str = "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json";
 
 impl PatchType {

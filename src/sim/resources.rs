@@ -13,6 +13,8 @@ pub enum TableKind {
     Namespace,
     ConfigMap,
     Event,
+    /// Argo Rollouts' printer columns (Desired, Current, Up-to-date, Available).
+    Rollout,
     Default,
 }
 
@@ -114,6 +116,9 @@ pub const CONFIGMAPS: usize = 3;
 pub const EVENTS: usize = 4;
 pub const DEPLOYMENTS: usize = 5;
 pub const REPLICASETS: usize = 6;
+/// Argo Rollouts and the Istio VirtualService it drives (CRDs: no strategic merge).
+pub const ROLLOUTS: usize = 7;
+pub const VIRTUALSERVICES: usize = 8;
 
 /// All served resources; `RESOURCES[i].id == i`.
 pub static RESOURCES: &[ResourceDef] = &[
@@ -218,7 +223,40 @@ pub static RESOURCES: &[ResourceDef] = &[
         fields: &[],
         table: TableKind::ReplicaSet,
     },
+    ResourceDef {
+        id: ROLLOUTS,
+        group: "argoproj.io",
+        version: "v1alpha1",
+        plural: "rollouts",
+        singular: "rollout",
+        kind: "Rollout",
+        namespaced: true,
+        short_names: &["ro"],
+        categories: &[],
+        subresources: &["status", "scale"],
+        fields: &[],
+        table: TableKind::Rollout,
+    },
+    ResourceDef {
+        id: VIRTUALSERVICES,
+        group: "networking.istio.io",
+        version: "v1beta1",
+        plural: "virtualservices",
+        singular: "virtualservice",
+        kind: "VirtualService",
+        namespaced: true,
+        short_names: &["vs"],
+        categories: &["istio-io", "networking-istio-io"],
+        subresources: &["status"],
+        fields: &[],
+        table: TableKind::Default,
+    },
 ];
+
+/// Whether a kind is a custom resource: CRDs take no strategic-merge patches (415).
+pub fn is_custom(def: &ResourceDef) -> bool {
+    def.group.contains('.') && !def.group.ends_with(".k8s.io")
+}
 
 /// The definition for a resource id.
 pub fn def(id: usize) -> &'static ResourceDef {
@@ -257,6 +295,8 @@ mod tests {
             Some("Deployment")
         );
         assert_eq!(def(DEPLOYMENTS).qualified(), "deployments.apps");
-        assert_eq!(groups(), vec![("apps", "v1")]);
+        assert!(groups().contains(&("apps", "v1")));
+        assert!(groups().contains(&("argoproj.io", "v1alpha1")));
+        assert!(is_custom(def(ROLLOUTS)) && !is_custom(def(DEPLOYMENTS)));
     }
 }

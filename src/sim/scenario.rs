@@ -140,12 +140,14 @@ pub fn build(shared: &Shared, ctl: &mut Controllers, scenario: Scenario) {
             shared.clock.set(now - env.age);
             let ns = format!("dictamesh-{}", env.name);
             for svc in SERVICE_NAMES {
-                create(
-                    shared,
-                    def(DEPLOYMENTS),
-                    Some(&ns),
-                    service_deployment(svc, env.name, env.replicas, env.tag, env.resources),
-                );
+                let deployment =
+                    service_deployment(svc, env.name, env.replicas, env.tag, env.resources);
+                if env.name == "prod" && *svc == super::argo::scenario::NAME {
+                    // The seed ships customer-adapter to prod as an Argo Rollouts canary.
+                    super::argo::scenario::create_canary(shared, ctl, &ns, &deployment);
+                } else {
+                    create(shared, def(DEPLOYMENTS), Some(&ns), deployment);
+                }
                 create(
                     shared,
                     def(SERVICES),
@@ -165,6 +167,7 @@ pub fn build(shared: &Shared, ctl: &mut Controllers, scenario: Scenario) {
             }
             settle(shared, ctl);
         }
+        super::argo::scenario::start_canary(shared, ctl, "dictamesh-prod", "v1.2.0", now);
     } else {
         settle(shared, ctl);
     }

@@ -238,6 +238,14 @@ fn cells(kind: TableKind, o: &Value, now: Timestamp) -> Vec<Value> {
                 json!(name),
             ]
         }
+        TableKind::Rollout => vec![
+            json!(name),
+            json!(i(o, "/spec/replicas")),
+            json!(i(o, "/status/replicas")),
+            json!(i(o, "/status/updatedReplicas")),
+            json!(i(o, "/status/availableReplicas")),
+            json!(created),
+        ],
         TableKind::Default => vec![json!(name), json!(created)],
     }
 }

@@ -70,6 +70,14 @@ fn columns(kind: TableKind) -> &'static [Col] {
             ("Count", "integer", 1),
             ("Name", "string", 1),
         ],
+        TableKind::Rollout => &[
+            ("Name", "string", 0),
+            ("Desired", "integer", 0),
+            ("Current", "integer", 0),
+            ("Up-to-date", "integer", 0),
+            ("Available", "integer", 0),
+            ("Age", "string", 0),
+        ],
         TableKind::Default => &[("Name", "string", 0), ("Age", "string", 0)],
     }
 }

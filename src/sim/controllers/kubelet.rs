@@ -303,6 +303,10 @@ impl Kubelet {
                 if e.meta.deleting || e.meta.ready || e.meta.field("status.phase") != "Running" {
                     return false;
                 }
+                // A crash-looping container never passes its readiness probe (issue 4).
+                if crate::sim::argo::crashloop::is_broken(&pod) {
+                    return false;
+                }
                 set_cond(&mut pod, "Ready", true, &ts, None);
                 set_cond(&mut pod, "ContainersReady", true, &ts, None);
                 if let Some(cs) = pod

@@ -18,7 +18,7 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, watch};
 
 use super::Shared;
-use super::resources::{DEPLOYMENTS, PODS, REPLICASETS, def};
+use super::resources::{DEPLOYMENTS, PODS, REPLICASETS, ROLLOUTS, def};
 use super::store::{Change, ChangeType};
 use events::Recorder;
 use kubelet::Kubelet;
@@ -35,6 +35,8 @@ pub struct Controllers {
     kubelet: Kubelet,
     recorder: Recorder,
     ticks: u64,
+    /// Argo Rollouts (issue 4).
+    argo: crate::sim::argo::ArgoController,
 }
 
 impl Controllers {
@@ -50,6 +52,7 @@ impl Controllers {
             kubelet: Kubelet::default(),
             recorder: Recorder::default(),
             ticks: 0,
+            argo: Default::default(),
         };
         c.resync_all();
         c
@@ -74,6 +77,7 @@ impl Controllers {
         let m = &c.entry.meta;
         let key = || (m.namespace.to_string(), m.name.to_string());
         let deleted = c.ty == ChangeType::Deleted;
+        self.argo.observe(&self.shared, c);
         match m.def {
             PODS => {
                 self.kubelet.observe(&self.shared, m, deleted);
@@ -101,6 +105,7 @@ impl Controllers {
                     self.dirty_deploys.insert(key());
                 }
             }
+            ROLLOUTS if deleted => self.collect_garbage(def(REPLICASETS), m),
             _ => {}
         }
     }
@@ -167,6 +172,7 @@ impl Controllers {
                 self.incomplete.insert(key);
             }
         }
+        self.argo.tick(&s, &mut self.recorder);
         if self.ticks.is_multiple_of(40) {
             self.recorder.expire(&s);
         }
@@ -178,6 +184,7 @@ impl Controllers {
             && self.dirty_rs.is_empty()
             && self.incomplete.is_empty()
             && !self.kubelet.busy()
+            && self.argo.idle()
     }
 
     /// Runs until shutdown, ticking every `every` of real time and reacting to changes.

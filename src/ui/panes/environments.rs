@@ -34,7 +34,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let summaries: Vec<EnvironmentSummary> = state
         .envs
         .iter()
-        .map(|e| summarize(&e.config, &e.deployments, state.now))
+        .enumerate()
+        .map(|(i, e)| {
+            summarize(
+                &e.config,
+                &crate::app::canary::workloads(state, i),
+                state.now,
+            )
+        })
         .collect();
     let services = service_names(state);
     let env_rows = state.envs.len() as u16 + 1;

@@ -1,0 +1,165 @@
+//! A kubelet fault for release drills: a container whose image tag contains "broken"
+//! starts, exits with an error a few simulated seconds later, and is restarted with the
+//! kubelet's doubling back-off (10s … 5m), so the pod is `CrashLoopBackOff`, never Ready,
+//! and its restart count climbs — what a bad canary version looks like on a real cluster.
+
+use std::collections::HashMap;
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+
+use crate::sim::Shared;
+use crate::sim::clock::fmt_time;
+use crate::sim::controllers::events::{NewEvent, Recorder, Source};
+use crate::sim::resources::{PODS, def};
+use crate::sim::store::{Change, ChangeType, WriteMode};
+
+/// How long a broken container runs before it exits.
+const RUNS_FOR: SignedDuration = SignedDuration::from_secs(3);
+
+/// Whether any container of the pod runs an image the scenario marks as unhealthy.
+pub fn is_broken(pod: &Value) -> bool {
+    pod.pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c["image"]
+                    .as_str()
+                    .and_then(|i| i.rsplit_once(':'))
+                    .is_some_and(|(_, tag)| tag.contains("broken"))
+            })
+        })
+}
+
+/// Pods with a broken container, by uid: when their next crash or restart is due.
+#[derive(Default)]
+pub struct CrashLoop {
+    due: HashMap<String, (Timestamp, String, String)>,
+}
+
+impl CrashLoop {
+    pub fn idle(&self) -> bool {
+        self.due.is_empty()
+    }
+
+    pub fn observe(&mut self, shared: &Shared, c: &Change) {
+        let m = &c.entry.meta;
+        if c.ty == ChangeType::Deleted || m.deleting {
+            self.due.remove(&*m.uid);
+            return;
+        }
+        // Cheap pre-filter: most pods never mention it.
+        if !c.entry.json.windows(6).any(|w| w == b"broken") || self.due.contains_key(&*m.uid) {
+            return;
+        }
+        let pod = c.entry.value();
+        if !is_broken(&pod) || m.field("status.phase") != "Running" {
+            return;
+        }
+        let now = shared.clock.now();
+        let status = &pod["status"]["containerStatuses"][0];
+        let when = if status["state"].get("waiting").is_some() {
+            now + backoff(status["restartCount"].as_i64().unwrap_or(0))
+        } else {
+            now + RUNS_FOR
+        };
+        self.due.insert(
+            m.uid.to_string(),
+            (when, m.namespace.to_string(), m.name.to_string()),
+        );
+    }
+
+    /// Crashes or restarts every container whose time has come.
+    pub fn run_due(&mut self, shared: &Shared, rec: &mut Recorder) {
+        let now = shared.clock.now();
+        let ready: Vec<String> = self
+            .due
+            .iter()
+            .filter(|(_, (t, _, _))| *t <= now)
+            .map(|(u, _)| u.clone())
+            .collect();
+        for uid in ready {
+            let Some((_, ns, name)) = self.due.remove(&uid) else {
+                continue;
+            };
+            let Some(e) = shared.store.get(def(PODS), &ns, &name) else {
+                continue;
+            };
+            if *e.meta.uid != *uid || e.meta.deleting {
+                continue;
+            }
+            let mut pod = e.value();
+            let node = pod["spec"]["nodeName"].as_str().unwrap_or("").to_string();
+            let ts = fmt_time(now);
+            let Some(statuses) = pod
+                .pointer_mut("/status/containerStatuses")
+                .and_then(Value::as_array_mut)
+            else {
+                continue;
+            };
+            let mut events = Vec::new();
+            for s in statuses.iter_mut() {
+                let cname = s["name"].as_str().unwrap_or("").to_string();
+                if let Some(running) = s["state"].get("running").cloned() {
+                    let restarts = s["restartCount"].as_i64().unwrap_or(0) + 1;
+                    s["restartCount"] = json!(restarts);
+                    s["lastState"] = json!({"terminated": {"exitCode": 1, "reason": "Error",
+                        "startedAt": running["startedAt"], "finishedAt": ts,
+                        "containerID": s["containerID"]}});
+                    let wait = backoff(restarts).as_secs();
+                    s["state"] = json!({"waiting": {"reason": "CrashLoopBackOff",
+                        "message": format!("back-off {wait}s restarting failed container={cname} pod={name}_{ns}({uid})")}});
+                    s["ready"] = json!(false);
+                    s["started"] = json!(false);
+                    events.push((
+                        cname,
+                        "BackOff",
+                        format!(
+                            "Back-off restarting failed container {} in pod {name}_{ns}({uid})",
+                            s["name"].as_str().unwrap_or("")
+                        ),
+                        true,
+                    ));
+                } else {
+                    s["state"] = json!({"running": {"startedAt": ts}});
+                    s["started"] = json!(true);
+                    events.push((
+                        cname.clone(),
+                        "Started",
+                        format!("Started container {cname}"),
+                        false,
+                    ));
+                }
+            }
+            if shared
+                .store
+                .write(def(PODS), &mut pod, WriteMode::Update(Some(e.meta.rv)))
+                .is_err()
+            {
+                continue;
+            }
+            for (cname, reason, message, warning) in events {
+                rec.record(
+                    shared,
+                    NewEvent {
+                        obj: &pod,
+                        field_path: Some(format!("spec.containers{{{cname}}}")),
+                        reason,
+                        message,
+                        warning,
+                        source: Source {
+                            component: "kubelet",
+                            host: Some(&node),
+                        },
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// The kubelet's crash back-off: 10s doubling per restart, capped at 5 minutes.
+fn backoff(restarts: i64) -> SignedDuration {
+    let secs = 10i64.saturating_mul(1 << restarts.clamp(1, 6).saturating_sub(1));
+    SignedDuration::from_secs(secs.min(300))
+}
