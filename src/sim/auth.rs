@@ -116,6 +116,21 @@ pub fn forbidden(user: &User, a: &Attributes) -> ApiError {
     e
 }
 
+/// The RBAC verb of a request.
+pub fn verb_of(method: &axum::http::Method, named: bool, watch: bool) -> &'static str {
+    match *method {
+        axum::http::Method::GET if named => "get",
+        axum::http::Method::GET if watch => "watch",
+        axum::http::Method::GET => "list",
+        axum::http::Method::POST => "create",
+        axum::http::Method::PUT => "update",
+        axum::http::Method::PATCH => "patch",
+        axum::http::Method::DELETE if named => "delete",
+        axum::http::Method::DELETE => "deletecollection",
+        _ => "get",
+    }
+}
+
 /// The protobuf envelope magic (`k8s\0`).
 pub const PB_MAGIC: &[u8] = b"k8s\0";
 

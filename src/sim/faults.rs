@@ -129,9 +129,7 @@ impl Faults {
 
     /// True while connections are refused.
     pub fn refusing(&self) -> bool {
-        self.lock()
-            .outage_until
-            .is_some_and(|t| Instant::now() < t)
+        self.lock().outage_until.is_some_and(|t| Instant::now() < t)
     }
 
     pub fn latency(&self) -> Duration {
@@ -177,7 +175,12 @@ mod tests {
     #[test]
     fn flags_parse_and_bad_ones_say_why() {
         let mut p = FaultPlan::default();
-        for f in ["drop-watches=5", "errors=0.25", "latency-ms=40", "deny=abc:403"] {
+        for f in [
+            "drop-watches=5",
+            "errors=0.25",
+            "latency-ms=40",
+            "deny=abc:403",
+        ] {
             p.apply_flag(f).unwrap();
         }
         assert_eq!(p.drop_watches_every_secs, Some(5.0));

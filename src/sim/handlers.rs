@@ -122,20 +122,32 @@ pub fn list(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
         return Err(ApiError::method_not_allowed());
     }
     let filter = Filter::from_request(req)?;
-    let (rv, items) = shared
-        .store
-        .list(req.def, req.ns.as_deref(), |m| filter.matches(m));
+    let page = super::paging::Page::from_request(req)?;
+    let (rv, items, more) = shared.store.list_page(
+        req.def,
+        req.ns.as_deref(),
+        page.after.clone(),
+        page.limit,
+        |m| filter.matches(m),
+    );
+    let rv = page.rv.unwrap_or(rv);
+    let cont = more
+        .then(|| items.last().map(|e| page.token(rv, &e.meta)))
+        .flatten();
+    let mut md = json!({"resourceVersion": rv.to_string()});
+    if let Some(c) = &cont {
+        md["continue"] = json!(c);
+    }
     if req.table {
         let values: Vec<Value> = items.iter().map(Entry::value).collect();
         let include = IncludeObject::parse(req.query.get("includeObject"));
-        return Ok(value_response(
-            200,
-            &to_table(req.def, &values, rv, shared.clock.now(), true, include),
-        ));
+        let mut t = to_table(req.def, &values, rv, shared.clock.now(), true, include);
+        t["metadata"] = md;
+        return Ok(value_response(200, &t));
     }
     // Assemble the list from the stored bytes without re-parsing any item.
     let head = json!({"kind": format!("{}List", req.def.kind), "apiVersion": req.def.api_version(),
-        "metadata": {"resourceVersion": rv.to_string()}});
+        "metadata": md});
     let head = serde_json::to_string(&head).map_err(|e| ApiError::internal(e.to_string()))?;
     let mut buf = BytesMut::with_capacity(
         head.len() + items.iter().map(|e| e.json.len() + 1).sum::<usize>() + 16,
@@ -319,7 +331,12 @@ pub fn delete(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
     if req.sub.is_some() {
         return Err(ApiError::method_not_allowed());
     }
-    let dry = req.dry_run()?;
+    // kubectl sends DeleteOptions in the body: `dryRun: ["All"]` may come there.
+    let opts: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+    let dry = req.dry_run()?
+        || opts["dryRun"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|x| x == "All"));
     let e = fetch(shared, req)?;
     let precondition_uid = serde_json::from_slice::<Value>(&req.body)
         .ok()

@@ -144,13 +144,27 @@ fn route(path_in: &str) -> Result<Route, ApiError> {
                 .map(|d| Route::Discovery(value_response(200, &d)))
                 .ok_or_else(not_found);
         }
-        ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"] => {
+        [
+            "apis",
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectaccessreviews",
+        ] => {
             return Ok(Route::Review(true));
         }
         ["apis", "authentication.k8s.io", "v1", "selfsubjectreviews"] => {
             return Ok(Route::Review(false));
         }
-        ["api", "v1", "namespaces", ns, res @ ("pods" | "services"), name, "proxy", tail @ ..] => {
+        [
+            "api",
+            "v1",
+            "namespaces",
+            ns,
+            res @ ("pods" | "services"),
+            name,
+            "proxy",
+            tail @ ..,
+        ] => {
             let def = resources::find("", "v1", res).ok_or_else(not_found)?;
             let path = format!("/{}", tail.join("/"));
             let path = if path.len() > 1 && path_ends_with_slash(path_in) {
@@ -230,21 +244,6 @@ fn authenticate(shared: &Shared, headers: &HeaderMap, peer: &Peer) -> Result<Use
         .ok_or_else(ApiError::unauthorized)
 }
 
-/// The RBAC verb of a request.
-fn verb_of(method: &Method, named: bool, watch: bool) -> &'static str {
-    match *method {
-        Method::GET if named => "get",
-        Method::GET if watch => "watch",
-        Method::GET => "list",
-        Method::POST => "create",
-        Method::PUT => "update",
-        Method::PATCH => "patch",
-        Method::DELETE if named => "delete",
-        Method::DELETE => "deletecollection",
-        _ => "get",
-    }
-}
-
 fn check(shared: &Shared, user: &User, a: Attributes) -> Result<(), ApiError> {
     let _ = shared;
     auth::authorize(user, &a)
@@ -253,8 +252,10 @@ fn check(shared: &Shared, user: &User, a: Attributes) -> Result<(), ApiError> {
 }
 
 fn closing(mut r: Response) -> Response {
-    r.headers_mut()
-        .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    r.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
     r
 }
 
@@ -291,9 +292,15 @@ pub async fn handle(
     }
     if shared.faults.inject_error() {
         let e = if fastrand::bool() {
-            ApiError::internal("an error on the server (\"injected fault\") has prevented the request from succeeding")
+            ApiError::internal(
+                "an error on the server (\"injected fault\") has prevented the request from succeeding",
+            )
         } else {
-            ApiError::new(503, "ServiceUnavailable", "the server is currently unable to handle the request")
+            ApiError::new(
+                503,
+                "ServiceUnavailable",
+                "the server is currently unable to handle the request",
+            )
         };
         return error_response(&e);
     }
@@ -315,7 +322,7 @@ pub async fn handle(
         }
         Ok(Route::Proxy(def, ns, name, path)) => {
             let a = Attributes {
-                verb: verb_of(&method, true, false).into(),
+                verb: auth::verb_of(&method, true, false).into(),
                 resource: def.plural.into(),
                 subresource: "proxy".into(),
                 namespace: ns.clone(),
@@ -337,7 +344,7 @@ pub async fn handle(
         .unwrap_or("");
     let query = Query::parse(uri.query());
     let attrs = Attributes {
-        verb: verb_of(&method, name.is_some(), query.flag("watch")).into(),
+        verb: auth::verb_of(&method, name.is_some(), query.flag("watch")).into(),
         group: def.group.into(),
         resource: def.plural.into(),
         subresource: sub.clone().unwrap_or_default(),
@@ -383,44 +390,5 @@ pub async fn handle(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn api(p: &str) -> (String, Option<String>, Option<String>, Option<String>) {
-        match route(p) {
-            Ok(Route::Api(d, ns, n, s)) => (d.plural.to_string(), ns, n, s),
-            Ok(Route::Discovery(_)) => ("discovery".into(), None, None, None),
-            Err(e) => (format!("err {}", e.code), None, None, None),
-        }
-    }
-
-    #[test]
-    fn paths() {
-        let s = |x: &str| Some(x.to_string());
-        assert_eq!(api("/api/v1/pods"), ("pods".into(), None, None, None));
-        assert_eq!(
-            api("/api/v1/namespaces/a/pods/p/status"),
-            ("pods".into(), s("a"), s("p"), s("status"))
-        );
-        assert_eq!(
-            api("/api/v1/namespaces/a"),
-            ("namespaces".into(), None, s("a"), None)
-        );
-        assert_eq!(
-            api("/api/v1/namespaces/a/status"),
-            ("namespaces".into(), None, s("a"), s("status"))
-        );
-        assert_eq!(
-            api("/apis/apps/v1/namespaces/x/deployments/d/scale").3,
-            s("scale")
-        );
-        assert_eq!(api("/apis/apps/v1").0, "discovery");
-        assert_eq!(api("/apis/apps/v1/namespaces/x/pods").0, "err 404");
-        assert_eq!(api("/api/v1/pods/x").0, "err 404");
-        assert_eq!(api("/api/v1/namespaces/a/pods/p/bogus").0, "err 404");
-        assert_eq!(api("/nope").0, "err 404");
-        let q = Query::parse(Some("&watch=true&&labelSelector=a%3Db,c"));
-        assert!(q.flag("watch"));
-        assert_eq!(q.get("labelSelector"), Some("a=b,c"));
-    }
-}
+#[path = "http_tests.rs"]
+mod tests;

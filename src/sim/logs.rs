@@ -40,12 +40,26 @@ const BAD_LINES: &[&str] = &[
     "WARN  retrying database connection attempt=5 backoff_ms=3200",
 ];
 
+/// The unhealthy-version knob: a container image whose tag contains `broken` never gets
+/// ready (the kubelet's crash-loop fault) and logs errors.
+pub fn unhealthy(pod: &Value) -> bool {
+    pod.pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c["image"]
+                    .as_str()
+                    .and_then(|i| i.rsplit_once(':'))
+                    .is_some_and(|(_, tag)| tag.contains("broken"))
+            })
+        })
+}
+
 /// One log line of `container` in `pod`, number `i` of the container's current run.
 fn line(pod: &str, container: &str, i: i64, bad: bool) -> String {
-    let h = pod
-        .bytes()
-        .chain(container.bytes())
-        .fold(i as u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let h = pod.bytes().chain(container.bytes()).fold(i as u64, |h, b| {
+        h.wrapping_mul(31).wrapping_add(u64::from(b))
+    });
     match i {
         0 => format!("INFO  starting {container} version from image; pid=1"),
         1 => "INFO  config loaded environment from ENVIRONMENT".into(),
@@ -119,7 +133,9 @@ pub fn serve(shared: Arc<Shared>, req: &ApiRequest) -> Response {
             });
             Response::builder()
                 .header(header::CONTENT_TYPE, "text/plain")
-                .body(Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)))
+                .body(Body::from_stream(
+                    tokio_stream::wrappers::ReceiverStream::new(rx),
+                ))
                 .unwrap_or_else(|_| Response::new(Body::empty()))
         }
         Err(e) => error_response(&e),
@@ -159,7 +175,7 @@ fn plan(shared: &Shared, req: &ApiRequest) -> Result<((Lines, i64), Option<Targe
     let pod = e.value();
     let (container, status) = choose(req, &pod)?;
     let now = shared.clock.now();
-    let bad = super::argo::crashloop::is_broken(&pod);
+    let bad = unhealthy(&pod);
     let previous = req.query.flag("previous");
     let (started, end) = if previous {
         let last = status.pointer("/lastState/terminated");
@@ -169,7 +185,10 @@ fn plan(shared: &Shared, req: &ApiRequest) -> Result<((Lines, i64), Option<Targe
             )));
         };
         let t = |k: &str| last.get(k).and_then(Value::as_str).and_then(parse_time);
-        (t("startedAt").unwrap_or(now), t("finishedAt").unwrap_or(now))
+        (
+            t("startedAt").unwrap_or(now),
+            t("finishedAt").unwrap_or(now),
+        )
     } else {
         let running = status
             .pointer("/state/running/startedAt")
@@ -199,9 +218,9 @@ fn plan(shared: &Shared, req: &ApiRequest) -> Result<((Lines, i64), Option<Targe
                 .map(|s| now - SignedDuration::from_secs(s))
                 .ok_or_else(|| ApiError::bad_request("sinceSeconds must be a positive integer"))?,
         ),
-        (None, Some(t)) => Some(
-            parse_time(t).ok_or_else(|| ApiError::bad_request("sinceTime must be RFC 3339"))?,
-        ),
+        (None, Some(t)) => {
+            Some(parse_time(t).ok_or_else(|| ApiError::bad_request("sinceTime must be RFC 3339"))?)
+        }
         _ => None,
     };
     if let Some(since) = since {
@@ -223,7 +242,10 @@ fn plan(shared: &Shared, req: &ApiRequest) -> Result<((Lines, i64), Option<Targe
         })
         .collect();
     if previous && bad {
-        lines.push((end, "FATAL giving up: dependency metadata-db unreachable".into()));
+        lines.push((
+            end,
+            "FATAL giving up: dependency metadata-db unreachable".into(),
+        ));
     }
     let follow = (req.query.flag("follow") && !previous).then(|| Target {
         ns: ns.to_string(),
@@ -268,7 +290,11 @@ async fn stream(
         if !alive {
             return;
         }
-        let l = render(&[(due, line(&t.pod, &t.container, next, t.bad))], timestamps, None);
+        let l = render(
+            &[(due, line(&t.pod, &t.container, next, t.bad))],
+            timestamps,
+            None,
+        );
         if tx.send(Ok(Bytes::from(l))).await.is_err() {
             return;
         }

@@ -4,23 +4,32 @@
 //! controllers and a kubelet running on a simulated clock. kube-rs and kubectl work against
 //! it unchanged. `start` builds a scenario, binds, and returns a handle.
 
+pub mod admin;
 pub mod admission;
 pub mod argo;
+pub mod auth;
+pub mod cli;
 pub mod clock;
 pub mod controllers;
 pub mod discovery;
+pub mod faults;
 pub mod handlers;
 pub mod http;
 pub mod index;
+pub mod logs;
 pub mod objects;
+pub mod paging;
 pub mod patch;
+pub mod proxy;
 pub mod resources;
+pub mod scale;
 pub mod scenario;
 pub mod selector;
 pub mod status;
 pub mod store;
 pub mod table;
 pub mod table_columns;
+pub mod tls;
 pub mod watch;
 
 use std::net::SocketAddr;
@@ -31,6 +40,7 @@ use std::time::Duration;
 use tokio::sync::watch as signal;
 use tokio::task::JoinHandle;
 
+pub use faults::FaultPlan;
 pub use scenario::Scenario;
 
 use clock::SimClock;
@@ -54,6 +64,13 @@ pub struct SimOptions {
     pub speed: f64,
     /// The bearer token accepted (as admin).
     pub token: String,
+    /// The token of the `viewer` user (reads everything, writes nothing in prod).
+    pub viewer_token: String,
+    /// Serve HTTPS with a self-signed CA (kubectl sends bearer tokens only over TLS).
+    /// Plain HTTP accepts credential-less loopback requests as the admin instead.
+    pub tls: bool,
+    /// Faults injected from the start (changeable at run time: `POST /_sim/faults`).
+    pub faults: FaultPlan,
 }
 
 impl Default for SimOptions {
@@ -63,6 +80,9 @@ impl Default for SimOptions {
             scenario: Scenario::Dictamesh,
             speed: 1.0,
             token: "rollcall-sim-admin".into(),
+            viewer_token: "rollcall-sim-viewer".into(),
+            tls: true,
+            faults: FaultPlan::default(),
         }
     }
 }
@@ -96,6 +116,8 @@ pub enum SimError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
     #[error("simulator I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -109,6 +131,11 @@ pub struct Shared {
     pub shutdown: signal::Receiver<bool>,
     /// Bumped to end every open watch with a 410 ERROR (fault injection).
     pub expire: signal::Sender<u64>,
+    /// Bearer tokens and their users.
+    pub users: Vec<(String, auth::User)>,
+    /// Whether the server speaks TLS (credential-less requests are refused then).
+    pub tls: bool,
+    pub faults: Arc<faults::Faults>,
     events: AtomicBool,
 }
 
@@ -129,6 +156,8 @@ pub struct SimHandle {
     shutdown: signal::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     shared: Arc<Shared>,
+    tls: bool,
+    viewer_token: String,
 }
 
 /// Builds the scenario, binds, and spawns the server and the controllers.
@@ -153,36 +182,72 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         bookmark_interval: tuning.bookmark_interval,
         shutdown: rx.clone(),
         expire: signal::channel(0).0,
+        users: vec![
+            (opts.token.clone(), auth::User::admin("rollcall-sim-admin")),
+            (opts.viewer_token.clone(), auth::User::viewer()),
+        ],
+        tls: opts.tls,
+        faults: Arc::new(faults::Faults::new(opts.faults.clone())),
         events: AtomicBool::new(true),
     });
     let mut ctl = Controllers::new(shared.clone());
     scenario::build(&shared, &mut ctl, opts.scenario);
+    let scale_keys = match opts.scenario {
+        Scenario::Scale {
+            pods, namespaces, ..
+        } => scale::build(&shared, pods, namespaces),
+        _ => Vec::new(),
+    };
     let app = axum::Router::new()
         .fallback(http::handle)
         .with_state(shared.clone());
     let mut server_rx = rx.clone();
+    let (tls, plain) = if opts.tls {
+        let l = tls::TlsListener::new(listener, shared.faults.clone()).map_err(SimError::Tls)?;
+        (Some(l), None)
+    } else {
+        (None, Some(listener))
+    };
     let server = tokio::spawn(async move {
         let stop = async move {
             let _ = server_rx.wait_for(|v| *v).await;
         };
-        if let Err(e) = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop)
-        .await
-        {
+        let result = match (tls, plain) {
+            (Some(l), _) => {
+                axum::serve(l, app.into_make_service_with_connect_info::<tls::Peer>())
+                    .with_graceful_shutdown(stop)
+                    .await
+            }
+            (None, Some(listener)) => {
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<tls::Peer>(),
+                )
+                .with_graceful_shutdown(stop)
+                .await
+            }
+            (None, None) => Ok(()),
+        };
+        if let Err(e) = result {
             tracing::warn!("simulator server stopped: {e}");
         }
     });
+    let faults = tokio::spawn(admin::run_faults(shared.clone(), rx.clone()));
+    let churn = match opts.scenario {
+        Scenario::Scale { churn, .. } => churn,
+        _ => 0,
+    };
+    let churner = tokio::spawn(scale::churn(shared.clone(), scale_keys, churn, rx.clone()));
     let controllers = tokio::spawn(ctl.run(TICK, rx));
     tracing::info!(%addr, "simulator listening");
     Ok(SimHandle {
         addr,
         token: opts.token,
         shutdown: tx,
-        tasks: vec![server, controllers],
+        tasks: vec![server, controllers, faults, churner],
         shared,
+        tls: opts.tls,
+        viewer_token: opts.viewer_token,
     })
 }
 
@@ -191,23 +256,52 @@ impl SimHandle {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `https://127.0.0.1:PORT` (or `http://` when TLS is off).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn token(&self) -> &str {
         &self.token
     }
 
-    /// A kubeconfig for this simulator: cluster and context `rollcall-sim` (namespace
-    /// dictamesh-prod), user `rollcall-sim-admin` with the bearer token.
+    /// The `viewer` user's token.
+    pub fn viewer_token(&self) -> &str {
+        &self.viewer_token
+    }
+
+    /// The CA certificate (PEM) clients must trust, when TLS is on.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.tls
+            .then(|| tls::pki().ok().map(|p| p.ca_pem.clone()))
+            .flatten()
+    }
+
+    /// A kubeconfig for this simulator: cluster `rollcall-sim` (with the CA as
+    /// certificate-authority-data over TLS); context `rollcall-sim` (namespace
+    /// dictamesh-prod) as user `rollcall-sim-admin`, current; context `rollcall-sim-viewer`
+    /// as user `viewer`.
     pub fn kubeconfig_yaml(&self) -> String {
+        use base64::Engine;
+        let ca = self
+            .ca_pem()
+            .map(|pem| {
+                let b64 = base64::engine::general_purpose::STANDARD.encode(pem);
+                format!("    certificate-authority-data: {b64}\n")
+            })
+            .unwrap_or_default();
         format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: rollcall-sim\n  cluster:\n    server: {}\ncontexts:\n- name: rollcall-sim\n  context:\n    cluster: rollcall-sim\n    user: rollcall-sim-admin\n    namespace: dictamesh-prod\ncurrent-context: rollcall-sim\nusers:\n- name: rollcall-sim-admin\n  user:\n    token: {}\npreferences: {{}}\n",
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: rollcall-sim\n  cluster:\n    server: {}\n{ca}contexts:\n- name: rollcall-sim\n  context:\n    cluster: rollcall-sim\n    user: rollcall-sim-admin\n    namespace: dictamesh-prod\n- name: rollcall-sim-viewer\n  context:\n    cluster: rollcall-sim\n    user: viewer\n    namespace: dictamesh-prod\ncurrent-context: rollcall-sim\nusers:\n- name: rollcall-sim-admin\n  user:\n    token: {}\n- name: viewer\n  user:\n    token: {}\npreferences: {{}}\n",
             self.base_url(),
-            self.token
+            self.token,
+            self.viewer_token,
         )
+    }
+
+    /// Replaces the fault plan (as `POST /_sim/faults` does).
+    pub fn set_faults(&self, plan: FaultPlan) {
+        self.shared.faults.set(plan);
     }
 
     /// Fault injection: compacts the watch history and ends every open watch with an in-stream

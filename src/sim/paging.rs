@@ -20,7 +20,9 @@ pub struct Page {
 }
 
 fn bad_token() -> ApiError {
-    ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+    ApiError::bad_request(
+        "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+    )
 }
 
 impl Page {

@@ -37,7 +37,7 @@ fn raw(code: u16, ctype: &str, body: String) -> Response {
 /// What the simulated application in `pod` answers on `path`.
 fn app_answer(pod: &Entry, path: &str) -> Response {
     let v = pod.value();
-    let broken = super::argo::crashloop::is_broken(&v);
+    let broken = super::logs::unhealthy(&v);
     let json_ct = "application/json";
     match path.trim_end_matches('/') {
         "/health/live" if broken => raw(
@@ -64,9 +64,17 @@ fn app_answer(pod: &Entry, path: &str) -> Response {
                 .pointer("/metadata/labels/app")
                 .and_then(Value::as_str)
                 .unwrap_or("app");
-            raw(200, "text/plain; charset=utf-8", format!("{app} is running\n"))
+            raw(
+                200,
+                "text/plain; charset=utf-8",
+                format!("{app} is running\n"),
+            )
         }
-        _ => raw(404, "text/plain; charset=utf-8", "404 page not found\n".into()),
+        _ => raw(
+            404,
+            "text/plain; charset=utf-8",
+            "404 page not found\n".into(),
+        ),
     }
 }
 
@@ -115,7 +123,9 @@ pub fn serve(
         Some(sel) => {
             shared
                 .store
-                .list(def(PODS), Some(ns), |m| m.ready && !m.deleting && sel.matches(m))
+                .list(def(PODS), Some(ns), |m| {
+                    m.ready && !m.deleting && sel.matches(m)
+                })
                 .1
         }
         None => Vec::new(),

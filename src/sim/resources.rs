@@ -146,7 +146,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         namespaced: true,
         short_names: &["po"],
         categories: &["all"],
-        subresources: &["status"],
+        subresources: &["status", "log", "proxy"],
         fields: POD_FIELDS,
         table: TableKind::Pod,
     },
@@ -160,7 +160,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         namespaced: true,
         short_names: &["svc"],
         categories: &["all"],
-        subresources: &["status"],
+        subresources: &["status", "proxy"],
         fields: &[
             ("spec.clusterIP", "spec.clusterIP"),
             ("spec.type", "spec.type"),

@@ -74,7 +74,10 @@ pub fn build(shared: &Shared, pods: u32, namespaces: u32) -> Vec<(String, String
         let ns = format!("scale-{}", r % namespaces);
         let n = PER_RS.min(pods - made);
         let app = format!("svc-{r:04}");
-        let hash = format!("{:010x}", u64::from(r).wrapping_mul(0x9e37_79b9_7f4a) % (1 << 40));
+        let hash = format!(
+            "{:010x}",
+            u64::from(r).wrapping_mul(0x9e37_79b9_7f4a) % (1 << 40)
+        );
         let labels = json!({"app": app, "pod-template-hash": hash});
         let mut rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
             "metadata": {"name": format!("{app}-{hash}"), "namespace": ns, "uid": new_uid(),
@@ -89,7 +92,10 @@ pub fn build(shared: &Shared, pods: u32, namespaces: u32) -> Vec<(String, String
             .write(def(REPLICASETS), &mut rs, WriteMode::Create);
         for i in 0..n {
             let mut p = pod(&ns, &rs, made + i, &t);
-            keys.push((ns.clone(), p["metadata"]["name"].as_str().unwrap_or("").to_string()));
+            keys.push((
+                ns.clone(),
+                p["metadata"]["name"].as_str().unwrap_or("").to_string(),
+            ));
             let _ = shared.store.write(def(PODS), &mut p, WriteMode::Create);
         }
         made += n;
@@ -108,7 +114,10 @@ fn flip(shared: &Shared, ns: &str, name: &str, ready: bool) -> bool {
     let mut p = e.value();
     let t = fmt_time(shared.clock.now());
     if let Some(cs) = p["status"]["conditions"].as_array_mut() {
-        for c in cs.iter_mut().filter(|c| c["type"] == "Ready" || c["type"] == "ContainersReady") {
+        for c in cs
+            .iter_mut()
+            .filter(|c| c["type"] == "Ready" || c["type"] == "ContainersReady")
+        {
             *c = cond(c["type"].as_str().unwrap_or(""), ready, &t);
         }
     }
@@ -117,7 +126,8 @@ fn flip(shared: &Shared, ns: &str, name: &str, ready: bool) -> bool {
     if !ready {
         let restarts = c["restartCount"].as_i64().unwrap_or(0) + 1;
         c["restartCount"] = json!(restarts);
-        c["lastState"] = json!({"terminated": {"exitCode": 137, "reason": "Error", "finishedAt": t}});
+        c["lastState"] =
+            json!({"terminated": {"exitCode": 137, "reason": "Error", "finishedAt": t}});
         c["state"] = json!({"running": {"startedAt": t}});
     }
     shared

@@ -19,6 +19,13 @@ pub enum Scenario {
     Dictamesh,
     /// Only the default namespaces.
     Empty,
+    /// `pods` ready pods over `namespaces` namespaces, `churn` pod status changes per
+    /// second (benchmarks; see `scale.rs`).
+    Scale {
+        pods: u32,
+        namespaces: u32,
+        churn: u32,
+    },
 }
 
 pub const SERVICE_NAMES: &[&str] = &["customer-adapter", "graphql-gateway", "metadata-catalog"];

@@ -37,12 +37,16 @@ fn make() -> Result<Pki, String> {
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca.distinguished_name
         .push(DnType::CommonName, "rollcall-sim-ca");
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     let ca_cert = ca.self_signed(&ca_key).map_err(err)?;
     let issuer = Issuer::new(ca, &ca_key);
     let key = KeyPair::generate().map_err(err)?;
     let mut p = CertificateParams::new(vec!["localhost".to_string()]).map_err(err)?;
-    p.distinguished_name.push(DnType::CommonName, "rollcall-sim");
+    p.distinguished_name
+        .push(DnType::CommonName, "rollcall-sim");
     p.subject_alt_names
         .push(SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
@@ -57,7 +61,8 @@ fn make() -> Result<Pki, String> {
             pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
         )
         .map_err(|e| e.to_string())?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // axum serves HTTP/1.1 only here (its http2 feature is off).
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Pki {
         ca_pem: ca_cert.pem(),
         config: Arc::new(config),
