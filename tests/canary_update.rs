@@ -211,3 +211,33 @@ fn restart_refuses_rollout_owned_pods() {
         "{msg}"
     );
 }
+
+#[test]
+fn set_image_asks_for_the_image_then_confirms_a_put() {
+    let mut s = scene(Phase::Healthy);
+    press(&mut s, "i");
+    assert!(matches!(s.mode, Mode::Prompt(_)), "the prompt opens");
+    for _ in 0..60 {
+        update(
+            &mut s,
+            Event::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)),
+        );
+    }
+    press(
+        &mut s,
+        "ghcr.io/controle-digital/customer-adapter:v1.2.1-broken",
+    );
+    update(
+        &mut s,
+        Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    let (action, reqs) = confirmed(&s).expect("confirm dialog");
+    assert_eq!(
+        action,
+        RolloutAction::SetImage {
+            container: "customer-adapter".into(),
+            image: "ghcr.io/controle-digital/customer-adapter:v1.2.1-broken".into()
+        }
+    );
+    assert_eq!(reqs[0].0, "PUT");
+}

@@ -232,8 +232,56 @@ fn abort_retry_promote_undo_through_the_tui_match_the_plugin() {
     );
     tui.wait_for("fully promoted", WAIT);
 
+    // Set image to a version the simulator crash-loops: GET + PUT of the Rollout; the
+    // pane turns red with the restarts and the reason while the canary is still at step 1.
+    tui.send("i");
+    tui.wait_for("set image · rollout/customer-adapter", WAIT);
+    tui.send(&"\x7f".repeat("v1.1.4".len()));
+    tui.send("v1.2.1-broken\r");
+    tui.wait_for("type customer-adapter to confirm", WAIT);
+    tui.send("customer-adapter\r");
+    tui.wait_for("CrashLoopBackOff", WAIT);
+    let screen = tui.wait_until("canary restarts", WAIT, |s| {
+        Ok(s.lines()
+            .find(|l| l.contains("canary v1.2.1-broken"))
+            .filter(|l| !l.contains(" 0 restarts"))
+            .map(|_| s.to_string()))
+    });
+    assert!(screen.contains("step 1/6"), "{screen}");
+    let ro = rollout(&kubectl, &kc);
+    let image = ro["spec"]["template"]["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap();
+    assert!(image.ends_with(":v1.2.1-broken"), "{image}");
+
     let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap_or_default();
-    assert_eq!(audit.lines().count(), 4, "{audit}");
+    assert_eq!(audit.lines().count(), 5, "{audit}");
+    tui.send("q");
+    tui.wait_exit(Duration::from_secs(10));
+}
+
+#[test]
+fn demo_canary_moves_as_the_simulated_pauses_elapse() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args: Vec<OsString> = vec![
+        "demo".into(),
+        "--speed".into(),
+        "20".into(),
+        "--audit-log".into(),
+        dir.path().join("audit.jsonl").into(),
+        "--log-file".into(),
+        dir.path().join("rollcall.log").into(),
+    ];
+    let home: OsString = dir.path().into();
+    let env: Vec<(&str, &OsStr)> = vec![("HOME", &home), ("XDG_CONFIG_HOME", &home)];
+    let mut tui = Tui::spawn(BIN, &args, &env);
+    tui.wait_for("Environments", WAIT);
+    tui.send("]]3");
+    // The demo opens in the first 5-minute pause at 20%; at ×20 it ends in seconds.
+    let first = tui.wait_for("step 2/6", WAIT);
+    assert!(first.contains("set 20% actual 20%"), "{first}");
+    assert!(first.contains("left (CanaryPauseStep)"), "{first}");
+    tui.wait_for("set 50% actual 50%", Duration::from_secs(60));
     tui.send("q");
     tui.wait_exit(Duration::from_secs(10));
 }

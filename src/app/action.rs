@@ -66,6 +66,8 @@ pub enum Action {
     ResumeRollout,
     /// `undo --to-revision N` with the revision chosen in the canary pane.
     UndoRollout,
+    /// `set image`: asks for the image, then starts a new canary with it.
+    SetImage,
 }
 
 impl Action {
@@ -105,6 +107,7 @@ impl Action {
         Action::PauseRollout,
         Action::ResumeRollout,
         Action::UndoRollout,
+        Action::SetImage,
     ];
 
     /// One line for the help screen.
@@ -145,6 +148,7 @@ impl Action {
             Action::PauseRollout => "pause the Rollout",
             Action::ResumeRollout => "resume a paused Rollout",
             Action::UndoRollout => "undo the Rollout to the chosen revision (j/k)",
+            Action::SetImage => "set the Rollout's image (starts a new canary)",
         }
     }
 
@@ -165,6 +169,7 @@ impl Action {
                 | Action::PauseRollout
                 | Action::ResumeRollout
                 | Action::UndoRollout
+                | Action::SetImage
         )
     }
 }

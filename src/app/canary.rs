@@ -179,6 +179,9 @@ pub fn on_action(state: &mut State, action: Action) {
         };
         return;
     }
+    if action == Action::SetImage {
+        return open_image_prompt(state);
+    }
     let Some((ro, view)) = selected(state) else {
         state.flash = Some((
             state.now,
@@ -324,4 +327,59 @@ pub fn workloads<'a>(
         }
         _ => std::borrow::Cow::Borrowed(deployments),
     }
+}
+
+/// The set-image question: which image, for which Rollout.
+#[derive(Debug)]
+pub struct Prompt {
+    pub title: String,
+    pub input: TextArea<'static>,
+}
+
+fn open_image_prompt(state: &mut State) {
+    let Some((ro, _)) = selected(state) else {
+        state.flash = Some((
+            state.now,
+            "no Argo Rollout in this environment".into(),
+            false,
+        ));
+        return;
+    };
+    let current = ro.image().unwrap_or("").to_owned();
+    let mut input = TextArea::new(vec![current]);
+    input.move_cursor(ratatui_textarea::CursorMove::End);
+    state.mode = Mode::Prompt(Box::new(Prompt {
+        title: format!(" set image · rollout/{} ", ro.name),
+        input,
+    }));
+}
+
+/// Keys in the prompt: Enter asks to confirm the set image, Esc cancels.
+pub fn on_prompt_key(
+    state: &mut State,
+    key: crossterm::event::KeyEvent,
+) -> (Vec<super::update::Effect>, bool) {
+    use crossterm::event::KeyCode;
+    let Mode::Prompt(prompt) = &mut state.mode else {
+        return (Vec::new(), false);
+    };
+    match key.code {
+        KeyCode::Esc => {
+            state.mode = Mode::Normal;
+            state.flash = Some((state.now, "cancelled".into(), true));
+        }
+        KeyCode::Enter => {
+            let image = prompt.input.lines().join("");
+            state.mode = Mode::Normal;
+            if image.trim().is_empty() {
+                state.flash = Some((state.now, "no image given".into(), false));
+            } else {
+                request_set_image(state, &image);
+            }
+        }
+        _ => {
+            prompt.input.input(key);
+        }
+    }
+    (Vec::new(), true)
 }

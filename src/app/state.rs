@@ -154,6 +154,8 @@ pub enum Mode {
     Filter,
     Help,
     Confirm(Box<ConfirmDialog>),
+    /// A one-line answer that builds a command (the image for set image).
+    Prompt(Box<super::canary::Prompt>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

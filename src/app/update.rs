@@ -200,6 +200,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                 (Vec::new(), true)
             }
         },
+        Mode::Prompt(_) => super::canary::on_prompt_key(state, key),
         Mode::Normal => match state.keys.action(&key) {
             Some(action) => on_action(state, action),
             None => (Vec::new(), false),
@@ -272,7 +273,8 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
         | Action::Retry
         | Action::PauseRollout
         | Action::ResumeRollout
-        | Action::UndoRollout) => super::canary::on_action(state, a),
+        | Action::UndoRollout
+        | Action::SetImage) => super::canary::on_action(state, a),
     }
     (Vec::new(), true)
 }

@@ -81,7 +81,9 @@ fn hints(state: &State) -> Vec<(String, &'static str)> {
             ("Esc".into(), "clear filter"),
         ],
         Mode::Help => vec![("any key".into(), "close help")],
-        Mode::Confirm(_) => vec![("Enter".into(), "confirm"), ("Esc".into(), "cancel")],
+        Mode::Confirm(_) | Mode::Prompt(_) => {
+            vec![("Enter".into(), "confirm"), ("Esc".into(), "cancel")]
+        }
         Mode::Normal => {
             let mut actions = vec![
                 (Action::Help, "help"),

@@ -26,6 +26,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     match &state.mode {
         Mode::Help => dialogs::help(frame, area, state, theme),
         Mode::Confirm(dialog) => dialogs::confirm(frame, area, dialog, theme),
+        Mode::Prompt(p) => panes::canary::prompt(frame, area, p, theme),
         Mode::Normal | Mode::Filter => {}
     }
 }

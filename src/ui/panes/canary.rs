@@ -271,3 +271,30 @@ fn render_board(frame: &mut Frame, area: Rect, rows: &[BoardRow], state: &State,
     let _ = state;
     frame.render_widget(Paragraph::new(lines), area);
 }
+
+/// The set-image prompt, over the screen's centre.
+pub fn prompt(frame: &mut Frame, area: Rect, p: &crate::app::canary::Prompt, theme: &Theme) {
+    let w = area.width.min(86);
+    let rect = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + area.height.saturating_sub(5) / 2,
+        width: w,
+        height: 5.min(area.height),
+    };
+    frame.render_widget(ratatui::widgets::Clear, rect);
+    let block = ratatui::widgets::Block::bordered()
+        .title(p.title.clone())
+        .border_style(theme.warn);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let [field, hint] =
+        Layout::vertical([Constraint::Length(2), Constraint::Length(1)]).areas(inner);
+    frame.render_widget(&p.input, field);
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            "image (a tag containing \"broken\" crash-loops in the simulator) · Enter · Esc",
+            theme.muted,
+        )),
+        hint,
+    );
+}
