@@ -4,6 +4,8 @@
 //! is the only place state changes, `ui::render` draws state, and every mutation
 //! leaves as a `bus::Command` through the command bus.
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 pub mod app;
 pub mod bus;
 pub mod clients;

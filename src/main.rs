@@ -1,6 +1,8 @@
 //! The rollcall command line: `run` (default) against your clusters, `demo` against
 //! the embedded simulator, `sim` to run the simulator alone.
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -24,6 +26,31 @@ struct Cli {
     command: Option<Cmd>,
     #[command(flatten)]
     common: Common,
+    /// Used when no subcommand is given (same as `run`).
+    #[command(flatten)]
+    target: Target,
+}
+
+/// Which cluster `run` looks at.
+#[derive(Args, Clone, Default)]
+struct Target {
+    /// Kubeconfig to use instead of $KUBECONFIG / ~/.kube/config.
+    #[arg(long, value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
+    /// Look at this context only, without an environments file.
+    #[arg(long, value_name = "NAME")]
+    context: Option<String>,
+    /// Look at this namespace only, without an environments file.
+    #[arg(
+        long,
+        short = 'n',
+        value_name = "NS",
+        conflicts_with = "all_namespaces"
+    )]
+    namespace: Option<String>,
+    /// Look at every namespace, without an environments file.
+    #[arg(long, short = 'A')]
+    all_namespaces: bool,
 }
 
 #[derive(Args, Clone)]
@@ -48,11 +75,7 @@ struct Common {
 #[derive(Subcommand)]
 enum Cmd {
     /// Watch and act on the clusters of your environments (the default).
-    Run {
-        /// Kubeconfig to use instead of $KUBECONFIG / ~/.kube/config.
-        #[arg(long, value_name = "FILE")]
-        kubeconfig: Option<PathBuf>,
-    },
+    Run(Target),
     /// Run against the embedded simulator with the DictaMesh scenario.
     Demo {
         /// Simulated clock speed (2 = twice real time).
@@ -149,7 +172,7 @@ async fn run(cli: Cli, loaded: Option<config::Config>) -> Result<()> {
         .or_else(|_| std::env::var("USER"))
         .unwrap_or_else(|_| "unknown".into());
 
-    let command = cli.command.unwrap_or(Cmd::Run { kubeconfig: None });
+    let command = cli.command.unwrap_or(Cmd::Run(cli.target));
     match (command, loaded) {
         (
             Cmd::Sim {
@@ -161,10 +184,25 @@ async fn run(cli: Cli, loaded: Option<config::Config>) -> Result<()> {
             },
             _,
         ) => run_sim(listen, kubeconfig_out.as_deref(), speed, token, &flags).await,
-        (Cmd::Run { kubeconfig }, Some(config)) => {
+        (Cmd::Run(target), Some(mut config)) => {
+            // Pointed at a context or namespace directly: one ad-hoc environment
+            // instead of the configured ones, so rollcall works on any cluster.
+            if target.context.is_some() || target.namespace.is_some() || target.all_namespaces {
+                let namespace = if target.all_namespaces {
+                    String::new()
+                } else {
+                    target.namespace.clone().unwrap_or_else(|| "default".into())
+                };
+                config.environments = vec![runner::ad_hoc_environment(
+                    target.context.clone(),
+                    namespace,
+                )];
+            }
             runner::run(RunOptions {
                 config,
-                source: Source::Kubeconfig { path: kubeconfig },
+                source: Source::Kubeconfig {
+                    path: target.kubeconfig,
+                },
                 readonly: cli.common.readonly,
                 audit_log,
                 user,

@@ -12,7 +12,7 @@ use crate::app::{EnvUpdate, Event, State, Stream};
 use crate::bus::{AuditLog, Bus};
 use crate::clients::kube::{Connection, KubeActions, connect, connect_with};
 use crate::clients::watch::spawn_env_watchers;
-use crate::config::Config;
+use crate::config::{Config, DeployMode, Environment, Policy};
 
 /// Where the clusters come from.
 pub enum Source {
@@ -32,6 +32,26 @@ pub struct RunOptions {
     pub audit_log: PathBuf,
     pub user: String,
     pub clock: crate::tui::Clock,
+}
+
+/// An environment for a cluster given on the command line: no services, no policy
+/// beyond the defaults. An empty namespace means all namespaces.
+pub fn ad_hoc_environment(context: Option<String>, namespace: String) -> Environment {
+    let name = context.clone().unwrap_or_else(|| "cluster".into());
+    Environment {
+        name,
+        context,
+        namespace,
+        production: false,
+        policy: Policy {
+            min_replicas: 1,
+            deploy_mode: DeployMode::Manual,
+            change_windows: Vec::new(),
+            backup_max_age: None,
+        },
+        services: Vec::new(),
+        database: None,
+    }
 }
 
 pub async fn run(opts: RunOptions) -> Result<()> {

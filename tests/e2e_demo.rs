@@ -202,17 +202,20 @@ fn assert_exits_cleanly(tui: &mut Tui) {
     assert_terminal_restored(&tui.raw_output());
 }
 
-/// Wait until prod is 9/9 and the pods pane shows some Running 1/1 metadata-catalog pod.
+/// Wait until prod has all 9 desired replicas ready and the pods pane shows some
+/// Running 1/1 metadata-catalog pod. Ready may exceed 9: the demo's customer-adapter
+/// canary runs one canary pod beside its 3 stable ones.
 fn wait_for_demo_ready(tui: &mut Tui) {
     tui.wait_until(
-        "prod 9/9 and a Running 1/1 metadata-catalog pod",
+        "prod at least 9/9 and a Running 1/1 metadata-catalog pod",
         STARTUP,
         |screen| {
             let prod = env_ready(screen, "prod", "dictamesh-prod");
             let pod = pod_rows(screen, "metadata-catalog")
                 .into_iter()
                 .any(|p| p.ready == "1/1" && p.status == "Running");
-            Ok((prod == Some((9, 9)) && pod).then_some(()))
+            let prod_ready = prod.is_some_and(|(ready, desired)| desired == 9 && ready >= 9);
+            Ok((prod_ready && pod).then_some(()))
         },
     );
 }
@@ -224,7 +227,8 @@ fn open_prod_pods(tui: &mut Tui) -> Vec<PodRow> {
         "prod's pods: 3 metadata-catalog pods Running 1/1",
         STEP,
         |screen| {
-            if !screen.contains("Pods · prod · dictamesh-prod · 9") {
+            // 9 Deployment/stable pods, plus the demo canary's pod(s).
+            if !screen.contains("Pods · prod · dictamesh-prod · ") {
                 return Ok(None);
             }
             let pods = pod_rows(screen, "metadata-catalog");
@@ -262,7 +266,8 @@ fn demo_restart_metadata_catalog_in_prod() {
 
     // The list is sorted by name: 3 customer-adapter, 3 graphql-gateway, then
     // metadata-catalog. From the top, six rows down is the first metadata-catalog pod.
-    tui.send("gjjjjjj");
+    // Sorted by name, metadata-catalog's pods come last.
+    tui.send("G");
     tui.send("r");
     let dialog = tui.wait_for(
         "PATCH /apis/apps/v1/namespaces/dictamesh-prod/deployments/metadata-catalog",
@@ -361,7 +366,8 @@ fn readonly_demo_refuses_restart_and_hides_it_from_help() {
 
     wait_for_demo_ready(&mut tui);
     open_prod_pods(&mut tui);
-    tui.send("gjjjjjj");
+    // Sorted by name, metadata-catalog's pods come last.
+    tui.send("G");
     tui.send("r");
     let screen = tui.wait_until("the footer to say read-only", STEP, |screen| {
         Ok(footer(screen)

@@ -3,7 +3,6 @@
 //! prod at 2 with the unsafe migration pending and selected, and the confirm dialog
 //! of a force.
 
-#[allow(dead_code)]
 mod support;
 
 use std::path::Path;

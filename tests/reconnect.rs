@@ -35,7 +35,8 @@ fn prod_pod_names(state: &State) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn environment_goes_down_and_comes_back_when_the_cluster_restarts() {
     let first = sim::start(SimOptions {
-        speed: 20.0,
+        // Real time: the demo canary must not move pods while the test compares them.
+        speed: 1.0,
         ..SimOptions::default()
     })
     .await
@@ -74,7 +75,8 @@ async fn environment_goes_down_and_comes_back_when_the_cluster_restarts() {
 
     let second = sim::start(SimOptions {
         listen: addr,
-        speed: 20.0,
+        // Real time: the demo canary must not move pods while the test compares them.
+        speed: 1.0,
         ..SimOptions::default()
     })
     .await

@@ -68,7 +68,9 @@ impl Sim {
                 return Ok(sim);
             }
             if Instant::now() > deadline {
-                return Err(format!("the simulator never served {pods} pods: {listed:?}"));
+                return Err(format!(
+                    "the simulator never served {pods} pods: {listed:?}"
+                ));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

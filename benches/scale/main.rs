@@ -98,7 +98,9 @@ async fn measure_rollcall(o: &Options, n: u32) -> Result<Figures, String> {
     let screen = Screen::spawn(ROLLCALL, &rollcall_args(&sim, &logs))?;
     let pid = screen.pid().ok_or("no pid")?;
     f.first_rows = screen
-        .wait(Duration::from_secs(60), |s| title_count(s).filter(|c| *c > 0))
+        .wait(Duration::from_secs(60), |s| {
+            title_count(s).filter(|c| *c > 0)
+        })
         .map(|_| started.elapsed());
     f.loaded = screen
         .wait(Duration::from_secs(180), |s| {
@@ -131,7 +133,8 @@ async fn measure_rollcall(o: &Options, n: u32) -> Result<Figures, String> {
         screen.wait(Duration::from_secs(180), |s| {
             (title_count(s) == Some(n as usize)).then_some(())
         });
-        f.cpu_at.push((rate, proc::cpu_percent_over(pid, o.churn_window)));
+        f.cpu_at
+            .push((rate, proc::cpu_percent_over(pid, o.churn_window)));
         if let Some(rss) = proc::peak_rss_mib(pid) {
             f.peak_rss_mib = Some(f.peak_rss_mib.unwrap_or(0.0).max(rss));
         }
@@ -168,7 +171,11 @@ async fn measure_kubectl(o: &Options, n: u32) -> Result<Figures, String> {
     let wait_lines = |count: usize, timeout: Duration| {
         let deadline = Instant::now() + timeout;
         loop {
-            let got = lines.lock().map(|v| v.get(count - 1).map(|l| l.0)).ok().flatten();
+            let got = lines
+                .lock()
+                .map(|v| v.get(count - 1).map(|l| l.0))
+                .ok()
+                .flatten();
             if got.is_some() || Instant::now() > deadline {
                 return got;
             }
@@ -230,11 +237,17 @@ fn print_table(tool: &str, sizes: &[u32], all: &[Figures]) {
     let secs = |d: Duration| format!("{:.2} s", d.as_secs_f64());
     row("first screen with rows", &|f| cell(f.first_rows, ms));
     row("whole list loaded", &|f| cell(f.loaded, secs));
-    row("peak RSS", &|f| cell(f.peak_rss_mib, |m| format!("{m:.1} MiB")));
+    row("peak RSS", &|f| {
+        cell(f.peak_rss_mib, |m| format!("{m:.1} MiB"))
+    });
     row("idle CPU", &|f| cell(f.idle_cpu, |c| format!("{c:.2} %")));
     for rate in [100, 1_000] {
         row(&format!("CPU at {rate} events/s"), &|f| {
-            let c = f.cpu_at.iter().find(|(r, _)| *r == rate).and_then(|(_, c)| *c);
+            let c = f
+                .cpu_at
+                .iter()
+                .find(|(r, _)| *r == rate)
+                .and_then(|(_, c)| *c);
             cell(c, |c| format!("{c:.1} %"))
         });
     }
@@ -242,7 +255,12 @@ fn print_table(tool: &str, sizes: &[u32], all: &[Figures]) {
         let mut l = f.latency.clone();
         l.sort();
         match (percentile(&l, 0.5), percentile(&l, 0.99)) {
-            (Some(m), Some(p)) => format!("{} / {} ms ({} changes)", m.as_millis(), p.as_millis(), l.len()),
+            (Some(m), Some(p)) => format!(
+                "{} / {} ms ({} changes)",
+                m.as_millis(),
+                p.as_millis(),
+                l.len()
+            ),
             _ => "—".into(),
         }
     });
@@ -254,7 +272,11 @@ fn main() {
         eprintln!("cannot start a tokio runtime");
         std::process::exit(1);
     };
-    let kubectl_present = Command::new("kubectl").arg("version").arg("--client").output().is_ok();
+    let kubectl_present = Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_ok();
     let mut ours = Vec::new();
     let mut peer = Vec::new();
     for &n in &o.sizes {
@@ -273,6 +295,10 @@ fn main() {
     }
     print_table("rollcall run --all-namespaces", &o.sizes, &ours);
     if !peer.is_empty() {
-        print_table("kubectl get pods -A -w -o name (the floor)", &o.sizes, &peer);
+        print_table(
+            "kubectl get pods -A -w -o name (the floor)",
+            &o.sizes,
+            &peer,
+        );
     }
 }

@@ -67,7 +67,11 @@ impl Screen {
     }
 
     /// Polls every millisecond until `check` returns Some, or gives up at `timeout`.
-    pub fn wait<T>(&self, timeout: Duration, mut check: impl FnMut(&str) -> Option<T>) -> Option<T> {
+    pub fn wait<T>(
+        &self,
+        timeout: Duration,
+        mut check: impl FnMut(&str) -> Option<T>,
+    ) -> Option<T> {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if let Some(v) = check(&self.contents()) {

@@ -21,9 +21,9 @@ pub fn spawn_env_watchers(
     namespace: &str,
     tx: mpsc::Sender<Event>,
 ) -> Vec<JoinHandle<()>> {
-    let pods: Api<WatchedPod> = Api::namespaced(client.clone(), namespace);
-    let deployments: Api<WatchedDeployment> = Api::namespaced(client.clone(), namespace);
-    let events: Api<WatchedEvent> = Api::namespaced(client, namespace);
+    let pods: Api<WatchedPod> = scoped(client.clone(), namespace);
+    let deployments: Api<WatchedDeployment> = scoped(client.clone(), namespace);
+    let events: Api<WatchedEvent> = scoped(client, namespace);
     vec![
         spawn_one(
             env,
@@ -50,6 +50,18 @@ pub fn spawn_env_watchers(
             EnvUpdate::Events,
         ),
     ]
+}
+
+/// The namespace's objects, or every namespace's when `namespace` is empty.
+fn scoped<K>(client: Client, namespace: &str) -> Api<K>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+{
+    if namespace.is_empty() {
+        Api::all(client)
+    } else {
+        Api::namespaced(client, namespace)
+    }
 }
 
 fn spawn_one<K, R>(

@@ -1,5 +1,5 @@
 //! The demo's Argo Rollouts objects: customer-adapter in dictamesh-prod as the seed's
-//! canary (5 replicas, 20% → pause 5m → 50% → pause 5m → 80% → pause 5m, Istio
+//! canary (3 replicas, 20% → pause 5m → 50% → pause 5m → 80% → pause 5m, Istio
 //! VirtualService customer-adapter-vsvc), with its canary/stable Services, a history
 //! (v1.1.3, then v1.1.4) and, at start, v1.2.0 in flight, paused at step 1.
 
@@ -13,7 +13,9 @@ use super::super::resources::{ROLLOUTS, ResourceDef, SERVICES, VIRTUALSERVICES, 
 use super::super::store::WriteMode;
 
 pub const NAME: &str = "customer-adapter";
-pub const REPLICAS: i64 = 5;
+/// The seed's environment table runs prod at 3 replicas per service (its Rollout
+/// snippet says 5; the table is what the environments are held to).
+pub const REPLICAS: i64 = 3;
 
 fn create(shared: &Shared, d: &ResourceDef, ns: &str, mut obj: Value) {
     if prepare_create(shared, d, Some(ns), &mut obj).is_ok() {

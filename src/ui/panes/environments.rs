@@ -108,7 +108,11 @@ fn env_table(
             let row = Row::new(vec![
                 Cell::from(if selected { "▶" } else { " " }),
                 Cell::from(env.config.name.clone()),
-                Cell::from(env.config.namespace.clone()),
+                Cell::from(if env.config.namespace.is_empty() {
+                    "(all namespaces)".to_owned()
+                } else {
+                    env.config.namespace.clone()
+                }),
                 Cell::from(env.config.policy.deploy_mode.short_label()),
                 Cell::from(Span::styled(
                     format!("{}/{}", sum.ready, sum.desired),

@@ -21,7 +21,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let filter = state.filter_text();
     let total = state.visible_len();
-    let mut title = format!(" Pods · {} · {} ", env.config.name, env.config.namespace);
+    let all_namespaces = env.config.namespace.is_empty();
+    let scope = if all_namespaces {
+        "all namespaces"
+    } else {
+        env.config.namespace.as_str()
+    };
+    let mut title = format!(" Pods · {} · {scope} ", env.config.name);
     if !filter.is_empty() {
         title.push_str(&format!("· /{filter} "));
     }
@@ -37,7 +43,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let msg = if !env.pods.listed() {
             "waiting for the first list from the cluster…".to_owned()
         } else if filter.is_empty() {
-            format!("no pods in {}", env.config.namespace)
+            format!("no pods in {scope}")
         } else {
             format!("no pods match /{filter} (Esc clears)")
         };
@@ -59,7 +65,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .max()
         .unwrap_or(4)
         .clamp(20, 63) as u16;
-    let columns = fit_columns(inner.width, name_width);
+    let ns_width = if all_namespaces {
+        window
+            .iter()
+            .map(|(_, p)| p.namespace.chars().count())
+            .max()
+            .unwrap_or(9)
+            .clamp(9, 40) as u16
+    } else {
+        0
+    };
+    let columns = fit_columns(inner.width, name_width, ns_width);
     let header = Row::new(columns.iter().map(|c| c.title())).style(theme.title);
     let rows = window.into_iter().map(|(i, pod)| {
         let row = pod_row(pod, &columns, state, theme);
@@ -69,13 +85,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             row
         }
     });
-    let widths: Vec<Constraint> = columns.iter().map(|c| c.width(name_width)).collect();
+    let widths: Vec<Constraint> = columns
+        .iter()
+        .map(|c| c.width(name_width, ns_width))
+        .collect();
     frame.render_widget(Table::new(rows, widths).header(header), inner);
 }
 
 /// The pods table's columns, in the order they are given up when space runs out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Column {
+    Namespace,
     Name,
     Ready,
     Status,
@@ -87,8 +107,9 @@ enum Column {
 }
 
 impl Column {
-    const BY_PRIORITY: [Column; 8] = [
+    const BY_PRIORITY: [Column; 9] = [
         Column::Name,
+        Column::Namespace,
         Column::Ready,
         Column::Status,
         Column::Restarts,
@@ -100,6 +121,7 @@ impl Column {
 
     fn title(self) -> &'static str {
         match self {
+            Column::Namespace => "NAMESPACE",
             Column::Name => "NAME",
             Column::Ready => "READY",
             Column::Status => "STATUS",
@@ -111,8 +133,9 @@ impl Column {
         }
     }
 
-    fn width(self, name: u16) -> Constraint {
+    fn width(self, name: u16, namespace: u16) -> Constraint {
         match self {
+            Column::Namespace => Constraint::Length(namespace),
             Column::Name => Constraint::Length(name),
             Column::Ready => Constraint::Length(5),
             Column::Status => Constraint::Length(17),
@@ -124,26 +147,32 @@ impl Column {
         }
     }
 
-    fn min_width(self, name: u16) -> u16 {
-        match self.width(name) {
+    fn min_width(self, name: u16, namespace: u16) -> u16 {
+        match self.width(name, namespace) {
             Constraint::Length(n) => n,
             _ => 24,
         }
     }
 }
 
-/// Columns that fit in `width`, most important first, shown in table order.
-fn fit_columns(width: u16, name: u16) -> Vec<Column> {
+/// Columns that fit in `width`, most important first, shown in table order. A zero
+/// `namespace` width means one namespace: no NAMESPACE column.
+fn fit_columns(width: u16, name: u16, namespace: u16) -> Vec<Column> {
     let mut used = 0u16;
     let mut out = Vec::new();
     for c in Column::BY_PRIORITY {
-        let need = c.min_width(name) + u16::from(!out.is_empty());
+        if c == Column::Namespace && namespace == 0 {
+            continue;
+        }
+        let need = c.min_width(name, namespace) + u16::from(!out.is_empty());
         if c != Column::Name && used + need > width {
             continue;
         }
         used += need;
         out.push(c);
     }
+    // Shown in kubectl's order: NAMESPACE first.
+    out.sort_by_key(|c| *c != Column::Namespace);
     out
 }
 
@@ -167,6 +196,7 @@ fn pod_row<'a>(pod: &'a PodRow, columns: &[Column], state: &State, theme: &Theme
             .unwrap_or_default()
     };
     Row::new(columns.iter().map(|c| match c {
+        Column::Namespace => Cell::from(pod.namespace.as_str()),
         Column::Name => Cell::from(pod.name.as_str()),
         Column::Ready => Cell::from(Span::styled(
             format!("{}/{}", pod.ready, pod.containers),
