@@ -89,6 +89,12 @@ fn embedded_defaults_load() {
     );
 
     for env in &config.environments {
+        // Prod ships customer-adapter as an Argo Rollouts canary (the seed's pattern).
+        let customer_adapter = if env.name == "prod" {
+            WorkloadKind::Rollout
+        } else {
+            WorkloadKind::Deployment
+        };
         let services: Vec<(&str, WorkloadKind, &str)> = env
             .services
             .iter()
@@ -97,11 +103,7 @@ fn embedded_defaults_load() {
         assert_eq!(
             services,
             [
-                (
-                    "customer-adapter",
-                    WorkloadKind::Deployment,
-                    "customer-adapter"
-                ),
+                ("customer-adapter", customer_adapter, "customer-adapter"),
                 (
                     "graphql-gateway",
                     WorkloadKind::Deployment,
