@@ -21,15 +21,26 @@ async fn pump_until(
 ) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !done(state) {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for: {what}; connections {:?}; prod pods {:?}",
+            state
+                .envs
+                .iter()
+                .map(|e| e.connection())
+                .collect::<Vec<_>>(),
+            prod_pod_uids(state)
+        );
         if let Ok(Some(ev)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
             update(state, ev);
         }
     }
 }
 
-fn prod_pod_names(state: &State) -> Vec<String> {
-    state.envs[2].pods.iter().map(|p| p.name.clone()).collect()
+/// Pod UIDs: a restarted simulator may reuse names (its scenario is seeded), but
+/// every object it creates has a new UID.
+fn prod_pod_uids(state: &State) -> Vec<String> {
+    state.envs[2].pods.iter().map(|p| p.uid.clone()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,11 +67,20 @@ async fn environment_goes_down_and_comes_back_when_the_cluster_restarts() {
             tx.clone(),
         ));
     }
-    pump_until(&mut state, &mut rx, "prod live with 9 pods", |s| {
-        s.envs[2].connection() == Connection::Live && s.envs[2].pods.len() == 9
-    })
+    // Rows show while a list streams in; wait for the complete list (9 Deployment
+    // pods plus the demo canary's).
+    pump_until(
+        &mut state,
+        &mut rx,
+        "prod live with its full pod list",
+        |s| {
+            s.envs[2].connection() == Connection::Live
+                && s.envs[2].pods.listed()
+                && s.envs[2].pods.len() >= 9
+        },
+    )
     .await;
-    let before = prod_pod_names(&state);
+    let before = prod_pod_uids(&state);
 
     first.shutdown().await;
     pump_until(&mut state, &mut rx, "prod down", |s| {
@@ -68,7 +88,7 @@ async fn environment_goes_down_and_comes_back_when_the_cluster_restarts() {
     })
     .await;
     assert_eq!(
-        prod_pod_names(&state),
+        prod_pod_uids(&state),
         before,
         "the last known pods stay on screen"
     );
@@ -81,17 +101,18 @@ async fn environment_goes_down_and_comes_back_when_the_cluster_restarts() {
     })
     .await
     .unwrap();
-    // The new cluster has new pods (new random names): the watcher must relist,
+    // The new cluster has new pods (new UIDs): the watcher must relist,
     // not resume silently from the old run's resourceVersion.
     pump_until(
         &mut state,
         &mut rx,
         "prod live again with the new pods",
         |s| {
-            let names = prod_pod_names(s);
+            let uids = prod_pod_uids(s);
             s.envs.iter().all(|e| e.connection() == Connection::Live)
-                && names.len() == 9
-                && names.iter().all(|n| !before.contains(n))
+                && s.envs[2].pods.listed()
+                && uids.len() >= 9
+                && uids.iter().all(|u| !before.contains(u))
         },
     )
     .await;
