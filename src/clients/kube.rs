@@ -124,62 +124,74 @@ impl KubeActions {
             ..Default::default()
         };
         let patched = api.patch(name, &real, &patch).await.map_err(describe)?;
-        let note = self
-            .record_event(&patched, namespace, "RolloutRestart", user)
-            .await
-            .err()
-            .map(|e| format!(" (could not record a Kubernetes Event: {e})"))
-            .unwrap_or_default();
+        let note = record_event(
+            &self.client,
+            AuditEvent {
+                target: ObjectReference {
+                    api_version: Some("apps/v1".into()),
+                    kind: Some("Deployment".into()),
+                    name: Some(name.to_owned()),
+                    namespace: Some(namespace.to_owned()),
+                    uid: patched.metadata.uid.clone(),
+                    ..Default::default()
+                },
+                reason: "RolloutRestart",
+                action: "Restart",
+                message: format!("{user} restarted deployment/{name} with rollcall"),
+                user,
+            },
+        )
+        .await
+        .err()
+        .map(|e| format!(" (could not record a Kubernetes Event: {e})"))
+        .unwrap_or_default();
         Ok(format!("deployment/{name} restarted{note}"))
     }
+}
 
-    /// Leaves a Kubernetes Event on the target so the cluster's own history shows
-    /// who acted through rollcall.
-    async fn record_event(
-        &self,
-        target: &Deployment,
-        namespace: &str,
-        reason: &str,
-        user: &str,
-    ) -> Result<(), String> {
-        let name = target.metadata.name.clone().unwrap_or_default();
-        let now = jiff::Timestamp::now();
-        let event = KubeEvent {
-            metadata: ObjectMeta {
-                generate_name: Some(format!("{name}.rollcall.")),
-                namespace: Some(namespace.to_owned()),
-                ..Default::default()
-            },
-            involved_object: ObjectReference {
-                api_version: Some("apps/v1".into()),
-                kind: Some("Deployment".into()),
-                name: Some(name.clone()),
-                namespace: Some(namespace.to_owned()),
-                uid: target.metadata.uid.clone(),
-                ..Default::default()
-            },
-            reason: Some(reason.into()),
-            message: Some(format!("{user} restarted deployment/{name} with rollcall")),
-            type_: Some("Normal".into()),
-            source: Some(EventSource {
-                component: Some("rollcall".into()),
-                host: None,
-            }),
-            reporting_component: Some("rollcall".into()),
-            reporting_instance: Some(user.to_owned()),
-            first_timestamp: Some(Time(now)),
-            last_timestamp: Some(Time(now)),
-            event_time: Some(MicroTime(now)),
-            action: Some("Restart".into()),
-            count: Some(1),
+/// What a rollcall action leaves in the cluster's own history: a Normal Event on
+/// the target naming who acted.
+pub struct AuditEvent<'a> {
+    pub target: ObjectReference,
+    pub reason: &'a str,
+    pub action: &'a str,
+    pub message: String,
+    pub user: &'a str,
+}
+
+/// Creates `event` in the target's namespace.
+pub async fn record_event(client: &Client, event: AuditEvent<'_>) -> Result<(), String> {
+    let namespace = event.target.namespace.clone().unwrap_or_default();
+    let name = event.target.name.clone().unwrap_or_default();
+    let now = jiff::Timestamp::now();
+    let object = KubeEvent {
+        metadata: ObjectMeta {
+            generate_name: Some(format!("{name}.rollcall.")),
+            namespace: Some(namespace.clone()),
             ..Default::default()
-        };
-        let api: Api<KubeEvent> = Api::namespaced(self.client.clone(), namespace);
-        api.create(&PostParams::default(), &event)
-            .await
-            .map(|_| ())
-            .map_err(describe)
-    }
+        },
+        involved_object: event.target,
+        reason: Some(event.reason.into()),
+        message: Some(event.message),
+        type_: Some("Normal".into()),
+        source: Some(EventSource {
+            component: Some("rollcall".into()),
+            host: None,
+        }),
+        reporting_component: Some("rollcall".into()),
+        reporting_instance: Some(event.user.to_owned()),
+        first_timestamp: Some(Time(now)),
+        last_timestamp: Some(Time(now)),
+        event_time: Some(MicroTime(now)),
+        action: Some(event.action.into()),
+        count: Some(1),
+        ..Default::default()
+    };
+    let api: Api<KubeEvent> = Api::namespaced(client.clone(), &namespace);
+    api.create(&PostParams::default(), &object)
+        .await
+        .map(|_| ())
+        .map_err(describe)
 }
 
 /// A kube error in the words an on-call engineer needs: the server's message.

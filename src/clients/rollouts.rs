@@ -6,8 +6,7 @@
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::core::v1::{Event as KubeEvent, EventSource, ObjectReference};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
+use k8s_openapi::api::core::v1::ObjectReference;
 use kube::api::{
     ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
 };
@@ -16,7 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::kube::describe;
+use super::kube::{AuditEvent, describe};
 use super::watch::watch_rows;
 use crate::app::Event;
 use crate::bus::rollout::{JSON_PATCH, RolloutAction, WireRequest};
@@ -290,41 +289,22 @@ async fn record_event(
     action: &RolloutAction,
     user: &str,
 ) -> Result<(), String> {
-    let now = jiff::Timestamp::now();
-    let event = KubeEvent {
-        metadata: ObjectMeta {
-            generate_name: Some(format!("{name}.rollcall.")),
-            namespace: Some(namespace.to_owned()),
-            ..Default::default()
+    let verb = action.verb();
+    crate::clients::kube::record_event(
+        client,
+        AuditEvent {
+            target: ObjectReference {
+                api_version: Some("argoproj.io/v1alpha1".into()),
+                kind: Some("Rollout".into()),
+                name: Some(name.to_owned()),
+                namespace: Some(namespace.to_owned()),
+                ..Default::default()
+            },
+            reason: "RollcallAction",
+            action: &verb,
+            message: format!("{user} ran `{verb}` on rollout/{name} with rollcall"),
+            user,
         },
-        involved_object: ObjectReference {
-            api_version: Some("argoproj.io/v1alpha1".into()),
-            kind: Some("Rollout".into()),
-            name: Some(name.to_owned()),
-            namespace: Some(namespace.to_owned()),
-            ..Default::default()
-        },
-        reason: Some("RollcallAction".into()),
-        message: Some(format!(
-            "{user} ran `{}` on rollout/{name} with rollcall",
-            action.verb()
-        )),
-        type_: Some("Normal".into()),
-        source: Some(EventSource {
-            component: Some("rollcall".into()),
-            host: None,
-        }),
-        reporting_component: Some("rollcall".into()),
-        reporting_instance: Some(user.to_owned()),
-        first_timestamp: Some(Time(now)),
-        last_timestamp: Some(Time(now)),
-        event_time: Some(MicroTime(now)),
-        count: Some(1),
-        ..Default::default()
-    };
-    let api: Api<KubeEvent> = Api::namespaced(client.clone(), namespace);
-    api.create(&PostParams::default(), &event)
-        .await
-        .map(|_| ())
-        .map_err(describe)
+    )
+    .await
 }
