@@ -67,12 +67,9 @@ pub fn views(state: &State, env: usize) -> Vec<CanaryView> {
                         .is_some_and(|(k, n)| k == "Rollout" && *n == ro.name)
                 })
                 .collect();
+            // Runs on every frame: a range of the ordered store, not a scan of all pods.
             let prefix = format!("{}-", ro.name);
-            let pods: Vec<_> = es
-                .pods
-                .iter()
-                .filter(|p| p.namespace == ro.namespace && p.name.starts_with(&prefix))
-                .collect();
+            let pods: Vec<_> = es.pods.with_name_prefix(&ro.namespace, &prefix).collect();
             canary_view(ro, &rss, &pods, state.now)
         })
         .collect()

@@ -133,6 +133,19 @@ impl<T> RowStore<T> {
         self.rows.values().map(|e| &e.row)
     }
 
+    /// Rows of `namespace` whose name starts with `prefix`, in name order: one range
+    /// of the ordered map, so a workload's pods cost O(log n + k), not a full scan.
+    pub fn with_name_prefix<'a>(
+        &'a self,
+        namespace: &'a str,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = &'a T> + 'a {
+        self.rows
+            .range((namespace.to_owned(), prefix.to_owned())..)
+            .take_while(move |((ns, name), _)| ns == namespace && name.starts_with(prefix))
+            .map(|(_, e)| &e.row)
+    }
+
     pub fn get(&self, namespace: &str, name: &str) -> Option<&T> {
         self.rows
             .get(&(namespace.to_owned(), name.to_owned()))
@@ -167,6 +180,31 @@ mod tests {
         assert_eq!(s.len(), 2, "old rows stay until the relist completes");
         assert!(s.apply(WatchUpdate::InitDone));
         assert_eq!(s.iter().collect::<Vec<_>>(), vec![&R("b", 2)]);
+    }
+
+    #[derive(Debug, Clone, PartialEq)]
+    struct N(&'static str, &'static str);
+    impl Keyed for N {
+        fn key(&self) -> (&str, &str) {
+            (self.0, self.1)
+        }
+    }
+
+    #[test]
+    fn name_prefix_is_one_range_of_one_namespace() {
+        let mut s = RowStore::default();
+        for (ns, name) in [
+            ("a", "web-1"),
+            ("a", "web-2"),
+            ("a", "webhook-1"),
+            ("a", "api-1"),
+            ("b", "web-3"),
+        ] {
+            s.apply(WatchUpdate::Apply(N(ns, name)));
+        }
+        let names: Vec<_> = s.with_name_prefix("a", "web-").map(|r| r.1).collect();
+        assert_eq!(names, ["web-1", "web-2"]);
+        assert_eq!(s.with_name_prefix("c", "web-").count(), 0);
     }
 
     #[test]
