@@ -1,6 +1,7 @@
 //! The terminal loop: crossterm key events, watch data and a one-second clock feed
-//! `update()`; the screen is redrawn only when something changed, at most ~30 times
-//! a second. The terminal is restored on every exit path, panics included.
+//! `update()`; the screen is redrawn only when something changed: at most ~30 times a
+//! second after a key, ~15 times a second for watch data alone. The terminal is
+//! restored on every exit path, panics included.
 
 use std::time::{Duration, Instant};
 
@@ -17,7 +18,12 @@ use crate::bus::Bus;
 use crate::config::Theme;
 use crate::ui;
 
+/// The least time between two frames when the user pressed a key or resized.
 const FRAME_GAP: Duration = Duration::from_millis(33);
+/// The least time between two frames that only show new watch data. A frame costs about
+/// a millisecond; under steady churn (hundreds of pod changes a second on a big cluster)
+/// 15 frames a second keeps the CPU near 1.5 % while a change still shows within ~70 ms.
+const DATA_FRAME_GAP: Duration = Duration::from_millis(66);
 /// How long one batch of queued data may hold the loop before the screen is drawn,
 /// so the first page of a big list shows while the rest is still arriving.
 const DRAIN_BUDGET: Duration = Duration::from_millis(12);
@@ -54,18 +60,21 @@ async fn event_loop(
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut terminate = terminate_signal();
     let mut dirty = true;
-    let mut last_draw = Instant::now() - FRAME_GAP;
+    // The gap the pending redraw waits for: short after input, longer for data alone.
+    let mut gap = FRAME_GAP;
+    let mut last_draw = Instant::now() - DATA_FRAME_GAP;
 
     loop {
-        if dirty && last_draw.elapsed() >= FRAME_GAP {
+        if dirty && last_draw.elapsed() >= gap {
             terminal.draw(|frame| ui::render(frame, &state, theme))?;
             dirty = false;
+            gap = DATA_FRAME_GAP;
             last_draw = Instant::now();
         }
         if state.should_quit {
             return Ok(());
         }
-        let next_frame = tokio::time::Instant::from_std(last_draw + FRAME_GAP);
+        let next_frame = tokio::time::Instant::from_std(last_draw + gap);
         let event = tokio::select! {
             key = keys.next() => match key {
                 Some(Ok(TermEvent::Key(k))) => Event::Key(k),
@@ -80,6 +89,9 @@ async fn event_loop(
             _ = sleep_until(next_frame), if dirty => continue,
             _ = terminate.recv() => return Ok(()),
         };
+        if matches!(event, Event::Key(_) | Event::Resize { .. }) {
+            gap = FRAME_GAP;
+        }
         dirty |= apply(&mut state, event, bus);
         // Coalesce whatever else is queued into this frame, within a time budget.
         let started = Instant::now();

@@ -59,11 +59,10 @@ fn demo_shows_migrations_and_forces_staging_clean() {
         "{row}"
     );
 
-    // Staging: select version 4, force it.
+    // Staging: the selection starts on the dirty version 4; force it.
     tui.send("[");
     let screen = tui.wait_for("Migrations · staging", STEP);
     assert!(screen.contains("DIRTY at 4"), "{screen}");
-    tui.send("jjj");
     tui.wait_for("000004 create_entity_relations · up SQL", STEP);
     tui.send("F");
     let screen = tui.wait_for("migrate force 4 on staging", STEP);

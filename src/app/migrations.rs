@@ -7,7 +7,7 @@ use ratatui_textarea::TextArea;
 use super::action::Action;
 use super::state::{ConfirmDialog, Mode, State};
 use crate::bus::Command;
-use crate::domain::migrations::MigrationUpdate;
+use crate::domain::migrations::{MigrationUpdate, RowState};
 use crate::migrate::{Request, ops};
 
 /// How many progress lines the pane keeps per environment.
@@ -44,12 +44,29 @@ fn row_count(state: &State) -> usize {
 
 pub fn clamp(state: &mut State) {
     let len = row_count(state);
+    if !state.migration_cursor_moved
+        && let Some(at) = recorded_row(state)
+    {
+        state.migration_cursor.selected = at;
+    }
     let page = crate::ui::layout::table_rows(state, super::Pane::Migrations).max(1);
     state.migration_cursor.scroll_into_view(len, page);
 }
 
+/// The row of the version the database records (current, dirty or without a file).
+fn recorded_row(state: &State) -> Option<usize> {
+    let rows = state.env()?.migrations.rows();
+    rows.iter().position(|r| {
+        matches!(
+            r.state,
+            RowState::Current | RowState::Dirty | RowState::Missing
+        )
+    })
+}
+
 pub fn move_cursor(state: &mut State, delta: isize, page: usize) {
     let len = row_count(state);
+    state.migration_cursor_moved = true;
     state.migration_cursor.move_by(delta, len, page);
 }
 

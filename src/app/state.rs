@@ -213,6 +213,10 @@ pub struct State {
     pub pod_cursor: TableCursor,
     /// The selected row of the migrations pane, and whether it shows the down SQL.
     pub migration_cursor: TableCursor,
+    /// Set once the user moves the migrations selection; until then it follows the
+    /// recorded (current or dirty) version, so `F` and `=` start from where the
+    /// database is rather than from migration 1.
+    pub migration_cursor_moved: bool,
     pub migration_show_down: bool,
     /// Argo Rollouts per environment, the chart history and the canary pane's cursors.
     pub canary: super::canary::CanaryState,
@@ -243,6 +247,7 @@ impl State {
             env_cursor: TableCursor::default(),
             pod_cursor: TableCursor::default(),
             migration_cursor: TableCursor::default(),
+            migration_cursor_moved: false,
             migration_show_down: false,
             canary: super::canary::CanaryState::new(),
             filter: TextArea::default(),

@@ -304,6 +304,8 @@ fn select_env(state: &mut State, target: isize) {
         state.selected_env = idx;
         state.pod_cursor = Default::default();
         state.migration_cursor = Default::default();
+        state.migration_cursor_moved = false;
+        super::migrations::clamp(state);
         state.canary.selected = 0;
     }
     let page = crate::ui::layout::table_rows(state, Pane::Environments).max(1);
