@@ -170,5 +170,46 @@ fn render(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode, update_burst, render);
+/// The same state with a filter that matches about a tenth of the pods: the count in
+/// the title and the visible window come from the incremental filter index.
+fn filtered(n: usize) -> State {
+    let mut state = state_with(n);
+    state.filter.insert_str("7");
+    state.sync_pod_filter();
+    state
+}
+
+fn filtered_update_and_render(c: &mut Criterion) {
+    let mut group = c.benchmark_group("filtered_1000_events_then_render_200x50");
+    group.sample_size(10);
+    let theme = Theme::default();
+    for n in SIZES {
+        let mut state = filtered(n);
+        let rows: Vec<_> = state.envs[0].pods.iter().take(1000).cloned().collect();
+        let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+        let mut flip = 0u32;
+        group.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| {
+                flip += 1;
+                for row in &rows {
+                    let mut row = row.clone();
+                    row.restarts = flip;
+                    update(&mut state, watch(EnvUpdate::Pods(WatchUpdate::Apply(row))));
+                }
+                terminal
+                    .draw(|f| rollcall::ui::render(f, &state, &theme))
+                    .unwrap();
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    decode,
+    update_burst,
+    render,
+    filtered_update_and_render
+);
 criterion_main!(benches);

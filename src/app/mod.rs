@@ -4,6 +4,7 @@
 pub mod action;
 pub mod canary;
 pub mod event;
+pub mod filter;
 pub mod migrations;
 pub mod state;
 pub mod update;

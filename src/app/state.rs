@@ -221,6 +221,8 @@ pub struct State {
     /// Argo Rollouts per environment, the chart history and the canary pane's cursors.
     pub canary: super::canary::CanaryState,
     pub filter: TextArea<'static>,
+    /// The pods passing `filter`, kept in step with the watch by `update()`.
+    pub pod_filter: super::filter::PodFilterIndex,
     pub readonly: bool,
     /// Who the audit log says did it, and what the header shows.
     pub user: String,
@@ -251,6 +253,7 @@ impl State {
             migration_show_down: false,
             canary: super::canary::CanaryState::new(),
             filter: TextArea::default(),
+            pod_filter: Default::default(),
             readonly: false,
             user: "unknown".into(),
             source: String::new(),
@@ -271,20 +274,55 @@ impl State {
     }
 
     /// Pods of the selected environment that pass the filter, in name order.
-    pub fn visible_pods(&self) -> impl Iterator<Item = &PodRow> + '_ {
+    pub fn visible_pods(&self) -> Box<dyn Iterator<Item = &PodRow> + '_> {
+        let Some(env) = self.env() else {
+            return Box::new(std::iter::empty());
+        };
         let needle = self.filter_text().to_lowercase();
-        self.env()
-            .into_iter()
-            .flat_map(|e| e.pods.iter())
-            .filter(move |p| needle.is_empty() || pod_matches(p, &needle))
+        if needle.is_empty() {
+            return Box::new(env.pods.iter());
+        }
+        if self
+            .pod_filter
+            .is_current(self.selected_env, &needle, &env.pods)
+        {
+            return Box::new(self.pod_filter.rows(&env.pods));
+        }
+        // Only between a change and the end of its `update()`; kept correct anyway.
+        Box::new(env.pods.iter().filter(move |p| pod_matches(p, &needle)))
     }
 
-    /// How many pods pass the filter; O(1) when there is no filter.
+    /// How many pods pass the filter; O(1) with or without a filter.
     pub fn visible_len(&self) -> usize {
         match self.env() {
             None => 0,
             Some(env) if self.filter.lines().iter().all(|l| l.is_empty()) => env.pods.len(),
+            Some(env)
+                if self.pod_filter.is_current(
+                    self.selected_env,
+                    &self.filter_text().to_lowercase(),
+                    &env.pods,
+                ) =>
+            {
+                self.pod_filter.len()
+            }
             Some(_) => self.visible_pods().count(),
+        }
+    }
+
+    /// Brings the filter index up to date after anything that may have changed the
+    /// filter text, the environment or the pods behind its back (cheap when current).
+    pub fn sync_pod_filter(&mut self) {
+        let needle = self.filter_text().to_lowercase();
+        let Some(env) = self.envs.get(self.selected_env) else {
+            return;
+        };
+        if !self
+            .pod_filter
+            .is_current(self.selected_env, &needle, &env.pods)
+        {
+            self.pod_filter
+                .rebuild(self.selected_env, needle, &env.pods);
         }
     }
 

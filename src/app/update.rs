@@ -19,6 +19,12 @@ pub enum Effect {
 
 /// Applies one event. Returns the effects to run, and whether anything visible changed.
 pub fn update(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
+    let result = dispatch(state, event);
+    state.sync_pod_filter();
+    result
+}
+
+fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => on_key(state, key),
         Event::Key(_) => (Vec::new(), false),
@@ -67,9 +73,12 @@ pub fn update(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
     }
 }
 
-fn on_watch(state: &mut State, env: usize, update: EnvUpdate) -> bool {
+fn on_watch(state: &mut State, env_index: usize, update: EnvUpdate) -> bool {
     let now = state.now;
-    let Some(env) = state.envs.get_mut(env) else {
+    let State {
+        envs, pod_filter, ..
+    } = state;
+    let Some(env) = envs.get_mut(env_index) else {
         return false;
     };
     let stream = update.stream();
@@ -87,7 +96,10 @@ fn on_watch(state: &mut State, env: usize, update: EnvUpdate) -> bool {
         }
         other => {
             *slot = StreamState::Live;
-            let changed = apply_rows(env, other);
+            let changed = match other {
+                EnvUpdate::Pods(u) => pod_filter.apply(env_index, &mut env.pods, u),
+                other => apply_rows(env, other),
+            };
             changed || !was_live
         }
     }
