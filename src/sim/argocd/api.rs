@@ -76,9 +76,21 @@ impl GrpcError {
         }
     }
 
+    /// The body in grpc-gateway's field order: error, code, message, details.
     pub fn response(&self) -> Response {
-        let body = json!({"error": self.message, "code": self.code, "message": self.message, "details": []});
-        json_response(self.http_status(), &body)
+        let msg = serde_json::to_string(&self.message).unwrap_or_default();
+        let body = format!(
+            "{{\"error\":{msg},\"code\":{},\"message\":{msg},\"details\":[]}}",
+            self.code
+        );
+        Response::builder()
+            .status(
+                StatusCode::from_u16(self.http_status())
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            )
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap_or_else(|_| Response::new(Body::empty()))
     }
 }
 

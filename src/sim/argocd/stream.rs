@@ -30,6 +30,19 @@ struct Filter {
     min_rv: u64,
 }
 
+/// The event as Go marshals `ApplicationWatchEvent`: `type` before `application`.
+fn ordered(msg: &Value) -> String {
+    let r = &msg["result"];
+    match (r.get("type"), r.get("application")) {
+        (Some(t), Some(a)) if r.as_object().is_some_and(|m| m.len() == 2) => format!(
+            "{{\"result\":{{\"type\":{},\"application\":{}}}}}",
+            serde_json::to_string(t).unwrap_or_default(),
+            serde_json::to_string(a).unwrap_or_default()
+        ),
+        _ => serde_json::to_string(msg).unwrap_or_default(),
+    }
+}
+
 pub fn watch(srv: Arc<ArgoServer>, _who: Claims, req: &Req) -> ApiResult {
     let selector = LabelSelector::parse(req.query.get("selector").unwrap_or("")).map_err(|e| {
         GrpcError::new(UNKNOWN, format!("error parsing labels with selectors: {e}"))
@@ -76,7 +89,7 @@ pub fn watch(srv: Arc<ArgoServer>, _who: Claims, req: &Req) -> ApiResult {
             }
             let name = app["metadata"]["name"].as_str().unwrap_or("").to_string();
             let msg = fields(json!({"result": {"type": ty, "application": app}}), &probe);
-            let text = serde_json::to_string(&msg).unwrap_or_default();
+            let text = ordered(&msg);
             let bytes = Bytes::from(if sse {
                 format!("data: {text} \n\n\n")
             } else {
