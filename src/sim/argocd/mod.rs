@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod apps;
 pub mod controller;
 pub mod health;
 pub mod ops;

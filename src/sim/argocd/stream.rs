@@ -15,7 +15,8 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
-use super::api::{ApiResult, ArgoServer, GrpcError, Req, UNKNOWN, fields, permitted, projects};
+use super::api::{ApiResult, ArgoServer, GrpcError, Req, UNKNOWN};
+use super::apps::{fields, permitted, projects};
 use super::session::Claims;
 use super::state::NAMESPACE;
 use crate::sim::resources::{APPLICATIONS, def};
