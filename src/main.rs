@@ -299,6 +299,18 @@ async fn run_sim(
         );
         println!("try: kubectl --kubeconfig {} get pods -A", path.display());
     }
+    println!("argocd api listening on {}", handle.argocd_url());
+    println!("argocd admin token: {}", handle.argocd_token());
+    if let Some(path) = &flags.argocd_config_out {
+        std::fs::write(path, handle.argocd_cli_config())
+            .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+        // The argocd CLI itself speaks gRPC, which the simulator does not serve; the file
+        // is for clients of the REST API (rollcall) that read the CLI's config.
+        println!(
+            "argocd config written to {} (argocd CLI format, REST API only)",
+            path.display()
+        );
+    }
     println!("Ctrl-C stops it.");
     wait_for_stop().await;
     handle.shutdown().await;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::clock::fmt_time;
 use super::objects::{
-    apply_defaults, has_generation, new_uid, rand_suffix, spec_changed, validate,
+    apply_defaults, content_changed, has_generation, new_uid, rand_suffix, spec_changed, validate,
 };
 use super::resources::{self, ResourceDef, def as def_of};
 use super::status::ApiError;
@@ -192,7 +192,13 @@ pub fn finish_update(
     }
     apply_defaults(def, &mut new);
     drop_null_template_time(&mut new);
-    if has_generation(def) && spec_changed(old, &new) {
+    // Without a status subresource (Argo CD Applications) status writes bump it too.
+    let changed = if def.has_status() {
+        spec_changed(old, &new)
+    } else {
+        content_changed(old, &new)
+    };
+    if has_generation(def) && changed {
         let g = old["metadata"]["generation"].as_i64().unwrap_or(1);
         new["metadata"]["generation"] = json!(g + 1);
     }

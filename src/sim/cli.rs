@@ -26,10 +26,19 @@ pub struct SimFlags {
     #[arg(long)]
     pub plain_http: bool,
     /// A fault: drop-watches=SECS, errors=SHARE, latency-ms=MS, expire-watches=SECS,
-    /// outage=SECS, deny=TOKEN:401|403 (repeatable; change at run time with
+    /// outage=SECS, deny=TOKEN:401|403, argocd-down=SECS (repeatable; change at run time with
     /// POST /_sim/faults).
     #[arg(long = "fault", value_name = "NAME=VALUE")]
     pub faults: Vec<String>,
+    /// Where the Argo CD API listens (its own port, as argocd-server is its own host).
+    #[arg(long, default_value = "127.0.0.1:18081")]
+    pub argocd_listen: std::net::SocketAddr,
+    /// Password of the Argo CD `admin` account (for `POST /api/v1/session`).
+    #[arg(long, default_value = "rollcall-sim")]
+    pub argocd_password: String,
+    /// Write the Argo CD address and admin token here, in the argocd CLI's config format.
+    #[arg(long, value_name = "FILE")]
+    pub argocd_config_out: Option<std::path::PathBuf>,
 }
 
 impl SimFlags {
@@ -56,6 +65,8 @@ impl SimFlags {
             plan.apply_flag(f)?;
         }
         opts.faults = plan;
+        opts.argocd_listen = self.argocd_listen;
+        opts.argocd_password = self.argocd_password.clone();
         Ok(())
     }
 }

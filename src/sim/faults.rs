@@ -26,11 +26,14 @@ pub struct FaultPlan {
     pub outage_secs: Option<f64>,
     /// Tokens answered with this status (401 or 403) whatever they ask.
     pub deny_tokens: BTreeMap<String, u16>,
+    /// The Argo CD API refuses connections (and answers 503 on open ones) for this long,
+    /// starting when the plan is set.
+    pub argocd_down_secs: Option<f64>,
 }
 
 impl FaultPlan {
     /// Parses `--fault` flags: `drop-watches=5`, `errors=0.1`, `latency-ms=50`,
-    /// `expire-watches=10`, `outage=3`, `deny=TOKEN:403`.
+    /// `expire-watches=10`, `outage=3`, `deny=TOKEN:403`, `argocd-down=SECS`.
     pub fn apply_flag(&mut self, flag: &str) -> Result<(), String> {
         let (k, v) = flag
             .split_once('=')
@@ -47,6 +50,7 @@ impl FaultPlan {
             "latency-ms" => self.latency_ms = num(v)? as u64,
             "expire-watches" => self.expire_watches_every_secs = Some(num(v)?),
             "outage" => self.outage_secs = Some(num(v)?),
+            "argocd-down" => self.argocd_down_secs = Some(num(v)?),
             "deny" => {
                 let (t, c) = v
                     .rsplit_once(':')
@@ -67,6 +71,7 @@ impl FaultPlan {
 struct State {
     plan: FaultPlan,
     outage_until: Option<Instant>,
+    argocd_down_until: Option<Instant>,
     next_drop: Option<Instant>,
     next_expire: Option<Instant>,
 }
@@ -95,6 +100,7 @@ impl Faults {
             state: Mutex::new(State {
                 plan: FaultPlan::default(),
                 outage_until: None,
+                argocd_down_until: None,
                 next_drop: None,
                 next_expire: None,
             }),
@@ -113,6 +119,7 @@ impl Faults {
         let now = Instant::now();
         let mut g = self.lock();
         g.outage_until = plan.outage_secs.map(|s| now + secs(s));
+        g.argocd_down_until = plan.argocd_down_secs.map(|s| now + secs(s));
         g.next_drop = plan.drop_watches_every_secs.map(|s| now + secs(s));
         g.next_expire = plan.expire_watches_every_secs.map(|s| now + secs(s));
         let outage = g.outage_until.is_some();
@@ -130,6 +137,13 @@ impl Faults {
     /// True while connections are refused.
     pub fn refusing(&self) -> bool {
         self.lock().outage_until.is_some_and(|t| Instant::now() < t)
+    }
+
+    /// True while the Argo CD API is down.
+    pub fn argocd_down(&self) -> bool {
+        self.lock()
+            .argocd_down_until
+            .is_some_and(|t| Instant::now() < t)
     }
 
     pub fn latency(&self) -> Duration {
@@ -180,6 +194,7 @@ mod tests {
             "errors=0.25",
             "latency-ms=40",
             "deny=abc:403",
+            "argocd-down=2",
         ] {
             p.apply_flag(f).unwrap();
         }
@@ -187,6 +202,8 @@ mod tests {
         assert_eq!(p.error_rate, 0.25);
         assert_eq!(p.latency_ms, 40);
         assert_eq!(p.deny_tokens.get("abc"), Some(&403));
+        assert_eq!(p.argocd_down_secs, Some(2.0));
+        assert!(Faults::new(p.clone()).argocd_down());
         assert!(p.apply_flag("deny=abc:500").is_err());
         assert!(p.apply_flag("errors=-1").is_err());
         assert!(p.apply_flag("bogus=1").is_err());

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod admission;
 pub mod argo;
+pub mod argocd;
 pub mod auth;
 pub mod cli;
 pub mod clock;
@@ -71,6 +72,10 @@ pub struct SimOptions {
     pub tls: bool,
     /// Faults injected from the start (changeable at run time: `POST /_sim/faults`).
     pub faults: FaultPlan,
+    /// Where the Argo CD API listens (its own port; 0 picks a free one).
+    pub argocd_listen: SocketAddr,
+    /// Password of the Argo CD `admin` account.
+    pub argocd_password: String,
 }
 
 impl Default for SimOptions {
@@ -83,6 +88,8 @@ impl Default for SimOptions {
             viewer_token: "rollcall-sim-viewer".into(),
             tls: true,
             faults: FaultPlan::default(),
+            argocd_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            argocd_password: "rollcall-sim".into(),
         }
     }
 }
@@ -136,6 +143,8 @@ pub struct Shared {
     /// Whether the server speaks TLS (credential-less requests are refused then).
     pub tls: bool,
     pub faults: Arc<faults::Faults>,
+    /// The GitOps repository Argo CD syncs from.
+    pub gitops: argocd::repo::GitRepo,
     events: AtomicBool,
 }
 
@@ -158,6 +167,7 @@ pub struct SimHandle {
     shared: Arc<Shared>,
     tls: bool,
     viewer_token: String,
+    argocd: argocd::ArgoCd,
 }
 
 /// Builds the scenario, binds, and spawns the server and the controllers.
@@ -188,10 +198,22 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         ],
         tls: opts.tls,
         faults: Arc::new(faults::Faults::new(opts.faults.clone())),
+        gitops: argocd::repo::GitRepo::default(),
         events: AtomicBool::new(true),
     });
     let mut ctl = Controllers::new(shared.clone());
     scenario::build(&shared, &mut ctl, opts.scenario);
+    if opts.scenario == Scenario::Dictamesh {
+        argocd::scenario::build(&shared);
+    }
+    let argocd = argocd::start(
+        shared.clone(),
+        opts.argocd_listen,
+        &opts.argocd_password,
+        opts.tls,
+        rx.clone(),
+    )
+    .await?;
     let scale_keys = match opts.scenario {
         Scenario::Scale {
             pods, namespaces, ..
@@ -248,6 +270,7 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         shared,
         tls: opts.tls,
         viewer_token: opts.viewer_token,
+        argocd,
     })
 }
 
@@ -296,6 +319,43 @@ impl SimHandle {
             self.base_url(),
             self.token,
             self.viewer_token,
+        )
+    }
+
+    /// The Argo CD API's base URL: `https://127.0.0.1:PORT` (or `http://` without TLS).
+    pub fn argocd_url(&self) -> String {
+        let scheme = if self.argocd.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.argocd.addr)
+    }
+
+    /// The Argo CD API's address (`argocd --server` takes it without a scheme).
+    pub fn argocd_addr(&self) -> SocketAddr {
+        self.argocd.addr
+    }
+
+    /// A non-expiring Argo CD API key of `admin` (a JWT, as argocd-server issues).
+    pub fn argocd_token(&self) -> &str {
+        &self.argocd.admin_token
+    }
+
+    /// A non-expiring Argo CD API key of the read-only `viewer` account.
+    pub fn argocd_viewer_token(&self) -> &str {
+        &self.argocd.viewer_token
+    }
+
+    /// The CA (PEM) that signs the Argo CD API's certificate (the Kubernetes API's CA), when
+    /// TLS is on.
+    pub fn argocd_ca_pem(&self) -> Option<String> {
+        self.argocd.tls.then(|| self.ca_pem()).flatten()
+    }
+
+    /// The argocd CLI's config file for this simulator, logged in as admin.
+    pub fn argocd_cli_config(&self) -> String {
+        argocd::cli_config(
+            &self.argocd.addr.to_string(),
+            &self.argocd.admin_token,
+            self.argocd.tls,
+            self.argocd_ca_pem().as_deref(),
         )
     }
 

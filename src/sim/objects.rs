@@ -349,11 +349,29 @@ pub fn spec_changed(old: &Value, new: &Value) -> bool {
     strip(old) != strip(new)
 }
 
+/// True when anything outside `metadata` differs (kinds without a status subresource).
+pub fn content_changed(old: &Value, new: &Value) -> bool {
+    let strip = |v: &Value| -> Map<String, Value> {
+        v.as_object()
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| *k != "metadata")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    strip(old) != strip(new)
+}
+
 /// Whether a kind tracks metadata.generation.
 pub fn has_generation(def: &ResourceDef) -> bool {
     matches!(
         def.id,
-        resources::DEPLOYMENTS | resources::REPLICASETS | resources::ROLLOUTS
+        resources::DEPLOYMENTS
+            | resources::REPLICASETS
+            | resources::ROLLOUTS
+            | resources::APPLICATIONS
     )
 }
 

@@ -15,6 +15,8 @@ pub enum TableKind {
     Event,
     /// Argo Rollouts' printer columns (Desired, Current, Up-to-date, Available).
     Rollout,
+    /// Argo CD Applications' printer columns (Sync Status, Health Status, Revision, Project).
+    Application,
     Default,
 }
 
@@ -119,6 +121,8 @@ pub const REPLICASETS: usize = 6;
 /// Argo Rollouts and the Istio VirtualService it drives (CRDs: no strategic merge).
 pub const ROLLOUTS: usize = 7;
 pub const VIRTUALSERVICES: usize = 8;
+/// Argo CD Applications (CRD without subresources: status is written through the object).
+pub const APPLICATIONS: usize = 9;
 
 /// All served resources; `RESOURCES[i].id == i`.
 pub static RESOURCES: &[ResourceDef] = &[
@@ -250,6 +254,20 @@ pub static RESOURCES: &[ResourceDef] = &[
         subresources: &["status"],
         fields: &[],
         table: TableKind::Default,
+    },
+    ResourceDef {
+        id: APPLICATIONS,
+        group: "argoproj.io",
+        version: "v1alpha1",
+        plural: "applications",
+        singular: "application",
+        kind: "Application",
+        namespaced: true,
+        short_names: &["app", "apps"],
+        categories: &[],
+        subresources: &[],
+        fields: &[],
+        table: TableKind::Application,
     },
 ];
 

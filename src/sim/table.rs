@@ -246,6 +246,13 @@ fn cells(kind: TableKind, o: &Value, now: Timestamp) -> Vec<Value> {
             json!(i(o, "/status/availableReplicas")),
             json!(created),
         ],
+        TableKind::Application => vec![
+            json!(name),
+            json!(s(o, "/status/sync/status")),
+            json!(s(o, "/status/health/status")),
+            json!(s(o, "/status/sync/revision")),
+            json!(s(o, "/spec/project")),
+        ],
         TableKind::Default => vec![json!(name), json!(created)],
     }
 }

@@ -78,6 +78,14 @@ fn columns(kind: TableKind) -> &'static [Col] {
             ("Available", "integer", 0),
             ("Age", "string", 0),
         ],
+        // The CRD's additionalPrinterColumns: with those set the API server adds only Name.
+        TableKind::Application => &[
+            ("Name", "string", 0),
+            ("Sync Status", "string", 0),
+            ("Health Status", "string", 0),
+            ("Revision", "string", 10),
+            ("Project", "string", 10),
+        ],
         TableKind::Default => &[("Name", "string", 0), ("Age", "string", 0)],
     }
 }

@@ -100,6 +100,15 @@ pub struct TlsListener {
 
 impl TlsListener {
     pub fn new(tcp: TcpListener, faults: Arc<Faults>) -> Result<Self, String> {
+        Self::with_refusal(tcp, move || faults.refusing())
+    }
+
+    /// A listener that drops new connections while `refusing()` holds (the Argo CD
+    /// listener has its own outage fault).
+    pub fn with_refusal(
+        tcp: TcpListener,
+        refusing: impl Fn() -> bool + Send + 'static,
+    ) -> Result<Self, String> {
         let local = tcp.local_addr().map_err(|e| e.to_string())?;
         let acceptor = TlsAcceptor::from(pki()?.config.clone());
         let (tx, rx) = mpsc::channel(64);
@@ -117,7 +126,7 @@ impl TlsListener {
                         continue;
                     }
                 };
-                if faults.refusing() {
+                if refusing() {
                     drop(sock);
                     continue;
                 }

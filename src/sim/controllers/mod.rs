@@ -37,6 +37,8 @@ pub struct Controllers {
     ticks: u64,
     /// Argo Rollouts (issue 4).
     argo: crate::sim::argo::ArgoController,
+    /// Argo CD's application controller (issue 5).
+    argocd: crate::sim::argocd::controller::AppController,
 }
 
 impl Controllers {
@@ -53,6 +55,7 @@ impl Controllers {
             recorder: Recorder::default(),
             ticks: 0,
             argo: Default::default(),
+            argocd: Default::default(),
         };
         c.resync_all();
         c
@@ -71,6 +74,7 @@ impl Controllers {
         for e in s.store.list(def(PODS), None, |_| true).1 {
             self.kubelet.observe(&s, &e.meta, false);
         }
+        self.argocd.resync(&s);
     }
 
     fn observe(&mut self, c: &Change) {
@@ -78,6 +82,7 @@ impl Controllers {
         let key = || (m.namespace.to_string(), m.name.to_string());
         let deleted = c.ty == ChangeType::Deleted;
         self.argo.observe(&self.shared, c);
+        self.argocd.observe(c);
         match m.def {
             PODS => {
                 self.kubelet.observe(&self.shared, m, deleted);
@@ -173,6 +178,7 @@ impl Controllers {
             }
         }
         self.argo.tick(&s, &mut self.recorder);
+        self.argocd.tick(&s, &mut self.recorder);
         if self.ticks.is_multiple_of(40) {
             self.recorder.expire(&s);
         }
@@ -185,6 +191,7 @@ impl Controllers {
             && self.incomplete.is_empty()
             && !self.kubelet.busy()
             && self.argo.idle()
+            && self.argocd.idle()
     }
 
     /// Runs until shutdown, ticking every `every` of real time and reacting to changes.
