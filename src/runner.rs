@@ -51,6 +51,7 @@ pub fn ad_hoc_environment(context: Option<String>, namespace: String) -> Environ
         },
         services: Vec::new(),
         database: None,
+        argocd: None,
     }
 }
 

@@ -1,0 +1,496 @@
+//! A slim view of an Argo CD `Application` (shared/reference/03 §1): what the release
+//! pane and the history view show, decoded leniently (the real fixtures include apps
+//! with no metadata, no spec, `operation` without `operationState`, history without
+//! `initiatedBy`). Everything else in the object is skipped without being built.
+
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use super::store::Keyed;
+use super::wire::{LenientVec, WireTime};
+
+/// One Argo CD Application as the panes use it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AppRow {
+    pub name: String,
+    /// The namespace the Application object lives in (normally `argocd`).
+    pub namespace: String,
+    pub project: String,
+    /// Where its workloads go.
+    pub destination_namespace: Option<String>,
+    /// `Synced`, `OutOfSync`, `Unknown` (empty when the controller has not compared yet).
+    pub sync_status: String,
+    /// The revision the app was last compared against.
+    pub sync_revision: Option<String>,
+    /// `Healthy`, `Progressing`, `Degraded`, `Suspended`, `Missing`, `Unknown`.
+    pub health: String,
+    pub health_message: Option<String>,
+    /// `spec.syncPolicy.automated`, when auto-sync is on.
+    pub automated: Option<AutoSync>,
+    /// A requested operation the controller has not picked up or finished (`operation`).
+    pub pending_operation: Option<OperationRequest>,
+    pub operation_state: Option<OperationState>,
+    /// Oldest first, as Argo CD keeps it.
+    pub history: Vec<HistoryEntry>,
+    /// `status.summary.images`: what the app runs now.
+    pub images: Vec<String>,
+    pub resources: ResourceSummary,
+    /// `status.conditions` as (type, message).
+    pub conditions: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AutoSync {
+    pub prune: bool,
+    pub self_heal: bool,
+}
+
+/// `operation.sync` (or the copy of it in `operationState.operation`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OperationRequest {
+    /// `sync` for a sync or rollback; another key's name otherwise.
+    pub kind: String,
+    pub revision: Option<String>,
+    pub dry_run: bool,
+    pub prune: bool,
+    pub initiated_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OperationState {
+    /// `Running`, `Terminating`, `Failed`, `Error`, `Succeeded`.
+    pub phase: String,
+    pub message: Option<String>,
+    pub operation: Option<OperationRequest>,
+    /// `syncResult.revision`: what the operation deployed.
+    pub result_revision: Option<String>,
+    /// Images of the resources the operation synced.
+    pub result_images: Vec<String>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+}
+
+impl OperationState {
+    /// Running or Terminating: the operation has not ended.
+    pub fn in_flight(&self) -> bool {
+        matches!(self.phase.as_str(), "Running" | "Terminating")
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.phase == "Succeeded"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub revision: String,
+    pub deployed_at: Option<Timestamp>,
+    pub deploy_started_at: Option<Timestamp>,
+    /// `initiatedBy.username`, or `automated` for the controller's own syncs.
+    pub initiated_by: Option<String>,
+}
+
+/// Counts over `status.resources`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ResourceSummary {
+    pub total: u32,
+    pub out_of_sync: u32,
+    pub healthy: u32,
+    pub unhealthy: u32,
+}
+
+impl AppRow {
+    /// Whether an operation is requested or running: a new sync or rollback would be
+    /// refused with `another operation is already in progress`.
+    pub fn operation_in_flight(&self) -> bool {
+        self.pending_operation.is_some()
+            || self.operation_state.as_ref().is_some_and(|o| o.in_flight())
+    }
+
+    /// The history entry whose revision is deployed now (the newest with that revision).
+    pub fn current_history_id(&self) -> Option<i64> {
+        let rev = self.deployed_revision()?;
+        self.history
+            .iter()
+            .rev()
+            .find(|h| h.revision == rev)
+            .map(|h| h.id)
+    }
+
+    /// What runs now: the last successful operation's revision, else the compared one.
+    /// After a rollback the app is OutOfSync with its target but runs this revision.
+    pub fn deployed_revision(&self) -> Option<&str> {
+        let from_op = self
+            .operation_state
+            .as_ref()
+            .filter(|o| o.succeeded() && !o.operation.as_ref().is_some_and(|r| r.dry_run))
+            .and_then(|o| o.result_revision.as_deref());
+        from_op
+            .or(self.history.last().map(|h| h.revision.as_str()))
+            .or(self.sync_revision.as_deref())
+    }
+
+    /// The first image's tag (what the matrix shows), e.g. `v1.2.0`.
+    pub fn image_tag(&self) -> Option<&str> {
+        self.images.first().map(|i| image_tag(i))
+    }
+}
+
+/// The tag of an image reference (`repo/name:tag` → `tag`; digest or none → the name).
+pub fn image_tag(image: &str) -> &str {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once('@') {
+        Some((name, _)) => name,
+        None => last.split_once(':').map_or(last, |(_, tag)| tag),
+    }
+}
+
+/// The short form of a git revision (7 characters), as the Argo CD UI shows it.
+pub fn short_revision(rev: &str) -> &str {
+    if rev.len() > 7 && rev.chars().all(|c| c.is_ascii_hexdigit()) {
+        &rev[..7]
+    } else {
+        rev
+    }
+}
+
+impl Keyed for AppRow {
+    fn key(&self) -> (&str, &str) {
+        (&self.namespace, &self.name)
+    }
+}
+
+// ---- wire shapes: only the fields above, each lenient --------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AppWire {
+    metadata: Option<MetaWire>,
+    spec: Option<SpecWire>,
+    status: Option<StatusWire>,
+    operation: Option<OperationWire>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct MetaWire {
+    name: Option<String>,
+    namespace: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct SpecWire {
+    project: Option<String>,
+    destination: Option<DestinationWire>,
+    sync_policy: Option<SyncPolicyWire>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DestinationWire {
+    namespace: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SyncPolicyWire {
+    automated: Option<AutomatedWire>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct AutomatedWire {
+    prune: Option<bool>,
+    self_heal: Option<bool>,
+    enabled: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct StatusWire {
+    sync: Option<SyncWire>,
+    health: Option<HealthWire>,
+    history: LenientVec<HistoryWire>,
+    operation_state: Option<OperationStateWire>,
+    resources: LenientVec<ResourceWire>,
+    summary: Option<SummaryWire>,
+    conditions: LenientVec<ConditionWire>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SyncWire {
+    status: Option<String>,
+    revision: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct HealthWire {
+    status: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct HistoryWire {
+    id: Option<serde_json::Value>,
+    revision: Option<String>,
+    deployed_at: WireTime,
+    deploy_started_at: WireTime,
+    initiated_by: Option<InitiatedByWire>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct InitiatedByWire {
+    username: Option<String>,
+    automated: Option<bool>,
+}
+
+impl InitiatedByWire {
+    fn who(&self) -> Option<String> {
+        match (&self.username, self.automated) {
+            (Some(u), _) if !u.is_empty() => Some(u.clone()),
+            (_, Some(true)) => Some("automated".into()),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct OperationWire {
+    sync: Option<SyncOpWire>,
+    initiated_by: Option<InitiatedByWire>,
+    /// Any other operation kind, kept only by name.
+    #[serde(flatten)]
+    other: std::collections::BTreeMap<String, serde::de::IgnoredAny>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct SyncOpWire {
+    revision: Option<String>,
+    dry_run: Option<bool>,
+    prune: Option<bool>,
+}
+
+impl OperationWire {
+    fn view(self) -> OperationRequest {
+        let kind = if self.sync.is_some() {
+            "sync".to_owned()
+        } else {
+            self.other
+                .keys()
+                .find(|k| !matches!(k.as_str(), "info" | "retry"))
+                .cloned()
+                .unwrap_or_else(|| "operation".into())
+        };
+        let sync = self.sync.unwrap_or_default();
+        OperationRequest {
+            kind,
+            revision: sync.revision.filter(|r| !r.is_empty()),
+            dry_run: sync.dry_run.unwrap_or(false),
+            prune: sync.prune.unwrap_or(false),
+            initiated_by: self.initiated_by.and_then(|i| i.who()),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct OperationStateWire {
+    phase: Option<String>,
+    message: Option<String>,
+    operation: Option<OperationWire>,
+    sync_result: Option<SyncResultWire>,
+    started_at: WireTime,
+    finished_at: WireTime,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SyncResultWire {
+    revision: Option<String>,
+    resources: LenientVec<SyncResultResourceWire>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SyncResultResourceWire {
+    images: LenientVec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ResourceWire {
+    status: Option<String>,
+    health: Option<HealthWire>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SummaryWire {
+    images: LenientVec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ConditionWire {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    message: Option<String>,
+}
+
+/// An `int64` that Go may send as a number, or (through other encoders) a string.
+fn history_id(v: &serde_json::Value) -> Option<i64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+impl<'de> Deserialize<'de> for AppRow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = AppWire::deserialize(d)?;
+        Ok(w.into_row())
+    }
+}
+
+impl AppWire {
+    fn into_row(self) -> AppRow {
+        let meta = self.metadata.unwrap_or_default();
+        let spec = self.spec.unwrap_or_default();
+        let status = self.status.unwrap_or_default();
+        let automated = spec
+            .sync_policy
+            .and_then(|p| p.automated)
+            // Auto-sync is on when `automated` is present and `enabled` is absent or true.
+            .filter(|a| a.enabled != Some(false))
+            .map(|a| AutoSync {
+                prune: a.prune.unwrap_or(false),
+                self_heal: a.self_heal.unwrap_or(false),
+            });
+        let sync = status.sync.unwrap_or_default();
+        let health = status.health.unwrap_or_default();
+        let mut history: Vec<HistoryEntry> = status
+            .history
+            .0
+            .into_iter()
+            .filter_map(|h| {
+                Some(HistoryEntry {
+                    id: history_id(h.id.as_ref()?)?,
+                    revision: h.revision.unwrap_or_default(),
+                    deployed_at: h.deployed_at.0,
+                    deploy_started_at: h.deploy_started_at.0,
+                    initiated_by: h.initiated_by.and_then(|i| i.who()),
+                })
+            })
+            .collect();
+        history.sort_by_key(|h| h.id);
+        let operation_state = status.operation_state.map(|o| {
+            let result = o.sync_result.unwrap_or_default();
+            let mut result_images: Vec<String> = result
+                .resources
+                .0
+                .into_iter()
+                .flat_map(|r| r.images.0)
+                .collect();
+            result_images.sort();
+            result_images.dedup();
+            OperationState {
+                phase: o.phase.unwrap_or_default(),
+                message: o.message.filter(|m| !m.is_empty()),
+                operation: o.operation.map(OperationWire::view),
+                result_revision: result.revision.filter(|r| !r.is_empty()),
+                result_images,
+                started_at: o.started_at.0,
+                finished_at: o.finished_at.0,
+            }
+        });
+        let mut resources = ResourceSummary::default();
+        for r in &status.resources.0 {
+            resources.total += 1;
+            if r.status.as_deref() == Some("OutOfSync") {
+                resources.out_of_sync += 1;
+            }
+            match r.health.as_ref().and_then(|h| h.status.as_deref()) {
+                Some("Healthy") => resources.healthy += 1,
+                Some("Degraded") | Some("Missing") => resources.unhealthy += 1,
+                _ => {}
+            }
+        }
+        let mut images = status.summary.map(|s| s.images.0).unwrap_or_default();
+        images.sort();
+        AppRow {
+            name: meta.name.unwrap_or_default(),
+            namespace: meta.namespace.unwrap_or_default(),
+            project: spec.project.unwrap_or_default(),
+            destination_namespace: spec.destination.and_then(|d| d.namespace),
+            sync_status: sync.status.unwrap_or_default(),
+            sync_revision: sync.revision.filter(|r| !r.is_empty()),
+            health: health.status.unwrap_or_default(),
+            health_message: health.message.filter(|m| !m.is_empty()),
+            automated,
+            pending_operation: self.operation.map(OperationWire::view),
+            operation_state,
+            history,
+            images,
+            resources,
+            conditions: status
+                .conditions
+                .0
+                .into_iter()
+                .map(|c| (c.kind.unwrap_or_default(), c.message.unwrap_or_default()))
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_and_short_revisions() {
+        assert_eq!(image_tag("ghcr.io/x/customer-adapter:v1.2.0"), "v1.2.0");
+        assert_eq!(image_tag("nginx:latest"), "latest");
+        assert_eq!(image_tag("localhost:5000/web"), "web");
+        assert_eq!(image_tag("web@sha256:abc"), "web");
+        assert_eq!(
+            short_revision("041eab7439ece92c99b043f0e171788185b8fc1d"),
+            "041eab7"
+        );
+        assert_eq!(short_revision("rev1"), "rev1");
+        assert_eq!(short_revision("v1.2.0-release"), "v1.2.0-release");
+    }
+
+    #[test]
+    fn automated_enabled_false_is_off_and_odd_shapes_decode() {
+        let app: AppRow = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "a", "namespace": "argocd"},
+            "spec": {"syncPolicy": {"automated": {"enabled": false, "prune": true}}},
+            "status": {"history": {}, "conditions": {}, "resources": null,
+                "summary": {"images": "nope"},
+                "operationState": {"phase": "Running", "startedAt": 12}}
+        }))
+        .unwrap();
+        assert_eq!(app.automated, None);
+        assert!(app.history.is_empty());
+        assert!(app.operation_in_flight());
+        let on: AppRow = serde_json::from_value(serde_json::json!({
+            "spec": {"syncPolicy": {"automated": {}}},
+            "status": {"history": [{"id": "3", "revision": "abc"}, {"revision": "no-id"},
+                {"id": 1, "revision": "old", "initiatedBy": {"automated": true}}]}
+        }))
+        .unwrap();
+        assert_eq!(on.automated, Some(AutoSync::default()));
+        assert_eq!(on.history.iter().map(|h| h.id).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(on.history[0].initiated_by.as_deref(), Some("automated"));
+        assert_eq!(on.current_history_id(), Some(3));
+    }
+}
