@@ -16,14 +16,16 @@ pub enum Pane {
     Pods,
     Canary,
     Migrations,
+    Releases,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 4] = [
+    pub const ALL: [Pane; 5] = [
         Pane::Environments,
         Pane::Pods,
         Pane::Canary,
         Pane::Migrations,
+        Pane::Releases,
     ];
 
     pub fn title(self) -> &'static str {
@@ -32,6 +34,7 @@ impl Pane {
             Pane::Pods => "Pods",
             Pane::Canary => "Canary",
             Pane::Migrations => "Migrations",
+            Pane::Releases => "Releases",
         }
     }
 }
@@ -216,6 +219,8 @@ pub struct State {
     pub migration_show_down: bool,
     /// Argo Rollouts per environment, the chart history and the canary pane's cursors.
     pub canary: super::canary::CanaryState,
+    /// Argo CD apps per environment, the release matrix, history and waits.
+    pub releases: super::releases::ReleaseState,
     pub filter: TextArea<'static>,
     pub readonly: bool,
     /// Who the audit log says did it, and what the header shows.
@@ -245,6 +250,7 @@ impl State {
             migration_cursor: TableCursor::default(),
             migration_show_down: false,
             canary: super::canary::CanaryState::new(),
+            releases: super::releases::ReleaseState::default(),
             filter: TextArea::default(),
             readonly: false,
             user: "unknown".into(),

@@ -494,3 +494,20 @@ mod tests {
         assert_eq!(on.current_history_id(), Some(3));
     }
 }
+
+/// Drift of an app's sync policy from its environment's deploy mode: an `auto`
+/// environment expects automated sync, a manual one expects it off.
+pub fn deploy_mode_drift(mode: crate::config::DeployMode, app: &AppRow) -> Option<String> {
+    use crate::config::DeployMode;
+    match (mode, app.automated) {
+        (DeployMode::Auto, None) => Some(format!(
+            "{}: auto-sync off, policy deploy mode is auto",
+            app.name
+        )),
+        (DeployMode::Manual | DeployMode::ManualWindow, Some(_)) => Some(format!(
+            "{}: auto-sync on, policy deploy mode is {mode}",
+            app.name
+        )),
+        _ => None,
+    }
+}
