@@ -67,10 +67,11 @@ pub fn disable_auto_sync_preview(env: &str, app: &str, then_rollback: Option<i64
                       request. Git changes stop reaching the app until auto-sync is turned on again."
         .to_owned();
     if let Some(id) = then_rollback {
+        // Short: the dialog shows about two lines of it.
         effect = format!(
-            "Argo CD refuses a rollback while auto-sync is on (\"rollback cannot be initiated \
-             when auto-sync is enabled\"). This turns it off first, as its own audited command; \
-             the rollback to id {id} is offered next. {effect}"
+            "Auto-sync is on, and Argo CD refuses: \"rollback cannot be initiated when auto-sync \
+             is enabled\". Confirm to turn it off first (audited; no dry run exists for this); \
+             the rollback to id {id} is offered next."
         );
     }
     preview_of(format!("Disable auto-sync of {app} ({env})"), &call, effect)

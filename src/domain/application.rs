@@ -321,7 +321,8 @@ struct SyncResultWire {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct SyncResultResourceWire {
-    images: LenientVec<String>,
+    #[serde(deserialize_with = "strings")]
+    images: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -334,7 +335,23 @@ struct ResourceWire {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct SummaryWire {
-    images: LenientVec<String>,
+    #[serde(deserialize_with = "strings")]
+    images: Vec<String>,
+}
+
+/// A list of strings; anything else (a map, a scalar, null, non-string items) is
+/// skipped. `LenientVec` only keeps map elements.
+fn strings<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Array(items) => items
+            .into_iter()
+            .filter_map(|v| match v {
+                serde_json::Value::String(s) => Some(s),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -398,7 +415,7 @@ impl AppWire {
                 .resources
                 .0
                 .into_iter()
-                .flat_map(|r| r.images.0)
+                .flat_map(|r| r.images)
                 .collect();
             result_images.sort();
             result_images.dedup();
@@ -424,7 +441,7 @@ impl AppWire {
                 _ => {}
             }
         }
-        let mut images = status.summary.map(|s| s.images.0).unwrap_or_default();
+        let mut images = status.summary.map(|s| s.images).unwrap_or_default();
         images.sort();
         AppRow {
             name: meta.name.unwrap_or_default(),
@@ -500,14 +517,10 @@ mod tests {
 pub fn deploy_mode_drift(mode: crate::config::DeployMode, app: &AppRow) -> Option<String> {
     use crate::config::DeployMode;
     match (mode, app.automated) {
-        (DeployMode::Auto, None) => Some(format!(
-            "{}: auto-sync off, policy deploy mode is auto",
-            app.name
-        )),
-        (DeployMode::Manual | DeployMode::ManualWindow, Some(_)) => Some(format!(
-            "{}: auto-sync on, policy deploy mode is {mode}",
-            app.name
-        )),
+        (DeployMode::Auto, None) => Some(format!("{}: auto-sync off, policy auto", app.name)),
+        (DeployMode::Manual | DeployMode::ManualWindow, Some(_)) => {
+            Some(format!("{}: auto-sync on, policy {mode}", app.name))
+        }
         _ => None,
     }
 }

@@ -79,8 +79,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some(m) => Line::styled(truncate(m, inner.width as usize), theme.muted),
         None => Line::styled(
             format!(
-                "project {} · {} resources",
-                app.project, app.resources.total
+                "project {} · resources {} ({} out of sync)",
+                app.project, app.resources.total, app.resources.out_of_sync
             ),
             theme.muted,
         ),
@@ -139,9 +139,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Constraint::Length(4),
         Constraint::Length(8),
         Constraint::Length(16),
-        Constraint::Length(6),
+        Constraint::Length(4),
         Constraint::Min(8),
-        Constraint::Length(10),
+        Constraint::Length(12),
     ];
     if app.history.is_empty() {
         frame.render_widget(

@@ -168,7 +168,7 @@ fn below<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
         match re.map(|e| &e.link) {
             Some(ArgoLink::Down { since, message }) => lines.push(Line::styled(
                 format!(
-                    "✖ {name}: Argo CD down {}: {message}",
+                    "✖ {name}: down {}: {message}",
                     duration(state.now.duration_since(*since).as_secs().max(0))
                 ),
                 theme.error,
@@ -188,7 +188,7 @@ fn below<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
             let rev = req.and_then(|r| r.revision.as_deref()).map(short_revision);
             lines.push(Line::styled(
                 format!(
-                    "⟳ {name}: {} {} {}{} {}",
+                    "⟳ {name}: {} {} {}{}: {}",
                     app.name,
                     req.map_or("operation", |r| r.kind.as_str()),
                     op.map_or("requested", |o| o.phase.as_str()),
