@@ -5,6 +5,7 @@ pub mod action;
 pub mod canary;
 pub mod event;
 pub mod migrations;
+mod release_wait;
 pub mod releases;
 pub mod state;
 pub mod update;

@@ -146,6 +146,8 @@ impl EventStream {
 }
 
 /// What the watch reports: row updates with re-list semantics, or why it is down.
+// Apps move through the channel once; boxing would add an allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum WatchItem {
     Update(WatchUpdate<AppRow>),
