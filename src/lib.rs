@@ -13,6 +13,7 @@ pub mod config;
 pub mod domain;
 pub mod migrate;
 pub mod runner;
+mod runner_argocd;
 pub mod sim;
 pub mod tui;
 pub mod ui;

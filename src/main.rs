@@ -207,6 +207,7 @@ async fn run(cli: Cli, loaded: Option<config::Config>) -> Result<()> {
                 audit_log,
                 user,
                 clock: std::sync::Arc::new(jiff::Timestamp::now),
+                argocd: runner::ArgocdSource::FromConfig { cli_config: None },
             })
             .await
         }
@@ -257,6 +258,7 @@ async fn run(cli: Cli, loaded: Option<config::Config>) -> Result<()> {
                 audit_log,
                 user,
                 clock,
+                argocd: runner::demo_argocd(&handle),
             })
             .await;
             handle.shutdown().await;

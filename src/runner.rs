@@ -13,6 +13,7 @@ use crate::bus::{AuditLog, Bus};
 use crate::clients::kube::{Connection, KubeActions, connect, connect_with};
 use crate::clients::watch::spawn_env_watchers;
 use crate::config::{Config, DeployMode, Environment, Policy};
+pub use crate::runner_argocd::{ArgocdSource, demo_argocd, endpoint_for};
 
 /// Where the clusters come from.
 pub enum Source {
@@ -32,6 +33,8 @@ pub struct RunOptions {
     pub audit_log: PathBuf,
     pub user: String,
     pub clock: crate::tui::Clock,
+    /// Where the environments' Argo CD is.
+    pub argocd: ArgocdSource,
 }
 
 /// An environment for a cluster given on the command line: no services, no policy
@@ -51,6 +54,7 @@ pub fn ad_hoc_environment(context: Option<String>, namespace: String) -> Environ
         },
         services: Vec::new(),
         database: None,
+        argocd: None,
     }
 }
 
@@ -139,13 +143,19 @@ pub async fn run(opts: RunOptions) -> Result<()> {
         ));
     }
 
+    // Argo CD (issue 5): one watch per distinct server, apps routed to environments.
+    let (argocd_clients, argocd_tasks) =
+        crate::runner_argocd::spawn_argocd(&environments, &opts.argocd, &tx);
+    watchers.extend(argocd_tasks);
+
     let bus = Bus::new(
         actions,
         AuditLog::new(opts.audit_log),
         opts.user,
         tx.clone(),
     )
-    .with_migrations(migration_targets);
+    .with_migrations(migration_targets)
+    .with_argocd(argocd_clients);
     drop(tx);
     let result = crate::tui::run(state, theme, bus, rx, opts.clock).await;
     for w in watchers {

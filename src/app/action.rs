@@ -68,6 +68,14 @@ pub enum Action {
     UndoRollout,
     /// `set image`: asks for the image, then starts a new canary with it.
     SetImage,
+    /// Focus the releases pane (Argo CD promotion matrix).
+    PaneReleases,
+    /// `argocd app rollback` to the history entry chosen in the history view.
+    ArgocdRollback,
+    /// `argocd app sync` of the selected app.
+    ArgocdSync,
+    /// Turn the selected app's automated sync off.
+    ArgocdDisableAutoSync,
 }
 
 impl Action {
@@ -108,6 +116,10 @@ impl Action {
         Action::ResumeRollout,
         Action::UndoRollout,
         Action::SetImage,
+        Action::PaneReleases,
+        Action::ArgocdRollback,
+        Action::ArgocdSync,
+        Action::ArgocdDisableAutoSync,
     ];
 
     /// One line for the help screen.
@@ -149,6 +161,10 @@ impl Action {
             Action::ResumeRollout => "resume a paused Rollout",
             Action::UndoRollout => "undo the Rollout to the chosen revision (j/k)",
             Action::SetImage => "set the Rollout's image (starts a new canary)",
+            Action::PaneReleases => "focus releases (Argo CD); Enter opens an app's history",
+            Action::ArgocdRollback => "Argo CD rollback to the history entry chosen (j/k)",
+            Action::ArgocdSync => "Argo CD sync of the selected app",
+            Action::ArgocdDisableAutoSync => "turn the selected app's Argo CD auto-sync off",
         }
     }
 
@@ -170,6 +186,9 @@ impl Action {
                 | Action::ResumeRollout
                 | Action::UndoRollout
                 | Action::SetImage
+                | Action::ArgocdRollback
+                | Action::ArgocdSync
+                | Action::ArgocdDisableAutoSync
         )
     }
 }

@@ -34,6 +34,11 @@ pub enum Event {
         env: usize,
         update: crate::domain::rollout::RolloutUpdate,
     },
+    /// Argo CD Applications of one environment (index into the config).
+    Argocd {
+        env: usize,
+        update: super::releases::ArgoUpdate,
+    },
     /// An operation sent through the command bus finished.
     OpFinished {
         op: OpId,

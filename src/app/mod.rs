@@ -6,6 +6,8 @@ pub mod canary;
 pub mod event;
 pub mod filter;
 pub mod migrations;
+mod release_wait;
+pub mod releases;
 pub mod state;
 pub mod update;
 

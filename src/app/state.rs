@@ -16,14 +16,16 @@ pub enum Pane {
     Pods,
     Canary,
     Migrations,
+    Releases,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 4] = [
+    pub const ALL: [Pane; 5] = [
         Pane::Environments,
         Pane::Pods,
         Pane::Canary,
         Pane::Migrations,
+        Pane::Releases,
     ];
 
     pub fn title(self) -> &'static str {
@@ -32,6 +34,7 @@ impl Pane {
             Pane::Pods => "Pods",
             Pane::Canary => "Canary",
             Pane::Migrations => "Migrations",
+            Pane::Releases => "Releases",
         }
     }
 }
@@ -220,6 +223,8 @@ pub struct State {
     pub migration_show_down: bool,
     /// Argo Rollouts per environment, the chart history and the canary pane's cursors.
     pub canary: super::canary::CanaryState,
+    /// Argo CD apps per environment, the release matrix, history and waits.
+    pub releases: super::releases::ReleaseState,
     pub filter: TextArea<'static>,
     /// The pods passing `filter`, kept in step with the watch by `update()`.
     pub pod_filter: super::filter::PodFilterIndex,
@@ -252,6 +257,7 @@ impl State {
             migration_cursor_moved: false,
             migration_show_down: false,
             canary: super::canary::CanaryState::new(),
+            releases: super::releases::ReleaseState::default(),
             filter: TextArea::default(),
             pod_filter: Default::default(),
             readonly: false,

@@ -41,6 +41,7 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
                 state.flash = None;
             }
             super::canary::on_tick(state);
+            super::releases::on_tick(state);
             (Vec::new(), true)
         }
         Event::Watch { env, update } => {
@@ -54,6 +55,10 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             let changed = super::canary::on_event(state, env, update);
             (Vec::new(), changed)
         }
+        Event::Argocd { env, update } => {
+            let changed = super::releases::on_event(state, env, update);
+            (Vec::new(), changed)
+        }
         Event::Migrations { env, update } => {
             let changed = super::migrations::on_event(state, env, update);
             (Vec::new(), changed)
@@ -64,10 +69,11 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
                 Ok(m) => format!("{op} ✔ {m}"),
                 Err(m) => format!("{op} ✖ {m}"),
             };
+            state.flash = Some((state.now, text, ok));
+            super::releases::on_op_finished(state, op, &outcome);
             if let Some(rec) = state.ops.get_mut(&op) {
                 rec.outcome = Some(outcome);
             }
-            state.flash = Some((state.now, text, ok));
             (Vec::new(), true)
         }
     }
@@ -202,6 +208,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                     },
                 );
                 state.flash = Some((state.now, format!("{op} … {}", command.summary()), true));
+                super::releases::on_sent(state, op, &command);
                 (vec![Effect::Send { op, command }], true)
             }
             _ => {
@@ -247,10 +254,16 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
         Action::PageDown => move_cursor(state, page as isize, page),
         Action::Top => move_cursor(state, isize::MIN / 2, page),
         Action::Bottom => move_cursor(state, isize::MAX / 2, page),
+        Action::Select if state.focus == Pane::Releases => {
+            super::releases::on_action(state, action)
+        }
         Action::Select => {
             if state.focus == Pane::Environments {
                 state.focus = Pane::Pods;
             }
+        }
+        Action::Back if state.focus == Pane::Releases && state.releases.history.is_some() => {
+            super::releases::on_action(state, action)
         }
         Action::Back => {
             if state.zoomed {
@@ -287,6 +300,10 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
         | Action::ResumeRollout
         | Action::UndoRollout
         | Action::SetImage) => super::canary::on_action(state, a),
+        a @ (Action::PaneReleases
+        | Action::ArgocdRollback
+        | Action::ArgocdSync
+        | Action::ArgocdDisableAutoSync) => super::releases::on_action(state, a),
     }
     (Vec::new(), true)
 }
@@ -303,6 +320,7 @@ fn move_cursor(state: &mut State, delta: isize, page: usize) {
         }
         Pane::Canary => super::canary::move_cursor(state, delta),
         Pane::Migrations => super::migrations::move_cursor(state, delta, page),
+        Pane::Releases => super::releases::move_cursor(state, delta),
     }
 }
 
@@ -337,7 +355,7 @@ fn request_restart(state: &mut State) {
         Pane::Pods => state
             .selected_pod()
             .and_then(|p| p.deployment().map(|d| (p.namespace.clone(), d.to_owned()))),
-        Pane::Environments | Pane::Canary | Pane::Migrations => None,
+        Pane::Environments | Pane::Canary | Pane::Migrations | Pane::Releases => None,
     };
     if let Some(why) = super::canary::owned_by_rollout(state) {
         state.flash = Some((state.now, why, false));

@@ -45,6 +45,27 @@ pub enum Command {
         action: super::rollout::RolloutAction,
         requests: Vec<super::rollout::WireRequest>,
     },
+    /// `argocd app rollback APP ID`: dry run first, then the rollback.
+    ArgocdRollback {
+        env: String,
+        app: String,
+        id: i64,
+        /// The history entry's revision, for the preview and the wait.
+        revision: Option<String>,
+    },
+    /// `argocd app sync APP [--revision R]`: dry run first, then the sync.
+    ArgocdSync {
+        env: String,
+        app: String,
+        revision: Option<String>,
+    },
+    /// Turn automated sync off (needed before a rollback). `then_rollback` is the
+    /// history id the user is on the way to, for the preview.
+    ArgocdDisableAutoSync {
+        env: String,
+        app: String,
+        then_rollback: Option<i64>,
+    },
 }
 
 /// What will go over the wire, for the confirm dialog and the audit log.
@@ -77,6 +98,9 @@ impl Command {
             Command::RestartDeployment { env, .. } => env,
             Command::Migrate { env, .. } => env,
             Command::Rollout { env, .. } => env,
+            Command::ArgocdRollback { env, .. }
+            | Command::ArgocdSync { env, .. }
+            | Command::ArgocdDisableAutoSync { env, .. } => env,
         }
     }
 
@@ -87,6 +111,9 @@ impl Command {
             // The database is the target; in production the user types its environment.
             Command::Migrate { env, .. } => env,
             Command::Rollout { name, .. } => name,
+            Command::ArgocdRollback { app, .. }
+            | Command::ArgocdSync { app, .. }
+            | Command::ArgocdDisableAutoSync { app, .. } => app,
         }
     }
 
@@ -102,6 +129,18 @@ impl Command {
             Command::Rollout {
                 env, name, action, ..
             } => format!("rollout {} {name} in {env}", action.verb()),
+            Command::ArgocdRollback { env, app, id, .. } => {
+                format!("argocd app rollback {app} {id} in {env}")
+            }
+            Command::ArgocdSync {
+                env, app, revision, ..
+            } => match revision {
+                Some(r) => format!("argocd app sync {app} --revision {r} in {env}"),
+                None => format!("argocd app sync {app} in {env}"),
+            },
+            Command::ArgocdDisableAutoSync { env, app, .. } => {
+                format!("argocd app set {app} --sync-policy none in {env}")
+            }
         }
     }
 
@@ -147,6 +186,20 @@ impl Command {
                 requests,
                 ..
             } => super::rollout::preview(namespace, name, action, requests),
+            Command::ArgocdRollback {
+                env,
+                app,
+                id,
+                revision,
+            } => super::argocd::rollback_preview(env, app, *id, revision.as_deref()),
+            Command::ArgocdSync { env, app, revision } => {
+                super::argocd::sync_preview(env, app, revision.as_deref())
+            }
+            Command::ArgocdDisableAutoSync {
+                env,
+                app,
+                then_rollback,
+            } => super::argocd::disable_auto_sync_preview(env, app, *then_rollback),
         }
     }
 }

@@ -26,6 +26,8 @@ struct Inner {
     events: mpsc::Sender<Event>,
     /// Migration databases by environment name.
     migrations: HashMap<String, crate::migrate::poll::Target>,
+    /// Argo CD clients by environment name.
+    argocd: HashMap<String, crate::clients::argocd::ArgoClient>,
 }
 
 impl Bus {
@@ -42,6 +44,7 @@ impl Bus {
                 user,
                 events,
                 migrations: HashMap::new(),
+                argocd: HashMap::new(),
             }),
         }
     }
@@ -53,6 +56,17 @@ impl Bus {
     ) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.migrations = targets;
+        }
+        self
+    }
+
+    /// Adds the environments' Argo CD clients (before the bus is shared).
+    pub fn with_argocd(
+        mut self,
+        clients: HashMap<String, crate::clients::argocd::ArgoClient>,
+    ) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.argocd = clients;
         }
         self
     }
@@ -108,6 +122,9 @@ impl Inner {
                 .ok_or_else(|| format!("no migration database for environment {env}"))?;
             return crate::migrate::poll::run_op(target, op, plan, &self.events).await;
         }
+        if let Some(result) = self.execute_argocd(command).await {
+            return result;
+        }
         let client = self
             .clients
             .get(command.env())
@@ -125,6 +142,11 @@ impl Inner {
             }
             // Handled above, before a cluster client is needed.
             Command::Migrate { .. } => Err("migration commands need no cluster".into()),
+            Command::ArgocdRollback { .. }
+            | Command::ArgocdSync { .. }
+            | Command::ArgocdDisableAutoSync { .. } => {
+                Err("Argo CD commands need no cluster".into())
+            }
             Command::Rollout {
                 namespace,
                 name,
@@ -143,5 +165,32 @@ impl Inner {
                 .await
             }
         }
+    }
+}
+
+impl Inner {
+    /// Runs an Argo CD command; `None` for every other command.
+    async fn execute_argocd(&self, command: &Command) -> Option<Result<String, String>> {
+        let client = match command {
+            Command::ArgocdRollback { env, .. }
+            | Command::ArgocdSync { env, .. }
+            | Command::ArgocdDisableAutoSync { env, .. } => match self.argocd.get(env) {
+                Some(c) => c,
+                None => return Some(Err(format!("no Argo CD server for environment {env}"))),
+            },
+            _ => return None,
+        };
+        Some(match command {
+            Command::ArgocdRollback { app, id, .. } => {
+                super::argocd::rollback(client, app, *id, false).await
+            }
+            Command::ArgocdSync { app, revision, .. } => {
+                super::argocd::sync(client, app, revision.as_deref(), false).await
+            }
+            Command::ArgocdDisableAutoSync { app, .. } => {
+                super::argocd::disable_auto_sync(client, app).await
+            }
+            _ => return None,
+        })
     }
 }

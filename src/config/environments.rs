@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::argocd::{ArgocdServer, RawArgocd};
 use super::database::{Database, RawDatabase};
 use super::error::ConfigError;
 use super::policy::{DeployMode, Policy, RawPolicy};
@@ -27,6 +28,9 @@ pub struct Environment {
     pub services: Vec<Service>,
     /// The migration database, when the environment has one (issue 6).
     pub database: Option<Database>,
+    /// The Argo CD server of this environment; `None` uses the argocd CLI's current
+    /// context, if there is one.
+    pub argocd: Option<ArgocdServer>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +39,8 @@ pub struct Service {
     pub kind: WorkloadKind,
     /// The Kubernetes object's name; defaults to `name`.
     pub workload: String,
+    /// The Argo CD Application that deploys it; defaults to `<name>-<environment>`.
+    pub argocd_app: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
@@ -85,6 +91,8 @@ struct RawEnvironment {
     services: Vec<RawService>,
     #[serde(default)]
     database: Option<RawDatabase>,
+    #[serde(default)]
+    argocd: Option<RawArgocd>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,6 +103,8 @@ struct RawService {
     kind: WorkloadKind,
     #[serde(default)]
     workload: Option<Spanned<String>>,
+    #[serde(default)]
+    argocd_app: Option<Spanned<String>>,
 }
 
 /// Parses and validates an environments file.
@@ -196,10 +206,14 @@ impl RawEnvironment {
                     ),
                 ));
             }
-            services.push(raw.validate(file, &here)?);
+            services.push(raw.validate(file, &here, &name.value)?);
         }
         let database = match self.database {
             Some(raw) => Some(raw.validate(file, &format!("{path}.database"))?),
+            None => None,
+        };
+        let argocd = match self.argocd {
+            Some(raw) => Some(raw.validate(file, &format!("{path}.argocd"))?),
             None => None,
         };
         Ok(Environment {
@@ -210,12 +224,13 @@ impl RawEnvironment {
             policy,
             services,
             database,
+            argocd,
         })
     }
 }
 
 impl RawService {
-    fn validate(self, file: &Path, path: &str) -> Result<Service, ConfigError> {
+    fn validate(self, file: &Path, path: &str, env: &str) -> Result<Service, ConfigError> {
         if self.name.value.trim().is_empty() {
             return Err(ConfigError::at(
                 file,
@@ -236,10 +251,26 @@ impl RawService {
                 format!("invalid Kubernetes object name `{workload}`: {why}"),
             ));
         }
+        let argocd_app = match self.argocd_app {
+            Some(app) => {
+                // Application names are Kubernetes object names (DNS-1123 subdomains).
+                if let Some(why) = dns_label_problem(&app.value, 253, true) {
+                    return Err(ConfigError::at(
+                        file,
+                        app.referenced,
+                        &format!("{path}.argocd_app"),
+                        format!("invalid Argo CD application name `{}`: {why}", app.value),
+                    ));
+                }
+                app.value
+            }
+            None => format!("{}-{env}", self.name.value),
+        };
         Ok(Service {
             name: self.name.value,
             kind: self.kind,
             workload,
+            argocd_app,
         })
     }
 }

@@ -10,6 +10,7 @@
 //!   name role by role; roles it leaves out come from the built-in theme of the same
 //!   name, else from the (possibly overridden) default theme.
 
+mod argocd;
 mod database;
 mod environments;
 mod error;
@@ -23,6 +24,7 @@ mod yaml;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use argocd::ArgocdServer;
 pub use database::Database;
 pub use environments::{Environment, Service, WorkloadKind, parse_environments};
 pub use error::{At, ConfigError};

@@ -1,6 +1,7 @@
 //! Typed views derived from API objects. Everything here is pure data and pure
 //! functions, unit-tested against the real upstream fixtures in shared/fixtures/real.
 
+pub mod application;
 pub mod deployment;
 pub mod environment;
 pub mod event;
@@ -8,8 +9,9 @@ pub mod migrations;
 pub mod pod;
 pub mod rollout;
 pub mod store;
-mod wire;
+pub(crate) mod wire;
 
+pub use application::AppRow;
 pub use deployment::{DeploymentRow, RolloutState, WatchedDeployment};
 pub use environment::{EnvironmentSummary, Health, PolicyDrift, ServiceSummary};
 pub use event::{EventRow, WatchedEvent};

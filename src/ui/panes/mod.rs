@@ -4,6 +4,8 @@ pub mod canary;
 pub mod environments;
 pub mod migrations;
 pub mod pods;
+pub mod release_history;
+pub mod releases;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -19,6 +21,7 @@ pub fn render(pane: Pane, frame: &mut Frame, area: Rect, state: &State, theme: &
         Pane::Pods => pods::render(frame, area, state, theme),
         Pane::Canary => canary::render(frame, area, state, theme),
         Pane::Migrations => migrations::render(frame, area, state, theme),
+        Pane::Releases => releases::render(frame, area, state, theme),
     }
 }
 

@@ -1,0 +1,102 @@
+//! The wait after a rollback or sync, as `argocd app wait --health --timeout 600` does:
+//! settled from the watched app on every Argo CD event and clock tick, never by polling.
+
+use jiff::Timestamp;
+
+use super::state::State;
+
+/// A wait for an app to be Healthy (and Synced, or at the rolled-back revision).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wait {
+    pub env: usize,
+    pub app: String,
+    pub started: Timestamp,
+    pub timeout_secs: i64,
+    /// The revision a rollback or sync goes to, when known.
+    pub revision: Option<String>,
+    pub rollback: bool,
+    /// Whether the operation has been seen running (so a finished one is ours).
+    pub seen_running: bool,
+    /// None while waiting.
+    pub outcome: Option<Result<String, String>>,
+}
+
+impl Wait {
+    pub fn elapsed(&self, now: Timestamp) -> i64 {
+        now.duration_since(self.started).as_secs().max(0)
+    }
+}
+
+pub fn on_tick(state: &mut State) -> bool {
+    let waiting = state.releases.waits.iter().any(|w| w.outcome.is_none());
+    check_waits(state);
+    waiting
+}
+
+/// Settles waits: success when the operation ended and the app is Healthy and Synced
+/// (or, after a rollback, runs the rolled-back revision); failure when the operation
+/// failed or the timeout passed.
+pub(super) fn check_waits(state: &mut State) {
+    let now = state.now;
+    let mut flash = None;
+    for w in state
+        .releases
+        .waits
+        .iter_mut()
+        .filter(|w| w.outcome.is_none())
+    {
+        let app = state.releases.envs.get(w.env).and_then(|e| e.app(&w.app));
+        if let Some(app) = app {
+            if app.operation_in_flight() {
+                w.seen_running = true;
+            }
+            let op = app.operation_state.as_ref();
+            let ended = !app.operation_in_flight() && op.is_some_and(|o| !o.in_flight());
+            let ours = w.seen_running
+                || (w.revision.is_some()
+                    && op.and_then(|o| o.result_revision.as_ref()) == w.revision.as_ref());
+            if ended && ours {
+                let op = op.map(|o| (o.phase.clone(), o.message.clone().unwrap_or_default()));
+                if let Some((phase, msg)) = op.filter(|(p, _)| p == "Failed" || p == "Error") {
+                    w.outcome = Some(Err(format!("{}: operation {phase}: {msg}", w.app)));
+                } else {
+                    let at_target = if w.rollback {
+                        w.revision.is_none() || app.deployed_revision() == w.revision.as_deref()
+                    } else {
+                        app.sync_status == "Synced"
+                    };
+                    if app.health == "Healthy" && at_target {
+                        let rev = app
+                            .deployed_revision()
+                            .map(crate::domain::application::short_revision);
+                        w.outcome = Some(Ok(format!(
+                            "{}: Healthy and {} at {} after {}s",
+                            w.app,
+                            if w.rollback { "rolled back" } else { "Synced" },
+                            rev.unwrap_or("?"),
+                            w.elapsed(now)
+                        )));
+                    }
+                }
+            }
+        }
+        if w.outcome.is_none() && w.elapsed(now) >= w.timeout_secs {
+            let (health, sync) = app.map_or(("?".into(), "?".into()), |a| {
+                (a.health.clone(), a.sync_status.clone())
+            });
+            w.outcome = Some(Err(format!(
+                "{}: timed out after {}s waiting for Healthy (health {health}, sync {sync})",
+                w.app, w.timeout_secs
+            )));
+        }
+        if let Some(o) = &w.outcome {
+            flash = Some(match o {
+                Ok(m) => (m.clone(), true),
+                Err(m) => (m.clone(), false),
+            });
+        }
+    }
+    if let Some((text, ok)) = flash {
+        state.flash = Some((now, format!("wait: {text}"), ok));
+    }
+}

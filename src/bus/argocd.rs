@@ -1,0 +1,135 @@
+//! Argo CD commands: the preview (the exact call), and the executor: a dry run first
+//! where the API has one (sync and rollback take `dryRun`; Argo CD runs a dry run as an
+//! operation, so it must finish before the real request is accepted), then the call.
+
+use std::time::Duration;
+
+use super::Preview;
+use crate::clients::argocd::{ApiCall, ArgoClient, ArgoError, requests};
+use crate::domain::application::short_revision;
+
+/// How long the dry run's operation may take before the command gives up.
+const DRY_RUN_LIMIT: Duration = Duration::from_secs(60);
+const DRY_RUN_POLL: Duration = Duration::from_millis(500);
+
+pub fn rollback_call(app: &str, id: i64, prune: bool) -> ApiCall {
+    requests::rollback(app, id, prune, false)
+}
+
+pub fn sync_call(app: &str, revision: Option<&str>, prune: bool) -> ApiCall {
+    requests::sync(app, revision, prune, false)
+}
+
+fn preview_of(title: String, call: &ApiCall, effect: String) -> Preview {
+    Preview {
+        title,
+        method: call.method,
+        path: call.path_and_query(),
+        content_type: "application/json",
+        body: call.body_pretty(),
+        effect,
+    }
+}
+
+pub fn rollback_preview(env: &str, app: &str, id: i64, revision: Option<&str>) -> Preview {
+    let call = rollback_call(app, id, false);
+    let rev = revision.map(short_revision).unwrap_or("?");
+    preview_of(
+        format!("argocd app rollback {app} {id} ({env})"),
+        &call,
+        format!(
+            "Argo CD syncs {app} to history id {id} (revision {rev}). The same request with \
+             \"dryRun\": true is sent first and its operation must succeed. Auto-sync must be off, \
+             or Argo CD refuses. Then rollcall waits for Healthy (as argocd app wait --health)."
+        ),
+    )
+}
+
+pub fn sync_preview(env: &str, app: &str, revision: Option<&str>) -> Preview {
+    let call = sync_call(app, revision, false);
+    let target = revision.map_or("its target revision".to_owned(), |r| {
+        format!("revision {}", short_revision(r))
+    });
+    preview_of(
+        format!("argocd app sync {app} ({env})"),
+        &call,
+        format!(
+            "Argo CD syncs {app} to {target}, without pruning. A dry run is sent first and its \
+             operation must succeed. Then rollcall waits for Healthy and Synced."
+        ),
+    )
+}
+
+pub fn disable_auto_sync_preview(env: &str, app: &str, then_rollback: Option<i64>) -> Preview {
+    let call = requests::disable_auto_sync(app);
+    let mut effect = "Turns automated sync off for this app (spec.syncPolicy.automated removed), \
+                      as the Argo CD UI's Disable Auto-Sync does. Argo CD has no dry run for this \
+                      request. Git changes stop reaching the app until auto-sync is turned on again."
+        .to_owned();
+    if let Some(id) = then_rollback {
+        // Short: the dialog shows about two lines of it.
+        effect = format!(
+            "Auto-sync is on, and Argo CD refuses: \"rollback cannot be initiated when auto-sync \
+             is enabled\". Confirm to turn it off first (audited; no dry run exists for this); \
+             the rollback to id {id} is offered next."
+        );
+    }
+    preview_of(format!("Disable auto-sync of {app} ({env})"), &call, effect)
+}
+
+/// Sends the dry run, waits for its operation, and reports how it ended.
+async fn dry_run(client: &ArgoClient, app: &str, call: ApiCall) -> Result<(), String> {
+    let _: serde_json::Value = client.call(&call).await.map_err(|e| e.to_string())?;
+    let after = client
+        .wait_operation_done(app, DRY_RUN_LIMIT, DRY_RUN_POLL)
+        .await
+        .map_err(|e| format!("dry run: {e}"))?;
+    match after.operation_state {
+        Some(op) if op.phase == "Failed" || op.phase == "Error" => Err(format!(
+            "dry run {}: {}",
+            op.phase.to_lowercase(),
+            op.message.unwrap_or_default()
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn message(e: ArgoError) -> String {
+    e.to_string()
+}
+
+pub async fn rollback(
+    client: &ArgoClient,
+    app: &str,
+    id: i64,
+    prune: bool,
+) -> Result<String, String> {
+    dry_run(client, app, requests::rollback(app, id, prune, true)).await?;
+    client
+        .rollback(app, id, prune, false)
+        .await
+        .map_err(message)?;
+    Ok(format!("{app}: rollback to history id {id} started"))
+}
+
+pub async fn sync(
+    client: &ArgoClient,
+    app: &str,
+    revision: Option<&str>,
+    prune: bool,
+) -> Result<String, String> {
+    dry_run(client, app, requests::sync(app, revision, prune, true)).await?;
+    client
+        .sync(app, revision, prune, false)
+        .await
+        .map_err(message)?;
+    Ok(format!("{app}: sync started"))
+}
+
+pub async fn disable_auto_sync(client: &ArgoClient, app: &str) -> Result<String, String> {
+    let after = client.disable_auto_sync(app).await.map_err(message)?;
+    if after.automated.is_some() {
+        return Err(format!("{app}: Argo CD still reports auto-sync on"));
+    }
+    Ok(format!("{app}: auto-sync off"))
+}
