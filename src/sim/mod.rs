@@ -10,14 +10,19 @@ pub mod argo;
 pub mod auth;
 pub mod cli;
 pub mod clock;
+pub mod cluster;
 pub mod controllers;
 pub mod discovery;
+pub mod events_v1;
 pub mod faults;
+pub mod fieldcheck;
 pub mod handlers;
 pub mod http;
 pub mod index;
+pub mod kinds;
 pub mod logs;
 pub mod objects;
+pub mod openapi;
 pub mod paging;
 pub mod patch;
 pub mod proxy;
@@ -29,7 +34,9 @@ pub mod status;
 pub mod store;
 pub mod table;
 pub mod table_columns;
+pub mod table_kinds;
 pub mod tls;
+pub mod unhealthy;
 pub mod watch;
 
 use std::net::SocketAddr;
@@ -71,6 +78,9 @@ pub struct SimOptions {
     pub tls: bool,
     /// Faults injected from the start (changeable at run time: `POST /_sim/faults`).
     pub faults: FaultPlan,
+    /// Image tags that run an unhealthy version, besides tags containing `broken`
+    /// (changeable at run time: `POST /_sim/unhealthy`).
+    pub unhealthy_images: Vec<String>,
 }
 
 impl Default for SimOptions {
@@ -83,6 +93,7 @@ impl Default for SimOptions {
             viewer_token: "rollcall-sim-viewer".into(),
             tls: true,
             faults: FaultPlan::default(),
+            unhealthy_images: Vec::new(),
         }
     }
 }
@@ -136,6 +147,10 @@ pub struct Shared {
     /// Whether the server speaks TLS (credential-less requests are refused then).
     pub tls: bool,
     pub faults: Arc<faults::Faults>,
+    /// The unhealthy-version knob.
+    pub unhealthy: unhealthy::UnhealthyImages,
+    /// Bumped when the unhealthy images change, so controllers look at every pod again.
+    pub unhealthy_changed: signal::Sender<u64>,
     events: AtomicBool,
 }
 
@@ -188,6 +203,8 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         ],
         tls: opts.tls,
         faults: Arc::new(faults::Faults::new(opts.faults.clone())),
+        unhealthy: unhealthy::UnhealthyImages::new(opts.unhealthy_images.clone()),
+        unhealthy_changed: signal::channel(0).0,
         events: AtomicBool::new(true),
     });
     let mut ctl = Controllers::new(shared.clone());
@@ -302,6 +319,12 @@ impl SimHandle {
     /// Replaces the fault plan (as `POST /_sim/faults` does).
     pub fn set_faults(&self, plan: FaultPlan) {
         self.shared.faults.set(plan);
+    }
+
+    /// Replaces the image tags marked unhealthy (as `POST /_sim/unhealthy` does).
+    pub fn set_unhealthy_images(&self, tags: Vec<String>) {
+        self.shared.unhealthy.set(tags);
+        self.shared.unhealthy_changed.send_modify(|n| *n += 1);
     }
 
     /// Fault injection: compacts the watch history and ends every open watch with an in-stream
