@@ -22,7 +22,7 @@ use super::http::ApiRequest;
 use super::status::ApiError;
 use super::store::{Entry, Meta};
 
-const MAX_SNAPSHOTS: usize = 32;
+const MAX_SNAPSHOTS: usize = 8;
 const SNAPSHOT_TTL: Duration = Duration::from_secs(300);
 
 /// The API server's message for a continue token whose revision was compacted.
