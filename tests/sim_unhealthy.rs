@@ -1,7 +1,7 @@
 //! The unhealthy-version switch: an image tag named at start (`--unhealthy-image`, here
 //! `SimOptions::unhealthy_images`) or at run time (`POST /_sim/unhealthy`) never gets ready,
-//! crash-loops with climbing restarts, logs errors and answers 503 on its health endpoint;
-//! clearing the switch lets the pods recover.
+//! crash-loops with climbing restarts and logs errors (its 503 health answers are covered
+//! by the proxy tests; kube-rs retries 503s, which made this test slow); clearing the switch lets the pods recover.
 
 use std::time::Duration;
 
@@ -140,15 +140,6 @@ async fn marked_versions_crash_loop_and_recover_when_cleared() {
             .all(|p| !ready(p) && restarts(p) >= 1)
     })
     .await;
-    let gw = pods(&c, "graphql-gateway").await.remove(0);
-    let path = format!(
-        "/api/v1/namespaces/dictamesh-dev/pods/{}/proxy/health/live",
-        gw.name_any()
-    );
-    let live = c
-        .request_text(http::Request::get(path).body(Vec::new()).unwrap())
-        .await;
-    assert!(live.is_err(), "a crashing version answers 503: {live:?}");
     // Only the admin may flip it.
     let viewer = client(&sim, true).await;
     let req = http::Request::post("/_sim/unhealthy")
