@@ -97,12 +97,10 @@ async fn kubectl_sees_a_real_api_server() {
     // apply -f: created, configured, unchanged.
     let v1 = k.file("web1.yaml", &WEB.replace("IMAGE", "v1"));
     assert_eq!(
-        k.ok(&["apply", "--validate=false", "-f", &v1]).await.trim(),
+        k.ok(&["apply", "-f", &v1]).await.trim(),
         "deployment.apps/web created"
     );
-    let (_, out, err) = k
-        .run(&["apply", "--validate=false", "-f", &v1, "-v=8"])
-        .await;
+    let (_, out, err) = k.run(&["apply", "-f", &v1, "-v=8"]).await;
     assert_eq!(
         out.trim(),
         "deployment.apps/web unchanged",
@@ -128,7 +126,7 @@ async fn kubectl_sees_a_real_api_server() {
     );
     let v2 = k.file("web2.yaml", &WEB.replace("IMAGE", "v2"));
     assert_eq!(
-        k.ok(&["apply", "--validate=false", "-f", &v2]).await.trim(),
+        k.ok(&["apply", "-f", &v2]).await.trim(),
         "deployment.apps/web configured"
     );
     let out = k

@@ -78,12 +78,10 @@ async fn kubectl_scale_describe_logs_auth_and_delete() {
     // create -f and AlreadyExists.
     let cm = k.file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: dictamesh-dev}\ndata: {a: b}\n");
     assert_eq!(
-        k.ok(&["create", "--validate=false", "-f", &cm])
-            .await
-            .trim(),
+        k.ok(&["create", "-f", &cm]).await.trim(),
         "configmap/cfg created"
     );
-    let (code, _, err) = k.run(&["create", "--validate=false", "-f", &cm]).await;
+    let (code, _, err) = k.run(&["create", "-f", &cm]).await;
     assert!(
         code != 0 && err.contains("configmaps \"cfg\" already exists"),
         "{err}"
@@ -186,7 +184,7 @@ async fn kubectl_scale_describe_logs_auth_and_delete() {
 
     // --dry-run=server changes nothing; delete.
     let web = k.file("web.yaml", &WEB.replace("IMAGE", "v1"));
-    k.ok(&["create", "--validate=false", "-f", &web]).await;
+    k.ok(&["create", "-f", &web]).await;
     let out = k
         .ok(&[
             "delete",

@@ -1,6 +1,7 @@
 //! The simulator's own admin API (outside `/api` and `/apis`, admin token only):
-//! `GET|POST /_sim/faults` reads or replaces the fault plan, and the task that fires the
-//! plan's periodic faults (watch drops, forced 410s).
+//! `GET|POST /_sim/faults` reads or replaces the fault plan, `GET|POST /_sim/unhealthy`
+//! reads or replaces the image tags that run an unhealthy version (`{"images": [TAG…]}`),
+//! and the task that fires the plan's periodic faults (watch drops, forced 410s).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +43,27 @@ pub fn handle(shared: &Shared, user: &User, method: &Method, path: &str, body: &
                 )),
                 Err(e) => error_response(&ApiError::bad_request(format!(
                     "error decoding fault plan: {e}"
+                ))),
+            }
+        }
+        (&Method::GET, "/_sim/unhealthy") => {
+            value_response(200, &serde_json::json!({"images": shared.unhealthy.list()}))
+        }
+        (&Method::POST | &Method::PUT, "/_sim/unhealthy") => {
+            #[derive(serde::Deserialize)]
+            struct Body {
+                images: Vec<String>,
+            }
+            match serde_json::from_slice::<Body>(body) {
+                Ok(b) if b.images.iter().all(|t| !t.trim().is_empty()) => {
+                    shared.unhealthy.set(b.images.clone());
+                    shared.unhealthy_changed.send_modify(|n| *n += 1);
+                    tracing::info!(images = ?b.images, "simulator unhealthy images replaced");
+                    value_response(200, &serde_json::json!({"images": b.images}))
+                }
+                Ok(_) => error_response(&ApiError::bad_request("image tags must not be empty")),
+                Err(e) => error_response(&ApiError::bad_request(format!(
+                    "error decoding unhealthy images: {e}"
                 ))),
             }
         }

@@ -1,6 +1,6 @@
 //! The `rollcall sim` flags beyond address/speed/token: scenario (dictamesh, empty, scale
 //! with --pods/--namespaces/--churn), viewer token, plain HTTP, and the fault plan
-//! (`--fault drop-watches=5 --fault errors=0.1 …`).
+//! (`--fault drop-watches=5 --fault errors=0.1 …`), and `--unhealthy-image TAG`.
 
 use super::{FaultPlan, Scenario, SimOptions};
 
@@ -39,6 +39,11 @@ pub struct SimFlags {
     /// Write the Argo CD address and admin token here, in the argocd CLI's config format.
     #[arg(long, value_name = "FILE")]
     pub argocd_config_out: Option<std::path::PathBuf>,
+    /// An image tag (or whole image reference) that runs an unhealthy version: readiness
+    /// fails, restarts climb, logs show errors (repeatable; tags containing "broken" always
+    /// are; change at run time with POST /_sim/unhealthy).
+    #[arg(long = "unhealthy-image", value_name = "TAG")]
+    pub unhealthy_images: Vec<String>,
 }
 
 impl SimFlags {
@@ -67,6 +72,38 @@ impl SimFlags {
         opts.faults = plan;
         opts.argocd_listen = self.argocd_listen;
         opts.argocd_password = self.argocd_password.clone();
+        if self.unhealthy_images.iter().any(|t| t.trim().is_empty()) {
+            return Err("--unhealthy-image needs a non-empty image tag".into());
+        }
+        opts.unhealthy_images = self.unhealthy_images.clone();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        flags: SimFlags,
+    }
+
+    #[test]
+    fn unhealthy_image_flags_reach_the_options() {
+        let cmd = Cmd::parse_from([
+            "sim",
+            "--unhealthy-image",
+            "v1.2.0",
+            "--unhealthy-image",
+            "ghcr.io/x/app:v2",
+        ]);
+        let mut opts = SimOptions::default();
+        cmd.flags.apply(&mut opts).unwrap();
+        assert_eq!(opts.unhealthy_images, ["v1.2.0", "ghcr.io/x/app:v2"]);
+        let cmd = Cmd::parse_from(["sim", "--unhealthy-image", " "]);
+        assert!(cmd.flags.apply(&mut SimOptions::default()).is_err());
     }
 }

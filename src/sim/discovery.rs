@@ -177,6 +177,7 @@ mod tests {
                 .iter()
                 .any(|r| r["name"] == "pods" && r["shortNames"][0] == "po")
         );
-        assert!(resource_list("batch", "v1").is_none());
+        assert!(resource_list("batch", "v1").is_some());
+        assert!(resource_list("batch", "v2").is_none());
     }
 }

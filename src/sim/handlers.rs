@@ -8,7 +8,10 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::admission::{check_type, finish_update, prepare_create};
 use super::clock::fmt_time;
+use super::controllers::gc;
+use super::fieldcheck::{self, FieldValidation};
 use super::http::{ApiRequest, json_response, value_response};
+use super::paging;
 use super::patch::{self, PatchType};
 use super::resources::{self, ResourceDef};
 use super::selector::{FieldSelector, LabelSelector};
@@ -122,17 +125,64 @@ pub fn list(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
         return Err(ApiError::method_not_allowed());
     }
     let filter = Filter::from_request(req)?;
-    let page = super::paging::Page::from_request(req)?;
-    let (rv, items, more) = shared.store.list_page(
-        req.def,
-        req.ns.as_deref(),
-        page.after.clone(),
-        page.limit,
-        |m| filter.matches(m),
-    );
-    let rv = page.rv.unwrap_or(rv);
+    let page = paging::Page::from_request(req)?;
+    let mut inconsistent = false;
+    let (rv, items, more) = match (&page.after, page.rv) {
+        // An unpaged list, or a continue token with rv -1: the current state.
+        (None, _) if page.limit == usize::MAX => {
+            let (rv, items) = shared
+                .store
+                .list(req.def, req.ns.as_deref(), |m| filter.matches(m));
+            (rv, items, false)
+        }
+        (Some(_), Some(-1)) => {
+            inconsistent = true;
+            shared.store.list_page(
+                req.def,
+                req.ns.as_deref(),
+                page.after.clone(),
+                page.limit,
+                |m| filter.matches(m),
+            )
+        }
+        // A first page that has more to come keeps its whole list for the next pages.
+        (None, _) => {
+            let (rv, all) = shared
+                .store
+                .list(req.def, req.ns.as_deref(), |m| filter.matches(m));
+            let (items, more) = paging::cut(&all, None, page.limit);
+            if more {
+                let key = paging::SnapshotKey::of(req, rv);
+                shared.store.snapshots.keep(key, std::sync::Arc::new(all));
+            }
+            (rv, items, more)
+        }
+        (Some(after), rv) => {
+            let rv = rv.and_then(|r| u64::try_from(r).ok()).unwrap_or(0);
+            let Some(all) = shared
+                .store
+                .snapshots
+                .find(&paging::SnapshotKey::of(req, rv))
+            else {
+                return Ok(value_response(410, &paging::expired_status(after)));
+            };
+            let (items, more) = paging::cut(&all, Some(after), page.limit);
+            (rv, items, more)
+        }
+    };
     let cont = more
-        .then(|| items.last().map(|e| page.token(rv, &e.meta)))
+        .then(|| {
+            items.last().map(|e| {
+                page.token(
+                    if inconsistent {
+                        -1
+                    } else {
+                        i64::try_from(rv).unwrap_or(-1)
+                    },
+                    &e.meta,
+                )
+            })
+        })
         .flatten();
     let mut md = json!({"resourceVersion": rv.to_string()});
     if let Some(c) = &cont {
@@ -164,22 +214,37 @@ pub fn list(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
     Ok(json_response(200, buf.freeze()))
 }
 
+fn field_validation(req: &ApiRequest) -> Result<FieldValidation, ApiError> {
+    FieldValidation::parse(req.query.get("fieldValidation"))
+}
+
+/// Adds one `Warning` header per message, as the API server does for unknown fields.
+fn with_warnings(mut r: Response, warnings: &[String]) -> Response {
+    for w in warnings {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&fieldcheck::warning_header(w)) {
+            r.headers_mut().append(axum::http::header::WARNING, v);
+        }
+    }
+    r
+}
+
 pub fn create(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
     if req.sub.is_some() {
         return Err(ApiError::method_not_allowed());
     }
     let dry = req.dry_run()?;
     let mut obj = parse_body(req)?;
+    let warnings = fieldcheck::check(req.def, &obj, field_validation(req)?)?;
     prepare_create(shared, req.def, req.ns.as_deref(), &mut obj)?;
     if dry {
         let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
         if shared.store.get(req.def, ns_of(req), &name).is_some() {
             return Err(ApiError::already_exists(req.def, &name));
         }
-        return Ok(value_response(201, &obj));
+        return Ok(with_warnings(value_response(201, &obj), &warnings));
     }
     let e = shared.store.write(req.def, &mut obj, WriteMode::Create)?;
-    Ok(json_response(201, e.json))
+    Ok(with_warnings(json_response(201, e.json), &warnings))
 }
 
 /// Applies `change` to the stored object and writes it, retrying on races with controllers.
@@ -208,12 +273,29 @@ fn modify(
             .store
             .write(req.def, &mut new, WriteMode::Update(Some(e.meta.rv)))
         {
-            Ok(_) => return Ok(new),
+            Ok(written) => {
+                finish_deletion(shared, req, &new, &written);
+                return Ok(new);
+            }
             Err(err) if err.reason == "Conflict" => last = Some(err),
             Err(err) => return Err(err),
         }
     }
     Err(last.unwrap_or_else(|| ApiError::conflict(req.def, name_of(req))))
+}
+
+/// An object being deleted whose last finalizer an update removed is gone (pods excepted:
+/// the kubelet removes those after their grace period).
+fn finish_deletion(shared: &Shared, req: &ApiRequest, new: &Value, written: &Entry) {
+    let no_finalizers = new
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty);
+    if written.meta.deleting && no_finalizers && req.def.id != resources::PODS {
+        let _ = shared
+            .store
+            .delete(req.def, ns_of(req), name_of(req), Some(&written.meta.uid));
+    }
 }
 
 fn rv_precondition(obj: &Value) -> Result<Option<u64>, ApiError> {
@@ -249,12 +331,14 @@ pub fn update(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
         })?;
         return Ok(value_response(200, &scale_of(req.def, &scaled)));
     }
+    let mut warnings = Vec::new();
     if req.sub.is_none() {
         check_type(req.def, &body)?;
+        warnings = fieldcheck::check(req.def, &body, field_validation(req)?)?;
     }
     let pre = rv_precondition(&body)?;
     let v = modify(shared, req, |_| Ok((body.clone(), pre)))?;
-    Ok(value_response(200, &v))
+    Ok(with_warnings(value_response(200, &v), &warnings))
 }
 
 fn scaled_req(req: &ApiRequest) -> ApiRequest {
@@ -288,6 +372,7 @@ pub fn patch(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
         })?;
         return Ok(value_response(200, &scale_of(req.def, &scaled)));
     }
+    let validation = field_validation(req)?;
     let v = modify(shared, req, |old| {
         let mut doc = old.clone();
         patch::apply(&mut doc, ty, &req.body).map_err(|m| {
@@ -297,6 +382,9 @@ pub fn patch(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
                 ApiError::new(422, "Invalid", m)
             }
         })?;
+        if req.sub.is_none() && validation == FieldValidation::Strict {
+            fieldcheck::check(req.def, &doc, validation)?;
+        }
         let pre = if doc.pointer("/metadata/resourceVersion")
             != old.pointer("/metadata/resourceVersion")
         {
@@ -306,7 +394,12 @@ pub fn patch(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
         };
         Ok((doc, pre))
     })?;
-    Ok(value_response(200, &v))
+    let warnings = if req.sub.is_none() && validation == FieldValidation::Warn {
+        fieldcheck::check(req.def, &v, validation)?
+    } else {
+        Vec::new()
+    };
+    Ok(with_warnings(value_response(200, &v), &warnings))
 }
 
 fn grace_period(req: &ApiRequest, pod: &Value) -> Result<i64, ApiError> {
@@ -327,6 +420,42 @@ fn grace_period(req: &ApiRequest, pod: &Value) -> Result<i64, ApiError> {
         .unwrap_or(30))
 }
 
+/// The DeleteOptions `propagationPolicy` (query or body; `orphanDependents` is the old
+/// spelling), or the kind's default: Background, except batch/v1 Jobs, which orphan their
+/// pods unless told otherwise (with a warning, as the API server gives since 1.27).
+fn propagation(req: &ApiRequest, opts: &Value) -> Result<(&'static str, Option<String>), ApiError> {
+    let given = req
+        .query
+        .get("propagationPolicy")
+        .or_else(|| opts["propagationPolicy"].as_str())
+        .filter(|p| !p.is_empty());
+    let orphan_flag = req
+        .query
+        .get("orphanDependents")
+        .map(|v| v == "true")
+        .or_else(|| opts["orphanDependents"].as_bool());
+    match (given, orphan_flag) {
+        (Some("Background"), _) => Ok(("Background", None)),
+        (Some("Foreground"), _) => Ok(("Foreground", None)),
+        (Some("Orphan"), _) => Ok(("Orphan", None)),
+        (Some(other), _) => Err(ApiError::invalid(
+            req.def,
+            name_of(req),
+            &[(
+                "propagationPolicy",
+                format!("Unsupported value: {other:?}: supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""),
+            )],
+        )),
+        (None, Some(true)) => Ok(("Orphan", None)),
+        (None, Some(false)) => Ok(("Background", None)),
+        (None, None) if req.def.id == resources::JOBS => Ok((
+            "Orphan",
+            Some("child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning".into()),
+        )),
+        (None, None) => Ok(("Background", None)),
+    }
+}
+
 pub fn delete(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
     if req.sub.is_some() {
         return Err(ApiError::method_not_allowed());
@@ -338,13 +467,10 @@ pub fn delete(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
             .as_array()
             .is_some_and(|d| d.iter().any(|x| x == "All"));
     let e = fetch(shared, req)?;
-    let precondition_uid = serde_json::from_slice::<Value>(&req.body)
-        .ok()
-        .and_then(|o| {
-            o.pointer("/preconditions/uid")
-                .and_then(Value::as_str)
-                .map(String::from)
-        });
+    let precondition_uid = opts
+        .pointer("/preconditions/uid")
+        .and_then(Value::as_str)
+        .map(String::from);
     if precondition_uid
         .as_deref()
         .is_some_and(|u| u != &*e.meta.uid)
@@ -370,10 +496,41 @@ pub fn delete(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
             return Ok(value_response(200, &pod));
         }
     }
+    let (policy, warning) = propagation(req, &opts)?;
+    let warnings: Vec<String> = warning.into_iter().collect();
+    let mut obj = e.value();
+    let has_finalizers = obj
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty());
+    // Orphan and Foreground go through the garbage collector's finalizers; so does any
+    // object that already has finalizers: it stays, marked, until they are removed.
+    let finalizer = match policy {
+        "Orphan" => Some(gc::ORPHAN),
+        "Foreground" => Some(gc::FOREGROUND),
+        _ => None,
+    }
+    .filter(|_| gc::OWNERS.contains(&req.def.id));
+    if finalizer.is_some() || has_finalizers || e.meta.deleting {
+        match finalizer {
+            Some(f) => gc::mark_deleting(shared, &mut obj, f),
+            None if !e.meta.deleting => {
+                obj["metadata"]["deletionTimestamp"] = json!(fmt_time(shared.clock.now()));
+                obj["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+            }
+            None => {}
+        }
+        if !dry && obj != e.value() {
+            shared
+                .store
+                .write(req.def, &mut obj, WriteMode::Update(Some(e.meta.rv)))?;
+        }
+        return Ok(with_warnings(value_response(200, &obj), &warnings));
+    }
     if dry {
-        return Ok(value_response(
-            200,
-            &success_deleted(req.def, name_of(req), &e.meta.uid),
+        return Ok(with_warnings(
+            value_response(200, &success_deleted(req.def, name_of(req), &e.meta.uid)),
+            &warnings,
         ));
     }
     let gone = shared
@@ -382,8 +539,8 @@ pub fn delete(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
     if req.def.id == resources::PODS {
         return Ok(json_response(200, gone.json));
     }
-    Ok(value_response(
-        200,
-        &success_deleted(req.def, name_of(req), &gone.meta.uid),
+    Ok(with_warnings(
+        value_response(200, &success_deleted(req.def, name_of(req), &gone.meta.uid)),
+        &warnings,
     ))
 }

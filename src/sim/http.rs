@@ -90,6 +90,8 @@ pub fn error_response(e: &ApiError) -> Response {
 
 enum Route {
     Discovery(Response),
+    /// `/openapi/v2`, protobuf or JSON by the Accept header.
+    OpenApiV2,
     /// `POST` of a SelfSubjectAccessReview (true) or SelfSubjectReview (false).
     Review(bool),
     /// `.../{pods|services}/{name}/proxy/{path}`.
@@ -117,6 +119,18 @@ fn route(path_in: &str) -> Result<Route, ApiError> {
     };
     let (group, version, rest) = match segs.as_slice() {
         ["version"] => return Ok(Route::Discovery(value_response(200, &discovery::version()))),
+        ["openapi", "v2"] => return Ok(Route::OpenApiV2),
+        ["openapi", "v3"] => {
+            return Ok(Route::Discovery(value_response(
+                200,
+                &super::openapi::v3_discovery(),
+            )));
+        }
+        ["openapi", "v3", rest @ ..] => {
+            return super::openapi::v3_for_path(&rest.join("/"))
+                .map(|d| Route::Discovery(value_response(200, &d)))
+                .ok_or_else(not_found);
+        }
         ["api"] => {
             return Ok(Route::Discovery(value_response(
                 200,
@@ -251,6 +265,23 @@ fn check(shared: &Shared, user: &User, a: Attributes) -> Result<(), ApiError> {
         .map_err(|_| auth::forbidden(user, &a))
 }
 
+/// client-go asks for the protobuf form only; other clients get JSON.
+fn openapi_v2(headers: &HeaderMap) -> Response {
+    use super::openapi;
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.contains("protobuf") {
+        return Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, openapi::V2_PROTOBUF)
+            .body(Body::from(openapi::v2_protobuf()))
+            .unwrap_or_else(|_| Response::new(Body::empty()));
+    }
+    value_response(200, &openapi::v2_json())
+}
+
 fn closing(mut r: Response) -> Response {
     r.headers_mut().insert(
         header::CONNECTION,
@@ -306,6 +337,10 @@ pub async fn handle(
     }
     let (def, ns, name, sub) = match route(uri.path()) {
         Ok(Route::Discovery(r)) if method == Method::GET => return r,
+        Ok(Route::Discovery(_) | Route::OpenApiV2) if method != Method::GET => {
+            return error_response(&ApiError::method_not_allowed());
+        }
+        Ok(Route::OpenApiV2) => return openapi_v2(&headers),
         Ok(Route::Discovery(_)) => return error_response(&ApiError::method_not_allowed()),
         Ok(Route::Review(access)) => {
             if method != Method::POST {
@@ -373,6 +408,10 @@ pub async fn handle(
             Method::GET => super::logs::serve(shared.clone(), &req),
             _ => error_response(&ApiError::method_not_allowed()),
         };
+    }
+    let watching = method == Method::GET && req.name.is_none() && req.query.flag("watch");
+    if req.def.id == resources::EVENTS_V1 && !watching {
+        return super::events_v1::serve(&shared, &method, &req).await;
     }
     let result = match (&method, req.name.is_some()) {
         (&Method::GET, true) => handlers::get(&shared, &req),

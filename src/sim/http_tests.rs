@@ -6,6 +6,7 @@ fn api(p: &str) -> (String, Option<String>, Option<String>, Option<String>) {
         Ok(Route::Api(d, ns, n, s)) => (d.plural.to_string(), ns, n, s),
         Ok(Route::Discovery(_)) => ("discovery".into(), None, None, None),
         Ok(Route::Review(_)) => ("review".into(), None, None, None),
+        Ok(Route::OpenApiV2) => ("openapi".into(), None, None, None),
         Ok(Route::Proxy(d, ns, n, p)) => {
             (format!("proxy {}", d.plural), Some(ns), Some(n), Some(p))
         }
@@ -38,6 +39,9 @@ fn paths() {
     assert_eq!(api("/api/v1/pods/x").0, "err 404");
     assert_eq!(api("/api/v1/namespaces/a/pods/p/bogus").0, "err 404");
     assert_eq!(api("/nope").0, "err 404");
+    assert_eq!(api("/openapi/v2").0, "openapi");
+    assert_eq!(api("/openapi/v3/apis/apps/v1").0, "discovery");
+    assert_eq!(api("/openapi/v3/apis/nope/v1").0, "err 404");
     assert_eq!(
         api("/api/v1/namespaces/a/pods/p:8080/proxy/health/ready"),
         ("proxy pods".into(), s("a"), s("p:8080"), s("/health/ready"))

@@ -40,21 +40,6 @@ const BAD_LINES: &[&str] = &[
     "WARN  retrying database connection attempt=5 backoff_ms=3200",
 ];
 
-/// The unhealthy-version knob: a container image whose tag contains `broken` never gets
-/// ready (the kubelet's crash-loop fault) and logs errors.
-pub fn unhealthy(pod: &Value) -> bool {
-    pod.pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .is_some_and(|cs| {
-            cs.iter().any(|c| {
-                c["image"]
-                    .as_str()
-                    .and_then(|i| i.rsplit_once(':'))
-                    .is_some_and(|(_, tag)| tag.contains("broken"))
-            })
-        })
-}
-
 /// One log line of `container` in `pod`, number `i` of the container's current run.
 fn line(pod: &str, container: &str, i: i64, bad: bool) -> String {
     let h = pod.bytes().chain(container.bytes()).fold(i as u64, |h, b| {
@@ -175,7 +160,7 @@ fn plan(shared: &Shared, req: &ApiRequest) -> Result<((Lines, i64), Option<Targe
     let pod = e.value();
     let (container, status) = choose(req, &pod)?;
     let now = shared.clock.now();
-    let bad = unhealthy(&pod);
+    let bad = shared.unhealthy.pod(&pod);
     let previous = req.query.flag("previous");
     let (started, end) = if previous {
         let last = status.pointer("/lastState/terminated");

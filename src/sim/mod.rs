@@ -11,14 +11,19 @@ pub mod argocd;
 pub mod auth;
 pub mod cli;
 pub mod clock;
+pub mod cluster;
 pub mod controllers;
 pub mod discovery;
+pub mod events_v1;
 pub mod faults;
+pub mod fieldcheck;
 pub mod handlers;
 pub mod http;
 pub mod index;
+pub mod kinds;
 pub mod logs;
 pub mod objects;
+pub mod openapi;
 pub mod paging;
 pub mod patch;
 pub mod proxy;
@@ -30,7 +35,9 @@ pub mod status;
 pub mod store;
 pub mod table;
 pub mod table_columns;
+pub mod table_kinds;
 pub mod tls;
+pub mod unhealthy;
 pub mod watch;
 
 use std::net::SocketAddr;
@@ -76,6 +83,9 @@ pub struct SimOptions {
     pub argocd_listen: SocketAddr,
     /// Password of the Argo CD `admin` account.
     pub argocd_password: String,
+    /// Image tags that run an unhealthy version, besides tags containing `broken`
+    /// (changeable at run time: `POST /_sim/unhealthy`).
+    pub unhealthy_images: Vec<String>,
 }
 
 impl Default for SimOptions {
@@ -90,6 +100,7 @@ impl Default for SimOptions {
             faults: FaultPlan::default(),
             argocd_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             argocd_password: "rollcall-sim".into(),
+            unhealthy_images: Vec::new(),
         }
     }
 }
@@ -145,6 +156,10 @@ pub struct Shared {
     pub faults: Arc<faults::Faults>,
     /// The GitOps repository Argo CD syncs from.
     pub gitops: argocd::repo::GitRepo,
+    /// The unhealthy-version knob.
+    pub unhealthy: unhealthy::UnhealthyImages,
+    /// Bumped when the unhealthy images change, so controllers look at every pod again.
+    pub unhealthy_changed: signal::Sender<u64>,
     events: AtomicBool,
 }
 
@@ -199,6 +214,8 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         tls: opts.tls,
         faults: Arc::new(faults::Faults::new(opts.faults.clone())),
         gitops: argocd::repo::GitRepo::default(),
+        unhealthy: unhealthy::UnhealthyImages::new(opts.unhealthy_images.clone()),
+        unhealthy_changed: signal::channel(0).0,
         events: AtomicBool::new(true),
     });
     let mut ctl = Controllers::new(shared.clone());
@@ -362,6 +379,12 @@ impl SimHandle {
     /// Replaces the fault plan (as `POST /_sim/faults` does).
     pub fn set_faults(&self, plan: FaultPlan) {
         self.shared.faults.set(plan);
+    }
+
+    /// Replaces the image tags marked unhealthy (as `POST /_sim/unhealthy` does).
+    pub fn set_unhealthy_images(&self, tags: Vec<String>) {
+        self.shared.unhealthy.set(tags);
+        self.shared.unhealthy_changed.send_modify(|n| *n += 1);
     }
 
     /// Fault injection: compacts the watch history and ends every open watch with an in-stream

@@ -233,7 +233,7 @@ pub fn apply_defaults(def: &ResourceDef, obj: &mut Value) {
                 }
             }
         }
-        _ => {}
+        _ => super::kinds::apply_defaults(def, obj),
     }
 }
 
@@ -259,9 +259,12 @@ pub fn validate(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
             format!("Invalid value: {name:?}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
         ));
     }
+    super::kinds::validate(def, obj, &mut causes);
     let containers_at = match def.id {
         resources::PODS => Some("/spec/containers"),
-        resources::DEPLOYMENTS | resources::REPLICASETS => Some("/spec/template/spec/containers"),
+        resources::DEPLOYMENTS | resources::REPLICASETS | resources::JOBS => {
+            Some("/spec/template/spec/containers")
+        }
         _ => None,
     };
     if let Some(ptr) = containers_at
@@ -316,7 +319,7 @@ pub fn validate(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
 /// Decodes the object into its k8s-openapi type, which rejects wrongly typed fields exactly
 /// where the real server's decoder would (and keeps controllers from meeting odd shapes).
 fn typed_check(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
-    use k8s_openapi::api::{apps::v1 as apps, core::v1 as core};
+    use k8s_openapi::api::{apps::v1 as apps, batch::v1 as batch, core::v1 as core};
     fn check<T: serde::de::DeserializeOwned>(obj: &Value) -> Result<(), ApiError> {
         T::deserialize(obj)
             .map(|_| ())
@@ -330,6 +333,10 @@ fn typed_check(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
         resources::EVENTS => check::<core::Event>(obj),
         resources::DEPLOYMENTS => check::<apps::Deployment>(obj),
         resources::REPLICASETS => check::<apps::ReplicaSet>(obj),
+        resources::SECRETS => check::<core::Secret>(obj),
+        resources::SERVICEACCOUNTS => check::<core::ServiceAccount>(obj),
+        resources::NODES => check::<core::Node>(obj),
+        resources::JOBS => check::<batch::Job>(obj),
         _ => Ok(()),
     }
 }
@@ -372,6 +379,7 @@ pub fn has_generation(def: &ResourceDef) -> bool {
             | resources::REPLICASETS
             | resources::ROLLOUTS
             | resources::APPLICATIONS
+            | resources::JOBS
     )
 }
 

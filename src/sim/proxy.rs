@@ -35,9 +35,9 @@ fn raw(code: u16, ctype: &str, body: String) -> Response {
 }
 
 /// What the simulated application in `pod` answers on `path`.
-fn app_answer(pod: &Entry, path: &str) -> Response {
+fn app_answer(shared: &Shared, pod: &Entry, path: &str) -> Response {
     let v = pod.value();
-    let broken = super::logs::unhealthy(&v);
+    let broken = shared.unhealthy.pod(&v);
     let json_ct = "application/json";
     match path.trim_end_matches('/') {
         "/health/live" if broken => raw(
@@ -104,7 +104,7 @@ pub fn serve(
                 "error trying to reach service: pod {name} is not running"
             )));
         }
-        return Ok(app_answer(&pod, path));
+        return Ok(app_answer(shared, &pod, path));
     }
     if d.id != SERVICES {
         return Err(ApiError::method_not_allowed());
@@ -136,7 +136,7 @@ pub fn serve(
         )));
     }
     let pick = &endpoints[fastrand::usize(..endpoints.len())];
-    Ok(app_answer(pick, path))
+    Ok(app_answer(shared, pick, path))
 }
 
 #[cfg(test)]

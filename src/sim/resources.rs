@@ -17,6 +17,10 @@ pub enum TableKind {
     Rollout,
     /// Argo CD Applications' printer columns (Sync Status, Health Status, Revision, Project).
     Application,
+    Secret,
+    ServiceAccount,
+    Node,
+    Job,
     Default,
 }
 
@@ -123,6 +127,13 @@ pub const ROLLOUTS: usize = 7;
 pub const VIRTUALSERVICES: usize = 8;
 /// Argo CD Applications (CRD without subresources: status is written through the object).
 pub const APPLICATIONS: usize = 9;
+pub const SECRETS: usize = 10;
+pub const SERVICEACCOUNTS: usize = 11;
+pub const NODES: usize = 12;
+pub const JOBS: usize = 13;
+/// events.k8s.io/v1 Events: another version of the core Events, stored once (as core/v1)
+/// and converted on the way in and out (`events_v1.rs`).
+pub const EVENTS_V1: usize = 14;
 
 /// All served resources; `RESOURCES[i].id == i`.
 pub static RESOURCES: &[ResourceDef] = &[
@@ -269,7 +280,87 @@ pub static RESOURCES: &[ResourceDef] = &[
         fields: &[],
         table: TableKind::Application,
     },
+    ResourceDef {
+        id: SECRETS,
+        group: "",
+        version: "v1",
+        plural: "secrets",
+        singular: "secret",
+        kind: "Secret",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        subresources: &[],
+        fields: &[("type", "type")],
+        table: TableKind::Secret,
+    },
+    ResourceDef {
+        id: SERVICEACCOUNTS,
+        group: "",
+        version: "v1",
+        plural: "serviceaccounts",
+        singular: "serviceaccount",
+        kind: "ServiceAccount",
+        namespaced: true,
+        short_names: &["sa"],
+        categories: &[],
+        subresources: &[],
+        fields: &[],
+        table: TableKind::ServiceAccount,
+    },
+    ResourceDef {
+        id: NODES,
+        group: "",
+        version: "v1",
+        plural: "nodes",
+        singular: "node",
+        kind: "Node",
+        namespaced: false,
+        short_names: &["no"],
+        categories: &[],
+        subresources: &["status"],
+        fields: &[("spec.unschedulable", "spec.unschedulable")],
+        table: TableKind::Node,
+    },
+    ResourceDef {
+        id: JOBS,
+        group: "batch",
+        version: "v1",
+        plural: "jobs",
+        singular: "job",
+        kind: "Job",
+        namespaced: true,
+        short_names: &[],
+        categories: &["all"],
+        subresources: &["status"],
+        fields: &[("status.successful", "status.succeeded")],
+        table: TableKind::Job,
+    },
+    ResourceDef {
+        id: EVENTS_V1,
+        group: "events.k8s.io",
+        version: "v1",
+        plural: "events",
+        singular: "event",
+        kind: "Event",
+        namespaced: true,
+        short_names: &["ev"],
+        categories: &[],
+        subresources: &[],
+        fields: EVENT_FIELDS,
+        table: TableKind::Event,
+    },
 ];
+
+/// The definition whose store table holds a kind's objects (events.k8s.io Events live in
+/// the core Events table).
+pub fn storage(d: &ResourceDef) -> &'static ResourceDef {
+    if d.id == EVENTS_V1 {
+        &RESOURCES[EVENTS]
+    } else {
+        &RESOURCES[d.id]
+    }
+}
 
 /// Whether a kind is a custom resource: CRDs take no strategic-merge patches (415).
 pub fn is_custom(def: &ResourceDef) -> bool {
@@ -316,5 +407,8 @@ mod tests {
         assert!(groups().contains(&("apps", "v1")));
         assert!(groups().contains(&("argoproj.io", "v1alpha1")));
         assert!(is_custom(def(ROLLOUTS)) && !is_custom(def(DEPLOYMENTS)));
+        assert!(!is_custom(def(EVENTS_V1)));
+        assert_eq!(storage(def(EVENTS_V1)).id, EVENTS);
+        assert!(groups().contains(&("batch", "v1")));
     }
 }

@@ -178,6 +178,7 @@ pub fn build(shared: &Shared, ctl: &mut Controllers, scenario: Scenario) {
     } else {
         settle(shared, ctl);
     }
+    super::cluster::build(shared, ctl, scenario, now);
     shared.clock.set(now);
     shared.set_events(true);
 }

@@ -82,6 +82,8 @@ struct Inner {
 /// The shared store.
 pub struct Store {
     inner: Mutex<Inner>,
+    /// First pages of paged lists, so later pages are consistent (see `paging.rs`).
+    pub snapshots: super::paging::Snapshots,
     tx: broadcast::Sender<Arc<Change>>,
     history_cap: usize,
 }
@@ -102,6 +104,7 @@ impl Store {
     pub fn starting_at(base: u64, history_cap: usize, fanout_cap: usize) -> Self {
         let (tx, _) = broadcast::channel(fanout_cap.max(16));
         Store {
+            snapshots: Default::default(),
             inner: Mutex::new(Inner {
                 rv: base,
                 tables: RESOURCES.iter().map(|_| BTreeMap::new()).collect(),
@@ -272,6 +275,7 @@ impl Store {
 
     /// Drops the whole change history: every resume from an older version is now 410.
     pub fn compact(&self) {
+        self.snapshots.clear();
         let mut g = self.lock();
         g.history.clear();
         g.compacted = g.rv;

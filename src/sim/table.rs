@@ -35,13 +35,13 @@ fn i(v: &Value, ptr: &str) -> i64 {
     v.pointer(ptr).and_then(Value::as_i64).unwrap_or(0)
 }
 
-fn age(now: Timestamp, ts: &str) -> String {
+pub(super) fn age(now: Timestamp, ts: &str) -> String {
     parse_time(ts)
         .map(|t| human_duration(now.duration_since(t)))
         .unwrap_or_else(|| "<unknown>".into())
 }
 
-fn none_if_empty(x: &str) -> String {
+pub(super) fn none_if_empty(x: &str) -> String {
     if x.is_empty() {
         "<none>".into()
     } else {
@@ -49,7 +49,7 @@ fn none_if_empty(x: &str) -> String {
     }
 }
 
-fn containers(v: &Value, ptr: &str) -> (String, String) {
+pub(super) fn containers(v: &Value, ptr: &str) -> (String, String) {
     let cs = v
         .pointer(ptr)
         .and_then(Value::as_array)
@@ -60,7 +60,7 @@ fn containers(v: &Value, ptr: &str) -> (String, String) {
     (names.join(","), images.join(","))
 }
 
-fn selector_string(v: Option<&Value>) -> String {
+pub(super) fn selector_string(v: Option<&Value>) -> String {
     v.and_then(|x| LabelSelector::from_object(x).ok())
         .map(|x| x.to_string())
         .filter(|x| !x.is_empty())
@@ -253,6 +253,9 @@ fn cells(kind: TableKind, o: &Value, now: Timestamp) -> Vec<Value> {
             json!(s(o, "/status/sync/revision")),
             json!(s(o, "/spec/project")),
         ],
+        TableKind::Secret | TableKind::ServiceAccount | TableKind::Node | TableKind::Job => {
+            super::table_kinds::cells(kind, o, now)
+        }
         TableKind::Default => vec![json!(name), json!(created)],
     }
 }

@@ -16,7 +16,7 @@ use tokio::sync::{broadcast, mpsc};
 use super::Shared;
 use super::handlers::Filter;
 use super::http::{ApiRequest, error_response, json_response};
-use super::resources::ResourceDef;
+use super::resources::{self, ResourceDef};
 use super::status::ApiError;
 use super::store::{Change, ChangeType, Entry, WatchStart};
 use super::table::{IncludeObject, to_table};
@@ -43,6 +43,10 @@ impl Writer {
     /// Sends one line; false when the client has gone.
     async fn send(&mut self, ty: &str, e: &Entry) -> bool {
         let bytes = match self.table {
+            None if self.def.id == resources::EVENTS_V1 => {
+                let v = super::events_v1::to_v1(&e.value());
+                line(ty, &serde_json::to_vec(&v).unwrap_or_default())
+            }
             None => line(ty, &e.json),
             Some(include) => {
                 let t = to_table(
@@ -82,7 +86,7 @@ impl Writer {
     /// Sends a change as this watcher sees it; false when the client has gone.
     async fn change(&mut self, c: &Change, filter: &Filter, ns: Option<&str>) -> bool {
         let m = &c.entry.meta;
-        if m.def != self.def.id || ns.is_some_and(|n| &*m.namespace != n) {
+        if m.def != resources::storage(self.def).id || ns.is_some_and(|n| &*m.namespace != n) {
             return true;
         }
         let now = filter.matches(m);
@@ -145,7 +149,9 @@ fn start(shared: Arc<Shared>, req: &ApiRequest) -> Result<Response, ApiError> {
         .then(|| IncludeObject::parse(req.query.get("includeObject")));
     let started = shared
         .store
-        .watch(def, ns.as_deref(), from, |m| filter.matches(m));
+        .watch(resources::storage(def), ns.as_deref(), from, |m| {
+            filter.matches(m)
+        });
     let (tx, rx) = mpsc::channel(16);
     let mut w = Writer {
         def,

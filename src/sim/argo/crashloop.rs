@@ -1,4 +1,5 @@
-//! A kubelet fault for release drills: a container whose image tag contains "broken"
+//! A kubelet fault for release drills: a container running an unhealthy version (an image
+//! tag containing "broken", or one marked with `--unhealthy-image` / `POST /_sim/unhealthy`)
 //! starts, exits with an error a few simulated seconds later, and is restarted with the
 //! kubelet's doubling back-off (10s … 5m), so the pod is `CrashLoopBackOff`, never Ready,
 //! and its restart count climbs — what a bad canary version looks like on a real cluster.
@@ -17,20 +18,6 @@ use crate::sim::store::{Change, ChangeType, WriteMode};
 /// How long a broken container runs before it exits.
 const RUNS_FOR: SignedDuration = SignedDuration::from_secs(3);
 
-/// Whether any container of the pod runs an image the scenario marks as unhealthy.
-pub fn is_broken(pod: &Value) -> bool {
-    pod.pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .is_some_and(|cs| {
-            cs.iter().any(|c| {
-                c["image"]
-                    .as_str()
-                    .and_then(|i| i.rsplit_once(':'))
-                    .is_some_and(|(_, tag)| tag.contains("broken"))
-            })
-        })
-}
-
 /// Pods with a broken container, by uid: when their next crash or restart is due.
 #[derive(Default)]
 pub struct CrashLoop {
@@ -48,12 +35,18 @@ impl CrashLoop {
             self.due.remove(&*m.uid);
             return;
         }
-        // Cheap pre-filter: most pods never mention it.
-        if !c.entry.json.windows(6).any(|w| w == b"broken") || self.due.contains_key(&*m.uid) {
+        // Cheap pre-filter: most pods never mention it. Pods of Jobs (restartPolicy Never
+        // or OnFailure) finish instead, failing (see the kubelet).
+        let mentions =
+            shared.unhealthy.any_marked() || c.entry.json.windows(6).any(|w| w == b"broken");
+        if !mentions
+            || self.due.contains_key(&*m.uid)
+            || !matches!(m.field("spec.restartPolicy"), "Always" | "")
+        {
             return;
         }
         let pod = c.entry.value();
-        if !is_broken(&pod) || m.field("status.phase") != "Running" {
+        if !shared.unhealthy.pod(&pod) || m.field("status.phase") != "Running" {
             return;
         }
         let now = shared.clock.now();
@@ -89,6 +82,8 @@ impl CrashLoop {
                 continue;
             }
             let mut pod = e.value();
+            // Marked healthy again (run-time switch): the waiting container starts and stays up.
+            let broken = shared.unhealthy.pod(&pod);
             let node = pod["spec"]["nodeName"].as_str().unwrap_or("").to_string();
             let ts = fmt_time(now);
             let Some(statuses) = pod
@@ -100,7 +95,7 @@ impl CrashLoop {
             let mut events = Vec::new();
             for s in statuses.iter_mut() {
                 let cname = s["name"].as_str().unwrap_or("").to_string();
-                if let Some(running) = s["state"].get("running").cloned() {
+                if let Some(running) = s["state"].get("running").cloned().filter(|_| broken) {
                     let restarts = s["restartCount"].as_i64().unwrap_or(0) + 1;
                     s["restartCount"] = json!(restarts);
                     s["lastState"] = json!({"terminated": {"exitCode": 1, "reason": "Error",
@@ -120,7 +115,7 @@ impl CrashLoop {
                         ),
                         true,
                     ));
-                } else {
+                } else if s["state"].get("running").is_none() {
                     s["state"] = json!({"running": {"startedAt": ts}});
                     s["started"] = json!(true);
                     events.push((
@@ -130,6 +125,12 @@ impl CrashLoop {
                         false,
                     ));
                 }
+            }
+            if broken {
+                not_ready(&mut pod, &ts);
+            }
+            if events.is_empty() {
+                continue;
             }
             if shared
                 .store
@@ -154,6 +155,36 @@ impl CrashLoop {
                     },
                 );
             }
+        }
+    }
+}
+
+/// A crashed container fails its readiness probe: the pod's Ready conditions go False
+/// (pods that were Ready before the version was marked unhealthy included).
+fn not_ready(pod: &mut Value, ts: &str) {
+    let names: Vec<String> = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .map(|c| c["name"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let msg = format!("containers with unready status: [{}]", names.join(" "));
+    let Some(conds) = pod
+        .pointer_mut("/status/conditions")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for c in conds
+        .iter_mut()
+        .filter(|c| c["type"] == "Ready" || c["type"] == "ContainersReady")
+    {
+        if c["status"] != "False" {
+            *c = json!({"type": c["type"], "status": "False", "lastProbeTime": null,
+                "lastTransitionTime": ts, "reason": "ContainersNotReady", "message": msg});
         }
     }
 }

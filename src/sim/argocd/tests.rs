@@ -44,6 +44,8 @@ fn world() -> World {
         tls: false,
         faults: Arc::new(Faults::new(FaultPlan::default())),
         gitops: Default::default(),
+        unhealthy: super::super::unhealthy::UnhealthyImages::new(Vec::new()),
+        unhealthy_changed: signal::channel(0).0,
         events: AtomicBool::new(true),
     });
     let mut ctl = Controllers::new(shared.clone());

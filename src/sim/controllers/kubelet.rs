@@ -22,6 +22,8 @@ enum Stage {
     Bind,
     Start,
     Ready,
+    /// A run-to-completion pod's containers exit (see `completion.rs`).
+    Finish,
     Kill,
     Remove,
 }
@@ -135,6 +137,21 @@ impl Kubelet {
         } else if phase == "Pending" {
             let delay = SignedDuration::from_millis(1000 + fastrand::i64(0..1000));
             self.plan(Stage::Start, now + delay, m);
+        } else if phase == "Running"
+            && matches!(m.field("spec.restartPolicy"), "Never" | "OnFailure")
+        {
+            let pod = shared
+                .store
+                .get(def(PODS), &m.namespace, &m.name)
+                .map(|e| e.value());
+            let Some(pod) = pod else { return };
+            let started = pod
+                .pointer("/status/containerStatuses/0/state/running/startedAt")
+                .and_then(Value::as_str)
+                .and_then(parse_time)
+                .unwrap_or(now);
+            let runs = super::completion::run_time(&pod);
+            self.plan(Stage::Finish, started + runs, m);
         } else if phase == "Running" && !m.ready {
             if self
                 .planned
@@ -304,7 +321,7 @@ impl Kubelet {
                     return false;
                 }
                 // A crash-looping container never passes its readiness probe (issue 4).
-                if crate::sim::argo::crashloop::is_broken(&pod) {
+                if shared.unhealthy.pod(&pod) {
                     return false;
                 }
                 set_cond(&mut pod, "Ready", true, &ts, None);
@@ -316,6 +333,16 @@ impl Kubelet {
                     for c in cs {
                         c["ready"] = json!(true);
                     }
+                }
+            }
+            Stage::Finish => {
+                if e.meta.deleting || e.meta.field("status.phase") != "Running" {
+                    return false;
+                }
+                let failed = shared.unhealthy.pod(&pod);
+                if let Some((name, msg)) = super::completion::finish(&mut pod, &ts, failed) {
+                    let fp = Some(format!("spec.containers{{{name}}}"));
+                    events.push((fp, "Started", msg, kubelet));
                 }
             }
             Stage::Kill => {

@@ -3,9 +3,12 @@
 //! collects owned objects whose owner is gone, and expires events. It ticks on the simulated
 //! clock, and can be stepped synchronously (scenarios use that to build their past).
 
+pub mod completion;
 pub mod deployment;
 pub mod deployment_util;
 pub mod events;
+pub mod gc;
+pub mod job;
 pub mod kubelet;
 pub mod replicaset;
 pub mod rollout;
@@ -18,7 +21,7 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, watch};
 
 use super::Shared;
-use super::resources::{DEPLOYMENTS, PODS, REPLICASETS, ROLLOUTS, def};
+use super::resources::{DEPLOYMENTS, JOBS, NAMESPACES, PODS, REPLICASETS, ROLLOUTS, def};
 use super::store::{Change, ChangeType};
 use events::Recorder;
 use kubelet::Kubelet;
@@ -32,6 +35,11 @@ pub struct Controllers {
     dirty_deploys: BTreeSet<Key>,
     dirty_rs: BTreeSet<Key>,
     incomplete: BTreeSet<Key>,
+    dirty_jobs: BTreeSet<Key>,
+    /// Jobs not finished yet (re-checked now and then for their back-off).
+    running_jobs: BTreeSet<Key>,
+    /// Garbage collection of owners deleted with Orphan or Foreground propagation.
+    gc: gc::Collector,
     kubelet: Kubelet,
     recorder: Recorder,
     ticks: u64,
@@ -51,6 +59,9 @@ impl Controllers {
             dirty_deploys: BTreeSet::new(),
             dirty_rs: BTreeSet::new(),
             incomplete: BTreeSet::new(),
+            dirty_jobs: BTreeSet::new(),
+            running_jobs: BTreeSet::new(),
+            gc: gc::Collector::default(),
             kubelet: Kubelet::default(),
             recorder: Recorder::default(),
             ticks: 0,
@@ -71,10 +82,22 @@ impl Controllers {
             self.dirty_rs
                 .insert((e.meta.namespace.to_string(), e.meta.name.to_string()));
         }
+        for e in s.store.list(def(NAMESPACES), None, |_| true).1 {
+            gc::default_service_account(&s, &e.meta.name);
+        }
+        for e in s.store.list(def(JOBS), None, |_| true).1 {
+            self.dirty_jobs
+                .insert((e.meta.namespace.to_string(), e.meta.name.to_string()));
+        }
         for e in s.store.list(def(PODS), None, |_| true).1 {
             self.kubelet.observe(&s, &e.meta, false);
         }
         self.argocd.resync(&s);
+        for def_id in gc::OWNERS {
+            for e in s.store.list(def(*def_id), None, |m| m.deleting).1 {
+                self.gc.observe(&e.meta);
+            }
+        }
     }
 
     fn observe(&mut self, c: &Change) {
@@ -83,13 +106,29 @@ impl Controllers {
         let deleted = c.ty == ChangeType::Deleted;
         self.argo.observe(&self.shared, c);
         self.argocd.observe(c);
+        if m.deleting && !deleted {
+            self.gc.observe(m);
+        }
         match m.def {
             PODS => {
                 self.kubelet.observe(&self.shared, m, deleted);
                 if let Some(o) = &m.owner {
                     self.dirty_rs
                         .insert((m.namespace.to_string(), o.to_string()));
+                    self.dirty_jobs
+                        .insert((m.namespace.to_string(), o.to_string()));
                 }
+            }
+            JOBS => {
+                if deleted {
+                    self.collect_garbage(def(PODS), m);
+                    self.running_jobs.remove(&key());
+                } else {
+                    self.dirty_jobs.insert(key());
+                }
+            }
+            NAMESPACES if c.ty == ChangeType::Added => {
+                gc::default_service_account(&self.shared, &m.name);
             }
             REPLICASETS => {
                 if deleted {
@@ -145,6 +184,21 @@ impl Controllers {
         }
     }
 
+    /// The unhealthy images changed: every running pod is looked at again, so pods of a
+    /// version just marked start crashing (and ones unmarked recover).
+    fn recheck_health(&mut self) {
+        let s = self.shared.clone();
+        for entry in s.store.list(def(PODS), None, |_| true).1 {
+            let c = Change {
+                rv: entry.meta.rv,
+                ty: ChangeType::Modified,
+                entry,
+                prev: None,
+            };
+            self.argo.crashloop.observe(&s, &c);
+        }
+    }
+
     /// Takes in every change published so far.
     pub fn drain(&mut self) {
         loop {
@@ -177,6 +231,18 @@ impl Controllers {
                 self.incomplete.insert(key);
             }
         }
+        if self.ticks.is_multiple_of(20) {
+            self.dirty_jobs.extend(self.running_jobs.iter().cloned());
+        }
+        for key in std::mem::take(&mut self.dirty_jobs) {
+            if job::sync(&s, &mut self.recorder, &key.0, &key.1) {
+                self.running_jobs.remove(&key);
+            } else {
+                self.running_jobs.insert(key);
+            }
+        }
+        self.gc.run(&s);
+        self.drain();
         self.argo.tick(&s, &mut self.recorder);
         self.argocd.tick(&s, &mut self.recorder);
         if self.ticks.is_multiple_of(40) {
@@ -189,6 +255,9 @@ impl Controllers {
         self.dirty_deploys.is_empty()
             && self.dirty_rs.is_empty()
             && self.incomplete.is_empty()
+            && self.dirty_jobs.is_empty()
+            && self.running_jobs.is_empty()
+            && self.gc.idle()
             && !self.kubelet.busy()
             && self.argo.idle()
             && self.argocd.idle()
@@ -196,6 +265,7 @@ impl Controllers {
 
     /// Runs until shutdown, ticking every `every` of real time and reacting to changes.
     pub async fn run(mut self, every: Duration, mut shutdown: watch::Receiver<bool>) {
+        let mut unhealthy = self.shared.unhealthy_changed.subscribe();
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -207,6 +277,7 @@ impl Controllers {
                     Err(RecvError::Closed) => break,
                 },
                 _ = ticker.tick() => self.tick(),
+                _ = unhealthy.changed() => self.recheck_health(),
             }
         }
     }
