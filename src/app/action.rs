@@ -68,6 +68,13 @@ pub enum Action {
     UndoRollout,
     /// `set image`: asks for the image, then starts a new canary with it.
     SetImage,
+    /// Focus the blue/green pane.
+    #[serde(rename = "pane-bluegreen")]
+    PaneBlueGreen,
+    /// Focus the revisions pane (Deployment history and undo).
+    PaneRevisions,
+    /// Flip the selected blue/green Service to its other colour.
+    SwitchBlueGreen,
 }
 
 impl Action {
@@ -108,6 +115,9 @@ impl Action {
         Action::ResumeRollout,
         Action::UndoRollout,
         Action::SetImage,
+        Action::PaneBlueGreen,
+        Action::PaneRevisions,
+        Action::SwitchBlueGreen,
     ];
 
     /// One line for the help screen.
@@ -147,8 +157,13 @@ impl Action {
             Action::Retry => "retry an aborted canary",
             Action::PauseRollout => "pause the Rollout",
             Action::ResumeRollout => "resume a paused Rollout",
-            Action::UndoRollout => "undo the Rollout to the chosen revision (j/k)",
+            Action::UndoRollout => {
+                "undo to the chosen revision (j/k): the Rollout (3) or Deployment (7)"
+            }
             Action::SetImage => "set the Rollout's image (starts a new canary)",
+            Action::PaneBlueGreen => "focus blue/green",
+            Action::PaneRevisions => "focus revisions (Deployment history, undo)",
+            Action::SwitchBlueGreen => "switch the blue/green Service to its other colour",
         }
     }
 
@@ -170,6 +185,7 @@ impl Action {
                 | Action::ResumeRollout
                 | Action::UndoRollout
                 | Action::SetImage
+                | Action::SwitchBlueGreen
         )
     }
 }

@@ -154,5 +154,6 @@ fn open_confirm(state: &mut State, command: Command) {
         command,
         typed,
         error: None,
+        warning: None,
     }));
 }

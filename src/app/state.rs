@@ -8,7 +8,7 @@ use ratatui_textarea::TextArea;
 use super::event::Stream;
 use crate::bus::{Command, OpId, Preview};
 use crate::config::{Environment, KeyMap};
-use crate::domain::{DeploymentRow, EventRow, PodRow, RowStore};
+use crate::domain::{DeploymentRow, EventRow, PodRow, RowStore, ServiceRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -16,14 +16,19 @@ pub enum Pane {
     Pods,
     Canary,
     Migrations,
+    BlueGreen,
+    /// Deployments and their revisions (undo).
+    Revisions,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 4] = [
+    pub const ALL: [Pane; 6] = [
         Pane::Environments,
         Pane::Pods,
         Pane::Canary,
         Pane::Migrations,
+        Pane::BlueGreen,
+        Pane::Revisions,
     ];
 
     pub fn title(self) -> &'static str {
@@ -32,7 +37,28 @@ impl Pane {
             Pane::Pods => "Pods",
             Pane::Canary => "Canary",
             Pane::Migrations => "Migrations",
+            Pane::BlueGreen => "Blue/green",
+            Pane::Revisions => "Revisions",
         }
+    }
+
+    /// The action that focuses the pane (its key labels the tab).
+    pub fn focus_action(self) -> super::Action {
+        use super::Action;
+        match self {
+            Pane::Environments => Action::PaneEnvironments,
+            Pane::Pods => Action::PanePods,
+            Pane::Canary => Action::PaneCanary,
+            Pane::Migrations => Action::PaneMigrations,
+            Pane::BlueGreen => Action::PaneBlueGreen,
+            Pane::Revisions => Action::PaneRevisions,
+        }
+    }
+
+    /// Whether the wide layout always shows the pane in its right-hand column; the
+    /// others appear there while focused, so each keeps a useful height.
+    pub fn pinned(self) -> bool {
+        matches!(self, Pane::Canary | Pane::Migrations)
     }
 }
 
@@ -59,9 +85,10 @@ pub enum Connection {
 #[derive(Debug)]
 pub struct EnvState {
     pub config: Environment,
-    pub streams: [StreamState; 3],
+    pub streams: [StreamState; 4],
     pub pods: RowStore<PodRow>,
     pub deployments: RowStore<DeploymentRow>,
+    pub services: RowStore<ServiceRow>,
     pub events: EventLog,
     pub migrations: crate::domain::migrations::EnvMigrations,
 }
@@ -73,9 +100,11 @@ impl EnvState {
                 StreamState::Connecting,
                 StreamState::Connecting,
                 StreamState::Connecting,
+                StreamState::Connecting,
             ],
             pods: RowStore::default(),
             deployments: RowStore::default(),
+            services: RowStore::default(),
             events: EventLog::default(),
             migrations: crate::domain::migrations::EnvMigrations::configured(
                 config.database.as_ref(),
@@ -137,6 +166,9 @@ pub struct ConfirmDialog {
     /// In production the user must type this (the target's name) to confirm.
     pub typed: Option<(String, TextArea<'static>)>,
     pub error: Option<String>,
+    /// A warning shown above the request (e.g. the Deployment is managed by an ArgoCD
+    /// app with self-heal, which will revert the change).
+    pub warning: Option<String>,
 }
 
 impl ConfirmDialog {
@@ -156,6 +188,8 @@ pub enum Mode {
     Confirm(Box<ConfirmDialog>),
     /// A one-line answer that builds a command (the image for set image).
     Prompt(Box<super::canary::Prompt>),
+    /// Why switch a blue/green Service to a colour that is not fully ready.
+    Reason(Box<super::bluegreen::ReasonPrompt>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -216,6 +250,8 @@ pub struct State {
     pub migration_show_down: bool,
     /// Argo Rollouts per environment, the chart history and the canary pane's cursors.
     pub canary: super::canary::CanaryState,
+    /// The blue/green and revisions panes' cursors.
+    pub bluegreen: super::bluegreen::BlueGreenState,
     pub filter: TextArea<'static>,
     pub readonly: bool,
     /// Who the audit log says did it, and what the header shows.
@@ -245,6 +281,7 @@ impl State {
             migration_cursor: TableCursor::default(),
             migration_show_down: false,
             canary: super::canary::CanaryState::new(),
+            bluegreen: super::bluegreen::BlueGreenState::default(),
             filter: TextArea::default(),
             readonly: false,
             user: "unknown".into(),

@@ -97,6 +97,7 @@ fn apply_rows(env: &mut EnvState, update: EnvUpdate) -> bool {
     match update {
         EnvUpdate::Pods(u) => env.pods.apply(u),
         EnvUpdate::Deployments(u) => env.deployments.apply(u),
+        EnvUpdate::Services(u) => env.services.apply(u),
         EnvUpdate::Events(u) => {
             let log = &mut env.events;
             match u {
@@ -201,6 +202,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
             }
         },
         Mode::Prompt(_) => super::canary::on_prompt_key(state, key),
+        Mode::Reason(_) => super::bluegreen::on_reason_key(state, key),
         Mode::Normal => match state.keys.action(&key) {
             Some(action) => on_action(state, action),
             None => (Vec::new(), false),
@@ -235,13 +237,14 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
         Action::PageDown => move_cursor(state, page as isize, page),
         Action::Top => move_cursor(state, isize::MIN / 2, page),
         Action::Bottom => move_cursor(state, isize::MAX / 2, page),
-        Action::Select => {
-            if state.focus == Pane::Environments {
-                state.focus = Pane::Pods;
-            }
-        }
+        Action::Select => match state.focus {
+            Pane::Environments => state.focus = Pane::Pods,
+            Pane::Revisions => super::bluegreen::open_selected(state),
+            _ => {}
+        },
         Action::Back => {
-            if state.zoomed {
+            if super::bluegreen::close(state) {
+            } else if state.zoomed {
                 state.zoomed = false;
             } else if !state.filter_text().is_empty() {
                 state.filter = TextArea::default();
@@ -264,6 +267,12 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
         | Action::MigrateForce
         | Action::MigrateToggleSql) => {
             super::migrations::on_action(state, a);
+        }
+        Action::UndoRollout if state.focus == Pane::Revisions => {
+            super::bluegreen::on_action(state, Action::UndoRollout)
+        }
+        a @ (Action::PaneBlueGreen | Action::PaneRevisions | Action::SwitchBlueGreen) => {
+            super::bluegreen::on_action(state, a)
         }
         a @ (Action::PaneCanary
         | Action::NextRollout
@@ -291,6 +300,7 @@ fn move_cursor(state: &mut State, delta: isize, page: usize) {
         }
         Pane::Canary => super::canary::move_cursor(state, delta),
         Pane::Migrations => super::migrations::move_cursor(state, delta, page),
+        Pane::BlueGreen | Pane::Revisions => super::bluegreen::move_cursor(state, delta, page),
     }
 }
 
@@ -305,6 +315,7 @@ fn select_env(state: &mut State, target: isize) {
         state.pod_cursor = Default::default();
         state.migration_cursor = Default::default();
         state.canary.selected = 0;
+        super::bluegreen::reset(state);
     }
     let page = crate::ui::layout::table_rows(state, Pane::Environments).max(1);
     state.env_cursor.selected = idx;
@@ -323,7 +334,11 @@ fn request_restart(state: &mut State) {
         Pane::Pods => state
             .selected_pod()
             .and_then(|p| p.deployment().map(|d| (p.namespace.clone(), d.to_owned()))),
-        Pane::Environments | Pane::Canary | Pane::Migrations => None,
+        Pane::Environments
+        | Pane::Canary
+        | Pane::Migrations
+        | Pane::BlueGreen
+        | Pane::Revisions => None,
     };
     if let Some(why) = super::canary::owned_by_rollout(state) {
         state.flash = Some((state.now, why, false));
@@ -350,5 +365,6 @@ fn request_restart(state: &mut State) {
         command,
         typed,
         error: None,
+        warning: None,
     }));
 }

@@ -45,6 +45,31 @@ pub enum Command {
         action: super::rollout::RolloutAction,
         requests: Vec<super::rollout::WireRequest>,
     },
+    /// Flip a blue/green Service's selector to one colour, as the seed's
+    /// `kubectl patch service NAME -p '{"spec":{"selector":{"version":"green"}}}'` does.
+    SwitchBlueGreen {
+        env: String,
+        namespace: String,
+        service: String,
+        to_colour: crate::config::Colour,
+        /// The selector label that names the colour (`version`).
+        selector_key: String,
+        /// The Deployment of `to_colour`, checked ready again just before sending.
+        target_deployment: String,
+        /// Set when the user switched to a colour that is not fully ready, and why.
+        override_reason: Option<String>,
+    },
+    /// `kubectl rollout undo deployment/NAME --to-revision=N`, planned at preview time.
+    UndoDeployment {
+        env: String,
+        namespace: String,
+        name: String,
+        to_revision: u64,
+        /// Revision N's pod template without its `pod-template-hash` label.
+        template: serde_json::Value,
+        /// The annotations as planned from the watched rows (kubectl's merge).
+        annotations: std::collections::BTreeMap<String, String>,
+    },
 }
 
 /// What will go over the wire, for the confirm dialog and the audit log.
@@ -77,6 +102,8 @@ impl Command {
             Command::RestartDeployment { env, .. } => env,
             Command::Migrate { env, .. } => env,
             Command::Rollout { env, .. } => env,
+            Command::SwitchBlueGreen { env, .. } => env,
+            Command::UndoDeployment { env, .. } => env,
         }
     }
 
@@ -87,6 +114,8 @@ impl Command {
             // The database is the target; in production the user types its environment.
             Command::Migrate { env, .. } => env,
             Command::Rollout { name, .. } => name,
+            Command::SwitchBlueGreen { service, .. } => service,
+            Command::UndoDeployment { name, .. } => name,
         }
     }
 
@@ -102,6 +131,26 @@ impl Command {
             Command::Rollout {
                 env, name, action, ..
             } => format!("rollout {} {name} in {env}", action.verb()),
+            Command::SwitchBlueGreen {
+                env,
+                service,
+                to_colour,
+                override_reason,
+                ..
+            } => format!(
+                "switch service/{service} to {to_colour} in {env}{}",
+                if override_reason.is_some() {
+                    " (override)"
+                } else {
+                    ""
+                }
+            ),
+            Command::UndoDeployment {
+                env,
+                name,
+                to_revision,
+                ..
+            } => format!("undo deployment/{name} to revision {to_revision} in {env}"),
         }
     }
 
@@ -147,6 +196,30 @@ impl Command {
                 requests,
                 ..
             } => super::rollout::preview(namespace, name, action, requests),
+            Command::SwitchBlueGreen {
+                namespace,
+                service,
+                to_colour,
+                selector_key,
+                override_reason,
+                ..
+            } => super::bluegreen::switch_preview(
+                namespace,
+                service,
+                selector_key,
+                to_colour.as_str(),
+                override_reason.as_deref(),
+            ),
+            Command::UndoDeployment {
+                namespace,
+                name,
+                to_revision,
+                template,
+                annotations,
+                ..
+            } => {
+                super::bluegreen::undo_preview(namespace, name, *to_revision, template, annotations)
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 //! answer with `Event::OpFinished`. Executors never touch state.
 
 pub mod audit;
+pub mod bluegreen;
 pub mod command;
 pub mod executor;
 pub mod rollout;

@@ -24,7 +24,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use database::Database;
-pub use environments::{Environment, Service, WorkloadKind, parse_environments};
+pub use environments::{
+    BlueGreenPair, Colour, Environment, Service, WorkloadKind, parse_environments,
+};
 pub use error::{At, ConfigError};
 pub use key::Key;
 pub use keys::{KeyMap, action_name};

@@ -1,12 +1,14 @@
 //! Typed views derived from API objects. Everything here is pure data and pure
 //! functions, unit-tested against the real upstream fixtures in shared/fixtures/real.
 
+pub mod bluegreen;
 pub mod deployment;
 pub mod environment;
 pub mod event;
 pub mod migrations;
 pub mod pod;
 pub mod rollout;
+pub mod service;
 pub mod store;
 mod wire;
 
@@ -15,4 +17,5 @@ pub use environment::{EnvironmentSummary, Health, PolicyDrift, ServiceSummary};
 pub use event::{EventRow, WatchedEvent};
 pub use pod::{PodPhase, PodRow, Probe, WatchedPod};
 pub use rollout::{ReplicaSetRow, RolloutRow, WatchedReplicaSet, WatchedRollout};
+pub use service::{ServiceRow, WatchedService};
 pub use store::{RowStore, WatchUpdate};

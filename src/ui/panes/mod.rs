@@ -1,9 +1,11 @@
 //! One module per pane. Each draws a view derived from state; none keeps state.
 
+pub mod bluegreen;
 pub mod canary;
 pub mod environments;
 pub mod migrations;
 pub mod pods;
+pub mod revisions;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -19,6 +21,8 @@ pub fn render(pane: Pane, frame: &mut Frame, area: Rect, state: &State, theme: &
         Pane::Pods => pods::render(frame, area, state, theme),
         Pane::Canary => canary::render(frame, area, state, theme),
         Pane::Migrations => migrations::render(frame, area, state, theme),
+        Pane::BlueGreen => bluegreen::render(frame, area, state, theme),
+        Pane::Revisions => revisions::render(frame, area, state, theme),
     }
 }
 
