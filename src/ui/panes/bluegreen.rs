@@ -32,15 +32,23 @@ fn side_line(v: &BlueGreenView, side: &SideView, width: usize, theme: &Theme) ->
     } else {
         (format!("{}/{} ◐", side.ready, side.desired), theme.warn)
     };
-    let images = if side.images.is_empty() {
-        "-".to_owned()
-    } else {
-        side.images.join(", ")
-    };
     let name = format!("{:<6}", side.colour.as_str());
     let fixed = 2 + 7 + 6 + 1 + 10;
     let rest = width.saturating_sub(fixed);
     let dep_width = rest.min(side.deployment.len() + 1).min(rest / 2);
+    // Whole images when they fit, else their tags (the version is what differs).
+    let full = side.images.join(", ");
+    let images = if side.images.is_empty() {
+        "-".to_owned()
+    } else if full.chars().count() <= rest.saturating_sub(dep_width) {
+        full
+    } else {
+        side.images
+            .iter()
+            .map(|i| crate::domain::deployment::image_tag(i).unwrap_or(i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     Line::from(vec![
         Span::raw("  "),
         Span::styled(
@@ -112,10 +120,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 format!("  {to} is fully ready: switching sends all traffic to it"),
                 theme.ok,
             ),
-            Some(why) => Line::styled(
-                format!("  ⚠ {why}: a switch to {to} needs a typed reason"),
-                theme.warn,
-            ),
+            Some(why) => Line::styled(format!("  ⚠ {why}: switching needs a reason"), theme.warn),
         };
         lines.push(hint);
         lines.push(Line::raw(""));
