@@ -480,13 +480,13 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("environments.yaml:9"), "{err}");
+        assert!(err.contains("environments.yaml:8"), "{err}");
         assert!(err.contains("must be two Deployments"), "{err}");
         let err =
             parse("      - name: gw\n        kind: blue-green\n        selector_key: \"-x\"\n")
                 .unwrap_err()
                 .to_string();
-        assert!(err.contains("environments.yaml:8"), "{err}");
+        assert!(err.contains("environments.yaml:7"), "{err}");
         assert!(err.contains("invalid selector_key"), "{err}");
         assert_eq!(label_key_problem("app.kubernetes.io/version"), None);
     }
