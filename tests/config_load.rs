@@ -95,6 +95,12 @@ fn embedded_defaults_load() {
         } else {
             WorkloadKind::Deployment
         };
+        // Prod's graphql-gateway is the seed's blue/green pair behind its Service.
+        let graphql_gateway = if env.name == "prod" {
+            WorkloadKind::BlueGreen
+        } else {
+            WorkloadKind::Deployment
+        };
         let services: Vec<(&str, WorkloadKind, &str)> = env
             .services
             .iter()
@@ -104,11 +110,7 @@ fn embedded_defaults_load() {
             services,
             [
                 ("customer-adapter", customer_adapter, "customer-adapter"),
-                (
-                    "graphql-gateway",
-                    WorkloadKind::Deployment,
-                    "graphql-gateway"
-                ),
+                ("graphql-gateway", graphql_gateway, "graphql-gateway"),
                 (
                     "metadata-catalog",
                     WorkloadKind::Deployment,

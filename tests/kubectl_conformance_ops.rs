@@ -171,7 +171,8 @@ async fn kubectl_scale_describe_logs_auth_and_delete() {
             "--context",
             "rollcall-sim-viewer",
             "scale",
-            "deploy/graphql-gateway",
+            // prod's graphql-gateway is a blue/green pair; metadata-catalog is a Deployment.
+            "deploy/metadata-catalog",
             "--replicas=1",
             "-n",
             "dictamesh-prod",

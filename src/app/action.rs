@@ -76,6 +76,13 @@ pub enum Action {
     ArgocdSync,
     /// Turn the selected app's automated sync off.
     ArgocdDisableAutoSync,
+    /// Focus the blue/green pane.
+    #[serde(rename = "pane-bluegreen")]
+    PaneBlueGreen,
+    /// Focus the revisions pane (Deployment history and undo).
+    PaneRevisions,
+    /// Flip the selected blue/green Service to its other colour.
+    SwitchBlueGreen,
 }
 
 impl Action {
@@ -120,6 +127,9 @@ impl Action {
         Action::ArgocdRollback,
         Action::ArgocdSync,
         Action::ArgocdDisableAutoSync,
+        Action::PaneBlueGreen,
+        Action::PaneRevisions,
+        Action::SwitchBlueGreen,
     ];
 
     /// One line for the help screen.
@@ -159,12 +169,17 @@ impl Action {
             Action::Retry => "retry an aborted canary",
             Action::PauseRollout => "pause the Rollout",
             Action::ResumeRollout => "resume a paused Rollout",
-            Action::UndoRollout => "undo the Rollout to the chosen revision (j/k)",
+            Action::UndoRollout => {
+                "undo to the chosen revision (j/k): the Rollout (3) or Deployment (7)"
+            }
             Action::SetImage => "set the Rollout's image (starts a new canary)",
             Action::PaneReleases => "focus releases (Argo CD); Enter opens an app's history",
             Action::ArgocdRollback => "Argo CD rollback to the history entry chosen (j/k)",
             Action::ArgocdSync => "Argo CD sync of the selected app",
             Action::ArgocdDisableAutoSync => "turn the selected app's Argo CD auto-sync off",
+            Action::PaneBlueGreen => "focus blue/green",
+            Action::PaneRevisions => "focus revisions (Deployment history, undo)",
+            Action::SwitchBlueGreen => "switch the blue/green Service to its other colour",
         }
     }
 
@@ -189,6 +204,7 @@ impl Action {
                 | Action::ArgocdRollback
                 | Action::ArgocdSync
                 | Action::ArgocdDisableAutoSync
+                | Action::SwitchBlueGreen
         )
     }
 }

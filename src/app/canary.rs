@@ -277,6 +277,7 @@ fn confirm(
         command,
         typed,
         error: None,
+        warning: None,
     }));
 }
 

@@ -5,7 +5,7 @@ use crossterm::event::KeyEvent;
 use jiff::Timestamp;
 
 use crate::bus::OpId;
-use crate::domain::{DeploymentRow, EventRow, PodRow, WatchUpdate};
+use crate::domain::{DeploymentRow, EventRow, PodRow, ServiceRow, WatchUpdate};
 
 // Rows are moved through the channel once; boxing them would add an allocation per
 // watch event for nothing.
@@ -51,6 +51,7 @@ pub enum EnvUpdate {
     Pods(WatchUpdate<PodRow>),
     Deployments(WatchUpdate<DeploymentRow>),
     Events(WatchUpdate<EventRow>),
+    Services(WatchUpdate<ServiceRow>),
     /// A watch failed; the watcher retries with backoff by itself.
     WatchError {
         stream: Stream,
@@ -64,6 +65,7 @@ impl EnvUpdate {
             EnvUpdate::Pods(_) => Stream::Pods,
             EnvUpdate::Deployments(_) => Stream::Deployments,
             EnvUpdate::Events(_) => Stream::Events,
+            EnvUpdate::Services(_) => Stream::Services,
             EnvUpdate::WatchError { stream, .. } => *stream,
         }
     }
@@ -74,16 +76,23 @@ pub enum Stream {
     Pods,
     Deployments,
     Events,
+    Services,
 }
 
 impl Stream {
-    pub const ALL: [Stream; 3] = [Stream::Pods, Stream::Deployments, Stream::Events];
+    pub const ALL: [Stream; 4] = [
+        Stream::Pods,
+        Stream::Deployments,
+        Stream::Events,
+        Stream::Services,
+    ];
 
     pub fn index(self) -> usize {
         match self {
             Stream::Pods => 0,
             Stream::Deployments => 1,
             Stream::Events => 2,
+            Stream::Services => 3,
         }
     }
 }

@@ -171,5 +171,6 @@ fn open_confirm(state: &mut State, command: Command) {
         command,
         typed,
         error: None,
+        warning: None,
     }));
 }

@@ -2,6 +2,7 @@
 //! changes. Everything here is pure and synchronous.
 
 pub mod action;
+pub mod bluegreen;
 pub mod canary;
 pub mod event;
 pub mod filter;

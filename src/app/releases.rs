@@ -449,5 +449,6 @@ fn confirm(state: &mut State, env: usize, command: Command) {
         command,
         typed,
         error: None,
+        warning: None,
     }));
 }

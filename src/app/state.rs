@@ -8,7 +8,7 @@ use ratatui_textarea::TextArea;
 use super::event::Stream;
 use crate::bus::{Command, OpId, Preview};
 use crate::config::{Environment, KeyMap};
-use crate::domain::{DeploymentRow, EventRow, PodRow, RowStore};
+use crate::domain::{DeploymentRow, EventRow, PodRow, RowStore, ServiceRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -17,15 +17,20 @@ pub enum Pane {
     Canary,
     Migrations,
     Releases,
+    BlueGreen,
+    /// Deployments and their revisions (undo).
+    Revisions,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 5] = [
+    pub const ALL: [Pane; 7] = [
         Pane::Environments,
         Pane::Pods,
         Pane::Canary,
         Pane::Migrations,
         Pane::Releases,
+        Pane::BlueGreen,
+        Pane::Revisions,
     ];
 
     pub fn title(self) -> &'static str {
@@ -35,7 +40,29 @@ impl Pane {
             Pane::Canary => "Canary",
             Pane::Migrations => "Migrations",
             Pane::Releases => "Releases",
+            Pane::BlueGreen => "Blue/green",
+            Pane::Revisions => "Revisions",
         }
+    }
+
+    /// The action that focuses the pane (its key labels the tab).
+    pub fn focus_action(self) -> super::Action {
+        use super::Action;
+        match self {
+            Pane::Environments => Action::PaneEnvironments,
+            Pane::Pods => Action::PanePods,
+            Pane::Canary => Action::PaneCanary,
+            Pane::Migrations => Action::PaneMigrations,
+            Pane::Releases => Action::PaneReleases,
+            Pane::BlueGreen => Action::PaneBlueGreen,
+            Pane::Revisions => Action::PaneRevisions,
+        }
+    }
+
+    /// Whether the wide layout always shows the pane in its right-hand column; the
+    /// others appear there while focused, so each keeps a useful height.
+    pub fn pinned(self) -> bool {
+        matches!(self, Pane::Canary | Pane::Migrations)
     }
 }
 
@@ -62,9 +89,10 @@ pub enum Connection {
 #[derive(Debug)]
 pub struct EnvState {
     pub config: Environment,
-    pub streams: [StreamState; 3],
+    pub streams: [StreamState; 4],
     pub pods: RowStore<PodRow>,
     pub deployments: RowStore<DeploymentRow>,
+    pub services: RowStore<ServiceRow>,
     pub events: EventLog,
     pub migrations: crate::domain::migrations::EnvMigrations,
 }
@@ -76,9 +104,11 @@ impl EnvState {
                 StreamState::Connecting,
                 StreamState::Connecting,
                 StreamState::Connecting,
+                StreamState::Connecting,
             ],
             pods: RowStore::default(),
             deployments: RowStore::default(),
+            services: RowStore::default(),
             events: EventLog::default(),
             migrations: crate::domain::migrations::EnvMigrations::configured(
                 config.database.as_ref(),
@@ -140,6 +170,9 @@ pub struct ConfirmDialog {
     /// In production the user must type this (the target's name) to confirm.
     pub typed: Option<(String, TextArea<'static>)>,
     pub error: Option<String>,
+    /// A warning shown above the request (e.g. the Deployment is managed by an ArgoCD
+    /// app with self-heal, which will revert the change).
+    pub warning: Option<String>,
 }
 
 impl ConfirmDialog {
@@ -159,6 +192,8 @@ pub enum Mode {
     Confirm(Box<ConfirmDialog>),
     /// A one-line answer that builds a command (the image for set image).
     Prompt(Box<super::canary::Prompt>),
+    /// Why switch a blue/green Service to a colour that is not fully ready.
+    Reason(Box<super::bluegreen::ReasonPrompt>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -225,6 +260,8 @@ pub struct State {
     pub canary: super::canary::CanaryState,
     /// Argo CD apps per environment, the release matrix, history and waits.
     pub releases: super::releases::ReleaseState,
+    /// The blue/green and revisions panes' cursors.
+    pub bluegreen: super::bluegreen::BlueGreenState,
     pub filter: TextArea<'static>,
     /// The pods passing `filter`, kept in step with the watch by `update()`.
     pub pod_filter: super::filter::PodFilterIndex,
@@ -258,6 +295,7 @@ impl State {
             migration_show_down: false,
             canary: super::canary::CanaryState::new(),
             releases: super::releases::ReleaseState::default(),
+            bluegreen: super::bluegreen::BlueGreenState::default(),
             filter: TextArea::default(),
             pod_filter: Default::default(),
             readonly: false,

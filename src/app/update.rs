@@ -115,6 +115,7 @@ fn apply_rows(env: &mut EnvState, update: EnvUpdate) -> bool {
     match update {
         EnvUpdate::Pods(u) => env.pods.apply(u),
         EnvUpdate::Deployments(u) => env.deployments.apply(u),
+        EnvUpdate::Services(u) => env.services.apply(u),
         EnvUpdate::Events(u) => {
             let log = &mut env.events;
             match u {
@@ -220,6 +221,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
             }
         },
         Mode::Prompt(_) => super::canary::on_prompt_key(state, key),
+        Mode::Reason(_) => super::bluegreen::on_reason_key(state, key),
         Mode::Normal => match state.keys.action(&key) {
             Some(action) => on_action(state, action),
             None => (Vec::new(), false),
@@ -257,16 +259,17 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
         Action::Select if state.focus == Pane::Releases => {
             super::releases::on_action(state, action)
         }
-        Action::Select => {
-            if state.focus == Pane::Environments {
-                state.focus = Pane::Pods;
-            }
-        }
         Action::Back if state.focus == Pane::Releases && state.releases.history.is_some() => {
             super::releases::on_action(state, action)
         }
+        Action::Select => match state.focus {
+            Pane::Environments => state.focus = Pane::Pods,
+            Pane::Revisions => super::bluegreen::open_selected(state),
+            _ => {}
+        },
         Action::Back => {
-            if state.zoomed {
+            if super::bluegreen::close(state) {
+            } else if state.zoomed {
                 state.zoomed = false;
             } else if !state.filter_text().is_empty() {
                 state.filter = TextArea::default();
@@ -289,6 +292,12 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
         | Action::MigrateForce
         | Action::MigrateToggleSql) => {
             super::migrations::on_action(state, a);
+        }
+        Action::UndoRollout if state.focus == Pane::Revisions => {
+            super::bluegreen::on_action(state, Action::UndoRollout)
+        }
+        a @ (Action::PaneBlueGreen | Action::PaneRevisions | Action::SwitchBlueGreen) => {
+            super::bluegreen::on_action(state, a)
         }
         a @ (Action::PaneCanary
         | Action::NextRollout
@@ -321,6 +330,7 @@ fn move_cursor(state: &mut State, delta: isize, page: usize) {
         Pane::Canary => super::canary::move_cursor(state, delta),
         Pane::Migrations => super::migrations::move_cursor(state, delta, page),
         Pane::Releases => super::releases::move_cursor(state, delta),
+        Pane::BlueGreen | Pane::Revisions => super::bluegreen::move_cursor(state, delta, page),
     }
 }
 
@@ -337,6 +347,7 @@ fn select_env(state: &mut State, target: isize) {
         state.migration_cursor_moved = false;
         super::migrations::clamp(state);
         state.canary.selected = 0;
+        super::bluegreen::reset(state);
     }
     let page = crate::ui::layout::table_rows(state, Pane::Environments).max(1);
     state.env_cursor.selected = idx;
@@ -355,7 +366,12 @@ fn request_restart(state: &mut State) {
         Pane::Pods => state
             .selected_pod()
             .and_then(|p| p.deployment().map(|d| (p.namespace.clone(), d.to_owned()))),
-        Pane::Environments | Pane::Canary | Pane::Migrations | Pane::Releases => None,
+        Pane::Environments
+        | Pane::Canary
+        | Pane::Migrations
+        | Pane::Releases
+        | Pane::BlueGreen
+        | Pane::Revisions => None,
     };
     if let Some(why) = super::canary::owned_by_rollout(state) {
         state.flash = Some((state.now, why, false));
@@ -382,5 +398,6 @@ fn request_restart(state: &mut State) {
         command,
         typed,
         error: None,
+        warning: None,
     }));
 }

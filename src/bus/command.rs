@@ -66,6 +66,31 @@ pub enum Command {
         app: String,
         then_rollback: Option<i64>,
     },
+    /// Flip a blue/green Service's selector to one colour, as the seed's
+    /// `kubectl patch service NAME -p '{"spec":{"selector":{"version":"green"}}}'` does.
+    SwitchBlueGreen {
+        env: String,
+        namespace: String,
+        service: String,
+        to_colour: crate::config::Colour,
+        /// The selector label that names the colour (`version`).
+        selector_key: String,
+        /// The Deployment of `to_colour`, checked ready again just before sending.
+        target_deployment: String,
+        /// Set when the user switched to a colour that is not fully ready, and why.
+        override_reason: Option<String>,
+    },
+    /// `kubectl rollout undo deployment/NAME --to-revision=N`, planned at preview time.
+    UndoDeployment {
+        env: String,
+        namespace: String,
+        name: String,
+        to_revision: u64,
+        /// Revision N's pod template without its `pod-template-hash` label.
+        template: serde_json::Value,
+        /// The annotations as planned from the watched rows (kubectl's merge).
+        annotations: std::collections::BTreeMap<String, String>,
+    },
 }
 
 /// What will go over the wire, for the confirm dialog and the audit log.
@@ -101,6 +126,8 @@ impl Command {
             Command::ArgocdRollback { env, .. }
             | Command::ArgocdSync { env, .. }
             | Command::ArgocdDisableAutoSync { env, .. } => env,
+            Command::SwitchBlueGreen { env, .. } => env,
+            Command::UndoDeployment { env, .. } => env,
         }
     }
 
@@ -114,6 +141,8 @@ impl Command {
             Command::ArgocdRollback { app, .. }
             | Command::ArgocdSync { app, .. }
             | Command::ArgocdDisableAutoSync { app, .. } => app,
+            Command::SwitchBlueGreen { service, .. } => service,
+            Command::UndoDeployment { name, .. } => name,
         }
     }
 
@@ -141,6 +170,26 @@ impl Command {
             Command::ArgocdDisableAutoSync { env, app, .. } => {
                 format!("argocd app set {app} --sync-policy none in {env}")
             }
+            Command::SwitchBlueGreen {
+                env,
+                service,
+                to_colour,
+                override_reason,
+                ..
+            } => format!(
+                "switch service/{service} to {to_colour} in {env}{}",
+                if override_reason.is_some() {
+                    " (override)"
+                } else {
+                    ""
+                }
+            ),
+            Command::UndoDeployment {
+                env,
+                name,
+                to_revision,
+                ..
+            } => format!("undo deployment/{name} to revision {to_revision} in {env}"),
         }
     }
 
@@ -200,6 +249,30 @@ impl Command {
                 app,
                 then_rollback,
             } => super::argocd::disable_auto_sync_preview(env, app, *then_rollback),
+            Command::SwitchBlueGreen {
+                namespace,
+                service,
+                to_colour,
+                selector_key,
+                override_reason,
+                ..
+            } => super::bluegreen::switch_preview(
+                namespace,
+                service,
+                selector_key,
+                to_colour.as_str(),
+                override_reason.as_deref(),
+            ),
+            Command::UndoDeployment {
+                namespace,
+                name,
+                to_revision,
+                template,
+                annotations,
+                ..
+            } => {
+                super::bluegreen::undo_preview(namespace, name, *to_revision, template, annotations)
+            }
         }
     }
 }

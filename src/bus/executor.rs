@@ -164,6 +164,46 @@ impl Inner {
                 )
                 .await
             }
+            Command::SwitchBlueGreen {
+                namespace,
+                service,
+                to_colour,
+                selector_key,
+                target_deployment,
+                override_reason,
+                ..
+            } => {
+                crate::clients::bluegreen::switch(
+                    client.client(),
+                    crate::clients::bluegreen::Switch {
+                        namespace,
+                        service,
+                        selector_key,
+                        target_deployment,
+                        to: *to_colour,
+                        override_reason: override_reason.as_deref(),
+                        user: &self.user,
+                    },
+                )
+                .await
+            }
+            Command::UndoDeployment {
+                namespace,
+                name,
+                to_revision,
+                template,
+                ..
+            } => {
+                crate::clients::bluegreen::undo(
+                    client.client(),
+                    namespace,
+                    name,
+                    *to_revision,
+                    template,
+                    &self.user,
+                )
+                .await
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod argocd;
 pub mod audit;
+pub mod bluegreen;
 pub mod command;
 pub mod executor;
 pub mod rollout;

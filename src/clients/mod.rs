@@ -2,6 +2,7 @@
 //! app state.
 
 pub mod argocd;
+pub mod bluegreen;
 pub mod kube;
 pub mod rollouts;
 pub mod watch;

@@ -11,9 +11,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::app::{EnvUpdate, Event, Stream as StreamKind};
-use crate::domain::{WatchUpdate, WatchedDeployment, WatchedEvent, WatchedPod};
+use crate::domain::{WatchUpdate, WatchedDeployment, WatchedEvent, WatchedPod, WatchedService};
 
-/// Starts the pod, Deployment and Event watchers of one environment's namespace.
+/// Starts the pod, Deployment, Event and Service watchers of one environment's namespace.
 /// They run until the returned handles are aborted or the app's channel closes.
 pub fn spawn_env_watchers(
     env: usize,
@@ -23,7 +23,8 @@ pub fn spawn_env_watchers(
 ) -> Vec<JoinHandle<()>> {
     let pods: Api<WatchedPod> = scoped(client.clone(), namespace);
     let deployments: Api<WatchedDeployment> = scoped(client.clone(), namespace);
-    let events: Api<WatchedEvent> = scoped(client, namespace);
+    let events: Api<WatchedEvent> = scoped(client.clone(), namespace);
+    let services: Api<WatchedService> = scoped(client, namespace);
     vec![
         spawn_one(
             env,
@@ -45,9 +46,17 @@ pub fn spawn_env_watchers(
             env,
             StreamKind::Events,
             events,
-            tx,
+            tx.clone(),
             |w: WatchedEvent| w.row,
             EnvUpdate::Events,
+        ),
+        spawn_one(
+            env,
+            StreamKind::Services,
+            services,
+            tx,
+            |w: WatchedService| w.row,
+            EnvUpdate::Services,
         ),
     ]
 }

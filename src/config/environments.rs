@@ -37,10 +37,72 @@ pub struct Environment {
 pub struct Service {
     pub name: String,
     pub kind: WorkloadKind,
-    /// The Kubernetes object's name; defaults to `name`.
+    /// The Kubernetes object's name; defaults to `name`. For a blue-green service, the
+    /// Service whose selector is flipped.
     pub workload: String,
     /// The Argo CD Application that deploys it; defaults to `<name>-<environment>`.
     pub argocd_app: String,
+    /// The two Deployments of a `kind: blue-green` service; None for other kinds.
+    pub blue_green: Option<BlueGreenPair>,
+}
+
+/// A blue/green pair: two Deployments told apart by one label, and the Service that
+/// selects one of them by that label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlueGreenPair {
+    pub blue: String,
+    pub green: String,
+    /// The label whose value (`blue` / `green`) the Service selects on.
+    pub selector_key: String,
+}
+
+impl BlueGreenPair {
+    /// The Deployment of a colour (`blue` or `green`).
+    pub fn deployment(&self, colour: Colour) -> &str {
+        match colour {
+            Colour::Blue => &self.blue,
+            Colour::Green => &self.green,
+        }
+    }
+}
+
+/// The two sides of a blue/green pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Colour {
+    Blue,
+    Green,
+}
+
+impl Colour {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Colour::Blue => "blue",
+            Colour::Green => "green",
+        }
+    }
+
+    pub fn other(self) -> Colour {
+        match self {
+            Colour::Blue => Colour::Green,
+            Colour::Green => Colour::Blue,
+        }
+    }
+
+    /// The colour a selector value names, if it names one.
+    pub fn parse(value: &str) -> Option<Colour> {
+        match value {
+            "blue" => Some(Colour::Blue),
+            "green" => Some(Colour::Green),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Colour {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
@@ -105,6 +167,13 @@ struct RawService {
     workload: Option<Spanned<String>>,
     #[serde(default)]
     argocd_app: Option<Spanned<String>>,
+    /// blue-green only: the Deployments of each colour and the label the Service selects on.
+    #[serde(default)]
+    blue: Option<Spanned<String>>,
+    #[serde(default)]
+    green: Option<Spanned<String>>,
+    #[serde(default)]
+    selector_key: Option<Spanned<String>>,
 }
 
 /// Parses and validates an environments file.
@@ -239,7 +308,7 @@ impl RawService {
                 "empty service name",
             ));
         }
-        let (workload, location, field) = match self.workload {
+        let (workload, location, field) = match self.workload.clone() {
             Some(w) => (w.value, w.referenced, "workload"),
             None => (self.name.value.clone(), self.name.referenced, "name"),
         };
@@ -251,6 +320,7 @@ impl RawService {
                 format!("invalid Kubernetes object name `{workload}`: {why}"),
             ));
         }
+        let blue_green = self.blue_green(file, path, &workload)?;
         let argocd_app = match self.argocd_app {
             Some(app) => {
                 // Application names are Kubernetes object names (DNS-1123 subdomains).
@@ -271,8 +341,105 @@ impl RawService {
             kind: self.kind,
             workload,
             argocd_app,
+            blue_green,
         })
     }
+
+    /// The pair of a blue-green service (names defaulting to `<workload>-blue` /
+    /// `<workload>-green`, key to `version`); the pair's fields on any other kind are an
+    /// error at their own line, since they would silently do nothing.
+    fn blue_green(
+        &self,
+        file: &Path,
+        path: &str,
+        workload: &str,
+    ) -> Result<Option<BlueGreenPair>, ConfigError> {
+        let fields = [
+            ("blue", &self.blue),
+            ("green", &self.green),
+            ("selector_key", &self.selector_key),
+        ];
+        if self.kind != WorkloadKind::BlueGreen {
+            if let Some((field, Some(v))) = fields.iter().find(|(_, v)| v.is_some()) {
+                return Err(ConfigError::at(
+                    file,
+                    v.referenced,
+                    &format!("{path}.{field}"),
+                    format!(
+                        "`{field}` applies only to `kind: blue-green` services (this one is `{}`)",
+                        self.kind
+                    ),
+                ));
+            }
+            return Ok(None);
+        }
+        let name_of = |field: &str, v: &Option<Spanned<String>>, default: String| {
+            let Some(v) = v else {
+                return Ok(default);
+            };
+            let max = if field == "selector_key" { 63 } else { 253 };
+            let problem = if field == "selector_key" {
+                label_key_problem(&v.value)
+            } else {
+                dns_label_problem(&v.value, max, true)
+            };
+            match problem {
+                Some(why) => Err(ConfigError::at(
+                    file,
+                    v.referenced,
+                    &format!("{path}.{field}"),
+                    format!("invalid {field} `{}`: {why}", v.value),
+                )),
+                None => Ok(v.value.clone()),
+            }
+        };
+        let blue = name_of("blue", &self.blue, format!("{workload}-blue"))?;
+        let green = name_of("green", &self.green, format!("{workload}-green"))?;
+        let selector_key = name_of("selector_key", &self.selector_key, "version".to_owned())?;
+        if blue == green {
+            let at = self
+                .green
+                .as_ref()
+                .or(self.blue.as_ref())
+                .map_or(self.name.referenced, |v| v.referenced);
+            return Err(ConfigError::at(
+                file,
+                at,
+                &format!("{path}.green"),
+                format!("blue and green are both `{blue}`; they must be two Deployments"),
+            ));
+        }
+        Ok(Some(BlueGreenPair {
+            blue,
+            green,
+            selector_key,
+        }))
+    }
+}
+
+/// Why `key` is not a valid label key (`[prefix/]name`, name ≤ 63 alphanumerics, `-_.`).
+fn label_key_problem(key: &str) -> Option<String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if let Some(p) = prefix
+        && let Some(why) = dns_label_problem(p, 253, true)
+    {
+        return Some(format!("its prefix `{p}` is not a DNS subdomain: {why}"));
+    }
+    let ok = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    if name.is_empty() || name.len() > 63 {
+        return Some("the name part must be 1 to 63 characters".to_owned());
+    }
+    if !name.chars().all(ok) || !edge(name.chars().next()) || !edge(name.chars().last()) {
+        return Some(
+            "use letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit"
+                .to_owned(),
+        );
+    }
+    None
 }
 
 /// Why `name` is not a valid DNS-1123 label (or subdomain, when dots are allowed).
@@ -310,5 +477,48 @@ mod tests {
         assert!(dns_label_problem("a.b", 63, false).is_some());
         assert_eq!(dns_label_problem("a.b", 253, true), None);
         assert!(dns_label_problem(&"x".repeat(64), 63, false).is_some());
+    }
+
+    fn parse(services: &str) -> Result<Vec<Environment>, ConfigError> {
+        let text =
+            format!("environments:\n  - name: prod\n    namespace: p\n    services:\n{services}");
+        parse_environments(Path::new("environments.yaml"), &text)
+    }
+
+    #[test]
+    fn blue_green_pairs_default_and_validate_at_their_line() {
+        let envs = parse("      - name: gw\n        kind: blue-green\n").unwrap();
+        let pair = envs[0].services[0].blue_green.clone().unwrap();
+        assert_eq!(
+            (
+                pair.blue.as_str(),
+                pair.green.as_str(),
+                pair.selector_key.as_str()
+            ),
+            ("gw-blue", "gw-green", "version")
+        );
+        assert_eq!(pair.deployment(Colour::Green), "gw-green");
+        let plain = parse("      - name: gw\n").unwrap();
+        assert_eq!(plain[0].services[0].blue_green, None);
+
+        let err = parse("      - name: gw\n        kind: deployment\n        blue: gw-b\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("environments.yaml:7"), "{err}");
+        assert!(err.contains("only to `kind: blue-green`"), "{err}");
+        let err = parse(
+            "      - name: gw\n        kind: blue-green\n        blue: same\n        green: same\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("environments.yaml:8"), "{err}");
+        assert!(err.contains("must be two Deployments"), "{err}");
+        let err =
+            parse("      - name: gw\n        kind: blue-green\n        selector_key: \"-x\"\n")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("environments.yaml:7"), "{err}");
+        assert!(err.contains("invalid selector_key"), "{err}");
+        assert_eq!(label_key_problem("app.kubernetes.io/version"), None);
     }
 }

@@ -26,7 +26,9 @@ use std::path::{Path, PathBuf};
 
 pub use argocd::ArgocdServer;
 pub use database::Database;
-pub use environments::{Environment, Service, WorkloadKind, parse_environments};
+pub use environments::{
+    BlueGreenPair, Colour, Environment, Service, WorkloadKind, parse_environments,
+};
 pub use error::{At, ConfigError};
 pub use key::Key;
 pub use keys::{KeyMap, action_name};

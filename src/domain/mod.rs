@@ -2,12 +2,14 @@
 //! functions, unit-tested against the real upstream fixtures in shared/fixtures/real.
 
 pub mod application;
+pub mod bluegreen;
 pub mod deployment;
 pub mod environment;
 pub mod event;
 pub mod migrations;
 pub mod pod;
 pub mod rollout;
+pub mod service;
 pub mod store;
 pub(crate) mod wire;
 
@@ -17,4 +19,5 @@ pub use environment::{EnvironmentSummary, Health, PolicyDrift, ServiceSummary};
 pub use event::{EventRow, WatchedEvent};
 pub use pod::{PodPhase, PodRow, Probe, WatchedPod};
 pub use rollout::{ReplicaSetRow, RolloutRow, WatchedReplicaSet, WatchedRollout};
+pub use service::{ServiceRow, WatchedService};
 pub use store::{RowStore, WatchUpdate};

@@ -348,7 +348,8 @@ impl From<RolloutWire> for WatchedRollout {
     }
 }
 
-/// A ReplicaSet owned by a Rollout: its revision, hash and image, and replica counts.
+/// A ReplicaSet owned by a Rollout or a Deployment: its revision, hash and images, and
+/// replica counts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplicaSetRow {
     pub name: String,
@@ -358,10 +359,35 @@ pub struct ReplicaSetRow {
     pub hash: Option<String>,
     pub revision: Option<u64>,
     pub image: Option<String>,
+    /// Every container's image, in order.
+    pub images: Vec<String>,
+    /// The pod template and the annotations `kubectl rollout undo` copies back, kept only
+    /// for ReplicaSets of Deployments (undo is planned from them for its preview; Rollout
+    /// undo reads its ReplicaSet when it runs, and scale lists stay slim).
+    pub undo: Option<UndoSource>,
     pub desired: u32,
     pub ready: u32,
     pub created: Option<Timestamp>,
 }
+
+/// What a Deployment undo takes from a ReplicaSet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UndoSource {
+    pub template: Value,
+    /// The annotations that are not the Deployment controller's own bookkeeping.
+    pub annotations: std::collections::BTreeMap<String, String>,
+}
+
+/// Annotations `kubectl rollout undo` keeps from the Deployment rather than the
+/// ReplicaSet (kubectl's `annotationsToSkip`).
+pub const UNDO_SKIPPED_ANNOTATIONS: &[&str] = &[
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "deployment.kubernetes.io/revision",
+    "deployment.kubernetes.io/revision-history",
+    "deployment.kubernetes.io/desired-replicas",
+    "deployment.kubernetes.io/max-replicas",
+    "deprecated.deployment.rollback.to",
+];
 
 impl Keyed for ReplicaSetRow {
     fn key(&self) -> (&str, &str) {
@@ -393,8 +419,35 @@ impl From<ReplicaSetWire> for WatchedReplicaSet {
         let meta = watch_meta(&w.metadata);
         let spec = w.spec.unwrap_or(Value::Null);
         let int = |v: Option<&Value>| v.and_then(Value::as_u64).unwrap_or(0) as u32;
+        let owner = w.metadata.controller();
+        let images: Vec<String> = spec
+            .pointer("/template/spec/containers")
+            .and_then(Value::as_array)
+            .map(|cs| {
+                cs.iter()
+                    .filter_map(|c| c.get("image").and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let undo = owner
+            .as_ref()
+            .filter(|(kind, _)| kind == "Deployment")
+            .and_then(|_| spec.get("template"))
+            .map(|t| UndoSource {
+                template: t.clone(),
+                annotations: w
+                    .metadata
+                    .annotations
+                    .iter()
+                    .flatten()
+                    .filter(|(k, _)| !UNDO_SKIPPED_ANNOTATIONS.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            });
         let row = ReplicaSetRow {
-            owner: w.metadata.controller(),
+            owner,
+            images,
+            undo,
             hash: w
                 .metadata
                 .label(HASH_LABEL)

@@ -6,7 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::admission::prepare_create;
+use super::admission::{finish_update, prepare_create};
 use super::controllers::Controllers;
 use super::resources::{CONFIGMAPS, DEPLOYMENTS, NAMESPACES, ResourceDef, SERVICES, def};
 use super::store::WriteMode;
@@ -152,6 +152,16 @@ pub fn build(shared: &Shared, ctl: &mut Controllers, scenario: Scenario) {
                 if env.name == "prod" && *svc == super::argo::scenario::NAME {
                     // The seed ships customer-adapter to prod as an Argo Rollouts canary.
                     super::argo::scenario::create_canary(shared, ctl, &ns, &deployment);
+                } else if env.name == "prod" && *svc == BLUE_GREEN {
+                    create_blue(shared, &ns, &deployment);
+                    continue;
+                } else if let Some(old) = previous_tag(env.name, svc) {
+                    create(
+                        shared,
+                        def(DEPLOYMENTS),
+                        Some(&ns),
+                        with_tag(deployment, old),
+                    );
                 } else {
                     create(shared, def(DEPLOYMENTS), Some(&ns), deployment);
                 }
@@ -173,7 +183,9 @@ pub fn build(shared: &Shared, ctl: &mut Controllers, scenario: Scenario) {
                 );
             }
             settle(shared, ctl);
+            upgrade_from_previous(shared, ctl, env, &ns, now);
         }
+        create_green(shared, ctl, "dictamesh-prod", now);
         super::argo::scenario::start_canary(shared, ctl, "dictamesh-prod", "v1.2.0", now);
     } else {
         settle(shared, ctl);
@@ -181,4 +193,133 @@ pub fn build(shared: &Shared, ctl: &mut Controllers, scenario: Scenario) {
     super::cluster::build(shared, ctl, scenario, now);
     shared.clock.set(now);
     shared.set_events(true);
+}
+
+/// prod's graphql-gateway is the seed's blue/green pair: Deployments `-blue` (the
+/// release in service) and `-green` (the next one, idle), told apart by `version`, and the
+/// Service selecting `version: blue`.
+pub const BLUE_GREEN: &str = "graphql-gateway";
+/// The release the green side runs.
+pub const GREEN_TAG: &str = "v1.2.0";
+
+/// Whether a service starts with an older release, so it has a revision to go back to:
+/// metadata-catalog in prod and staging (revision 1 the previous release, 2 the current).
+pub fn previous_tag(env: &str, service: &str) -> Option<&'static str> {
+    match (env, service) {
+        ("prod", "metadata-catalog") => Some("v1.1.3"),
+        ("staging", "metadata-catalog") => Some("v1.1.4"),
+        _ => None,
+    }
+}
+
+fn with_tag(mut deployment: Value, tag: &str) -> Value {
+    let service = deployment["metadata"]["name"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    for c in deployment["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+    {
+        c["image"] = json!(format!("ghcr.io/controle-digital/{service}:{tag}"));
+    }
+    deployment
+}
+
+/// One colour of the pair: the service's Deployment renamed, with `version: <colour>` in
+/// its labels, selector and pod template.
+fn coloured(deployment: &Value, colour: &str, tag: &str) -> Value {
+    let mut d = with_tag(deployment.clone(), tag);
+    d["metadata"]["name"] = json!(format!("{BLUE_GREEN}-{colour}"));
+    for ptr in [
+        "/metadata/labels",
+        "/spec/selector/matchLabels",
+        "/spec/template/metadata/labels",
+    ] {
+        if let Some(m) = d.pointer_mut(ptr).and_then(Value::as_object_mut) {
+            m.insert("version".into(), json!(colour));
+        }
+    }
+    d
+}
+
+/// The blue side and the Service, deployed with the environment.
+fn create_blue(shared: &Shared, ns: &str, deployment: &Value) {
+    let tag = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+        .as_str()
+        .and_then(|i| i.rsplit_once(':'))
+        .map_or("latest", |(_, t)| t)
+        .to_owned();
+    create(
+        shared,
+        def(DEPLOYMENTS),
+        Some(ns),
+        coloured(deployment, "blue", &tag),
+    );
+    create(
+        shared,
+        def(SERVICES),
+        Some(ns),
+        json!({"metadata": {"name": BLUE_GREEN, "labels": labels(BLUE_GREEN)},
+               "spec": {"selector": {"app": BLUE_GREEN, "version": "blue"},
+                        "ports": [{"name": "http", "port": 8080, "targetPort": "http"}]}}),
+    );
+}
+
+/// The green side: the next release, deployed two hours ago and fully ready, no traffic.
+fn create_green(shared: &Shared, ctl: &mut Controllers, ns: &str, now: Timestamp) {
+    let Some(prod) = ENVS.iter().find(|e| e.name == "prod") else {
+        return;
+    };
+    shared.clock.set(now - SignedDuration::from_hours(2));
+    let deployment = service_deployment(
+        BLUE_GREEN,
+        prod.name,
+        prod.replicas,
+        prod.tag,
+        prod.resources,
+    );
+    create(
+        shared,
+        def(DEPLOYMENTS),
+        Some(ns),
+        coloured(&deployment, "green", GREEN_TAG),
+    );
+    settle(shared, ctl);
+}
+
+/// An hour after the environment was deployed, the services that started on an older
+/// release move to the current one: the Deployment controller makes revision 2.
+fn upgrade_from_previous(
+    shared: &Shared,
+    ctl: &mut Controllers,
+    env: &Env,
+    ns: &str,
+    now: Timestamp,
+) {
+    let mut changed = false;
+    shared
+        .clock
+        .set(now - env.age + SignedDuration::from_hours(1));
+    for svc in SERVICE_NAMES {
+        if previous_tag(env.name, svc).is_none() {
+            continue;
+        }
+        let d = def(DEPLOYMENTS);
+        let Some(e) = shared.store.get(d, ns, svc) else {
+            continue;
+        };
+        let old = e.value();
+        let new = with_tag(old.clone(), env.tag);
+        if let Ok(mut new) = finish_update(d, None, &old, new) {
+            changed |= shared
+                .store
+                .write(d, &mut new, WriteMode::Update(Some(e.meta.rv)))
+                .is_ok();
+        }
+    }
+    if changed {
+        settle(shared, ctl);
+    }
 }

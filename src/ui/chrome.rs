@@ -61,13 +61,19 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 pub fn tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut spans = Vec::new();
-    for (i, pane) in Pane::ALL.iter().enumerate() {
+    for pane in Pane::ALL.iter() {
         let style = if *pane == state.focus {
             theme.selection
         } else {
             theme.muted
         };
-        spans.push(Span::styled(format!(" {} {} ", i + 1, pane.title()), style));
+        // Labelled by the key that focuses the pane, so a remapped key shows.
+        let key = state.keys.keys_for(pane.focus_action());
+        let label = match key.first() {
+            Some(k) => format!(" {k} {} ", pane.title()),
+            None => format!(" {} ", pane.title()),
+        };
+        spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -81,7 +87,7 @@ fn hints(state: &State) -> Vec<(String, &'static str)> {
             ("Esc".into(), "clear filter"),
         ],
         Mode::Help => vec![("any key".into(), "close help")],
-        Mode::Confirm(_) | Mode::Prompt(_) => {
+        Mode::Confirm(_) | Mode::Prompt(_) | Mode::Reason(_) => {
             vec![("Enter".into(), "confirm"), ("Esc".into(), "cancel")]
         }
         Mode::Normal => {

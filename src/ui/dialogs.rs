@@ -52,13 +52,18 @@ pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 pub fn confirm(frame: &mut Frame, area: Rect, dialog: &ConfirmDialog, theme: &Theme) {
     let p = &dialog.preview;
-    let mut lines = vec![
+    let mut lines = Vec::new();
+    if let Some(w) = &dialog.warning {
+        lines.push(Line::styled(format!("⚠ {w}"), theme.error));
+        lines.push(Line::raw(""));
+    }
+    lines.extend([
         Line::from(vec![
             Span::styled(format!("{} ", p.method), theme.accent),
             Span::raw(p.path.clone()),
         ]),
         Line::styled(format!("Content-Type: {}", p.content_type), theme.muted),
-    ];
+    ]);
     lines.extend(p.body.lines().map(|l| Line::raw(l.to_owned())));
     lines.push(Line::raw(""));
     lines.push(Line::styled(p.effect.clone(), theme.muted));

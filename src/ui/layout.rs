@@ -2,7 +2,8 @@
 //! numbers for paging that `render()` draws with.
 //!
 //! Wide (≥ 160×30): two columns, the left one environments over pods, the right one
-//! the other panes stacked. Medium (≥ 100×30): environments over the focused pane.
+//! the pinned panes (canary, migrations) stacked, with any other pane while it has the
+//! focus. Medium (≥ 100×30): environments over the focused pane.
 //! Small: one pane at a time under a tab bar. Zoom shows the focused pane alone.
 
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -69,6 +70,7 @@ pub fn areas(state: &State, area: Rect) -> Areas {
         .iter()
         .copied()
         .filter(|p| !matches!(p, Pane::Environments | Pane::Pods))
+        .filter(|p| p.pinned() || *p == state.focus)
         .collect();
     let env_height = environments_height(state).min(body.height / 2);
     if area.width >= MIN_COLUMNS_WIDTH && !right.is_empty() {

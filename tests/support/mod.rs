@@ -6,7 +6,9 @@
 use jiff::Timestamp;
 use rollcall::app::{EnvUpdate, Event, State, update};
 use rollcall::config::{self, LoadOptions};
-use rollcall::domain::{DeploymentRow, PodRow, WatchUpdate, WatchedDeployment, WatchedPod};
+use rollcall::domain::{
+    DeploymentRow, PodRow, ServiceRow, WatchUpdate, WatchedDeployment, WatchedPod, WatchedService,
+};
 use serde_json::json;
 
 pub const NOW: &str = "2026-11-26T14:02:11Z";
@@ -85,6 +87,21 @@ pub fn deployment(ns: &str, name: &str, desired: u32, ready: u32, tag: &str) -> 
     serde_json::from_value::<WatchedDeployment>(v).unwrap().row
 }
 
+/// A Service selecting `app: NAME`, plus `version: COLOUR` for a blue/green one.
+pub fn service(ns: &str, name: &str, colour: Option<&str>) -> ServiceRow {
+    let mut selector = json!({"app": name});
+    if let Some(c) = colour {
+        selector["version"] = json!(c);
+    }
+    let v = json!({
+        "metadata": {"name": name, "namespace": ns, "uid": format!("uid-svc-{name}"),
+            "resourceVersion": "1"},
+        "spec": {"type": "ClusterIP", "selector": selector,
+            "ports": [{"name": "http", "port": 8080, "protocol": "TCP", "targetPort": "http"}]}
+    });
+    serde_json::from_value::<WatchedService>(v).unwrap().row
+}
+
 pub fn feed(state: &mut State, env: usize, update_: EnvUpdate) {
     update(
         state,
@@ -112,16 +129,33 @@ pub fn populated(w: u16, h: u16) -> State {
         for u in [
             EnvUpdate::Pods(WatchUpdate::Init),
             EnvUpdate::Deployments(WatchUpdate::Init),
+            EnvUpdate::Services(WatchUpdate::Init),
         ] {
             feed(&mut s, env, u);
         }
         for (si, svc) in SERVICES.iter().enumerate() {
+            // prod's graphql-gateway is the blue/green pair (config/environments.yaml).
+            let pair = env == 2 && *svc == "graphql-gateway";
+            let deployments = if pair {
+                vec![
+                    deployment(ns, "graphql-gateway-blue", replicas, replicas, tag),
+                    deployment(ns, "graphql-gateway-green", replicas, replicas, "v1.2.0"),
+                ]
+            } else {
+                vec![deployment(ns, svc, replicas, replicas, tag)]
+            };
+            for d in deployments {
+                feed(
+                    &mut s,
+                    env,
+                    EnvUpdate::Deployments(WatchUpdate::InitApply(d)),
+                );
+            }
+            let colour = pair.then_some("blue");
             feed(
                 &mut s,
                 env,
-                EnvUpdate::Deployments(WatchUpdate::InitApply(deployment(
-                    ns, svc, replicas, replicas, tag,
-                ))),
+                EnvUpdate::Services(WatchUpdate::InitApply(service(ns, svc, colour))),
             );
             for i in 0..replicas {
                 let suffix = ["x2kq9", "9wztb", "m4n7c"][i as usize];
@@ -144,6 +178,7 @@ pub fn populated(w: u16, h: u16) -> State {
         for u in [
             EnvUpdate::Pods(WatchUpdate::InitDone),
             EnvUpdate::Deployments(WatchUpdate::InitDone),
+            EnvUpdate::Services(WatchUpdate::InitDone),
             EnvUpdate::Events(WatchUpdate::Init),
             EnvUpdate::Events(WatchUpdate::InitDone),
         ] {

@@ -38,7 +38,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .map(|(i, e)| {
             summarize(
                 &e.config,
-                &crate::app::canary::workloads(state, i),
+                &crate::app::bluegreen::workloads(state, i),
                 state.now,
             )
         })

@@ -1,11 +1,13 @@
 //! One module per pane. Each draws a view derived from state; none keeps state.
 
+pub mod bluegreen;
 pub mod canary;
 pub mod environments;
 pub mod migrations;
 pub mod pods;
 pub mod release_history;
 pub mod releases;
+pub mod revisions;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -22,6 +24,8 @@ pub fn render(pane: Pane, frame: &mut Frame, area: Rect, state: &State, theme: &
         Pane::Canary => canary::render(frame, area, state, theme),
         Pane::Migrations => migrations::render(frame, area, state, theme),
         Pane::Releases => releases::render(frame, area, state, theme),
+        Pane::BlueGreen => bluegreen::render(frame, area, state, theme),
+        Pane::Revisions => revisions::render(frame, area, state, theme),
     }
 }
 
