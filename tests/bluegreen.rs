@@ -2,6 +2,7 @@
 //! `update()` for the switch (refused, overridden with a reason, confirmed) and for undo,
 //! and snapshots of both panes at 80×24 and 160×48.
 
+mod release_support;
 mod support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -423,6 +424,28 @@ fn undo_to_the_chosen_revision_is_kubectls_json_patch() {
     // Esc goes back from the revisions to the Deployments.
     key(&mut s, KeyCode::Esc);
     assert_eq!(s.bluegreen.opened, None);
+}
+
+#[test]
+fn undo_behind_a_self_healing_argo_cd_app_warns_and_points_at_the_rollback() {
+    use release_support::{REV_NEW, app, app_json, argo};
+    use rollcall::app::releases::ArgoUpdate;
+    let mut s = scene(160, 48);
+    // Prod's metadata-catalog app with automated sync and self-heal.
+    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Init));
+    let v = app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4");
+    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitApply(app(v))));
+    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitDone));
+    keys(&mut s, "7G");
+    key(&mut s, KeyCode::Enter);
+    keys(&mut s, "u");
+    let Mode::Confirm(dialog) = &s.mode else {
+        panic!("no confirm dialog: {:?}", s.mode)
+    };
+    let warning = dialog.warning.as_deref().unwrap_or_default();
+    assert!(warning.contains("metadata-catalog-prod"), "{warning}");
+    assert!(warning.contains("self-heal"), "{warning}");
+    assert!(warning.contains("pane 5"), "{warning}");
 }
 
 #[test]

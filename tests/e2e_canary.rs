@@ -130,6 +130,32 @@ fn abort_retry_promote_undo_through_the_tui_match_the_plugin() {
     let Some(kubectl) = kubectl() else { return };
     let dir = tempfile::tempdir().expect("temp dir");
     let (_sim, kc) = start_sim(dir.path());
+    // The demo's Argo CD app customer-adapter-prod self-heals: as a real one would, it
+    // puts back the Git template within seconds of the undo and set-image below. Turn
+    // its auto-sync off first, on the Application itself, as a kubectl user can.
+    let out = Command::new(&kubectl)
+        .arg("--kubeconfig")
+        .arg(&kc)
+        .args([
+            "patch",
+            "application",
+            "customer-adapter-prod",
+            "-n",
+            "argocd",
+        ])
+        .args([
+            "--type",
+            "merge",
+            "-p",
+            r#"{"spec":{"syncPolicy":{"automated":null}}}"#,
+        ])
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let before = rollout(&kubectl, &kc);
     assert_eq!(before["status"]["phase"], "Paused");
     assert_eq!(before["status"]["currentStepIndex"], 1);

@@ -54,8 +54,9 @@ async fn scenario_pods_are_running_and_ready_at_start() {
     let sim = start(1.0).await;
     let c = client(&sim).await;
     for (ns, n) in [
-        // prod's customer-adapter is an Argo Rollout with a canary in flight (issue 4).
-        ("dictamesh-prod", 6),
+        // prod's customer-adapter is an Argo Rollout with a canary in flight (issue 4);
+        // graphql-gateway is a blue/green pair there (3 + 3), metadata-catalog has 3.
+        ("dictamesh-prod", 9),
         ("dictamesh-staging", 6),
         ("dictamesh-dev", 3),
     ] {
@@ -386,7 +387,8 @@ async fn rollout_restart_rolls_one_at_a_time_keeping_three_ready() {
         )
         .await
         .unwrap();
-    assert_eq!(d.metadata.generation, Some(2));
+    // Generation 2 was the demo's own image update (revision 2); the restart is 3.
+    assert_eq!(d.metadata.generation, Some(3));
 
     let mut min_ready = usize::MAX;
     let mut max_live = 0;

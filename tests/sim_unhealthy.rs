@@ -40,7 +40,7 @@ fn restarts(p: &Pod) -> i32 {
 }
 
 async fn pods(c: &Client, app: &str) -> Vec<Pod> {
-    Api::<Pod>::namespaced(c.clone(), "dictamesh-dev")
+    Api::<Pod>::namespaced(c.clone(), "dictamesh-staging")
         .list(&ListParams::default().labels(&format!("app={app}")))
         .await
         .unwrap()
@@ -78,8 +78,9 @@ async fn marked_versions_crash_loop_and_recover_when_cleared() {
     .expect("simulator starts");
     let c = client(&sim, false).await;
 
+    // Staging, whose Argo CD apps sync by hand: dev's self-heal would put the image back.
     // A tag marked at start: the new version's pod never gets ready and restarts climb.
-    let deploys = Api::<Deployment>::namespaced(c.clone(), "dictamesh-dev");
+    let deploys = Api::<Deployment>::namespaced(c.clone(), "dictamesh-staging");
     let patch = json!({"spec": {"template": {"spec": {"containers": [
         {"name": "metadata-catalog", "image": "ghcr.io/controle-digital/metadata-catalog:v9.9.9"}]}}}});
     deploys
@@ -107,7 +108,7 @@ async fn marked_versions_crash_loop_and_recover_when_cleared() {
         .into_iter()
         .find(|p| restarts(p) >= 2)
         .unwrap();
-    let logs = Api::<Pod>::namespaced(c.clone(), "dictamesh-dev")
+    let logs = Api::<Pod>::namespaced(c.clone(), "dictamesh-staging")
         .logs(
             &bad.name_any(),
             &LogParams {

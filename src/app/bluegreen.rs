@@ -256,10 +256,34 @@ fn request_undo(state: &mut State) {
         template,
         annotations,
     };
-    // The seam for GitOps: the integrator sets this when an ArgoCD app with selfHeal
-    // manages the Deployment (it would revert the undo).
-    let warning = None;
+    let warning = self_heal_warning(state, &revs.deployment);
     open_confirm(state, command, revs.deployment.clone(), warning);
+}
+
+/// When an Argo CD app with automated sync and self-heal deploys this Deployment, an
+/// undo behind its back is reverted within seconds: say so, and point at the rollback
+/// that sticks (release pane, `R`).
+fn self_heal_warning(state: &State, deployment: &str) -> Option<String> {
+    let env = state.env()?;
+    let service = env.config.services.iter().find(|s| {
+        s.workload == deployment
+            || s.blue_green
+                .as_ref()
+                .is_some_and(|p| p.blue == deployment || p.green == deployment)
+    })?;
+    let app = state
+        .releases
+        .env(state.selected_env)?
+        .app(&service.argocd_app)?;
+    let auto = app.automated.as_ref()?;
+    auto.self_heal.then(|| {
+        format!(
+            "Argo CD app {} has automated sync with self-heal: it will put the Git \
+             revision back within seconds. Roll back in Argo CD instead (releases \
+             pane 5, Enter for history, R), or turn auto-sync off there first (A).",
+            app.name
+        )
+    })
 }
 
 fn open_confirm(state: &mut State, command: Command, name: String, warning: Option<String>) {

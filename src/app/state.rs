@@ -45,6 +45,19 @@ impl Pane {
         }
     }
 
+    /// A short title for the tab bar when the full ones do not fit (80 columns).
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Pane::Environments => "Env",
+            Pane::Pods => "Pods",
+            Pane::Canary => "Canary",
+            Pane::Migrations => "Migr",
+            Pane::Releases => "Rel",
+            Pane::BlueGreen => "B/G",
+            Pane::Revisions => "Revs",
+        }
+    }
+
     /// The action that focuses the pane (its key labels the tab).
     pub fn focus_action(self) -> super::Action {
         use super::Action;

@@ -60,6 +60,27 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 pub fn tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    // Labelled by the key that focuses the pane, so a remapped key shows.
+    let label = |pane: Pane, short: bool| {
+        let title = if short && pane != state.focus {
+            pane.short_title()
+        } else {
+            pane.title()
+        };
+        match state.keys.keys_for(pane.focus_action()).first() {
+            Some(k) => format!(" {k} {title} "),
+            None => format!(" {title} "),
+        }
+    };
+    let width = |short: bool| -> usize {
+        Pane::ALL
+            .iter()
+            .map(|p| label(*p, short).chars().count() + 1)
+            .sum()
+    };
+    // Every tab stays visible: short titles for the unfocused ones when the full ones
+    // would run off the edge.
+    let short = width(false) > usize::from(area.width);
     let mut spans = Vec::new();
     for pane in Pane::ALL.iter() {
         let style = if *pane == state.focus {
@@ -67,13 +88,7 @@ pub fn tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else {
             theme.muted
         };
-        // Labelled by the key that focuses the pane, so a remapped key shows.
-        let key = state.keys.keys_for(pane.focus_action());
-        let label = match key.first() {
-            Some(k) => format!(" {k} {} ", pane.title()),
-            None => format!(" {} ", pane.title()),
-        };
-        spans.push(Span::styled(label, style));
+        spans.push(Span::styled(label(*pane, short), style));
         spans.push(Span::raw(" "));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
