@@ -101,10 +101,16 @@ async fn scenario_pods_are_running_and_ready_at_start() {
         .unwrap();
     assert_eq!(
         deploys.items.len(),
-        2,
-        "customer-adapter is a Rollout in prod"
+        3,
+        "customer-adapter is a Rollout in prod; graphql-gateway is blue + green"
     );
     for d in &deploys.items {
+        // (revision, image tag): metadata-catalog's demo history has an image update.
+        let (revision, tag) = match d.name_any().as_str() {
+            "metadata-catalog" => ("2", ":v1.1.4"),
+            "graphql-gateway-green" => ("1", ":v1.2.0"),
+            _ => ("1", ":v1.1.4"),
+        };
         let st = d.status.as_ref().unwrap();
         assert_eq!(
             (
@@ -118,7 +124,7 @@ async fn scenario_pods_are_running_and_ready_at_start() {
             d.annotations()
                 .get("deployment.kubernetes.io/revision")
                 .map(String::as_str),
-            Some("1")
+            Some(revision)
         );
         let conds = st.conditions.as_ref().unwrap();
         assert!(
@@ -131,19 +137,18 @@ async fn scenario_pods_are_running_and_ready_at_start() {
             |c| c.type_.as_deref() == Some("Available") && c.status.as_deref() == Some("True")
         ));
         let image = &d.spec.template.spec.as_ref().unwrap().containers[0].image;
-        assert!(image.as_deref().unwrap().ends_with(":v1.1.4"));
+        assert!(image.as_deref().unwrap().ends_with(tag), "{image:?}");
     }
     let rs = Api::<ReplicaSet>::namespaced(c.clone(), "dictamesh-prod")
         .list(&ListParams::default().labels("app=metadata-catalog"))
         .await
         .unwrap();
-    assert_eq!(rs.items.len(), 1);
-    let hash = rs.items[0]
-        .labels()
-        .get("pod-template-hash")
-        .cloned()
-        .unwrap();
-    assert_eq!(rs.items[0].name_any(), format!("metadata-catalog-{hash}"));
+    // Revision 1 (scaled to 0) and revision 2, each named after its template hash.
+    assert_eq!(rs.items.len(), 2);
+    for r in &rs.items {
+        let hash = r.labels().get("pod-template-hash").cloned().unwrap();
+        assert_eq!(r.name_any(), format!("metadata-catalog-{hash}"));
+    }
     // Field selectors: supported ones filter, others are a 400.
     let pods = Api::<Pod>::all(c.clone());
     let running = pods
@@ -430,12 +435,13 @@ async fn rollout_restart_rolls_one_at_a_time_keeping_three_ready() {
     assert!(max_live <= 4, "surge exceeded: {max_live}");
     assert_eq!(max_unready_new, 1, "new pods must come one at a time");
 
-    // The Deployment converges: revision 2, complete, old RS scaled to 0 at revision 1.
+    // The Deployment converges: revision 3 (the demo's own image update made 2),
+    // complete, the older ReplicaSets scaled to 0.
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let d = deploys.get("metadata-catalog").await.unwrap();
         let st = d.status.clone().unwrap();
-        let done = st.observed_generation == Some(2)
+        let done = st.observed_generation == Some(3)
             && st.updated_replicas == Some(3)
             && st.available_replicas == Some(3)
             && st.replicas == Some(3)
@@ -450,7 +456,7 @@ async fn rollout_restart_rolls_one_at_a_time_keeping_three_ready() {
                 d.annotations()
                     .get("deployment.kubernetes.io/revision")
                     .map(String::as_str),
-                Some("2")
+                Some("3")
             );
             break;
         }
@@ -475,7 +481,14 @@ async fn rollout_restart_rolls_one_at_a_time_keeping_three_ready() {
         })
         .collect();
     revs.sort();
-    assert_eq!(revs, vec![("1".to_string(), 0), ("2".to_string(), 3)]);
+    assert_eq!(
+        revs,
+        vec![
+            ("1".to_string(), 0),
+            ("2".to_string(), 0),
+            ("3".to_string(), 3)
+        ]
+    );
     // Events as the controllers write them.
     let events = Api::<KEvent>::namespaced(c.clone(), ns)
         .list(

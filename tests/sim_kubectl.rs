@@ -165,8 +165,9 @@ async fn get_tables_jsonpath_and_patch() {
         ],
         "{out}"
     );
-    // 8 Deployments: prod's customer-adapter is an Argo Rollout (issue 4).
-    assert_eq!(r.len(), 9, "{out}");
+    // 9 Deployments: prod's customer-adapter is an Argo Rollout (issue 4) and its
+    // graphql-gateway a blue/green pair of two.
+    assert_eq!(r.len(), 10, "{out}");
     for row in &r[1..] {
         let want = match row[0] {
             "dictamesh-prod" => ["3/3", "3", "3"],
