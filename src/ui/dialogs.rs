@@ -68,7 +68,19 @@ pub fn confirm(frame: &mut Frame, area: Rect, dialog: &ConfirmDialog, theme: &Th
     lines.push(Line::raw(""));
     lines.push(Line::styled(p.effect.clone(), theme.muted));
     let typed_rows = if dialog.typed.is_some() { 4 } else { 0 };
-    let height = lines.len() as u16 + typed_rows + 5;
+    // Rows the wrapped text needs, so a long warning or effect is never cut off; a
+    // wrapped line gets one spare row because words wrap before the edge.
+    let inner_width = usize::from(area.width.min(86).saturating_sub(2)).max(1);
+    let text_rows: usize = lines
+        .iter()
+        .map(|l| match l.width() {
+            w if w <= inner_width => 1,
+            w => w.div_ceil(inner_width) + 1,
+        })
+        .sum();
+    let height = u16::try_from(text_rows)
+        .unwrap_or(u16::MAX)
+        .saturating_add(typed_rows + 5);
     let rect = centered(area, 86, height);
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
