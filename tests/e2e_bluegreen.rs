@@ -53,7 +53,14 @@ fn free_port() -> u16 {
 fn start_sim(dir: &Path) -> (Sim, PathBuf) {
     let kc = dir.join("kubeconfig");
     let child = Command::new(BIN)
-        .args(["sim", "--speed", "20", "--listen"])
+        .args([
+            "sim",
+            "--speed",
+            "20",
+            "--argocd-listen",
+            "127.0.0.1:0",
+            "--listen",
+        ])
         .arg(format!("127.0.0.1:{}", free_port()))
         .arg("--kubeconfig-out")
         .arg(&kc)
@@ -292,4 +299,53 @@ fn flip_graphql_gateway_and_undo_metadata_catalog_in_the_demo() {
     assert_eq!(entries[0]["to_colour"], "green");
     assert_eq!(entries[1]["to_colour"], "blue");
     assert_eq!(entries[2]["to_revision"], 1);
+}
+
+/// The simulator's `viewer` reads everything and may change nothing in prod: rollcall
+/// asks RBAC first (SelfSubjectAccessReview) and refuses the switch with the
+/// permission it lacks, before any dry run or patch; the Service keeps blue.
+#[test]
+fn viewer_is_refused_by_rbac_before_anything_is_sent() {
+    let Some(kubectl) = kubectl() else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_sim, kc) = start_sim(dir.path());
+    // The same kubeconfig with the viewer as its current context, so the environments
+    // file (which names no context) runs as the viewer.
+    let viewer_kc = dir.path().join("kubeconfig-viewer");
+    std::fs::copy(&kc, &viewer_kc).expect("copy the kubeconfig");
+    kubectl_out(
+        &kubectl,
+        &viewer_kc,
+        &["config", "use-context", "rollcall-sim-viewer"],
+    );
+    let audit = dir.path().join("audit.jsonl");
+    let args: Vec<OsString> = vec![
+        "run".into(),
+        "--kubeconfig".into(),
+        viewer_kc.into(),
+        "--audit-log".into(),
+        audit.clone().into(),
+        "--log-file".into(),
+        dir.path().join("rollcall.log").into(),
+    ];
+    let home: OsString = dir.path().into();
+    let env: Vec<(&str, &OsStr)> = vec![("HOME", &home), ("XDG_CONFIG_HOME", &home)];
+    let mut tui = Tui::spawn(BIN, &args, &env);
+    tui.wait_for("Environments", WAIT);
+    tui.send("]]6");
+    tui.wait_for("green is fully ready", WAIT);
+    tui.send("b");
+    tui.wait_for("type graphql-gateway to confirm", WAIT);
+    tui.send("graphql-gateway\r");
+    let screen = tui.wait_for("forbidden: RBAC does not let you", WAIT);
+    assert!(
+        screen.contains("patch services graphql-gateway -n dictamesh-prod"),
+        "{screen}"
+    );
+    assert_eq!(selector(&kubectl, &kc)["version"], "blue");
+    let log = std::fs::read_to_string(&audit).expect("audit log written");
+    assert!(log.contains("\"result\":\"error\""), "{log}");
+    assert!(log.contains("nothing was sent"), "{log}");
+    tui.send("q");
+    tui.wait_exit(WAIT);
 }

@@ -54,7 +54,14 @@ fn free_port() -> u16 {
 fn start_sim(dir: &Path) -> (Sim, PathBuf) {
     let kc = dir.join("kubeconfig");
     let child = Command::new(BIN)
-        .args(["sim", "--speed", "20", "--listen"])
+        .args([
+            "sim",
+            "--speed",
+            "20",
+            "--argocd-listen",
+            "127.0.0.1:0",
+            "--listen",
+        ])
         .arg(format!("127.0.0.1:{}", free_port()))
         .arg("--kubeconfig-out")
         .arg(&kc)

@@ -28,7 +28,13 @@ impl Sim {
             .map_err(|e| e.to_string())?
             .port();
         let child = Command::new(bin)
-            .args(["sim", "--scenario", "scale"])
+            .args([
+                "sim",
+                "--scenario",
+                "scale",
+                "--argocd-listen",
+                "127.0.0.1:0",
+            ])
             .args(["--pods", &pods.to_string()])
             .args(["--namespaces", &namespaces.to_string()])
             .args(["--churn", &churn.to_string()])

@@ -129,6 +129,26 @@ impl Inner {
             .clients
             .get(command.env())
             .ok_or_else(|| format!("no cluster connection for environment {}", command.env()))?;
+        // RBAC first, as the user would check with `kubectl auth can-i`: a refusal names
+        // the permission instead of surfacing as a 403 from the dry run.
+        for access in command.access() {
+            match crate::clients::kube::can_i(client.client(), &access).await {
+                Ok(None) => {}
+                Ok(Some(why)) => {
+                    let why = if why.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({why})")
+                    };
+                    return Err(format!(
+                        "forbidden: RBAC does not let you {}{why}; nothing was sent",
+                        access.describe()
+                    ));
+                }
+                // The server still enforces RBAC on the request itself.
+                Err(e) => tracing::warn!(error = %e, "access review failed; sending anyway"),
+            }
+        }
         match command {
             Command::RestartDeployment {
                 namespace,

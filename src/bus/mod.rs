@@ -2,6 +2,7 @@
 //! `update()` hands it `(OpId, Command)`; executors run each in its own task and
 //! answer with `Event::OpFinished`. Executors never touch state.
 
+pub mod access;
 pub mod argocd;
 pub mod audit;
 pub mod bluegreen;

@@ -208,3 +208,46 @@ pub fn describe(e: kube::Error) -> String {
         other => other.to_string(),
     }
 }
+
+/// Asks the API server whether the current user may do `access`
+/// (a SelfSubjectAccessReview, as `kubectl auth can-i` sends): `Ok(None)` when allowed,
+/// `Ok(Some(why))` when denied, `Err` when the review itself failed.
+pub async fn can_i(
+    client: &Client,
+    access: &crate::bus::access::Access,
+) -> Result<Option<String>, String> {
+    use k8s_openapi::api::authorization::v1::{
+        ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+    };
+    let review = SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(ResourceAttributes {
+                verb: Some(access.verb.to_string()),
+                group: Some(access.group.to_string()),
+                resource: Some(access.resource.to_string()),
+                subresource: access.subresource.map(str::to_string),
+                namespace: Some(access.namespace.clone()),
+                name: Some(access.name.clone()),
+                ..ResourceAttributes::default()
+            }),
+            ..SelfSubjectAccessReviewSpec::default()
+        },
+        ..SelfSubjectAccessReview::default()
+    };
+    let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());
+    let answer = api
+        .create(&PostParams::default(), &review)
+        .await
+        .map_err(describe)?;
+    let status = answer.status.unwrap_or_default();
+    if status.allowed {
+        return Ok(None);
+    }
+    let why = [status.reason, status.evaluation_error]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Ok(Some(why))
+}
