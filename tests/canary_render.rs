@@ -6,30 +6,8 @@ mod canary_support;
 mod support;
 
 use canary_support::{Phase, with_rollout};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use rollcall::app::{Event, State, update};
-use rollcall::config::Theme;
 use support::*;
-
-fn draw(state: &State) -> Terminal<TestBackend> {
-    let (w, h) = state.size;
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal
-        .draw(|f| rollcall::ui::render(f, state, &Theme::default()))
-        .unwrap();
-    terminal
-}
-
-fn press(state: &mut State, text: &str) {
-    for c in text.chars() {
-        update(
-            state,
-            Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
-        );
-    }
-}
 
 /// prod selected, canary pane focused, a few chart samples over the last minute.
 fn scene(w: u16, h: u16, phase: Phase) -> State {

@@ -8,33 +8,11 @@ mod support;
 use std::path::Path;
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use rollcall::app::{Event, Mode, State, update};
-use rollcall::config::Theme;
 use rollcall::domain::migrations::{MigrationUpdate, SourceSnapshot};
 use rollcall::migrate::store::Recorded;
 use rollcall::migrate::{DbStatus, Source};
 use support::*;
-
-fn draw(state: &State) -> Terminal<TestBackend> {
-    let (w, h) = state.size;
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal
-        .draw(|f| rollcall::ui::render(f, state, &Theme::default()))
-        .unwrap();
-    terminal
-}
-
-fn press(state: &mut State, text: &str) {
-    for c in text.chars() {
-        update(
-            state,
-            Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
-        );
-    }
-}
 
 fn with_migrations(w: u16, h: u16) -> State {
     let mut s = populated(w, h);

@@ -4,38 +4,12 @@
 mod release_support;
 mod support;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use release_support::*;
+use rollcall::app::State;
 use rollcall::app::releases::ArgoUpdate;
-use rollcall::app::{Event, State, update};
-use rollcall::config::Theme;
 use rollcall::domain::WatchUpdate;
 use serde_json::json;
 use support::*;
-
-fn draw(state: &State) -> Terminal<TestBackend> {
-    let (w, h) = state.size;
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal
-        .draw(|f| rollcall::ui::render(f, state, &Theme::default()))
-        .unwrap();
-    terminal
-}
-
-fn press(state: &mut State, text: &str) {
-    for c in text.chars() {
-        let code = if c == '\n' {
-            KeyCode::Enter
-        } else {
-            KeyCode::Char(c)
-        };
-        update(state, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    }
-}
-
-const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 /// Apps everywhere; prod's metadata-catalog mid-sync; staging's Argo CD down.
 fn scenario(w: u16, h: u16) -> State {

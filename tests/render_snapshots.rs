@@ -3,32 +3,8 @@
 
 mod support;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use rollcall::app::{EnvUpdate, Event, State, Stream, update};
-use rollcall::config::Theme;
+use rollcall::app::{EnvUpdate, Event, Stream, update};
 use support::*;
-
-fn draw(state: &State) -> Terminal<TestBackend> {
-    let (w, h) = state.size;
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal
-        .draw(|f| rollcall::ui::render(f, state, &Theme::default()))
-        .unwrap();
-    terminal
-}
-
-fn press(state: &mut State, text: &str) {
-    for c in text.chars() {
-        update(
-            state,
-            Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
-        );
-    }
-}
-
-const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 #[test]
 fn environments_pane() {

@@ -7,7 +7,7 @@ use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch,
 use kube::{Api, Client};
 use serde_json::Value;
 
-use super::kube::{AuditEvent, describe, record_event};
+use super::kube::{AuditEvent, controlled_revision, describe, record_event};
 use crate::bus::bluegreen::{REVISION, switch_patch, template_for_undo, undo_annotations};
 use crate::config::Colour;
 
@@ -179,21 +179,7 @@ pub async fn undo(
     let rs = list
         .items
         .into_iter()
-        .filter(|rs| {
-            rs.metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .any(|o| o.controller == Some(true) && o.uid == uid)
-        })
-        .find(|rs| {
-            rs.metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(REVISION))
-                .and_then(|r| r.parse::<u64>().ok())
-                == Some(revision)
-        })
+        .find(|rs| controlled_revision(&rs.metadata, &uid, REVISION) == Some(revision))
         .ok_or_else(|| format!("unable to find specified revision {revision} in history"))?;
     let template = template_for_undo(&rs.data["spec"]["template"]);
     if template != *confirmed_template {

@@ -251,3 +251,18 @@ pub async fn can_i(
         .join("; ");
     Ok(Some(why))
 }
+
+/// The revision (from the `annotation`, e.g. `deployment.kubernetes.io/revision`) of a
+/// ReplicaSet whose controller is the object with `owner_uid`; None for any other.
+/// `kubectl rollout undo --to-revision` and the Rollouts plugin pick revisions this way.
+pub fn controlled_revision(meta: &ObjectMeta, owner_uid: &str, annotation: &str) -> Option<u64> {
+    let controlled = meta
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.controller == Some(true) && o.uid == owner_uid);
+    if !controlled {
+        return None;
+    }
+    meta.annotations.as_ref()?.get(annotation)?.parse().ok()
+}

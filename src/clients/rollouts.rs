@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::kube::{AuditEvent, describe};
+use super::kube::{AuditEvent, controlled_revision, describe};
 use super::watch::watch_rows;
 use crate::app::Event;
 use crate::bus::rollout::{JSON_PATCH, RolloutAction, WireRequest};
@@ -201,21 +201,7 @@ async fn undo(
     let rs = list
         .items
         .into_iter()
-        .filter(|rs| {
-            rs.metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .any(|o| o.controller == Some(true) && o.uid == uid)
-        })
-        .find(|rs| {
-            rs.metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(REVISION))
-                .and_then(|r| r.parse::<u64>().ok())
-                == Some(revision)
-        })
+        .find(|rs| controlled_revision(&rs.metadata, &uid, REVISION) == Some(revision))
         .ok_or_else(|| format!("unable to find specified revision {revision} in history"))?;
     let template = serde_json::to_value(rs.spec.template).map_err(|e| e.to_string())?;
     let template = without_hash(template);

@@ -3,15 +3,43 @@
 
 #![allow(dead_code)]
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 use rollcall::app::{EnvUpdate, Event, State, update};
-use rollcall::config::{self, LoadOptions};
+use rollcall::config::{self, LoadOptions, Theme};
 use rollcall::domain::{
     DeploymentRow, PodRow, ServiceRow, WatchUpdate, WatchedDeployment, WatchedPod, WatchedService,
 };
 use serde_json::json;
 
 pub const NOW: &str = "2026-11-26T14:02:11Z";
+
+/// The two sizes every pane is snapshotted at: one pane with a tab bar, and split.
+pub const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+/// The screen as the app would draw it, at the state's size.
+pub fn draw(state: &State) -> Terminal<TestBackend> {
+    let (w, h) = state.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal
+        .draw(|f| rollcall::ui::render(f, state, &Theme::default()))
+        .unwrap();
+    terminal
+}
+
+/// Types `text`, a key per character; `\n` is Enter.
+pub fn press(state: &mut State, text: &str) {
+    for c in text.chars() {
+        let code = if c == '\n' {
+            KeyCode::Enter
+        } else {
+            KeyCode::Char(c)
+        };
+        update(state, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+}
 
 pub fn now() -> Timestamp {
     NOW.parse().unwrap()
