@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use rollcall::clients::argocd::{ArgoClient, ArgoError, Endpoint, Timeouts, Token};
+use rollcall::clients::argocd::{ArgoClient, ArgoError, Endpoint, Permission, Timeouts, Token};
 use rollcall::sim::{self, FaultPlan, SimHandle, SimOptions};
 
 async fn start() -> SimHandle {
@@ -107,5 +107,32 @@ async fn a_slow_server_is_cut_off_at_the_deadline() {
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert!(started.elapsed() < Duration::from_secs(2));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn can_i_answers_per_token() {
+    let sim = start().await;
+    let admin = client(&sim, sim.argocd_token(), Duration::from_secs(10));
+    let viewer = client(&sim, sim.argocd_viewer_token(), Duration::from_secs(10));
+    let app = viewer
+        .get("customer-adapter-prod")
+        .await
+        .expect("viewer may get");
+    for action in ["sync", "update", "delete"] {
+        let p = Permission::on_app(action, &app.project, &app.name);
+        assert_eq!(admin.can_i(&p).await, Ok(true), "admin {action}");
+        assert_eq!(viewer.can_i(&p).await, Ok(false), "viewer {action}");
+    }
+    let get = Permission::on_app("get", &app.project, &app.name);
+    assert_eq!(viewer.can_i(&get).await, Ok(true));
+    let bad = Permission {
+        action: "deploy",
+        ..get
+    };
+    assert!(matches!(
+        admin.can_i(&bad).await,
+        Err(ArgoError::InvalidArgument { .. })
+    ));
     sim.shutdown().await;
 }

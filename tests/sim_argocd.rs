@@ -438,3 +438,41 @@ async fn kubectl_columns(sim: &SimHandle) {
         "{wide}"
     );
 }
+
+/// `argocd account can-i`: the subresource `<project>/<app>` is the rest of the path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn can_i_with_curl() {
+    let Some(bin) = curl_or_skip() else { return };
+    let sim = sim::start(SimOptions::default()).await.unwrap();
+    let c = Curl::new(bin, &sim);
+    let (admin, viewer) = (sim.argocd_token(), sim.argocd_viewer_token());
+    let ask = |action: &str| {
+        format!("/api/v1/account/can-i/applications/{action}/dictamesh/customer-adapter-prod")
+    };
+    for action in ["get", "sync", "update", "delete", "rollback"] {
+        let (code, v) = c.argo("GET", &ask(action), Some(admin), None).await;
+        assert_eq!(
+            (code, &v),
+            (200, &json!({"value": "yes"})),
+            "admin {action}"
+        );
+        let want = if action == "get" { "yes" } else { "no" };
+        let (code, v) = c.argo("GET", &ask(action), Some(viewer), None).await;
+        assert_eq!(
+            (code, &v),
+            (200, &json!({"value": want})),
+            "viewer {action}"
+        );
+    }
+    let (code, v) = c.argo("GET", &ask("sync"), None, None).await;
+    assert_eq!(code, 401);
+    err_body(&v, 16, "no session information");
+    let (code, v) = c.argo("GET", &ask("deploy"), Some(admin), None).await;
+    assert_eq!(code, 400);
+    err_body(
+        &v,
+        3,
+        "[get create update delete sync rollback override action invoke] does not contain deploy",
+    );
+    sim.shutdown().await;
+}

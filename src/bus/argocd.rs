@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
+use super::Command;
 use super::Preview;
-use crate::clients::argocd::{ApiCall, ArgoClient, ArgoError, requests};
+use crate::clients::argocd::{ApiCall, ArgoClient, ArgoError, Permission, requests};
 use crate::domain::application::short_revision;
 
 /// How long the dry run's operation may take before the command gives up.
@@ -132,4 +133,45 @@ pub async fn disable_auto_sync(client: &ArgoClient, app: &str) -> Result<String,
         return Err(format!("{app}: Argo CD still reports auto-sync on"));
     }
     Ok(format!("{app}: auto-sync off"))
+}
+
+/// The Argo CD RBAC action a command needs on its application, as argocd-server enforces
+/// it: sync and rollback (while `server.rbac.rollback.enforce.enable` is off, its
+/// default) need `sync`, the auto-sync-off PATCH needs `update`.
+pub fn rbac_action(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::ArgocdRollback { .. } | Command::ArgocdSync { .. } => Some("sync"),
+        Command::ArgocdDisableAutoSync { .. } => Some("update"),
+        _ => None,
+    }
+}
+
+/// RBAC first, as `argocd account can-i` would be asked: a refusal names the permission
+/// before any dry run is sent. The subresource needs the app's project, so the app is read
+/// first. If either call fails, that is logged and the command goes ahead: the server
+/// still enforces RBAC on the request itself.
+pub async fn check_rbac(
+    client: &ArgoClient,
+    app: &str,
+    action: &'static str,
+) -> Result<(), String> {
+    let project = match client.get(app).await {
+        Ok(row) => row.project,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the app for the can-i check failed; sending anyway");
+            return Ok(());
+        }
+    };
+    let permission = Permission::on_app(action, &project, app);
+    match client.can_i(&permission).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!(
+            "forbidden: Argo CD RBAC does not let you {}; nothing was sent",
+            permission.describe()
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "Argo CD can-i failed; sending anyway");
+            Ok(())
+        }
+    }
 }

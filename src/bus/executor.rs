@@ -240,6 +240,12 @@ impl Inner {
             },
             _ => return None,
         };
+        if let Some(action) = super::argocd::rbac_action(command)
+            && let Err(refused) =
+                super::argocd::check_rbac(client, command.target_name(), action).await
+        {
+            return Some(Err(refused));
+        }
         Some(match command {
             Command::ArgocdRollback { app, id, .. } => {
                 super::argocd::rollback(client, app, *id, false).await

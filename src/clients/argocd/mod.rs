@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 pub use auth::{CliServer, Token, cli_config_path, cli_current, token_for};
 pub use error::ArgoError;
-pub use requests::ApiCall;
+pub use requests::{ApiCall, Permission};
 pub use stream::{SseParser, StreamEvent, WatchItem, spawn_watch};
 
 use crate::domain::AppRow;
@@ -227,6 +227,22 @@ impl ArgoClient {
     /// "Disable Auto-Sync" does.
     pub async fn disable_auto_sync(&self, name: &str) -> Result<AppRow, ArgoError> {
         self.call(&requests::disable_auto_sync(name)).await
+    }
+
+    /// `argocd account can-i ACTION RESOURCE SUBRESOURCE`: whether this token may.
+    pub async fn can_i(&self, permission: &Permission) -> Result<bool, ArgoError> {
+        #[derive(Deserialize)]
+        struct CanIResponse {
+            value: String,
+        }
+        let answer: CanIResponse = self.call(&requests::can_i(permission)).await?;
+        match answer.value.as_str() {
+            "yes" => Ok(true),
+            "no" => Ok(false),
+            other => Err(ArgoError::Decode {
+                message: format!("can-i answered {other:?}, not yes or no"),
+            }),
+        }
     }
 
     /// `argocd app terminate-op NAME`.

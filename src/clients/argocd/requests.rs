@@ -103,6 +103,55 @@ pub fn disable_auto_sync(name: &str) -> ApiCall {
     }
 }
 
+/// What an action needs of Argo CD's RBAC: `argocd account can-i ACTION RESOURCE SUBRESOURCE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permission {
+    /// `applications` for everything rollcall does.
+    pub resource: &'static str,
+    /// `get`, `sync`, `update`, `delete`, … (rbac.Actions).
+    pub action: &'static str,
+    /// `<project>/<app>` for an application.
+    pub subresource: String,
+}
+
+impl Permission {
+    /// A permission on one application of `project`.
+    pub fn on_app(action: &'static str, project: &str, app: &str) -> Self {
+        let project = if project.is_empty() {
+            "default"
+        } else {
+            project
+        };
+        Permission {
+            resource: "applications",
+            action,
+            subresource: format!("{project}/{app}"),
+        }
+    }
+
+    /// In the words of Argo CD's policy lines, for messages: `sync applications default/x`.
+    pub fn describe(&self) -> String {
+        format!("{} {} {}", self.action, self.resource, self.subresource)
+    }
+}
+
+/// `GET /api/v1/account/can-i/{resource}/{action}/{subresource=**}`: the subresource is
+/// the rest of the path, so its slash stays a path separator (each part escaped).
+pub fn can_i(p: &Permission) -> ApiCall {
+    let sub: Vec<String> = p.subresource.split('/').map(seg).collect();
+    ApiCall {
+        method: "GET",
+        path: format!(
+            "/api/v1/account/can-i/{}/{}/{}",
+            seg(p.resource),
+            seg(p.action),
+            sub.join("/")
+        ),
+        query: Vec::new(),
+        body: None,
+    }
+}
+
 pub fn terminate(name: &str) -> ApiCall {
     ApiCall {
         method: "DELETE",
@@ -146,5 +195,14 @@ mod tests {
             "abc"
         );
         assert_eq!(get("a b/c").path, "/api/v1/applications/a%20b%2Fc");
+        let p = Permission::on_app("sync", "", "customer-adapter-prod");
+        assert_eq!(
+            can_i(&p).path,
+            "/api/v1/account/can-i/applications/sync/default/customer-adapter-prod"
+        );
+        assert_eq!(
+            p.describe(),
+            "sync applications default/customer-adapter-prod"
+        );
     }
 }

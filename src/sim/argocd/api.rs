@@ -345,6 +345,9 @@ async fn route(srv: &Arc<ArgoServer>, who: &Claims, req: &Req, segs: &[&str]) ->
     let m = &req.method;
     match (m, segs) {
         (&Method::GET, ["applications"]) => list(srv, who, req),
+        (&Method::GET, ["account", "can-i", resource, action, sub @ ..]) => {
+            super::account::can_i(srv, who, resource, action, &sub.join("/"))
+        }
         (&Method::GET, ["stream", "applications"]) => stream::watch(srv.clone(), who.clone(), req),
         (&Method::GET, ["applications", name]) => get(srv, who, req, name).await,
         (&Method::PUT, ["applications", name]) => update(srv, who, req, name),

@@ -4,6 +4,7 @@
 //! and argocd-server's REST API on its own loopback listener (HTTPS with the simulator's CA
 //! unless plain HTTP), with the `argocd-down` fault. Wire facts: reference/03-argocd.md.
 
+pub mod account;
 pub mod actions;
 pub mod api;
 pub mod apps;

@@ -1,0 +1,147 @@
+//! Argo CD commands through the command bus against the simulator: the RBAC check comes
+//! first (the read-only viewer's rollback is refused with nothing sent), and each
+//! command's outcome leaves a Kubernetes Event on the Application in `argocd`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use rollcall::app::Event;
+use rollcall::bus::{AuditLog, Bus, Command, OpId};
+use rollcall::clients::argocd::{ArgoClient, Endpoint, Timeouts, Token};
+use rollcall::clients::kube::{KubeActions, connect_with};
+use rollcall::sim::{self, SimHandle, SimOptions};
+use tokio::sync::mpsc;
+
+const APP: &str = "customer-adapter-prod";
+
+fn argo(sim: &SimHandle, token: &str) -> ArgoClient {
+    let endpoint = Endpoint {
+        server: sim.argocd_url(),
+        insecure: false,
+        ca_pem: sim.argocd_ca_pem(),
+        token: Some(Token::new(token)),
+    };
+    ArgoClient::new(&endpoint, Timeouts::default()).expect("client builds")
+}
+
+struct Harness {
+    bus: Bus,
+    rx: mpsc::Receiver<Event>,
+    audit: std::path::PathBuf,
+    kube: kube::Client,
+    _dir: tempfile::TempDir,
+}
+
+/// A bus whose prod environment talks to the simulator's Argo CD with `token`, and to its
+/// Kubernetes API as the admin (for Events).
+async fn harness(sim: &SimHandle, token: &str) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let kc = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_yaml()).unwrap();
+    let conn = connect_with(kc, None).await.unwrap();
+    let (tx, rx) = mpsc::channel(16);
+    let bus = Bus::new(
+        HashMap::from([("prod".to_string(), KubeActions::new(conn.client.clone()))]),
+        AuditLog::new(audit.clone()),
+        "tester".into(),
+        tx,
+    )
+    .with_argocd(HashMap::from([("prod".to_string(), argo(sim, token))]));
+    Harness {
+        bus,
+        rx,
+        audit,
+        kube: conn.client,
+        _dir: dir,
+    }
+}
+
+impl Harness {
+    async fn run(&mut self, op: u64, command: Command) -> Result<String, String> {
+        self.bus.send(OpId(op), command);
+        loop {
+            let ev = tokio::time::timeout(Duration::from_secs(90), self.rx.recv())
+                .await
+                .expect("the operation finishes")
+                .expect("bus alive");
+            if let Event::OpFinished { op: o, outcome } = ev
+                && o == OpId(op)
+            {
+                return outcome;
+            }
+        }
+    }
+
+    fn audit_lines(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.audit)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_viewers_rollback_is_refused_by_argo_cd_rbac_before_anything_is_sent() {
+    let sim = sim::start(SimOptions::default()).await.unwrap();
+    let admin = argo(&sim, sim.argocd_token());
+    // Auto-sync off first (as admin), so only RBAC can stand in the way.
+    admin.disable_auto_sync(APP).await.unwrap();
+    let before = admin.get(APP).await.unwrap();
+    let previous = before.history[before.history.len() - 2].id;
+
+    let mut h = harness(&sim, sim.argocd_viewer_token()).await;
+    let outcome = h
+        .run(
+            1,
+            Command::ArgocdRollback {
+                env: "prod".into(),
+                app: APP.into(),
+                id: previous,
+                revision: None,
+            },
+        )
+        .await;
+    assert_eq!(
+        outcome,
+        Err(format!(
+            "forbidden: Argo CD RBAC does not let you sync applications dictamesh/{APP}; nothing was sent"
+        ))
+    );
+    let outcome = h
+        .run(
+            2,
+            Command::ArgocdDisableAutoSync {
+                env: "prod".into(),
+                app: APP.into(),
+                then_rollback: None,
+            },
+        )
+        .await;
+    assert!(
+        outcome
+            .as_ref()
+            .is_err_and(|m| m.contains("does not let you update applications dictamesh/")),
+        "{outcome:?}"
+    );
+
+    // Nothing was sent: no operation, the same history.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = admin.get(APP).await.unwrap();
+    assert_eq!(after.history, before.history);
+    assert!(after.operation_state.is_none() || after.operation_state == before.operation_state);
+    assert!(after.pending_operation.is_none());
+
+    let lines = h.audit_lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["command"], "argocd-rollback");
+    assert_eq!(lines[0]["result"], "error");
+    assert!(
+        lines[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("forbidden: Argo CD RBAC")
+    );
+    let _ = &h.kube;
+    sim.shutdown().await;
+}
