@@ -142,6 +142,93 @@ async fn the_viewers_rollback_is_refused_by_argo_cd_rbac_before_anything_is_sent
             .unwrap()
             .starts_with("forbidden: Argo CD RBAC")
     );
-    let _ = &h.kube;
+    // Refused before anything was sent: no Event either.
+    assert!(rollcall_events(&h.kube).await.is_empty());
+    sim.shutdown().await;
+}
+
+/// The Events rollcall left in `argocd`: (type, reason, involved kind, apiVersion, name, message).
+async fn rollcall_events(kube: &kube::Client) -> Vec<[String; 6]> {
+    use k8s_openapi::api::core::v1::Event as KubeEvent;
+    let api: kube::Api<KubeEvent> = kube::Api::namespaced(kube.clone(), "argocd");
+    let list = api.list(&Default::default()).await.unwrap();
+    list.items
+        .into_iter()
+        .filter(|e| e.reporting_component.as_deref() == Some("rollcall"))
+        .map(|e| {
+            let o = e.involved_object;
+            [
+                e.type_.unwrap_or_default(),
+                e.reason.unwrap_or_default(),
+                o.kind.unwrap_or_default(),
+                o.api_version.unwrap_or_default(),
+                o.name.unwrap_or_default(),
+                e.message.unwrap_or_default(),
+            ]
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_argo_cd_command_leaves_an_event_on_its_application() {
+    let sim = sim::start(SimOptions::default()).await.unwrap();
+    let mut h = harness(&sim, sim.argocd_token()).await;
+    let outcome = h
+        .run(
+            1,
+            Command::ArgocdDisableAutoSync {
+                env: "prod".into(),
+                app: APP.into(),
+                then_rollback: None,
+            },
+        )
+        .await;
+    assert_eq!(outcome, Ok(format!("{APP}: auto-sync off")));
+    // A rollback to an id the app does not have: Argo CD refuses the dry run.
+    let outcome = h
+        .run(
+            2,
+            Command::ArgocdRollback {
+                env: "prod".into(),
+                app: APP.into(),
+                id: 99,
+                revision: None,
+            },
+        )
+        .await;
+    assert!(
+        outcome
+            .as_ref()
+            .is_err_and(|m| m.contains("does not have deployment with id 99")),
+        "{outcome:?}"
+    );
+    assert!(!outcome.unwrap_err().contains("could not record"));
+
+    let events = rollcall_events(&h.kube).await;
+    let find = |reason: &str| {
+        events
+            .iter()
+            .find(|e| e[1] == reason)
+            .unwrap_or_else(|| panic!("no {reason} Event in {events:?}"))
+            .clone()
+    };
+    let off = find("ArgocdDisableAutoSync");
+    assert_eq!(off[0], "Normal");
+    assert_eq!(
+        off[2..5],
+        ["Application", "argoproj.io/v1alpha1", APP].map(String::from)
+    );
+    assert_eq!(
+        off[5],
+        format!("tester ran auto-sync off of application/{APP} with rollcall")
+    );
+    let failed = find("ArgocdRollback");
+    assert_eq!(failed[0], "Warning");
+    assert!(
+        failed[5].starts_with(&format!(
+            "tester's rollback to history id 99 of application/{APP} with rollcall failed: "
+        )),
+        "{failed:?}"
+    );
     sim.shutdown().await;
 }

@@ -1,13 +1,20 @@
 //! Argo CD commands: the preview (the exact call), and the executor: a dry run first
 //! where the API has one (sync and rollback take `dryRun`; Argo CD runs a dry run as an
 //! operation, so it must finish before the real request is accepted), then the call.
+//! Around it: the Argo CD RBAC check first, and a Kubernetes Event on the Application after.
 
 use std::time::Duration;
 
-use super::Command;
-use super::Preview;
+use k8s_openapi::api::core::v1::ObjectReference;
+
+use super::{Command, Preview};
 use crate::clients::argocd::{ApiCall, ArgoClient, ArgoError, Permission, requests};
+use crate::clients::kube::AuditEvent;
+use crate::domain::AppRow;
 use crate::domain::application::short_revision;
+
+/// Where Argo CD keeps its Applications unless it says otherwise.
+const APPS_NAMESPACE: &str = "argocd";
 
 /// How long the dry run's operation may take before the command gives up.
 const DRY_RUN_LIMIT: Duration = Duration::from_secs(60);
@@ -148,30 +155,88 @@ pub fn rbac_action(command: &Command) -> Option<&'static str> {
 
 /// RBAC first, as `argocd account can-i` would be asked: a refusal names the permission
 /// before any dry run is sent. The subresource needs the app's project, so the app is read
-/// first. If either call fails, that is logged and the command goes ahead: the server
-/// still enforces RBAC on the request itself.
+/// first (and returned, for the Event). If either call fails, that is logged and the
+/// command goes ahead: the server still enforces RBAC on the request itself.
 pub async fn check_rbac(
     client: &ArgoClient,
     app: &str,
     action: &'static str,
-) -> Result<(), String> {
-    let project = match client.get(app).await {
-        Ok(row) => row.project,
+) -> Result<Option<AppRow>, String> {
+    let row = match client.get(app).await {
+        Ok(row) => row,
         Err(e) => {
             tracing::warn!(error = %e, "reading the app for the can-i check failed; sending anyway");
-            return Ok(());
+            return Ok(None);
         }
     };
-    let permission = Permission::on_app(action, &project, app);
+    let permission = Permission::on_app(action, &row.project, app);
     match client.can_i(&permission).await {
-        Ok(true) => Ok(()),
+        Ok(true) => Ok(Some(row)),
         Ok(false) => Err(format!(
             "forbidden: Argo CD RBAC does not let you {}; nothing was sent",
             permission.describe()
         )),
         Err(e) => {
             tracing::warn!(error = %e, "Argo CD can-i failed; sending anyway");
-            Ok(())
+            Ok(Some(row))
         }
     }
+}
+
+/// The Kubernetes Event an Argo CD command leaves on its Application (in the namespace
+/// the app lives in, `argocd` unless Argo CD said otherwise): Normal when it went
+/// through, Warning when Argo CD refused or the dry run failed.
+pub fn audit_event<'a>(
+    command: &Command,
+    namespace: Option<&str>,
+    user: &'a str,
+    outcome: &Result<String, String>,
+) -> Option<AuditEvent<'a>> {
+    let (app, reason, action, what) = match command {
+        Command::ArgocdRollback { app, id, .. } => (
+            app,
+            "ArgocdRollback",
+            "Rollback",
+            format!("rollback to history id {id}"),
+        ),
+        Command::ArgocdSync { app, revision, .. } => (
+            app,
+            "ArgocdSync",
+            "Sync",
+            match revision {
+                Some(r) => format!("sync to {}", short_revision(r)),
+                None => "sync".to_owned(),
+            },
+        ),
+        Command::ArgocdDisableAutoSync { app, .. } => (
+            app,
+            "ArgocdDisableAutoSync",
+            "DisableAutoSync",
+            "auto-sync off".to_owned(),
+        ),
+        _ => return None,
+    };
+    let message = match outcome {
+        Ok(_) => format!("{user} ran {what} of application/{app} with rollcall"),
+        Err(e) => format!("{user}'s {what} of application/{app} with rollcall failed: {e}"),
+    };
+    Some(AuditEvent {
+        warning: outcome.is_err(),
+        target: ObjectReference {
+            api_version: Some("argoproj.io/v1alpha1".into()),
+            kind: Some("Application".into()),
+            name: Some(app.clone()),
+            namespace: Some(
+                namespace
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or(APPS_NAMESPACE)
+                    .to_owned(),
+            ),
+            ..Default::default()
+        },
+        reason,
+        action,
+        message,
+        user,
+    })
 }

@@ -240,13 +240,15 @@ impl Inner {
             },
             _ => return None,
         };
-        if let Some(action) = super::argocd::rbac_action(command)
-            && let Err(refused) =
-                super::argocd::check_rbac(client, command.target_name(), action).await
-        {
-            return Some(Err(refused));
+        let mut app_row = None;
+        if let Some(action) = super::argocd::rbac_action(command) {
+            match super::argocd::check_rbac(client, command.target_name(), action).await {
+                Ok(row) => app_row = row,
+                // Nothing was sent, so no Event either.
+                Err(refused) => return Some(Err(refused)),
+            }
         }
-        Some(match command {
+        let outcome = match command {
             Command::ArgocdRollback { app, id, .. } => {
                 super::argocd::rollback(client, app, *id, false).await
             }
@@ -257,6 +259,34 @@ impl Inner {
                 super::argocd::disable_auto_sync(client, app).await
             }
             _ => return None,
-        })
+        };
+        let namespace = app_row.as_ref().map(|a| a.namespace.as_str());
+        Some(self.argocd_event(command, namespace, outcome).await)
+    }
+
+    /// Leaves the command's Event on its Application. A failed write does not change the
+    /// outcome; it is logged and noted in the message, as for the Kubernetes commands.
+    async fn argocd_event(
+        &self,
+        command: &Command,
+        namespace: Option<&str>,
+        outcome: Result<String, String>,
+    ) -> Result<String, String> {
+        let Some(event) = super::argocd::audit_event(command, namespace, &self.user, &outcome)
+        else {
+            return outcome;
+        };
+        let Some(kube) = self.clients.get(command.env()) else {
+            tracing::warn!("no cluster connection for the Argo CD command's Event");
+            return outcome;
+        };
+        match crate::clients::kube::record_event(kube.client(), event).await {
+            Ok(()) => outcome,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not record a Kubernetes Event");
+                let note = format!(" (could not record a Kubernetes Event: {e})");
+                outcome.map(|m| m + &note).map_err(|m| m + &note)
+            }
+        }
     }
 }

@@ -98,6 +98,7 @@ pub async fn switch(client: &Client, s: Switch<'_>) -> Result<String, String> {
     let event = record_event(
         client,
         AuditEvent {
+            warning: false,
             target: ObjectReference {
                 api_version: Some("v1".into()),
                 kind: Some("Service".into()),
@@ -207,6 +208,7 @@ pub async fn undo(
     let event = record_event(
         client,
         AuditEvent {
+            warning: false,
             target: ObjectReference {
                 api_version: Some("apps/v1".into()),
                 kind: Some("Deployment".into()),

@@ -127,6 +127,7 @@ impl KubeActions {
         let note = record_event(
             &self.client,
             AuditEvent {
+                warning: false,
                 target: ObjectReference {
                     api_version: Some("apps/v1".into()),
                     kind: Some("Deployment".into()),
@@ -149,9 +150,10 @@ impl KubeActions {
     }
 }
 
-/// What a rollcall action leaves in the cluster's own history: a Normal Event on
-/// the target naming who acted.
+/// What a rollcall action leaves in the cluster's own history: an Event on the target
+/// naming who acted (Normal, or Warning for an action that failed after sending).
 pub struct AuditEvent<'a> {
+    pub warning: bool,
     pub target: ObjectReference,
     pub reason: &'a str,
     pub action: &'a str,
@@ -173,7 +175,7 @@ pub async fn record_event(client: &Client, event: AuditEvent<'_>) -> Result<(), 
         involved_object: event.target,
         reason: Some(event.reason.into()),
         message: Some(event.message),
-        type_: Some("Normal".into()),
+        type_: Some(if event.warning { "Warning" } else { "Normal" }.into()),
         source: Some(EventSource {
             component: Some("rollcall".into()),
             host: None,

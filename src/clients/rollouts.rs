@@ -279,6 +279,7 @@ async fn record_event(
     crate::clients::kube::record_event(
         client,
         AuditEvent {
+            warning: false,
             target: ObjectReference {
                 api_version: Some("argoproj.io/v1alpha1".into()),
                 kind: Some("Rollout".into()),
