@@ -232,3 +232,100 @@ async fn each_argo_cd_command_leaves_an_event_on_its_application() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminate_stops_a_running_rollback_as_argo_cd_does() {
+    use rollcall::clients::argocd::StreamEvent;
+    // Half speed: the simulated operation runs for about 4 s.
+    let sim = sim::start(SimOptions {
+        speed: 0.5,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let admin = argo(&sim, sim.argocd_token());
+    admin.disable_auto_sync(APP).await.unwrap();
+    let before = admin.get(APP).await.unwrap();
+    let previous = before.history[before.history.len() - 2].id;
+    let mut h = harness(&sim, sim.argocd_token()).await;
+
+    // Nothing running: Argo CD's refusal comes back as the outcome.
+    let outcome = h
+        .run(
+            1,
+            Command::ArgocdTerminateOperation {
+                env: "prod".into(),
+                app: APP.into(),
+            },
+        )
+        .await;
+    assert!(
+        outcome.as_ref().is_err_and(
+            |m| m.contains("Unable to terminate operation. No operation is in progress")
+        ),
+        "{outcome:?}"
+    );
+
+    let mut stream = admin.open_stream().await.unwrap();
+    admin.rollback(APP, previous, false, false).await.unwrap();
+    let mut phases: Vec<(String, Option<String>)> = Vec::new();
+    let mut sent = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("the operation ends within 60 s")
+            .unwrap()
+            .expect("stream open");
+        let (StreamEvent::Modified(app) | StreamEvent::Added(app)) = ev else {
+            continue;
+        };
+        let Some(st) = app.operation_state.filter(|_| app.name == APP) else {
+            continue;
+        };
+        // The initial ADDED carries the previous operation's end; ours starts Running.
+        let ours = st.phase == "Running" || !phases.is_empty();
+        if ours && phases.last().map(|p| &p.0) != Some(&st.phase) {
+            phases.push((st.phase.clone(), st.message.clone()));
+        }
+        if st.phase == "Running" && !sent {
+            sent = true;
+            let outcome = h
+                .run(
+                    2,
+                    Command::ArgocdTerminateOperation {
+                        env: "prod".into(),
+                        app: APP.into(),
+                    },
+                )
+                .await;
+            assert_eq!(outcome, Ok(format!("{APP}: operation terminating")));
+        }
+        if !st.in_flight() && sent {
+            break;
+        }
+    }
+    let seen: Vec<&str> = phases.iter().map(|p| p.0.as_str()).collect();
+    assert_eq!(seen, ["Running", "Terminating", "Failed"], "{phases:?}");
+    assert_eq!(
+        phases[2].1.as_deref(),
+        Some("Operation terminated"),
+        "{phases:?}"
+    );
+    // The rollback never finished: no new history entry, no operation left.
+    let after = admin.get(APP).await.unwrap();
+    assert_eq!(after.history, before.history);
+    assert!(after.pending_operation.is_none());
+
+    let events = rollcall_events(&h.kube).await;
+    assert!(
+        events.iter().any(|e| e[0] == "Normal"
+            && e[1] == "ArgocdTerminateOperation"
+            && e[5] == format!("tester ran terminate-op of application/{APP} with rollcall")),
+        "{events:?}"
+    );
+    let lines = h.audit_lines();
+    assert_eq!(lines[1]["command"], "argocd-terminate-operation");
+    assert_eq!(lines[1]["result"], "ok");
+    sim.shutdown().await;
+}

@@ -259,3 +259,68 @@ fn readonly_refuses_argo_cd_commands() {
     press(&mut s, "YA");
     assert!(matches!(s.mode, Mode::Normal));
 }
+
+#[test]
+fn terminate_is_offered_only_while_an_operation_runs() {
+    let mut s = prod_history(160, 48);
+    // No operation: refused on screen, no dialog.
+    press(&mut s, "T");
+    assert!(matches!(s.mode, Mode::Normal));
+    assert!(
+        s.flash
+            .as_ref()
+            .unwrap()
+            .1
+            .contains("customer-adapter-prod: no operation is running; nothing to terminate"),
+        "{:?}",
+        s.flash
+    );
+
+    // A rollback running: T opens the exact DELETE, typed in production.
+    let mut v = app_json("customer-adapter-prod", false, REV_NEW, "v1.2.0");
+    let op = json!({"sync": {"revision": REV_OLD}, "initiatedBy": {"username": "admin"}});
+    v["operation"] = op.clone();
+    v["status"]["operationState"] =
+        json!({"operation": op, "phase": "Running", "startedAt": "2026-11-26T10:00:00Z"});
+    argo(
+        &mut s,
+        2,
+        ArgoUpdate::Apps(WatchUpdate::Apply(app(v.clone()))),
+    );
+    press(&mut s, "T");
+    assert_eq!(
+        *dialog_command(&s),
+        Command::ArgocdTerminateOperation {
+            env: "prod".into(),
+            app: "customer-adapter-prod".into(),
+        }
+    );
+    let Mode::Confirm(d) = &s.mode else {
+        unreachable!()
+    };
+    assert_eq!(d.preview.method, "DELETE");
+    assert_eq!(
+        d.preview.path,
+        "/api/v1/applications/customer-adapter-prod/operation"
+    );
+    assert_eq!(d.preview.content_type, "application/json");
+    assert!(d.preview.effect.contains("Operation terminated"));
+    assert!(
+        key(&mut s, KeyCode::Enter).is_empty(),
+        "typed name required"
+    );
+    let (_, command) = confirm_typed(&mut s, "customer-adapter-prod");
+    assert!(matches!(command, Command::ArgocdTerminateOperation { .. }));
+
+    // Already terminating: refused, no second request.
+    v["status"]["operationState"]["phase"] = json!("Terminating");
+    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Apply(app(v))));
+    press(&mut s, "T");
+    assert!(matches!(s.mode, Mode::Normal));
+    assert!(s.flash.as_ref().unwrap().1.contains("already terminating"));
+
+    // Read-only: refused like every other Argo CD command.
+    s.readonly = true;
+    press(&mut s, "T");
+    assert!(matches!(s.mode, Mode::Normal));
+}

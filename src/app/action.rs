@@ -76,6 +76,8 @@ pub enum Action {
     ArgocdSync,
     /// Turn the selected app's automated sync off.
     ArgocdDisableAutoSync,
+    /// `argocd app terminate-op`: stop the selected app's running operation.
+    ArgocdTerminateOperation,
     /// Focus the blue/green pane.
     #[serde(rename = "pane-bluegreen")]
     PaneBlueGreen,
@@ -127,6 +129,7 @@ impl Action {
         Action::ArgocdRollback,
         Action::ArgocdSync,
         Action::ArgocdDisableAutoSync,
+        Action::ArgocdTerminateOperation,
         Action::PaneBlueGreen,
         Action::PaneRevisions,
         Action::SwitchBlueGreen,
@@ -177,6 +180,7 @@ impl Action {
             Action::ArgocdRollback => "Argo CD rollback to the history entry chosen (j/k)",
             Action::ArgocdSync => "Argo CD sync of the selected app",
             Action::ArgocdDisableAutoSync => "turn the selected app's Argo CD auto-sync off",
+            Action::ArgocdTerminateOperation => "stop the selected app's running Argo CD operation",
             Action::PaneBlueGreen => "focus blue/green",
             Action::PaneRevisions => "focus revisions (Deployment history, undo)",
             Action::SwitchBlueGreen => "switch the blue/green Service to its other colour",
@@ -204,6 +208,7 @@ impl Action {
                 | Action::ArgocdRollback
                 | Action::ArgocdSync
                 | Action::ArgocdDisableAutoSync
+                | Action::ArgocdTerminateOperation
                 | Action::SwitchBlueGreen
         )
     }

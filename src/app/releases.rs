@@ -287,6 +287,12 @@ pub fn move_cursor(state: &mut State, delta: isize) {
     state.releases.row = target as usize;
 }
 
+/// The app under the matrix cursor (or whose history is open), as last seen.
+pub fn selected_app_row(state: &State) -> Option<&AppRow> {
+    let (env, app) = selected_app(state)?;
+    state.releases.env(env)?.app(&app)
+}
+
 /// The app under the matrix cursor, or the one whose history is open.
 fn selected_app(state: &State) -> Option<(usize, String)> {
     if let Some(h) = &state.releases.history {
@@ -329,6 +335,7 @@ pub fn on_action(state: &mut State, action: Action) {
             };
             confirm(state, env, command);
         }
+        Action::ArgocdTerminateOperation => request_terminate(state),
         Action::ArgocdDisableAutoSync => {
             let Some((env, app)) = selected_app(state) else {
                 return;
@@ -350,6 +357,40 @@ pub fn on_action(state: &mut State, action: Action) {
         }
         _ => {}
     }
+}
+
+/// T: terminate the selected app's running operation; refused on screen when none runs.
+fn request_terminate(state: &mut State) {
+    let Some((env, app)) = selected_app(state) else {
+        return;
+    };
+    let Some(row) = live_app(state, env, &app) else {
+        return;
+    };
+    // The server needs both the requested operation and its running state.
+    let phase = row.operation_state.as_ref().map(|o| o.phase.as_str());
+    match phase {
+        _ if row.operation_running() => {}
+        Some("Terminating") => {
+            refuse(
+                state,
+                format!("{app}: the operation is already terminating"),
+            );
+            return;
+        }
+        _ => {
+            refuse(
+                state,
+                format!("{app}: no operation is running; nothing to terminate"),
+            );
+            return;
+        }
+    }
+    let command = Command::ArgocdTerminateOperation {
+        env: state.envs[env].config.name.clone(),
+        app,
+    };
+    confirm(state, env, command);
 }
 
 fn refuse(state: &mut State, why: String) {

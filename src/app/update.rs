@@ -312,7 +312,8 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
         a @ (Action::PaneReleases
         | Action::ArgocdRollback
         | Action::ArgocdSync
-        | Action::ArgocdDisableAutoSync) => super::releases::on_action(state, a),
+        | Action::ArgocdDisableAutoSync
+        | Action::ArgocdTerminateOperation) => super::releases::on_action(state, a),
     }
     (Vec::new(), true)
 }

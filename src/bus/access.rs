@@ -85,7 +85,8 @@ impl Command {
             Command::Migrate { .. }
             | Command::ArgocdRollback { .. }
             | Command::ArgocdSync { .. }
-            | Command::ArgocdDisableAutoSync { .. } => Vec::new(),
+            | Command::ArgocdDisableAutoSync { .. }
+            | Command::ArgocdTerminateOperation { .. } => Vec::new(),
         }
     }
 }

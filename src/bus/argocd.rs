@@ -85,6 +85,19 @@ pub fn disable_auto_sync_preview(env: &str, app: &str, then_rollback: Option<i64
     preview_of(format!("Disable auto-sync of {app} ({env})"), &call, effect)
 }
 
+pub fn terminate_preview(env: &str, app: &str) -> Preview {
+    let call = requests::terminate(app);
+    preview_of(
+        format!("argocd app terminate-op {app} ({env})"),
+        &call,
+        format!(
+            "Argo CD stops the running operation of {app}: its phase goes Terminating, then \
+             Failed with \"Operation terminated\". Resources it already synced stay as they \
+             are. Argo CD has no dry run for this request."
+        ),
+    )
+}
+
 /// Sends the dry run, waits for its operation, and reports how it ended.
 async fn dry_run(client: &ArgoClient, app: &str, call: ApiCall) -> Result<(), String> {
     let _: serde_json::Value = client.call(&call).await.map_err(|e| e.to_string())?;
@@ -134,6 +147,11 @@ pub async fn sync(
     Ok(format!("{app}: sync started"))
 }
 
+pub async fn terminate(client: &ArgoClient, app: &str) -> Result<String, String> {
+    client.terminate_operation(app).await.map_err(message)?;
+    Ok(format!("{app}: operation terminating"))
+}
+
 pub async fn disable_auto_sync(client: &ArgoClient, app: &str) -> Result<String, String> {
     let after = client.disable_auto_sync(app).await.map_err(message)?;
     if after.automated.is_some() {
@@ -143,12 +161,14 @@ pub async fn disable_auto_sync(client: &ArgoClient, app: &str) -> Result<String,
 }
 
 /// The Argo CD RBAC action a command needs on its application, as argocd-server enforces
-/// it: sync and rollback (while `server.rbac.rollback.enforce.enable` is off, its
-/// default) need `sync`, the auto-sync-off PATCH needs `update`.
+/// it: sync, terminate and rollback (while `server.rbac.rollback.enforce.enable` is off,
+/// its default) need `sync`, the auto-sync-off PATCH needs `update`.
 pub fn rbac_action(command: &Command) -> Option<&'static str> {
     match command {
         Command::ArgocdRollback { .. } | Command::ArgocdSync { .. } => Some("sync"),
         Command::ArgocdDisableAutoSync { .. } => Some("update"),
+        // argocd-server's TerminateOperation enforces `sync`.
+        Command::ArgocdTerminateOperation { .. } => Some("sync"),
         _ => None,
     }
 }
@@ -213,6 +233,12 @@ pub fn audit_event<'a>(
             "ArgocdDisableAutoSync",
             "DisableAutoSync",
             "auto-sync off".to_owned(),
+        ),
+        Command::ArgocdTerminateOperation { app, .. } => (
+            app,
+            "ArgocdTerminateOperation",
+            "TerminateOperation",
+            "terminate-op".to_owned(),
         ),
         _ => return None,
     };

@@ -66,6 +66,8 @@ pub enum Command {
         app: String,
         then_rollback: Option<i64>,
     },
+    /// `argocd app terminate-op APP`: stop the app's running sync or rollback.
+    ArgocdTerminateOperation { env: String, app: String },
     /// Flip a blue/green Service's selector to one colour, as the seed's
     /// `kubectl patch service NAME -p '{"spec":{"selector":{"version":"green"}}}'` does.
     SwitchBlueGreen {
@@ -125,7 +127,8 @@ impl Command {
             Command::Rollout { env, .. } => env,
             Command::ArgocdRollback { env, .. }
             | Command::ArgocdSync { env, .. }
-            | Command::ArgocdDisableAutoSync { env, .. } => env,
+            | Command::ArgocdDisableAutoSync { env, .. }
+            | Command::ArgocdTerminateOperation { env, .. } => env,
             Command::SwitchBlueGreen { env, .. } => env,
             Command::UndoDeployment { env, .. } => env,
         }
@@ -140,7 +143,8 @@ impl Command {
             Command::Rollout { name, .. } => name,
             Command::ArgocdRollback { app, .. }
             | Command::ArgocdSync { app, .. }
-            | Command::ArgocdDisableAutoSync { app, .. } => app,
+            | Command::ArgocdDisableAutoSync { app, .. }
+            | Command::ArgocdTerminateOperation { app, .. } => app,
             Command::SwitchBlueGreen { service, .. } => service,
             Command::UndoDeployment { name, .. } => name,
         }
@@ -169,6 +173,9 @@ impl Command {
             },
             Command::ArgocdDisableAutoSync { env, app, .. } => {
                 format!("argocd app set {app} --sync-policy none in {env}")
+            }
+            Command::ArgocdTerminateOperation { env, app } => {
+                format!("argocd app terminate-op {app} in {env}")
             }
             Command::SwitchBlueGreen {
                 env,
@@ -249,6 +256,9 @@ impl Command {
                 app,
                 then_rollback,
             } => super::argocd::disable_auto_sync_preview(env, app, *then_rollback),
+            Command::ArgocdTerminateOperation { env, app } => {
+                super::argocd::terminate_preview(env, app)
+            }
             Command::SwitchBlueGreen {
                 namespace,
                 service,

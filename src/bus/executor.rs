@@ -164,7 +164,8 @@ impl Inner {
             Command::Migrate { .. } => Err("migration commands need no cluster".into()),
             Command::ArgocdRollback { .. }
             | Command::ArgocdSync { .. }
-            | Command::ArgocdDisableAutoSync { .. } => {
+            | Command::ArgocdDisableAutoSync { .. }
+            | Command::ArgocdTerminateOperation { .. } => {
                 Err("Argo CD commands need no cluster".into())
             }
             Command::Rollout {
@@ -234,7 +235,8 @@ impl Inner {
         let client = match command {
             Command::ArgocdRollback { env, .. }
             | Command::ArgocdSync { env, .. }
-            | Command::ArgocdDisableAutoSync { env, .. } => match self.argocd.get(env) {
+            | Command::ArgocdDisableAutoSync { env, .. }
+            | Command::ArgocdTerminateOperation { env, .. } => match self.argocd.get(env) {
                 Some(c) => c,
                 None => return Some(Err(format!("no Argo CD server for environment {env}"))),
             },
@@ -257,6 +259,9 @@ impl Inner {
             }
             Command::ArgocdDisableAutoSync { app, .. } => {
                 super::argocd::disable_auto_sync(client, app).await
+            }
+            Command::ArgocdTerminateOperation { app, .. } => {
+                super::argocd::terminate(client, app).await
             }
             _ => return None,
         };

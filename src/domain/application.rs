@@ -108,6 +108,16 @@ impl AppRow {
             || self.operation_state.as_ref().is_some_and(|o| o.in_flight())
     }
 
+    /// An operation argocd-server would terminate: requested and Running (not yet
+    /// Terminating, not only queued).
+    pub fn operation_running(&self) -> bool {
+        self.pending_operation.is_some()
+            && self
+                .operation_state
+                .as_ref()
+                .is_some_and(|o| o.phase == "Running")
+    }
+
     /// The history entry whose revision is deployed now (the newest with that revision).
     pub fn current_history_id(&self) -> Option<i64> {
         let rev = self.deployed_revision()?;

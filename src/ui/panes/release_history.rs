@@ -156,6 +156,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     let text = if state.readonly {
         "● running now · j/k choose · Esc back"
+    } else if app.operation_running() {
+        "● running now · T terminate op · j/k choose · R roll back to ▶ · Y sync · A auto-sync off · Esc back"
     } else {
         "● running now · j/k choose · R roll back to ▶ · Y sync · A auto-sync off · Esc back"
     };

@@ -62,8 +62,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ..rest
     };
     frame.render_widget(Paragraph::new(lines), rest);
+    let running =
+        crate::app::releases::selected_app_row(state).is_some_and(|a| a.operation_running());
     let hint_line = if state.readonly {
         "Enter history · j/k service · ]/[ environment".to_owned()
+    } else if running {
+        "T terminate op · Enter history · Y sync · A auto-sync off · j/k service · ]/[ environment"
+            .to_owned()
     } else {
         "Enter history · Y sync · A auto-sync off · j/k service · ]/[ environment".to_owned()
     };
