@@ -109,6 +109,7 @@ fn apply(state: &mut State, event: Event, bus: &Bus) -> bool {
     for effect in effects {
         match effect {
             Effect::Send { op, command } => bus.send(op, command),
+            Effect::FetchManifests(fetch) => bus.fetch_manifests(fetch),
         }
     }
     changed

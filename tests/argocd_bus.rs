@@ -329,3 +329,50 @@ async fn terminate_stops_a_running_rollback_as_argo_cd_does() {
     assert_eq!(lines[1]["result"], "ok");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manifests_fetch_answers_with_the_images_of_that_revision() {
+    use rollcall::app::release_images::ManifestFetch;
+    let sim = sim::start(SimOptions::default()).await.unwrap();
+    let mut h = harness(&sim, sim.argocd_viewer_token()).await;
+    let app = argo(&sim, sim.argocd_viewer_token())
+        .get(APP)
+        .await
+        .unwrap();
+    let fetch = |revision: &str| ManifestFetch {
+        env: 2,
+        env_name: "prod".into(),
+        app: APP.into(),
+        revision: revision.into(),
+    };
+    h.bus.fetch_manifests(fetch(&app.history[0].revision));
+    h.bus.fetch_manifests(fetch("0000000"));
+    let mut answers = Vec::new();
+    while answers.len() < 2 {
+        let ev = tokio::time::timeout(Duration::from_secs(20), h.rx.recv())
+            .await
+            .expect("answered")
+            .expect("bus alive");
+        if let Event::Manifests { fetch, result } = ev {
+            answers.push((fetch.revision, result));
+        }
+    }
+    answers.sort();
+    assert_eq!(answers[0].0, "0000000");
+    assert!(
+        answers[0]
+            .1
+            .as_ref()
+            .is_err_and(|e| e.contains("unable to resolve '0000000'")),
+        "{answers:?}"
+    );
+    assert_eq!(
+        answers[1].1,
+        Ok(vec![
+            "ghcr.io/controle-digital/customer-adapter:v1.1.3".to_string()
+        ])
+    );
+    // A read: nothing in the audit log.
+    assert!(h.audit_lines().is_empty());
+    sim.shutdown().await;
+}

@@ -136,3 +136,31 @@ async fn can_i_answers_per_token() {
     ));
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manifests_give_the_images_of_an_old_revision() {
+    let sim = start().await;
+    let c = client(&sim, sim.argocd_viewer_token(), Duration::from_secs(10));
+    let app = c.get("customer-adapter-prod").await.expect("get");
+    let oldest = &app.history[0].revision;
+    let m = c
+        .manifests("customer-adapter-prod", oldest)
+        .await
+        .expect("manifests");
+    assert_eq!(
+        m.images(),
+        ["ghcr.io/controle-digital/customer-adapter:v1.1.3"]
+    );
+    match c.manifests("customer-adapter-prod", "nope-nope").await {
+        Err(ArgoError::Api {
+            status: 500,
+            message,
+            ..
+        }) => assert!(
+            message.contains("unable to resolve 'nope-nope'"),
+            "{message}"
+        ),
+        other => panic!("expected the repo server's error, got {other:?}"),
+    }
+    sim.shutdown().await;
+}

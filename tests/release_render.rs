@@ -57,3 +57,121 @@ fn auto_sync_off_offered_before_rollback() {
     press(&mut s, "5]]\njR");
     insta::assert_snapshot!("release_disable_auto_sync_160x48", draw(&s).backend());
 }
+
+/// The screen's rows as text.
+fn rows(s: &State) -> Vec<String> {
+    let t = draw(s);
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// The history row of id 3 (REV_OLD) or 4 (REV_NEW), found by its short revision.
+fn history_row(s: &State, id: &str) -> String {
+    let rev = if id == "3" {
+        &REV_OLD[..7]
+    } else {
+        &REV_NEW[..7]
+    };
+    rows(s)
+        .into_iter()
+        .find(|r| r.contains(rev))
+        .unwrap_or_else(|| panic!("no history row {id}:\n{}", rows(s).join("\n")))
+}
+
+#[test]
+fn history_fetches_images_of_revisions_never_seen_running() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use rollcall::app::release_images::ManifestFetch;
+    use rollcall::app::{Effect, Event, update};
+
+    let mut s = scenario(160, 48);
+    press(&mut s, "5]]");
+    // Opening prod's customer-adapter history asks for the manifests of id 3's revision
+    // only: id 4's images are what the app runs now.
+    let (effects, _) = update(
+        &mut s,
+        Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    let fetch = ManifestFetch {
+        env: 2,
+        env_name: "prod".into(),
+        app: "customer-adapter-prod".into(),
+        revision: REV_OLD.into(),
+    };
+    assert_eq!(effects, [Effect::FetchManifests(fetch.clone())]);
+    assert!(
+        history_row(&s, "3").contains("fetching…"),
+        "{}",
+        history_row(&s, "3")
+    );
+    assert!(history_row(&s, "4").contains("v1.2.0"));
+    // Opened again while in flight: no second request.
+    update(
+        &mut s,
+        Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+    );
+    let (effects, _) = update(
+        &mut s,
+        Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    assert!(effects.is_empty(), "{effects:?}");
+
+    // A failure shows Argo CD's words; opening the history again retries.
+    update(
+        &mut s,
+        Event::Manifests {
+            fetch: fetch.clone(),
+            result: Err("Argo CD did not answer within 15s".into()),
+        },
+    );
+    assert!(
+        history_row(&s, "3").contains("✖ Argo CD did not answer"),
+        "{}",
+        history_row(&s, "3")
+    );
+    // With id 3 selected, its whole error is on the status line.
+    press(&mut s, "j");
+    assert!(
+        rows(&s)
+            .iter()
+            .any(|r| r.contains("images of 3f9a1c7: Argo CD did not answer within 15s")),
+        "{}",
+        rows(&s).join("\n")
+    );
+    update(
+        &mut s,
+        Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+    );
+    let (effects, _) = update(
+        &mut s,
+        Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    assert_eq!(effects, [Effect::FetchManifests(fetch.clone())]);
+    update(
+        &mut s,
+        Event::Manifests {
+            fetch,
+            result: Ok(vec![
+                "ghcr.io/controle-digital/customer-adapter:v1.1.4".into(),
+            ]),
+        },
+    );
+    let row = history_row(&s, "3");
+    assert!(row.contains("v1.1.4") && !row.contains("fetching"), "{row}");
+    // Cached: the next opening asks for nothing.
+    update(
+        &mut s,
+        Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+    );
+    let (effects, _) = update(
+        &mut s,
+        Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    assert!(effects.is_empty(), "{effects:?}");
+}

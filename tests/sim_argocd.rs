@@ -476,3 +476,74 @@ async fn can_i_with_curl() {
     );
     sim.shutdown().await;
 }
+
+/// GetManifests: the app rendered at an old revision carries that revision's images.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manifests_at_a_revision_with_curl() {
+    let Some(bin) = curl_or_skip() else { return };
+    let sim = sim::start(SimOptions::default()).await.unwrap();
+    let c = Curl::new(bin, &sim);
+    let t = sim.argocd_viewer_token();
+    let (_, app) = c.argo("GET", APP, Some(t), None).await;
+    let history = app["status"]["history"].as_array().unwrap();
+    let first = history[0]["revision"].as_str().unwrap();
+    let (code, v) = c
+        .argo(
+            "GET",
+            &format!("{APP}/manifests?revision={first}"),
+            Some(t),
+            None,
+        )
+        .await;
+    assert_eq!(code, 200, "{v}");
+    // argocd-server returns a ManifestResponse with only `manifests` set.
+    assert_eq!(v.as_object().unwrap().len(), 1, "{v}");
+    let manifests: Vec<Value> = v["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| serde_json::from_str(m.as_str().expect("each manifest is a JSON string")).unwrap())
+        .collect();
+    let rollout = manifests
+        .iter()
+        .find(|m| m["kind"] == "Rollout" && m["metadata"]["name"] == "customer-adapter")
+        .unwrap_or_else(|| panic!("{manifests:?}"));
+    assert_eq!(rollout["apiVersion"], "argoproj.io/v1alpha1");
+    // History id 0 is v1.1.3 (the demo's oldest customer-adapter release).
+    assert_eq!(
+        rollout["spec"]["template"]["spec"]["containers"][0]["image"],
+        "ghcr.io/controle-digital/customer-adapter:v1.1.3"
+    );
+    assert_eq!(
+        rollout["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"],
+        "customer-adapter-prod:argoproj.io/Rollout:dictamesh-prod/customer-adapter"
+    );
+    // Without a revision: the app's target (HEAD), the newest images.
+    let (code, head) = c
+        .argo("GET", &format!("{APP}/manifests"), Some(t), None)
+        .await;
+    assert_eq!(code, 200, "{head}");
+    assert!(
+        head["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m.as_str().unwrap().contains("customer-adapter:v1.2.0")),
+        "{head}"
+    );
+    let (code, v) = c
+        .argo(
+            "GET",
+            &format!("{APP}/manifests?revision=deadbeefcafe"),
+            Some(t),
+            None,
+        )
+        .await;
+    assert_eq!(code, 500);
+    err_body(
+        &v,
+        2,
+        "error generating manifests: rpc error: code = Unknown desc = unable to resolve 'deadbeefcafe' to a commit SHA",
+    );
+    sim.shutdown().await;
+}

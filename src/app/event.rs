@@ -39,6 +39,11 @@ pub enum Event {
         env: usize,
         update: super::releases::ArgoUpdate,
     },
+    /// The images of an app's manifests at a revision, or why they could not be read.
+    Manifests {
+        fetch: super::release_images::ManifestFetch,
+        result: Result<Vec<String>, String>,
+    },
     /// An operation sent through the command bus finished.
     OpFinished {
         op: OpId,

@@ -7,6 +7,7 @@ pub mod canary;
 pub mod event;
 pub mod filter;
 pub mod migrations;
+pub mod release_images;
 mod release_wait;
 pub mod releases;
 pub mod state;

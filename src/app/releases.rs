@@ -12,6 +12,7 @@ use super::state::{ConfirmDialog, Mode, Pane, State, TableCursor};
 use crate::bus::{Command, OpId};
 use crate::domain::{AppRow, RowStore, WatchUpdate};
 
+use super::release_images::{ImageCache, learn_images};
 use super::release_wait::check_waits;
 pub use super::release_wait::{Wait, on_tick};
 
@@ -48,9 +49,9 @@ pub enum ArgoLink {
 pub struct ReleaseEnv {
     pub apps: RowStore<AppRow>,
     pub link: ArgoLink,
-    /// Images seen running per (app, revision), learned as revisions change, so older
+    /// Images per (app, revision): seen running, or fetched from the manifests, so older
     /// history entries can show what they ran.
-    pub images_seen: HashMap<(String, String), Vec<String>>,
+    pub images: ImageCache,
 }
 
 impl ReleaseEnv {
@@ -156,41 +157,13 @@ pub fn on_event(state: &mut State, env: usize, update: ArgoUpdate) -> bool {
                 re.link = ArgoLink::Live;
             }
             if let WatchUpdate::InitApply(a) | WatchUpdate::Apply(a) = &u {
-                learn_images(re, a);
+                learn_images(&mut re.images, a);
             }
             re.apps.apply(u) || (!was_live && re.link == ArgoLink::Live)
         }
     };
     check_waits(state);
     changed
-}
-
-/// Remembers which images a revision ran, from the summary of a settled app and from
-/// an operation's sync result.
-fn learn_images(re: &mut ReleaseEnv, app: &AppRow) {
-    if let Some(op) = &app.operation_state
-        && let (Some(rev), false) = (&op.result_revision, op.result_images.is_empty())
-    {
-        re.images_seen
-            .insert((app.name.clone(), rev.clone()), op.result_images.clone());
-    }
-    if !app.images.is_empty()
-        && !app.operation_in_flight()
-        && let Some(rev) = app.deployed_revision()
-    {
-        re.images_seen
-            .insert((app.name.clone(), rev.to_owned()), app.images.clone());
-    }
-}
-
-/// Images a history entry ran, when known.
-pub fn images_of<'a>(re: &'a ReleaseEnv, app: &'a AppRow, revision: &str) -> Option<&'a [String]> {
-    if app.deployed_revision() == Some(revision) && !app.images.is_empty() {
-        return Some(&app.images);
-    }
-    re.images_seen
-        .get(&(app.name.clone(), revision.to_owned()))
-        .map(Vec::as_slice)
 }
 
 /// Called when a confirmed command is handed to the bus.

@@ -15,6 +15,9 @@ use crate::domain::WatchUpdate;
 pub enum Effect {
     /// Send this command through the bus.
     Send { op: OpId, command: Command },
+    /// Read an app's manifests at a revision (a read: no audit, no confirmation); the
+    /// answer comes back as `Event::Manifests`.
+    FetchManifests(super::release_images::ManifestFetch),
 }
 
 /// Applies one event. Returns the effects to run, and whether anything visible changed.
@@ -58,6 +61,10 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
         Event::Argocd { env, update } => {
             let changed = super::releases::on_event(state, env, update);
             (Vec::new(), changed)
+        }
+        Event::Manifests { fetch, result } => {
+            super::release_images::on_manifests(state, fetch, result);
+            (Vec::new(), true)
         }
         Event::Migrations { env, update } => {
             let changed = super::migrations::on_event(state, env, update);
@@ -257,7 +264,8 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
         Action::Top => move_cursor(state, isize::MIN / 2, page),
         Action::Bottom => move_cursor(state, isize::MAX / 2, page),
         Action::Select if state.focus == Pane::Releases => {
-            super::releases::on_action(state, action)
+            super::releases::on_action(state, action);
+            return (super::release_images::fetch_missing(state), true);
         }
         Action::Back if state.focus == Pane::Releases && state.releases.history.is_some() => {
             super::releases::on_action(state, action)

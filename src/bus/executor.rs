@@ -113,6 +113,35 @@ impl Bus {
     }
 }
 
+impl Bus {
+    /// Reads an app's manifests at a revision and answers with the images in them as
+    /// `Event::Manifests`. A read: not audited, no Event.
+    pub fn fetch_manifests(&self, fetch: crate::app::release_images::ManifestFetch) {
+        let inner = self.inner.clone();
+        let span = tracing::info_span!("manifests", app = %fetch.app, revision = %fetch.revision);
+        tokio::spawn(
+            async move {
+                let result = match inner.argocd.get(&fetch.env_name) {
+                    None => Err(format!(
+                        "no Argo CD server for environment {}",
+                        fetch.env_name
+                    )),
+                    Some(client) => client
+                        .manifests(&fetch.app, &fetch.revision)
+                        .await
+                        .map(|m| m.images())
+                        .map_err(|e| e.to_string()),
+                };
+                if let Err(e) = &result {
+                    tracing::warn!(error = %e, "manifests fetch failed");
+                }
+                let _ = inner.events.send(Event::Manifests { fetch, result }).await;
+            }
+            .instrument(span),
+        );
+    }
+}
+
 impl Inner {
     async fn execute(&self, op: OpId, command: &Command) -> Result<String, String> {
         if let Command::Migrate { env, plan, .. } = command {

@@ -7,7 +7,10 @@ use jiff::Timestamp;
 
 use super::store::Keyed;
 
+pub mod manifests;
 mod wire;
+
+pub use manifests::ManifestResponse;
 
 /// One Argo CD Application as the panes use it.
 #[derive(Debug, Clone, PartialEq, Default)]

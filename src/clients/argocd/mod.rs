@@ -245,6 +245,15 @@ impl ArgoClient {
         }
     }
 
+    /// `argocd app manifests NAME --revision R`: what the app renders to at R.
+    pub async fn manifests(
+        &self,
+        name: &str,
+        revision: &str,
+    ) -> Result<crate::domain::application::ManifestResponse, ArgoError> {
+        self.call(&requests::manifests(name, revision)).await
+    }
+
     /// `argocd app terminate-op NAME`.
     pub async fn terminate_operation(&self, name: &str) -> Result<(), ArgoError> {
         let _: serde_json::Value = self.call(&requests::terminate(name)).await?;

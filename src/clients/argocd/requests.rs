@@ -152,6 +152,16 @@ pub fn can_i(p: &Permission) -> ApiCall {
     }
 }
 
+/// `GET /api/v1/applications/{name}/manifests?revision=R`: the app rendered at R.
+pub fn manifests(name: &str, revision: &str) -> ApiCall {
+    ApiCall {
+        method: "GET",
+        path: format!("{APPS_PATH}/{}/manifests", seg(name)),
+        query: vec![("revision".into(), revision.into())],
+        body: None,
+    }
+}
+
 pub fn terminate(name: &str) -> ApiCall {
     ApiCall {
         method: "DELETE",

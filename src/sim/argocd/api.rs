@@ -360,6 +360,9 @@ async fn route(srv: &Arc<ArgoServer>, who: &Claims, req: &Req, segs: &[&str]) ->
         (&Method::DELETE, ["applications", name, "operation"]) => {
             actions::terminate(srv, who, req, name)
         }
+        (&Method::GET, ["applications", name, "manifests"]) => {
+            super::manifests::get(srv, who, req, name)
+        }
         (&Method::GET, ["applications", name, "resource-tree"]) => {
             actions::resource_tree(srv, who, req, name)
         }

@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::pane_block;
 use super::releases::{health_mark, sync_mark};
-use crate::app::releases::images_of;
+use crate::app::release_images::{HistoryImages, history_images};
 use crate::app::{Pane, State};
 use crate::config::Theme;
 use crate::domain::application::{image_tag, short_revision};
@@ -75,9 +75,23 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .map_or("requested", |o| o.phase.as_str());
         first.push(Span::styled(format!("  ⟳ operation {phase}"), theme.accent));
     }
-    let second = match &app.health_message {
-        Some(m) => Line::styled(truncate(m, inner.width as usize), theme.muted),
-        None => Line::styled(
+    // A failed image fetch of the selected entry gets the whole line: the cell cuts it.
+    let selected_failed = app
+        .history
+        .iter()
+        .rev()
+        .nth(h.cursor.selected)
+        .and_then(|e| match history_images(re, app, &e.revision) {
+            HistoryImages::Failed(err) => Some((short_revision(&e.revision), err)),
+            _ => None,
+        });
+    let second = match (&app.health_message, selected_failed) {
+        (_, Some((rev, err))) => Line::styled(
+            truncate(&format!("images of {rev}: {err}"), inner.width as usize),
+            theme.error,
+        ),
+        (Some(m), None) => Line::styled(truncate(m, inner.width as usize), theme.muted),
+        (None, None) => Line::styled(
             format!(
                 "project {} · resources {} ({} out of sync)",
                 app.project, app.resources.total, app.resources.out_of_sync
@@ -99,14 +113,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .skip(h.cursor.offset)
         .take(height)
         .map(|(i, e)| {
-            let images = images_of(re, app, &e.revision)
-                .map(|imgs| {
-                    imgs.iter()
-                        .map(|i| image_tag(i))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                })
-                .unwrap_or_else(|| "—".into());
+            let images = match history_images(re, app, &e.revision) {
+                HistoryImages::Known([]) => "none".into(),
+                HistoryImages::Known(imgs) => imgs
+                    .iter()
+                    .map(|i| image_tag(i))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                HistoryImages::Fetching => "fetching…".into(),
+                HistoryImages::Failed(e) => format!("✖ {e}"),
+                HistoryImages::Unknown => "—".into(),
+            };
             let mark = match (i == h.cursor.selected, Some(e.id) == current) {
                 (true, true) => "▶●",
                 (true, false) => "▶ ",
