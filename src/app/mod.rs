@@ -7,6 +7,7 @@ pub mod canary;
 pub mod event;
 pub mod filter;
 pub mod migrations;
+mod release_commands;
 pub mod release_images;
 mod release_wait;
 pub mod releases;

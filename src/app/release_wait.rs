@@ -1,9 +1,14 @@
-//! The wait after a rollback or sync, as `argocd app wait --health --timeout 600` does:
-//! settled from the watched app on every Argo CD event and clock tick, never by polling.
+//! What follows a sent Argo CD command: the wait after a rollback or sync, as
+//! `argocd app wait --health --timeout 600` does (settled from the watched app on every
+//! Argo CD event and clock tick, never by polling), and the rollback offered once the
+//! auto-sync-off it needed succeeded.
 
 use jiff::Timestamp;
 
-use super::state::State;
+use super::release_commands::open_rollback;
+use super::releases::WAIT_TIMEOUT_SECS;
+use super::state::{Mode, State};
+use crate::bus::{Command, OpId};
 
 /// A wait for an app to be Healthy (and Synced, or at the rolled-back revision).
 #[derive(Debug, Clone, PartialEq)]
@@ -98,5 +103,79 @@ pub(super) fn check_waits(state: &mut State) {
     }
     if let Some((text, ok)) = flash {
         state.flash = Some((now, format!("wait: {text}"), ok));
+    }
+}
+
+/// Called when a confirmed command is handed to the bus.
+pub fn on_sent(state: &mut State, op: OpId, command: &Command) {
+    let env_index = |name: &str| state.envs.iter().position(|e| e.config.name == name);
+    match command {
+        Command::ArgocdDisableAutoSync { env, app, .. } => {
+            if let Some(p) = &mut state.releases.pending
+                && p.app == *app
+                && env_index(env) == Some(p.env)
+            {
+                p.op = Some(op);
+            }
+        }
+        Command::ArgocdRollback {
+            env, app, revision, ..
+        } => {
+            if let Some(i) = env_index(env) {
+                state
+                    .releases
+                    .wait_on
+                    .insert(op, (i, app.clone(), revision.clone(), true));
+            }
+        }
+        Command::ArgocdSync { env, app, revision } => {
+            if let Some(i) = env_index(env) {
+                state
+                    .releases
+                    .wait_on
+                    .insert(op, (i, app.clone(), revision.clone(), false));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Called when an operation's result arrives: starts the wait after a rollback or sync,
+/// and offers the rollback once auto-sync is off.
+pub fn on_op_finished(state: &mut State, op: OpId, outcome: &Result<String, String>) {
+    if let Some((env, app, revision, rollback)) = state.releases.wait_on.remove(&op)
+        && outcome.is_ok()
+    {
+        state
+            .releases
+            .waits
+            .retain(|w| !(w.env == env && w.app == app));
+        state.releases.waits.push(Wait {
+            env,
+            app,
+            started: state.now,
+            timeout_secs: WAIT_TIMEOUT_SECS,
+            revision,
+            rollback,
+            seen_running: false,
+            outcome: None,
+        });
+        check_waits(state);
+    }
+    let Some(p) = state.releases.pending.clone().filter(|p| p.op == Some(op)) else {
+        return;
+    };
+    state.releases.pending = None;
+    if outcome.is_err() {
+        return;
+    }
+    if matches!(state.mode, Mode::Normal) {
+        open_rollback(state, p.env, &p.app, p.id, p.revision);
+    } else {
+        let text = format!(
+            "{}: auto-sync off; press R in its history to roll back to {}",
+            p.app, p.id
+        );
+        state.flash = Some((state.now, text, true));
     }
 }
