@@ -287,6 +287,8 @@ fn terminate_is_offered_only_while_an_operation_runs() {
         2,
         ArgoUpdate::Apps(WatchUpdate::Apply(app(v.clone()))),
     );
+    let screen = format!("{:?}", draw(&s).backend());
+    assert!(screen.contains("T terminate op"), "{screen}");
     press(&mut s, "T");
     assert_eq!(
         *dialog_command(&s),

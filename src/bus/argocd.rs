@@ -266,3 +266,45 @@ pub fn audit_event<'a>(
         user,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_command_asks_what_argocd_server_enforces() {
+        let env = || "prod".to_owned();
+        let app = || "a".to_owned();
+        let rollback = Command::ArgocdRollback {
+            env: env(),
+            app: app(),
+            id: 1,
+            revision: None,
+        };
+        let sync = Command::ArgocdSync {
+            env: env(),
+            app: app(),
+            revision: None,
+        };
+        let off = Command::ArgocdDisableAutoSync {
+            env: env(),
+            app: app(),
+            then_rollback: None,
+        };
+        let terminate = Command::ArgocdTerminateOperation {
+            env: env(),
+            app: app(),
+        };
+        assert_eq!(rbac_action(&rollback), Some("sync"));
+        assert_eq!(rbac_action(&sync), Some("sync"));
+        assert_eq!(rbac_action(&off), Some("update"));
+        assert_eq!(rbac_action(&terminate), Some("sync"));
+        let ok = Ok(String::new());
+        let event = audit_event(&terminate, None, "u", &ok).unwrap();
+        assert_eq!(event.target.namespace.as_deref(), Some("argocd"));
+        assert!(!event.warning);
+        let failed = audit_event(&off, Some("ops"), "u", &Err("no".into())).unwrap();
+        assert_eq!(failed.target.namespace.as_deref(), Some("ops"));
+        assert!(failed.warning);
+    }
+}
