@@ -2,7 +2,8 @@
 //! (`argocd-down`, latency), the Content-Type check (415 `Invalid content type`), routing,
 //! token authentication (Bearer JWT, else the `argocd.token` cookie), RBAC (admin may do
 //! anything, viewer only `get`), error bodies `{"error","code","message","details"}` with
-//! grpc-gateway's code → HTTP mapping, and the session and read/update endpoints.
+//! grpc-gateway's code → HTTP mapping. Session and account endpoints live in
+//! `account.rs`, reads and updates in `apps.rs`.
 //! Operations live in `actions.rs`, the watch stream in `stream.rs`.
 
 use std::sync::{Arc, Mutex};
@@ -17,7 +18,7 @@ use serde_json::{Value, json};
 use super::apps::{get, list, patch, update, update_spec};
 use super::session::{Claims, Sessions, looks_like_jwt};
 use super::state::NAMESPACE;
-use super::{actions, stream};
+use super::{account, actions, stream};
 use crate::sim::Shared;
 use crate::sim::admission::finish_update;
 use crate::sim::controllers::events::Recorder;
@@ -147,7 +148,7 @@ impl Req {
 }
 
 /// The token from `Authorization: Bearer` (when it parses as a JWT) or the cookie.
-fn token(headers: &HeaderMap) -> Option<String> {
+pub(super) fn token(headers: &HeaderMap) -> Option<String> {
     for v in headers.get_all(header::AUTHORIZATION) {
         if let Some(t) = v.to_str().ok().and_then(|v| v.strip_prefix("Bearer "))
             && looks_like_jwt(t)
@@ -329,9 +330,9 @@ pub async fn handle(
             200,
             &json!({"Version": "v3.5.1+rollcall-sim"}),
         )),
-        (&Method::POST, ["api", "v1", "session"]) => login(&srv, &req),
-        (&Method::DELETE, ["api", "v1", "session"]) => logout(&srv, &req),
-        (&Method::GET, ["api", "v1", "session", "userinfo"]) => Ok(userinfo(&srv, &req)),
+        (&Method::POST, ["api", "v1", "session"]) => account::login(&srv, &req),
+        (&Method::DELETE, ["api", "v1", "session"]) => account::logout(&srv, &req),
+        (&Method::GET, ["api", "v1", "session", "userinfo"]) => Ok(account::userinfo(&srv, &req)),
         (_, ["api", "v1", ..]) => match srv.authenticate(&req.headers) {
             Err(e) => Err(e),
             Ok(who) => route(&srv, &who, &req, &segs[2..]).await,
@@ -346,7 +347,7 @@ async fn route(srv: &Arc<ArgoServer>, who: &Claims, req: &Req, segs: &[&str]) ->
     match (m, segs) {
         (&Method::GET, ["applications"]) => list(srv, who, req),
         (&Method::GET, ["account", "can-i", resource, action, sub @ ..]) => {
-            super::account::can_i(srv, who, resource, action, &sub.join("/"))
+            account::can_i(srv, who, resource, action, &sub.join("/"))
         }
         (&Method::GET, ["stream", "applications"]) => stream::watch(srv.clone(), who.clone(), req),
         (&Method::GET, ["applications", name]) => get(srv, who, req, name).await,
@@ -370,47 +371,5 @@ async fn route(srv: &Arc<ArgoServer>, who: &Claims, req: &Req, segs: &[&str]) ->
             Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"))
         }
         _ => Err(GrpcError::new(NOT_FOUND, "Not Found")),
-    }
-}
-
-fn login(srv: &ArgoServer, req: &Req) -> ApiResult {
-    let b = req.json()?;
-    let s = |k: &str| b[k].as_str().unwrap_or("").to_string();
-    if !s("token").is_empty() {
-        return Err(GrpcError::new(
-            UNAUTHENTICATED,
-            "token-based session creation no longer supported. please upgrade argocd cli to v0.7+",
-        ));
-    }
-    let token = srv
-        .sessions
-        .login(&s("username"), &s("password"), jiff::Timestamp::now())
-        .map_err(|e| GrpcError::new(UNAUTHENTICATED, e))?;
-    let secure = if srv.tls { "; Secure" } else { "" };
-    let mut r = json_response(200, &json!({"token": token}));
-    if let Ok(v) = header::HeaderValue::from_str(&format!(
-        "argocd.token={token}; path=/; SameSite=lax; httpOnly{secure}"
-    )) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    Ok(r)
-}
-
-fn logout(srv: &ArgoServer, req: &Req) -> ApiResult {
-    if let Some(t) = token(&req.headers) {
-        srv.sessions.revoke(&t);
-    }
-    // SessionResponse{Token: ""} with `omitempty`: an empty object.
-    Ok(json_response(200, &json!({})))
-}
-
-fn userinfo(srv: &ArgoServer, req: &Req) -> Response {
-    // AuthFuncOverride: no token is not an error here, just not logged in.
-    match srv.authenticate(&req.headers) {
-        Ok(c) => json_response(
-            200,
-            &json!({"loggedIn": true, "username": c.sub, "iss": "argocd"}),
-        ),
-        Err(_) => json_response(200, &json!({})),
     }
 }
