@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::app::{EnvUpdate, Event, State, Stream};
 use crate::bus::{AuditLog, Bus};
 use crate::clients::kube::{Connection, KubeActions, connect, connect_with};
-use crate::clients::watch::spawn_env_watchers;
+use crate::clients::watch::{ListMode, spawn_env_watchers};
 use crate::config::{Config, DeployMode, Environment, Policy};
 pub use crate::runner_argocd::{ArgocdSource, demo_argocd, endpoint_for};
 
@@ -99,20 +99,25 @@ pub async fn run(opts: RunOptions) -> Result<()> {
 
     let mut actions = HashMap::new();
     let mut watchers = Vec::new();
+    // One list-mode probe per connection, shared by all its watchers.
+    let mut list_modes: HashMap<Option<String>, ListMode> = HashMap::new();
     for (index, env) in environments.iter().enumerate() {
         match by_context.get(&env.context) {
             Some(Ok(conn)) => {
                 actions.insert(env.name.clone(), KubeActions::new(conn.client.clone()));
+                let lists = list_modes.entry(env.context.clone()).or_default();
                 watchers.extend(spawn_env_watchers(
                     index,
                     conn.client.clone(),
                     &env.namespace,
+                    lists,
                     tx.clone(),
                 ));
                 watchers.extend(crate::clients::rollouts::spawn_rollout_watchers(
                     index,
                     conn.client.clone(),
                     &env.namespace,
+                    lists,
                     tx.clone(),
                 ));
             }

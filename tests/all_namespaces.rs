@@ -10,7 +10,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use rollcall::app::{Pane, State, update};
 use rollcall::clients::kube::connect_with;
-use rollcall::clients::watch::spawn_env_watchers;
+use rollcall::clients::watch::{ListMode, spawn_env_watchers};
 use rollcall::config::Theme;
 use rollcall::runner::ad_hoc_environment;
 use rollcall::sim::{self, SimOptions};
@@ -30,7 +30,7 @@ async fn all_namespaces_lists_every_pod_with_its_namespace() {
     state.focus = Pane::Pods;
 
     let (tx, mut rx) = mpsc::channel(1024);
-    let handles = spawn_env_watchers(0, conn.client.clone(), "", tx);
+    let handles = spawn_env_watchers(0, conn.client.clone(), "", &ListMode::default(), tx);
     let deadline = Instant::now() + Duration::from_secs(20);
     while !(state.envs[0].pods.listed() && state.envs[0].pods.len() >= 18) {
         assert!(

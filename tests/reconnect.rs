@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use kube::config::Kubeconfig;
 use rollcall::app::{Connection, Event, State, update};
 use rollcall::clients::kube::connect_with;
-use rollcall::clients::watch::spawn_env_watchers;
+use rollcall::clients::watch::{ListMode, spawn_env_watchers};
 use rollcall::sim::{self, SimOptions};
 use tokio::sync::mpsc;
 
@@ -59,11 +59,13 @@ async fn environment_goes_down_and_comes_back_when_the_cluster_restarts() {
     let mut state = support::state(160, 48);
     let (tx, mut rx) = mpsc::channel(1024);
     let mut handles = Vec::new();
+    let lists = ListMode::default();
     for (i, env) in state.envs.iter().enumerate() {
         handles.extend(spawn_env_watchers(
             i,
             conn.client.clone(),
             &env.config.namespace,
+            &lists,
             tx.clone(),
         ));
     }

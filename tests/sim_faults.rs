@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::{Client, Config};
-use rollcall::clients::watch::watch_rows;
+use rollcall::clients::watch::{ListMode, watch_rows};
 use rollcall::domain::{PodRow, WatchUpdate, WatchedPod};
 use rollcall::sim::{self, FaultPlan, SimHandle, SimOptions};
 
@@ -30,14 +30,15 @@ async fn client(sim: &SimHandle, token: Option<&str>) -> Client {
 type View = Arc<Mutex<BTreeMap<String, PodRow>>>;
 
 /// Runs the watcher, applying its updates to a map as the app's row store does.
-fn spawn_watch(c: Client) -> (View, Arc<Mutex<usize>>) {
+fn spawn_watch(c: Client, lists: ListMode) -> (View, Arc<Mutex<usize>>) {
     let view: View = Arc::default();
     let errors = Arc::new(Mutex::new(0));
     let (v, e) = (view.clone(), errors.clone());
     tokio::spawn(async move {
         let mut s = std::pin::pin!(watch_rows(
             Api::<WatchedPod>::namespaced(c, NS),
-            |p: WatchedPod| p.row
+            |p: WatchedPod| p.row,
+            lists
         ));
         let mut pending: Option<BTreeMap<String, PodRow>> = None;
         while let Some(u) = s.next().await {
@@ -115,50 +116,73 @@ async fn restart(c: &Client, deploy: &str, n: u32) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pod_watcher_survives_every_fault_and_converges() {
+async fn streaming_list_watcher_survives_every_fault_and_converges() {
+    survives_every_fault(ListMode::default(), FaultPlan::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paged_list_watcher_survives_every_fault_and_converges() {
+    survives_every_fault(ListMode::paged(), FaultPlan::default()).await;
+}
+
+/// A server with the WatchList feature off refuses the streaming list; the watcher
+/// falls back to paged lists and goes on as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watcher_falls_back_to_paged_lists_when_streaming_is_refused() {
+    let base = FaultPlan {
+        watch_list_off: true,
+        ..FaultPlan::default()
+    };
+    survives_every_fault(ListMode::default(), base).await;
+}
+
+/// Every fault in turn, each on top of `base`; the watcher's view must match a fresh
+/// list after each.
+async fn survives_every_fault(lists: ListMode, base: FaultPlan) {
     let sim = sim::start(SimOptions {
         speed: 20.0,
+        faults: base.clone(),
         ..SimOptions::default()
     })
     .await
     .expect("simulator starts");
     let c = client(&sim, None).await;
-    let (view, errors) = spawn_watch(c.clone());
+    let (view, errors) = spawn_watch(c.clone(), lists);
     converges(&c, &view, "start").await;
     let faults = [
         (
             "dropped watches",
             FaultPlan {
                 drop_watches_every_secs: Some(0.3),
-                ..FaultPlan::default()
+                ..base.clone()
             },
         ),
         (
             "forced 410",
             FaultPlan {
                 expire_watches_every_secs: Some(0.4),
-                ..FaultPlan::default()
+                ..base.clone()
             },
         ),
         (
             "5xx share",
             FaultPlan {
                 error_rate: 0.5,
-                ..FaultPlan::default()
+                ..base.clone()
             },
         ),
         (
             "latency",
             FaultPlan {
                 latency_ms: 150,
-                ..FaultPlan::default()
+                ..base.clone()
             },
         ),
         (
             "outage",
             FaultPlan {
                 outage_secs: Some(1.5),
-                ..FaultPlan::default()
+                ..base.clone()
             },
         ),
     ];
@@ -171,7 +195,7 @@ async fn pod_watcher_survives_every_fault_and_converges() {
         }
         restart(&c, "graphql-gateway", i as u32).await;
         tokio::time::sleep(Duration::from_millis(1200)).await;
-        sim.set_faults(FaultPlan::default());
+        sim.set_faults(base.clone());
         converges(&c, &view, what).await;
     }
     assert!(

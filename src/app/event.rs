@@ -24,6 +24,13 @@ pub enum Event {
         env: usize,
         update: EnvUpdate,
     },
+    /// Several watch updates of one environment that were ready together (a list
+    /// streaming in), applied in order as one event so a big list costs one channel
+    /// message and one filter sync per batch rather than per object.
+    WatchBatch {
+        env: usize,
+        updates: Vec<EnvUpdate>,
+    },
     /// Migration files, status or progress of one environment (index into the config).
     Migrations {
         env: usize,

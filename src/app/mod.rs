@@ -13,6 +13,7 @@ mod release_wait;
 pub mod releases;
 pub mod state;
 pub mod update;
+mod visibility;
 
 pub use action::Action;
 pub use event::{EnvUpdate, Event, Stream};

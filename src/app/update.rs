@@ -54,6 +54,16 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             }
             (Vec::new(), changed)
         }
+        Event::WatchBatch { env, updates } => {
+            let mut changed = false;
+            for update in updates {
+                changed |= on_watch(state, env, update);
+            }
+            if changed {
+                clamp_cursors(state);
+            }
+            (Vec::new(), changed)
+        }
         Event::Rollouts { env, update } => {
             let changed = super::canary::on_event(state, env, update);
             (Vec::new(), changed)
@@ -87,6 +97,8 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
 }
 
 fn on_watch(state: &mut State, env_index: usize, update: EnvUpdate) -> bool {
+    let offscreen = matches!(&update, EnvUpdate::Pods(WatchUpdate::Apply(row))
+        if super::visibility::pod_change_offscreen(state, env_index, row));
     let now = state.now;
     let State {
         envs, pod_filter, ..
@@ -110,7 +122,7 @@ fn on_watch(state: &mut State, env_index: usize, update: EnvUpdate) -> bool {
         other => {
             *slot = StreamState::Live;
             let changed = match other {
-                EnvUpdate::Pods(u) => pod_filter.apply(env_index, &mut env.pods, u),
+                EnvUpdate::Pods(u) => pod_filter.apply(env_index, &mut env.pods, u) && !offscreen,
                 other => apply_rows(env, other),
             };
             changed || !was_live

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::kube::{AuditEvent, controlled_revision, describe};
-use super::watch::watch_rows;
+use super::watch::{ListMode, watch_rows};
 use crate::app::Event;
 use crate::bus::rollout::{JSON_PATCH, RolloutAction, WireRequest};
 use crate::domain::rollout::{HASH_LABEL, REVISION, RolloutUpdate};
@@ -27,6 +27,7 @@ pub fn spawn_rollout_watchers(
     env: usize,
     client: Client,
     namespace: &str,
+    lists: &ListMode,
     tx: mpsc::Sender<Event>,
 ) -> Vec<JoinHandle<()>> {
     // An empty namespace means every namespace (an ad-hoc environment).
@@ -40,9 +41,11 @@ pub fn spawn_rollout_watchers(
             )
         };
     let tx2 = tx.clone();
+    let lists2 = lists.clone();
+    let lists = lists.clone();
     vec![
         tokio::spawn(async move {
-            let s = watch_rows(rollouts, |w: WatchedRollout| w.row);
+            let s = watch_rows(rollouts, |w: WatchedRollout| w.row, lists);
             futures::pin_mut!(s);
             while let Some(item) = s.next().await {
                 let update = item.map_or_else(RolloutUpdate::Error, RolloutUpdate::Rollouts);
@@ -52,7 +55,7 @@ pub fn spawn_rollout_watchers(
             }
         }),
         tokio::spawn(async move {
-            let s = watch_rows(replicasets, |w: WatchedReplicaSet| w.row);
+            let s = watch_rows(replicasets, |w: WatchedReplicaSet| w.row, lists2);
             futures::pin_mut!(s);
             while let Some(item) = s.next().await {
                 let update = item.map_or_else(RolloutUpdate::Error, RolloutUpdate::ReplicaSets);

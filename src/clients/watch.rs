@@ -1,13 +1,20 @@
 //! Watchers: one kube-rs watcher per kind per environment, decoding straight into
 //! slim rows, retrying with backoff, and feeding the app as events.
+//!
+//! The initial list is a streaming list (`sendInitialEvents`, Kubernetes 1.27+) where the
+//! server takes it: objects arrive as one stream while they are decoded, instead of pages
+//! of 500 fetched one after another, so the first rows show at once and the server's and
+//! the client's work overlap. A server that is older or has the WatchList feature off gets
+//! the classic paged list and watch.
 
 use std::fmt::Debug;
+use std::sync::Arc;
 
-use futures::{Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 use serde::de::DeserializeOwned;
-use tokio::sync::mpsc;
+use tokio::sync::{OnceCell, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::app::{EnvUpdate, Event, Stream as StreamKind};
@@ -19,6 +26,7 @@ pub fn spawn_env_watchers(
     env: usize,
     client: Client,
     namespace: &str,
+    lists: &ListMode,
     tx: mpsc::Sender<Event>,
 ) -> Vec<JoinHandle<()>> {
     let pods: Api<WatchedPod> = scoped(client.clone(), namespace);
@@ -30,6 +38,7 @@ pub fn spawn_env_watchers(
             env,
             StreamKind::Pods,
             pods,
+            lists.clone(),
             tx.clone(),
             |w: WatchedPod| w.row,
             EnvUpdate::Pods,
@@ -38,6 +47,7 @@ pub fn spawn_env_watchers(
             env,
             StreamKind::Deployments,
             deployments,
+            lists.clone(),
             tx.clone(),
             |w: WatchedDeployment| w.row,
             EnvUpdate::Deployments,
@@ -46,6 +56,7 @@ pub fn spawn_env_watchers(
             env,
             StreamKind::Events,
             events,
+            lists.clone(),
             tx.clone(),
             |w: WatchedEvent| w.row,
             EnvUpdate::Events,
@@ -54,6 +65,7 @@ pub fn spawn_env_watchers(
             env,
             StreamKind::Services,
             services,
+            lists.clone(),
             tx,
             |w: WatchedService| w.row,
             EnvUpdate::Services,
@@ -73,10 +85,14 @@ where
     }
 }
 
+/// The most watch updates sent to the app as one event.
+const MAX_BATCH: usize = 256;
+
 fn spawn_one<K, R>(
     env: usize,
     kind: StreamKind,
     api: Api<K>,
+    lists: ListMode,
     tx: mpsc::Sender<Event>,
     to_row: fn(K) -> R,
     wrap: fn(WatchUpdate<R>) -> EnvUpdate,
@@ -86,21 +102,86 @@ where
     R: Send + 'static,
 {
     tokio::spawn(async move {
-        let stream = watch_rows(api, to_row);
+        let stream = watch_rows(api, to_row, lists);
         futures::pin_mut!(stream);
+        let to_update = |item: Result<WatchUpdate<R>, String>| match item {
+            Ok(u) => wrap(u),
+            Err(message) => EnvUpdate::WatchError {
+                stream: kind,
+                message,
+            },
+        };
         while let Some(item) = stream.next().await {
-            let update = match item {
-                Ok(u) => wrap(u),
-                Err(message) => EnvUpdate::WatchError {
-                    stream: kind,
-                    message,
-                },
+            // Whatever else is ready now goes with it (never waiting for more), so a
+            // list streaming in reaches the app in batches.
+            let mut updates = vec![to_update(item)];
+            while updates.len() < MAX_BATCH {
+                match stream.next().now_or_never() {
+                    Some(Some(item)) => updates.push(to_update(item)),
+                    _ => break,
+                }
+            }
+            let event = match <[EnvUpdate; 1]>::try_from(updates) {
+                Ok([update]) => Event::Watch { env, update },
+                Err(updates) => Event::WatchBatch { env, updates },
             };
-            if tx.send(Event::Watch { env, update }).await.is_err() {
+            if tx.send(event).await.is_err() {
                 return;
             }
         }
     })
+}
+
+/// How a cluster's watchers take their initial list. One per connection, shared by its
+/// watchers, so the server is asked its version once.
+#[derive(Debug, Clone, Default)]
+pub struct ListMode {
+    streaming: Arc<OnceCell<bool>>,
+}
+
+impl ListMode {
+    /// Paged lists only, never asking the server (tests of the classic path).
+    pub fn paged() -> Self {
+        ListMode {
+            streaming: Arc::new(OnceCell::new_with(Some(false))),
+        }
+    }
+
+    /// Whether to try a streaming list: the server says it is 1.27 or newer. A server that
+    /// predates the feature would ignore the parameter and never end the initial events,
+    /// so it is not asked; one that has it switched off refuses, and the watcher falls back.
+    async fn streaming(&self, client: &Client) -> bool {
+        *self
+            .streaming
+            .get_or_init(|| async {
+                match client.apiserver_version().await {
+                    Ok(info) => takes_streaming_lists(&info.major, &info.minor),
+                    Err(e) => {
+                        tracing::debug!("server version unknown ({e}); using paged lists");
+                        false
+                    }
+                }
+            })
+            .await
+    }
+}
+
+/// 1.27 or newer. Managed clusters report minors like `"27+"`.
+fn takes_streaming_lists(major: &str, minor: &str) -> bool {
+    let number = |s: &str| -> Option<u32> {
+        s.trim_end_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .ok()
+    };
+    match (number(major), number(minor)) {
+        (Some(major), Some(minor)) => major > 1 || (major == 1 && minor >= 27),
+        _ => false,
+    }
+}
+
+/// The server refused the streaming list's parameters (WatchList off: 422 Invalid).
+fn refuses_streaming_list(e: &watcher::Error) -> bool {
+    matches!(e, watcher::Error::WatchStartFailed(kube::Error::Api(s)) if s.code == 422 || s.code == 400)
 }
 
 /// The watcher as a stream of row updates; errors are reported, and the watcher
@@ -108,12 +189,46 @@ where
 pub fn watch_rows<K, R>(
     api: Api<K>,
     to_row: fn(K) -> R,
+    lists: ListMode,
 ) -> impl Stream<Item = Result<WatchUpdate<R>, String>>
 where
     K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
+    R: Send + 'static,
 {
-    watcher(api, watcher::Config::default())
-        .default_backoff()
+    struct Current<K: 'static> {
+        stream: futures::stream::BoxStream<'static, Result<watcher::Event<K>, watcher::Error>>,
+        /// Set while streaming, to fall back to paged lists if the server refuses.
+        fallback: Option<Api<K>>,
+    }
+    let start = async move {
+        let streaming = lists.streaming(&api.clone().into_client()).await;
+        let config = if streaming {
+            watcher::Config::default().streaming_lists()
+        } else {
+            watcher::Config::default()
+        };
+        Current {
+            stream: watcher(api.clone(), config).default_backoff().boxed(),
+            fallback: streaming.then_some(api),
+        }
+    };
+    futures::stream::once(start)
+        .flat_map(|first| {
+            futures::stream::unfold(first, |mut current| async move {
+                loop {
+                    match current.stream.next().await? {
+                        Err(e) if refuses_streaming_list(&e) && current.fallback.is_some() => {
+                            let api = current.fallback.take()?;
+                            tracing::info!("streaming list refused ({e}); using paged lists");
+                            current.stream = watcher(api, watcher::Config::default())
+                                .default_backoff()
+                                .boxed();
+                        }
+                        item => return Some((item, current)),
+                    }
+                }
+            })
+        })
         .map(move |item| match item {
             Ok(watcher::Event::Init) => Ok(WatchUpdate::Init),
             Ok(watcher::Event::InitApply(k)) => Ok(WatchUpdate::InitApply(to_row(k))),
@@ -133,4 +248,19 @@ fn describe_watch_error(e: &watcher::Error) -> String {
         source = s.source();
     }
     msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::takes_streaming_lists;
+
+    #[test]
+    fn streaming_lists_from_1_27() {
+        assert!(takes_streaming_lists("1", "27"));
+        assert!(takes_streaming_lists("1", "33+"));
+        assert!(takes_streaming_lists("2", "0"));
+        assert!(!takes_streaming_lists("1", "26"));
+        assert!(!takes_streaming_lists("1", ""));
+        assert!(!takes_streaming_lists("", "30"));
+    }
 }

@@ -179,8 +179,71 @@ struct ProbeWire {
 struct PodStatusWire {
     phase: Option<String>,
     reason: Option<String>,
-    conditions: LenientVec<ConditionWire>,
+    conditions: LenientVec<PodConditionWire>,
     container_statuses: LenientVec<ContainerStatusWire>,
+}
+
+/// A pod condition as the row needs it: only whether it is Ready, and since when.
+/// Pods carry four conditions each and 50,000 pods are decoded at start, so their type
+/// is matched without allocating and the texts the row never shows are skipped.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct PodConditionWire {
+    #[serde(rename = "type")]
+    is_ready: IsReady,
+    last_transition_time: WireTime,
+}
+
+/// Whether a condition's type is `Ready`; anything else (or not a string) is not.
+#[derive(Default)]
+struct IsReady(bool);
+
+impl<'a> Deserialize<'a> for IsReady {
+    fn deserialize<D: serde::Deserializer<'a>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = IsReady;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a condition type")
+            }
+            fn visit_str<E>(self, s: &str) -> Result<IsReady, E> {
+                Ok(IsReady(s == "Ready"))
+            }
+            fn visit_unit<E>(self) -> Result<IsReady, E> {
+                Ok(IsReady(false))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<IsReady, E> {
+                Ok(IsReady(false))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<IsReady, E> {
+                Ok(IsReady(false))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<IsReady, E> {
+                Ok(IsReady(false))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<IsReady, E> {
+                Ok(IsReady(false))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<IsReady, A::Error> {
+                while m
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(IsReady(false))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut q: A,
+            ) -> Result<IsReady, A::Error> {
+                while q.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(IsReady(false))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -246,7 +309,7 @@ impl From<PodWire> for WatchedPod {
             .conditions
             .0
             .iter()
-            .find(|c| c.type_ == "Ready")
+            .find(|c| c.is_ready.0)
             .and_then(|c| c.last_transition_time.0);
         let row = PodRow {
             app: wire.metadata.app_label(),

@@ -5,6 +5,7 @@
 //! has come; on `InitDone` the rows that were not seen again are dropped.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry as Slot;
 
 /// A watcher event for one row type, independent of kube-rs.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,9 +35,19 @@ impl Keyed for super::DeploymentRow {
     }
 }
 
+/// `namespace NUL name`: one allocation per row, and it sorts as (namespace, name) does,
+/// because NUL sorts before every byte a Kubernetes name may hold.
+fn joined(namespace: &str, name: &str) -> String {
+    let mut key = String::with_capacity(namespace.len() + 1 + name.len());
+    key.push_str(namespace);
+    key.push('\0');
+    key.push_str(name);
+    key
+}
+
 #[derive(Debug, Clone)]
 pub struct RowStore<T> {
-    rows: BTreeMap<(String, String), Entry<T>>,
+    rows: BTreeMap<String, Entry<T>>,
     epoch: u32,
     /// Bumped on every change; views cache on it.
     version: u64,
@@ -79,9 +90,7 @@ impl<T: Keyed + PartialEq> RowStore<T> {
             }
             WatchUpdate::Delete(row) => {
                 let (ns, name) = row.key();
-                self.rows
-                    .remove(&(ns.to_owned(), name.to_owned()))
-                    .is_some()
+                self.rows.remove(&joined(ns, name)).is_some()
             }
         };
         if changed {
@@ -93,17 +102,17 @@ impl<T: Keyed + PartialEq> RowStore<T> {
     fn upsert(&mut self, row: T) -> bool {
         let epoch = self.epoch;
         let (ns, name) = row.key();
-        let key = (ns.to_owned(), name.to_owned());
-        match self.rows.get_mut(&key) {
-            Some(entry) => {
+        match self.rows.entry(joined(ns, name)) {
+            Slot::Occupied(mut slot) => {
+                let entry = slot.get_mut();
                 entry.epoch = epoch;
                 if entry.row == row {
                     return false;
                 }
                 entry.row = row;
             }
-            None => {
-                self.rows.insert(key, Entry { epoch, row });
+            Slot::Vacant(slot) => {
+                slot.insert(Entry { epoch, row });
             }
         }
         true
@@ -140,16 +149,22 @@ impl<T> RowStore<T> {
         namespace: &'a str,
         prefix: &'a str,
     ) -> impl Iterator<Item = &'a T> + 'a {
+        let start = joined(namespace, prefix);
+        let ns_len = namespace.len();
         self.rows
-            .range((namespace.to_owned(), prefix.to_owned())..)
-            .take_while(move |((ns, name), _)| ns == namespace && name.starts_with(prefix))
+            .range(start..)
+            .take_while(move |(key, _)| {
+                key.as_bytes().get(ns_len) == Some(&0)
+                    && key.get(..ns_len) == Some(namespace)
+                    && key
+                        .get(ns_len + 1..)
+                        .is_some_and(|name| name.starts_with(prefix))
+            })
             .map(|(_, e)| &e.row)
     }
 
     pub fn get(&self, namespace: &str, name: &str) -> Option<&T> {
-        self.rows
-            .get(&(namespace.to_owned(), name.to_owned()))
-            .map(|e| &e.row)
+        self.rows.get(&joined(namespace, name)).map(|e| &e.row)
     }
 }
 

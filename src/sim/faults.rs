@@ -29,11 +29,14 @@ pub struct FaultPlan {
     /// The Argo CD API refuses connections (and answers 503 on open ones) for this long,
     /// starting when the plan is set.
     pub argocd_down_secs: Option<f64>,
+    /// Streaming lists (`sendInitialEvents`) are refused with 422, as by a server whose
+    /// WatchList feature gate is off (the default on Kubernetes 1.33).
+    pub watch_list_off: bool,
 }
 
 impl FaultPlan {
     /// Parses `--fault` flags: `drop-watches=5`, `errors=0.1`, `latency-ms=50`,
-    /// `expire-watches=10`, `outage=3`, `deny=TOKEN:403`, `argocd-down=SECS`.
+    /// `expire-watches=10`, `outage=3`, `deny=TOKEN:403`, `argocd-down=SECS`, `watch-list=off`.
     pub fn apply_flag(&mut self, flag: &str) -> Result<(), String> {
         let (k, v) = flag
             .split_once('=')
@@ -51,6 +54,13 @@ impl FaultPlan {
             "expire-watches" => self.expire_watches_every_secs = Some(num(v)?),
             "outage" => self.outage_secs = Some(num(v)?),
             "argocd-down" => self.argocd_down_secs = Some(num(v)?),
+            "watch-list" => {
+                self.watch_list_off = match v {
+                    "off" => true,
+                    "on" => false,
+                    _ => return Err(format!("fault watch-list: {v:?} is not on or off")),
+                }
+            }
             "deny" => {
                 let (t, c) = v
                     .rsplit_once(':')
@@ -144,6 +154,10 @@ impl Faults {
         self.lock()
             .argocd_down_until
             .is_some_and(|t| Instant::now() < t)
+    }
+
+    pub fn watch_list_off(&self) -> bool {
+        self.lock().plan.watch_list_off
     }
 
     pub fn latency(&self) -> Duration {
