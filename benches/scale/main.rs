@@ -142,23 +142,24 @@ async fn measure_rollcall(o: &Options, n: u32) -> Result<Figures, String> {
     Ok(f)
 }
 
-/// `kubectl get pods -A -w -o name`: prints each pod once, then a line per change.
-async fn measure_kubectl(o: &Options, n: u32) -> Result<Figures, String> {
-    let mut f = Figures::default();
-    let sim = Sim::start(ROLLCALL, n, o.namespaces, 0).await?;
-    let cache = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let started = Instant::now();
+/// Lines kubectl printed, with when each arrived.
+type Lines = Arc<Mutex<Vec<(Instant, String)>>>;
+
+/// Starts `kubectl get pods -A -w -o name` against `sim`, collecting its lines.
+fn spawn_kubectl(
+    sim: &Sim,
+    cache: &std::path::Path,
+) -> Result<(std::process::Child, Lines), String> {
     let mut child = Command::new("kubectl")
         .args(["get", "pods", "-A", "-w", "-o", "name", "--kubeconfig"])
         .arg(&sim.kubeconfig)
         .arg("--cache-dir")
-        .arg(cache.path())
+        .arg(cache)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("kubectl: {e}"))?;
-    let pid = child.id();
-    let lines: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
+    let lines: Lines = Arc::default();
     let out = child.stdout.take().ok_or("no stdout")?;
     let sink = lines.clone();
     std::thread::spawn(move || {
@@ -168,22 +169,36 @@ async fn measure_kubectl(o: &Options, n: u32) -> Result<Figures, String> {
             }
         }
     });
-    let wait_lines = |count: usize, timeout: Duration| {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let got = lines
-                .lock()
-                .map(|v| v.get(count - 1).map(|l| l.0))
-                .ok()
-                .flatten();
-            if got.is_some() || Instant::now() > deadline {
-                return got;
-            }
-            std::thread::sleep(Duration::from_millis(1));
+    Ok((child, lines))
+}
+
+/// When the `count`th line arrived, waiting up to `timeout` for it.
+fn wait_lines(lines: &Lines, count: usize, timeout: Duration) -> Option<Instant> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let got = lines
+            .lock()
+            .map(|v| v.get(count - 1).map(|l| l.0))
+            .ok()
+            .flatten();
+        if got.is_some() || Instant::now() > deadline {
+            return got;
         }
-    };
-    f.first_rows = wait_lines(1, Duration::from_secs(60)).map(|t| t - started);
-    f.loaded = wait_lines(n as usize, Duration::from_secs(180)).map(|t| t - started);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// `kubectl get pods -A -w -o name`: prints each pod once, then a line per change.
+async fn measure_kubectl(o: &Options, n: u32) -> Result<Figures, String> {
+    let mut f = Figures::default();
+    let sim = Sim::start(ROLLCALL, n, o.namespaces, 0).await?;
+    let cache = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let (mut child, lines) = spawn_kubectl(&sim, cache.path())?;
+    let pid = child.id();
+    let line_at = |count: usize, timeout: Duration| wait_lines(&lines, count, timeout);
+    f.first_rows = line_at(1, Duration::from_secs(60)).map(|t| t - started);
+    f.loaded = line_at(n as usize, Duration::from_secs(180)).map(|t| t - started);
     f.idle_cpu = proc::cpu_percent_over(pid, o.idle);
     let (ns, name) = sim.first_pod().await?;
     let wanted = format!("pod/{name}");
@@ -209,6 +224,16 @@ async fn measure_kubectl(o: &Options, n: u32) -> Result<Figures, String> {
     f.peak_rss_mib = proc::peak_rss_mib(pid);
     let _ = child.kill();
     let _ = child.wait();
+    drop(sim);
+    for rate in [100, 1_000] {
+        let sim = Sim::start(ROLLCALL, n, o.namespaces, rate).await?;
+        let (mut child, lines) = spawn_kubectl(&sim, cache.path())?;
+        let cpu = wait_lines(&lines, n as usize, Duration::from_secs(180))
+            .and_then(|_| proc::cpu_percent_over(child.id(), o.churn_window));
+        f.cpu_at.push((rate, cpu));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
     Ok(f)
 }
 
