@@ -26,6 +26,8 @@ pub enum Action {
     /// Close a dialog, clear a filter, or leave zoom.
     Back,
     Filter,
+    /// Cycle the pods pane's order: name, most restarts, newest, trouble first.
+    SortPods,
     /// Show the focused pane alone on the whole screen.
     Zoom,
     /// Restart the Deployment that owns the selected pod (`kubectl rollout restart`).
@@ -104,6 +106,7 @@ impl Action {
         Action::Select,
         Action::Back,
         Action::Filter,
+        Action::SortPods,
         Action::Zoom,
         Action::RestartDeployment,
         Action::NextEnvironment,
@@ -153,6 +156,7 @@ impl Action {
             Action::Select => "open the selected environment's pods",
             Action::Back => "close dialog / clear filter / unzoom",
             Action::Filter => "filter rows",
+            Action::SortPods => "sort pods: name, most restarts, newest, trouble first",
             Action::Zoom => "zoom the focused pane",
             Action::RestartDeployment => "restart the selected pod's Deployment",
             Action::NextEnvironment => "next environment",
@@ -172,9 +176,7 @@ impl Action {
             Action::Retry => "retry an aborted canary",
             Action::PauseRollout => "pause the Rollout",
             Action::ResumeRollout => "resume a paused Rollout",
-            Action::UndoRollout => {
-                "undo to the chosen revision (j/k): the Rollout (3) or Deployment (7)"
-            }
+            Action::UndoRollout => "undo to the chosen revision: the Rollout (3) or Deployment (7)",
             Action::SetImage => "set the Rollout's image (starts a new canary)",
             Action::PaneReleases => "focus releases (Argo CD); Enter opens an app's history",
             Action::ArgocdRollback => "Argo CD rollback to the history entry chosen (j/k)",

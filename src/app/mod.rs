@@ -11,6 +11,7 @@ mod release_commands;
 pub mod release_images;
 mod release_wait;
 pub mod releases;
+pub mod sort;
 pub mod state;
 pub mod update;
 mod visibility;

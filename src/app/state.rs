@@ -278,6 +278,9 @@ pub struct State {
     pub filter: TextArea<'static>,
     /// The pods passing `filter`, kept in step with the watch by `update()`.
     pub pod_filter: super::filter::PodFilterIndex,
+    /// The pods pane's order, and its index when it is not by name.
+    pub pod_sort: super::sort::PodSort,
+    pub pod_sort_index: super::sort::PodSortIndex,
     pub readonly: bool,
     /// Who the audit log says did it, and what the header shows.
     pub user: String,
@@ -311,6 +314,8 @@ impl State {
             bluegreen: super::bluegreen::BlueGreenState::default(),
             filter: TextArea::default(),
             pod_filter: Default::default(),
+            pod_sort: Default::default(),
+            pod_sort_index: Default::default(),
             readonly: false,
             user: "unknown".into(),
             source: String::new(),
@@ -330,12 +335,29 @@ impl State {
         self.filter.lines().join("")
     }
 
-    /// Pods of the selected environment that pass the filter, in name order.
+    /// Pods of the selected environment that pass the filter, in the pane's order.
     pub fn visible_pods(&self) -> Box<dyn Iterator<Item = &PodRow> + '_> {
         let Some(env) = self.env() else {
             return Box::new(std::iter::empty());
         };
         let needle = self.filter_text().to_lowercase();
+        if self.pod_sort != super::sort::PodSort::Name {
+            let index = &self.pod_sort_index;
+            let sorted: Box<dyn Iterator<Item = &PodRow>> =
+                if index.is_current(self.selected_env, self.pod_sort, &env.pods) {
+                    Box::new(index.rows(&env.pods))
+                } else {
+                    // Only between a change and the end of its `update()`; kept correct anyway.
+                    let mut rows: Vec<&PodRow> = env.pods.iter().collect();
+                    let sort = self.pod_sort;
+                    rows.sort_by(|a, b| sort.key(a).cmp(&sort.key(b)));
+                    Box::new(rows.into_iter())
+                };
+            if needle.is_empty() {
+                return sorted;
+            }
+            return Box::new(sorted.filter(move |p| pod_matches(p, &needle)));
+        }
         if needle.is_empty() {
             return Box::new(env.pods.iter());
         }
@@ -380,6 +402,20 @@ impl State {
         {
             self.pod_filter
                 .rebuild(self.selected_env, needle, &env.pods);
+        }
+    }
+
+    /// Brings the sort index up to date (cheap when current; empty when by name).
+    pub fn sync_pod_sort(&mut self) {
+        let Some(env) = self.envs.get(self.selected_env) else {
+            return;
+        };
+        if !self
+            .pod_sort_index
+            .is_current(self.selected_env, self.pod_sort, &env.pods)
+        {
+            self.pod_sort_index
+                .rebuild(self.selected_env, self.pod_sort, &env.pods);
         }
     }
 

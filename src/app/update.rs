@@ -24,6 +24,7 @@ pub enum Effect {
 pub fn update(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
     let result = dispatch(state, event);
     state.sync_pod_filter();
+    state.sync_pod_sort();
     result
 }
 
@@ -101,7 +102,11 @@ fn on_watch(state: &mut State, env_index: usize, update: EnvUpdate) -> bool {
         if super::visibility::pod_change_offscreen(state, env_index, row));
     let now = state.now;
     let State {
-        envs, pod_filter, ..
+        envs,
+        pod_filter,
+        pod_sort,
+        pod_sort_index,
+        ..
     } = state;
     let Some(env) = envs.get_mut(env_index) else {
         return false;
@@ -122,7 +127,16 @@ fn on_watch(state: &mut State, env_index: usize, update: EnvUpdate) -> bool {
         other => {
             *slot = StreamState::Live;
             let changed = match other {
-                EnvUpdate::Pods(u) => pod_filter.apply(env_index, &mut env.pods, u) && !offscreen,
+                EnvUpdate::Pods(u) => {
+                    let sorted = *pod_sort != super::sort::PodSort::Name
+                        && pod_sort_index.is_current(env_index, *pod_sort, &env.pods);
+                    let follow = sorted.then(|| u.clone());
+                    let changed = pod_filter.apply(env_index, &mut env.pods, u);
+                    if let Some(u) = follow {
+                        pod_sort_index.follow(env_index, &env.pods, &u);
+                    }
+                    changed && !offscreen
+                }
                 other => apply_rows(env, other),
             };
             changed || !was_live
@@ -301,6 +315,11 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
             state.mode = Mode::Filter;
         }
         Action::Zoom => state.zoomed = !state.zoomed,
+        Action::SortPods => {
+            state.focus = Pane::Pods;
+            state.pod_sort = state.pod_sort.next();
+            state.pod_cursor = Default::default();
+        }
         Action::NextEnvironment => select_env(state, state.selected_env as isize + 1),
         Action::PrevEnvironment => select_env(state, state.selected_env as isize - 1),
         Action::RestartDeployment => request_restart(state),

@@ -5,6 +5,7 @@
 //! something.
 
 use super::State;
+use super::sort::PodSort;
 use super::state::{Pane, pod_matches};
 use crate::domain::PodRow;
 
@@ -29,7 +30,7 @@ pub fn pod_change_offscreen(state: &State, env_index: usize, row: &PodRow) -> bo
     if !needle.is_empty() && pod_matches(old, &needle) != pod_matches(row, &needle) {
         return false;
     }
-    !in_pods_window(state, row)
+    !in_pods_window(state, old, row)
 }
 
 /// Canary views count the pods named after each Rollout, in every environment.
@@ -46,8 +47,9 @@ fn feeds_canary(state: &State, env_index: usize, row: &PodRow) -> bool {
     })
 }
 
-/// Whether the row sorts between the first and last rows the pods pane shows now.
-fn in_pods_window(state: &State, row: &PodRow) -> bool {
+/// Whether the row, before or after the change, sorts where it changes what the pods
+/// pane shows now.
+fn in_pods_window(state: &State, old: &PodRow, row: &PodRow) -> bool {
     let height = crate::ui::layout::table_rows(state, Pane::Pods);
     if height == 0 {
         return false;
@@ -60,6 +62,12 @@ fn in_pods_window(state: &State, row: &PodRow) -> bool {
         return true;
     };
     let last = window.last().unwrap_or(first);
+    let sort = state.pod_sort;
+    if sort != PodSort::Name {
+        // A row that moves at or before the window's end shifts the rows it shows.
+        let end = sort.key(last);
+        return sort.key(old) <= end || sort.key(row) <= end;
+    }
     let key = (row.namespace.as_str(), row.name.as_str());
     (first.namespace.as_str(), first.name.as_str()) <= key
         && key <= (last.namespace.as_str(), last.name.as_str())

@@ -22,33 +22,62 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let entries = state.keys.help();
-    let mut lines: Vec<Line> = entries
-        .iter()
+    let entries: Vec<(String, &'static str)> = state
+        .keys
+        .help()
+        .into_iter()
         .filter(|(_, action)| !(state.readonly && action.is_mutating()))
-        .map(|(keys, action)| {
-            Line::from(vec![
-                Span::styled(format!("{keys:>16}  "), theme.accent),
-                Span::raw(action.description()),
-            ])
+        .map(|(keys, action)| (keys, action.description()))
+        .collect();
+    let note = "In the filter and confirm prompts: Enter accepts, Esc cancels.";
+    // Two columns when one would run off the bottom and the screen is wide enough.
+    let rows = entries.len() + 2;
+    let fits = usize::from(area.height.saturating_sub(2));
+    let columns = if rows > fits && area.width >= 2 * HELP_WIDTH {
+        2
+    } else {
+        1
+    };
+    let per_column = entries.len().div_ceil(columns).max(1);
+    let mut texts: Vec<Vec<Line>> = entries
+        .chunks(per_column)
+        .map(|chunk| {
+            let width = chunk
+                .iter()
+                .map(|(k, _)| k.chars().count())
+                .max()
+                .unwrap_or(0);
+            chunk
+                .iter()
+                .map(|(keys, description)| {
+                    Line::from(vec![
+                        Span::styled(format!(" {keys:>width$}  "), theme.accent),
+                        Span::raw(*description),
+                    ])
+                })
+                .collect()
         })
         .collect();
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "  In the filter and confirm prompts: Enter accepts, Esc cancels.",
-        theme.muted,
-    ));
-    let rect = centered(area, 72, lines.len() as u16 + 2);
+    if let Some(last) = texts.last_mut() {
+        last.push(Line::raw(""));
+        last.push(Line::styled(format!(" {note}"), theme.muted));
+    }
+    let height = texts.iter().map(Vec::len).max().unwrap_or(0) as u16 + 2;
+    let rect = centered(area, HELP_WIDTH * columns as u16 + 2, height);
+    let block = Block::bordered()
+        .title(" Keys (any key closes) ")
+        .border_style(theme.focus);
+    let inner = block.inner(rect);
     frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::bordered()
-                .title(" Keys (any key closes) ")
-                .border_style(theme.focus),
-        ),
-        rect,
-    );
+    frame.render_widget(block, rect);
+    let areas = Layout::horizontal(vec![Constraint::Fill(1); columns]).split(inner);
+    for (text, column) in texts.into_iter().zip(areas.iter()) {
+        frame.render_widget(Paragraph::new(text), *column);
+    }
 }
+
+/// One column of the help screen: the widest keys, two spaces, the longest description.
+const HELP_WIDTH: u16 = 76;
 
 pub fn confirm(frame: &mut Frame, area: Rect, dialog: &ConfirmDialog, theme: &Theme) {
     let p = &dialog.preview;

@@ -8,6 +8,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::pane_block;
+use crate::app::sort::PodSort;
 use crate::app::{Pane, State};
 use crate::config::Theme;
 use crate::domain::{PodPhase, PodRow, Probe};
@@ -30,6 +31,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut title = format!(" Pods · {} · {scope} ", env.config.name);
     if !filter.is_empty() {
         title.push_str(&format!("· /{filter} "));
+    }
+    if state.pod_sort != PodSort::Name {
+        title.push_str(&format!("· {} ", state.pod_sort.label()));
     }
     title.push_str(&format!("· {total} "));
     if !env.pods.listed() && !env.pods.is_empty() {
