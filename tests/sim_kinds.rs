@@ -343,6 +343,10 @@ async fn secrets_are_stored_base64_and_never_traced() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests of this binary run at the same time on other threads and may register
+    // the simulator's callsites while this subscriber is being added, leaving them
+    // cached as never enabled; recompute with this subscriber in place.
+    tracing::callsite::rebuild_interest_cache();
     let sim = start(1.0).await;
     let c = client(&sim).await;
     let secrets = Api::<Secret>::namespaced(c.clone(), "dictamesh-dev");
