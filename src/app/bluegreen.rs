@@ -288,18 +288,8 @@ fn self_heal_warning(state: &State, deployment: &str) -> Option<String> {
 
 fn open_confirm(state: &mut State, command: Command, name: String, warning: Option<String>) {
     let Some(env) = state.env() else { return };
-    let typed = env.config.production.then(|| {
-        let mut input = TextArea::default();
-        input.set_placeholder_text(format!("type {name} to confirm"));
-        (name, input)
-    });
-    state.mode = Mode::Confirm(Box::new(ConfirmDialog {
-        preview: command.preview(),
-        command,
-        typed,
-        error: None,
-        warning,
-    }));
+    let dialog = ConfirmDialog::new(command, env.config.production, name).with_warning(warning);
+    state.mode = Mode::Confirm(Box::new(dialog));
 }
 
 /// Keys in the reason prompt: Enter with a reason opens the confirm dialog of the

@@ -267,18 +267,8 @@ fn confirm(
         action,
         requests,
     };
-    let typed = env.config.production.then(|| {
-        let mut input = TextArea::default();
-        input.set_placeholder_text(format!("type {name} to confirm"));
-        (name, input)
-    });
-    state.mode = Mode::Confirm(Box::new(ConfirmDialog {
-        preview: command.preview(),
-        command,
-        typed,
-        error: None,
-        warning: None,
-    }));
+    let dialog = ConfirmDialog::new(command, env.config.production, name);
+    state.mode = Mode::Confirm(Box::new(dialog));
 }
 
 /// Why restart must not be offered for the selected pod: it belongs to an Argo Rollout,

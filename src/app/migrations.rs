@@ -2,8 +2,6 @@
 //! selection, and turning up / down / goto / force into a confirm dialog that owns a
 //! `Command::Migrate` with its plan (and so the exact SQL) fixed at preview time.
 
-use ratatui_textarea::TextArea;
-
 use super::action::Action;
 use super::state::{ConfirmDialog, Mode, State};
 use crate::bus::Command;
@@ -160,17 +158,6 @@ fn build(state: &State, request: Request) -> Result<Command, String> {
 
 fn open_confirm(state: &mut State, command: Command) {
     let production = state.env().is_some_and(|e| e.config.production);
-    let typed = production.then(|| {
-        let name = command.target_name().to_owned();
-        let mut input = TextArea::default();
-        input.set_placeholder_text(format!("type {name} to confirm"));
-        (name, input)
-    });
-    state.mode = Mode::Confirm(Box::new(ConfirmDialog {
-        preview: command.preview(),
-        command,
-        typed,
-        error: None,
-        warning: None,
-    }));
+    let name = command.target_name().to_owned();
+    state.mode = Mode::Confirm(Box::new(ConfirmDialog::new(command, production, name)));
 }

@@ -2,8 +2,6 @@
 //! auto-sync off and terminate, each checked against the app as last watched, refused
 //! on screen with the reason, or opened as a confirm dialog holding the exact command.
 
-use ratatui_textarea::TextArea;
-
 use super::action::Action;
 use super::releases::{ArgoLink, HistoryView, PendingRollback, selected_app};
 use super::state::{ConfirmDialog, Mode, Pane, State, TableCursor};
@@ -193,16 +191,6 @@ pub(super) fn open_rollback(
 fn confirm(state: &mut State, env: usize, command: Command) {
     let Some(e) = state.envs.get(env) else { return };
     let name = command.target_name().to_owned();
-    let typed = e.config.production.then(|| {
-        let mut input = TextArea::default();
-        input.set_placeholder_text(format!("type {name} to confirm"));
-        (name, input)
-    });
-    state.mode = Mode::Confirm(Box::new(ConfirmDialog {
-        preview: command.preview(),
-        command,
-        typed,
-        error: None,
-        warning: None,
-    }));
+    let dialog = ConfirmDialog::new(command, e.config.production, name);
+    state.mode = Mode::Confirm(Box::new(dialog));
 }

@@ -189,6 +189,27 @@ pub struct ConfirmDialog {
 }
 
 impl ConfirmDialog {
+    /// A dialog for `command`; in production the user must type `name` to confirm.
+    pub fn new(command: Command, production: bool, name: String) -> Self {
+        let typed = production.then(|| {
+            let mut input = TextArea::default();
+            input.set_placeholder_text(format!("type {name} to confirm"));
+            (name, input)
+        });
+        ConfirmDialog {
+            preview: command.preview(),
+            command,
+            typed,
+            error: None,
+            warning: None,
+        }
+    }
+
+    pub fn with_warning(mut self, warning: Option<String>) -> Self {
+        self.warning = warning;
+        self
+    }
+
     pub fn ready(&self) -> bool {
         match &self.typed {
             None => true,

@@ -428,16 +428,6 @@ fn request_restart(state: &mut State) {
         return;
     };
     let command = Command::restart_deployment(&env.config.name, &namespace, &name, state.now);
-    let typed = env.config.production.then(|| {
-        let mut input = TextArea::default();
-        input.set_placeholder_text(format!("type {name} to confirm"));
-        (name.clone(), input)
-    });
-    state.mode = Mode::Confirm(Box::new(ConfirmDialog {
-        preview: command.preview(),
-        command,
-        typed,
-        error: None,
-        warning: None,
-    }));
+    let dialog = ConfirmDialog::new(command, env.config.production, name);
+    state.mode = Mode::Confirm(Box::new(dialog));
 }
