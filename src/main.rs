@@ -13,7 +13,7 @@ use kube::config::Kubeconfig;
 
 use rollcall::config::{self, LoadOptions};
 use rollcall::runner::{self, RunOptions, Source};
-use rollcall::sim::{self, Scenario, SimOptions};
+use rollcall_sim::{self as sim, Scenario, SimOptions};
 
 #[derive(Parser)]
 #[command(
@@ -213,22 +213,31 @@ async fn run(cli: Cli, loaded: Option<config::Config>) -> Result<()> {
         }
         (Cmd::Migrations { env, output, demo }, Some(mut config)) => {
             if demo {
-                rollcall::migrate::cli::use_demo_databases(&mut config, &state_dir.join("demo"))
-                    .await
-                    .map_err(|e| color_eyre::eyre::eyre!("demo databases: {e}"))?;
+                rollcall::headless::migrations::use_demo_databases(
+                    &mut config,
+                    &state_dir.join("demo"),
+                )
+                .await
+                .map_err(|e| color_eyre::eyre::eyre!("demo databases: {e}"))?;
             }
-            let report =
-                rollcall::migrate::cli::status_report(&config, env.as_deref(), output == "json")
-                    .await
-                    .map_err(|e| color_eyre::eyre::eyre!(e))?;
+            let report = rollcall::headless::migrations::status_report(
+                &config,
+                env.as_deref(),
+                output == "json",
+            )
+            .await
+            .map_err(|e| color_eyre::eyre::eyre!(e))?;
             println!("{}", report.trim_end());
             Ok(())
         }
         (Cmd::Demo { speed }, Some(mut config)) => {
             // SQLite migration databases per environment, seeded at start (issue 6).
-            rollcall::migrate::cli::use_demo_databases(&mut config, &state_dir.join("demo"))
-                .await
-                .map_err(|e| color_eyre::eyre::eyre!("demo databases: {e}"))?;
+            rollcall::headless::migrations::use_demo_databases(
+                &mut config,
+                &state_dir.join("demo"),
+            )
+            .await
+            .map_err(|e| color_eyre::eyre::eyre!("demo databases: {e}"))?;
             let handle = sim::start(SimOptions {
                 speed,
                 scenario: Scenario::Dictamesh,

@@ -139,9 +139,9 @@ pub async fn run(opts: RunOptions) -> Result<()> {
     }
 
     // Migration databases (issue 6): a status poller per environment that has one.
-    let migration_targets = crate::migrate::poll::targets(&environments);
+    let migration_targets = crate::clients::migrations::targets(&environments);
     for target in migration_targets.values() {
-        watchers.push(crate::migrate::poll::spawn(
+        watchers.push(crate::clients::migrations::spawn(
             target.clone(),
             tx.clone(),
             opts.clock.clone(),

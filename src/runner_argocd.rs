@@ -28,7 +28,7 @@ pub enum ArgocdSource {
 
 /// The Argo CD listener of the embedded simulator, for `rollcall demo`: its URL, the
 /// admin API key it minted and its CA, so TLS is verified as against a real server.
-pub fn demo_argocd(sim: &crate::sim::SimHandle) -> ArgocdSource {
+pub fn demo_argocd(sim: &rollcall_sim::SimHandle) -> ArgocdSource {
     ArgocdSource::Fixed(Endpoint {
         server: sim.argocd_url(),
         insecure: false,

@@ -13,7 +13,7 @@ use rollcall::clients::kube::connect_with;
 use rollcall::clients::watch::{ListMode, spawn_env_watchers};
 use rollcall::config::Theme;
 use rollcall::runner::ad_hoc_environment;
-use rollcall::sim::{self, SimOptions};
+use rollcall_sim::{self as sim, SimOptions};
 use tokio::sync::mpsc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

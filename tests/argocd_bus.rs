@@ -9,7 +9,7 @@ use rollcall::app::Event;
 use rollcall::bus::{AuditLog, Bus, Command, OpId};
 use rollcall::clients::argocd::{ArgoClient, Endpoint, Timeouts, Token};
 use rollcall::clients::kube::{KubeActions, connect_with};
-use rollcall::sim::{self, SimHandle, SimOptions};
+use rollcall_sim::{self as sim, SimHandle, SimOptions};
 use tokio::sync::mpsc;
 
 const APP: &str = "customer-adapter-prod";

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use rollcall::clients::argocd::{ArgoClient, ArgoError, Endpoint, Permission, Timeouts, Token};
-use rollcall::sim::{self, FaultPlan, SimHandle, SimOptions};
+use rollcall_sim::{self as sim, FaultPlan, SimHandle, SimOptions};
 
 async fn start() -> SimHandle {
     sim::start(SimOptions::default())

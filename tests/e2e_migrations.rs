@@ -12,8 +12,8 @@ use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
 use common::pty::Tui;
-use rollcall::migrate::DbUrl;
-use rollcall::migrate::store::Recorded;
+use rollcall_migrate::DbUrl;
+use rollcall_migrate::store::Recorded;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rollcall");
 const STARTUP: Duration = Duration::from_secs(30);
@@ -85,7 +85,7 @@ fn demo_shows_migrations_and_forces_staging_clean() {
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
     let status = rt
-        .block_on(rollcall::migrate::status::read_url(
+        .block_on(rollcall_migrate::status::read_url(
             &DbUrl::parse(&url).unwrap(),
         ))
         .unwrap();

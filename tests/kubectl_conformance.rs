@@ -7,7 +7,7 @@
 mod kubectl_support;
 
 use kubectl_support::{K, WEB, cols, kubectl_or_skip};
-use rollcall::sim::{self, SimOptions};
+use rollcall_sim::{self as sim, SimOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_sees_a_real_api_server() {

@@ -7,7 +7,7 @@
 mod kubectl_support;
 
 use kubectl_support::{K, WEB, cols, kubectl_or_skip};
-use rollcall::sim::{self, SimOptions};
+use rollcall_sim::{self as sim, SimOptions};
 
 fn row<'a>(out: &'a str, name: &str) -> Vec<&'a str> {
     out.lines()

@@ -2,7 +2,7 @@
 //! pattern that must not, plus a deterministic fuzz that arbitrary text never
 //! panics the linter.
 
-use rollcall::migrate::lint::{Rule, Verdict, lint};
+use rollcall_migrate::lint::{Rule, Verdict, lint};
 
 fn rules(sql: &str) -> Vec<Rule> {
     let report = lint(sql);
@@ -139,7 +139,7 @@ fn unparseable_sql_is_reported_and_the_rest_still_linted() {
 #[test]
 fn the_shipped_demo_migrations() {
     // Down files undo ups (a DROP is expected there); only up files are linted.
-    for (name, sql) in rollcall::migrate::demo::FILES
+    for (name, sql) in rollcall_migrate::demo::FILES
         .iter()
         .filter(|(n, _)| n.contains(".up."))
     {
@@ -233,7 +233,7 @@ fn fuzz_token_soup_never_panics() {
 #[test]
 fn fuzz_random_bytes_and_mutations_never_panic() {
     let mut rng = Rng(0x0123_4567_89ab_cdef);
-    let seeds: Vec<&str> = rollcall::migrate::demo::FILES
+    let seeds: Vec<&str> = rollcall_migrate::demo::FILES
         .iter()
         .map(|(_, s)| *s)
         .collect();

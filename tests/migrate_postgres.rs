@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use migrate_common::*;
-use rollcall::migrate::store::{Recorded, lock_key};
-use rollcall::migrate::{Db, DbUrl, Request};
+use rollcall_migrate::store::{Recorded, lock_key};
+use rollcall_migrate::{Db, DbUrl, Request};
 use sqlx::{Connection, PgConnection, Row};
 
 struct Server {
@@ -282,7 +282,7 @@ async fn table_and_lock_identity_match_golang_migrate() {
         .unwrap();
     let src = source(&[GOOD]);
     let mut db = Db::connect(&url, true).await.unwrap();
-    let p = rollcall::migrate::plan(
+    let p = rollcall_migrate::plan(
         &src,
         Recorded {
             version: 4,
@@ -291,12 +291,11 @@ async fn table_and_lock_identity_match_golang_migrate() {
         Request::Force { version: 2 },
     )
     .unwrap();
-    let err =
-        rollcall::migrate::execute(&mut db, &p, Some(Duration::from_millis(300)), &mut |_| {})
-            .await
-            .unwrap_err();
+    let err = rollcall_migrate::execute(&mut db, &p, Some(Duration::from_millis(300)), &mut |_| {})
+        .await
+        .unwrap_err();
     assert_eq!(err, "timeout: can't acquire database lock");
-    let status = rollcall::migrate::status::read(&mut db).await.unwrap();
+    let status = rollcall_migrate::status::read(&mut db).await.unwrap();
     assert!(
         status.locked_by.is_some_and(|h| h.contains("pid")),
         "status shows the holder"
@@ -312,7 +311,7 @@ async fn table_and_lock_identity_match_golang_migrate() {
         .execute(&mut conn)
         .await
         .unwrap();
-    rollcall::migrate::execute(&mut db, &p, Some(Duration::from_secs(5)), &mut |_| {})
+    rollcall_migrate::execute(&mut db, &p, Some(Duration::from_secs(5)), &mut |_| {})
         .await
         .unwrap();
     db.close().await;

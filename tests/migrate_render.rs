@@ -10,15 +10,15 @@ use std::sync::Arc;
 
 use rollcall::app::{Event, Mode, State, update};
 use rollcall::domain::migrations::{MigrationUpdate, SourceSnapshot};
-use rollcall::migrate::store::Recorded;
-use rollcall::migrate::{DbStatus, Source};
+use rollcall_migrate::store::Recorded;
+use rollcall_migrate::{DbStatus, Source};
 use support::*;
 
 fn with_migrations(w: u16, h: u16) -> State {
     let mut s = populated(w, h);
     let source = Source::from_files(
         Path::new("migrations"),
-        rollcall::migrate::demo::FILES.iter().copied(),
+        rollcall_migrate::demo::FILES.iter().copied(),
     );
     let snap = Arc::new(SourceSnapshot::new(source));
     let seeded = [(5, false), (4, true), (2, false)];

@@ -4,8 +4,8 @@
 mod migrate_common;
 
 use migrate_common::*;
-use rollcall::migrate::store::Recorded;
-use rollcall::migrate::{Db, DbUrl};
+use rollcall_migrate::store::Recorded;
+use rollcall_migrate::{Db, DbUrl};
 use sqlx::{Connection, Row};
 
 fn fresh() -> (tempfile::TempDir, DbUrl) {
@@ -127,7 +127,7 @@ async fn status_never_creates_a_database() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("typo.db");
     let url = DbUrl::parse(&format!("sqlite://{}", missing.display())).unwrap();
-    assert!(rollcall::migrate::status::read_url(&url).await.is_err());
+    assert!(rollcall_migrate::status::read_url(&url).await.is_err());
     assert!(!missing.exists());
 }
 
@@ -135,7 +135,7 @@ async fn status_never_creates_a_database() {
 async fn the_demo_seeds_prod_behind_and_staging_dirty() {
     let dir = tempfile::tempdir().unwrap();
     let envs = ["dev", "staging", "prod"].map(String::from);
-    let dbs = rollcall::migrate::demo::prepare(dir.path(), &envs)
+    let dbs = rollcall_migrate::demo::prepare(dir.path(), &envs)
         .await
         .unwrap();
     let mut got = Vec::new();

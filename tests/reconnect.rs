@@ -10,7 +10,7 @@ use kube::config::Kubeconfig;
 use rollcall::app::{Connection, Event, State, update};
 use rollcall::clients::kube::connect_with;
 use rollcall::clients::watch::{ListMode, spawn_env_watchers};
-use rollcall::sim::{self, SimOptions};
+use rollcall_sim::{self as sim, SimOptions};
 use tokio::sync::mpsc;
 
 async fn pump_until(

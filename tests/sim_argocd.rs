@@ -10,7 +10,7 @@ mod kubectl_support;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use rollcall::sim::{self, SimHandle, SimOptions};
+use rollcall_sim::{self as sim, SimHandle, SimOptions};
 use serde_json::{Value, json};
 use tokio::process::Command;
 

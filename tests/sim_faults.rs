@@ -12,7 +12,7 @@ use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::{Client, Config};
 use rollcall::clients::watch::{ListMode, watch_rows};
 use rollcall::domain::{PodRow, WatchUpdate, WatchedPod};
-use rollcall::sim::{self, FaultPlan, SimHandle, SimOptions};
+use rollcall_sim::{self as sim, FaultPlan, SimHandle, SimOptions};
 
 const NS: &str = "dictamesh-staging";
 

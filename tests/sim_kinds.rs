@@ -13,7 +13,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Pod, Secret, ServiceAccount};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::{Client, Config, ResourceExt};
-use rollcall::sim::{self, SimHandle, SimOptions};
+use rollcall_sim::{self as sim, SimHandle, SimOptions};
 use serde_json::{Value, json};
 
 async fn start(speed: f64) -> SimHandle {

@@ -13,7 +13,7 @@ use kube::api::{
 };
 use kube::runtime::watcher;
 use kube::{Client, Config, ResourceExt};
-use rollcall::sim::{self, Scenario, SimHandle, SimOptions, Tuning};
+use rollcall_sim::{self as sim, Scenario, SimHandle, SimOptions, Tuning};
 use serde_json::json;
 use tokio::time::timeout;
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use kube::api::{Api, ListParams};
 use kube::{Client, Config};
-use rollcall::sim::{self, Scenario, SimOptions};
+use rollcall_sim::{self as sim, Scenario, SimOptions};
 
 const PODS: u32 = 5_000;
 

@@ -9,7 +9,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, LogParams, Patch, PatchParams};
 use kube::{Client, Config, ResourceExt};
-use rollcall::sim::{self, SimHandle, SimOptions};
+use rollcall_sim::{self as sim, SimHandle, SimOptions};
 use serde_json::json;
 
 async fn client(sim: &SimHandle, viewer: bool) -> Client {

@@ -6,7 +6,7 @@ use super::action::Action;
 use super::state::{ConfirmDialog, Mode, State};
 use crate::bus::Command;
 use crate::domain::migrations::{MigrationUpdate, RowState};
-use crate::migrate::{Request, ops};
+use rollcall_migrate::{Request, ops};
 
 /// How many progress lines the pane keeps per environment.
 const PROGRESS_LINES: usize = 8;

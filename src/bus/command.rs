@@ -34,7 +34,7 @@ pub enum Command {
         env: String,
         /// The database URL, password redacted.
         database: String,
-        plan: crate::migrate::Plan,
+        plan: rollcall_migrate::Plan,
     },
     /// An Argo Rollouts action, sent exactly as the kubectl-argo-rollouts plugin sends
     /// it; `requests` is the plan shown at preview time, re-checked before sending.
@@ -233,7 +233,7 @@ impl Command {
                 path: database.clone(),
                 content_type: "application/sql (as golang-migrate runs it)",
                 body: plan.preview(),
-                effect: crate::migrate::ops::effect(plan),
+                effect: rollcall_migrate::ops::effect(plan),
             },
             Command::Rollout {
                 namespace,

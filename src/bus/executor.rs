@@ -25,7 +25,7 @@ struct Inner {
     user: String,
     events: mpsc::Sender<Event>,
     /// Migration databases by environment name.
-    migrations: HashMap<String, crate::migrate::poll::Target>,
+    migrations: HashMap<String, crate::clients::migrations::Target>,
     /// Argo CD clients by environment name.
     argocd: HashMap<String, crate::clients::argocd::ArgoClient>,
 }
@@ -52,7 +52,7 @@ impl Bus {
     /// Adds the environments' migration databases (before the bus is shared).
     pub fn with_migrations(
         mut self,
-        targets: HashMap<String, crate::migrate::poll::Target>,
+        targets: HashMap<String, crate::clients::migrations::Target>,
     ) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.migrations = targets;
@@ -149,7 +149,7 @@ impl Inner {
                 .migrations
                 .get(env)
                 .ok_or_else(|| format!("no migration database for environment {env}"))?;
-            return crate::migrate::poll::run_op(target, op, plan, &self.events).await;
+            return crate::clients::migrations::run_op(target, op, plan, &self.events).await;
         }
         if let Some(result) = self.execute_argocd(command).await {
             return result;

@@ -4,5 +4,6 @@
 pub mod argocd;
 pub mod bluegreen;
 pub mod kube;
+pub mod migrations;
 pub mod rollouts;
 pub mod watch;

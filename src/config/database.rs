@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::error::ConfigError;
-use crate::migrate::DbUrl;
+use rollcall_migrate::DbUrl;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Database {

@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::bus::OpId;
-use crate::migrate::lint::{LintReport, Rule, Verdict};
-use crate::migrate::{DbStatus, Source};
+use rollcall_migrate::lint::{LintReport, Rule, Verdict};
+use rollcall_migrate::{DbStatus, Source};
 
 /// The files of one environment's migrations directory and the lint of each up file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,7 +26,7 @@ impl SourceSnapshot {
             .values()
             .filter_map(|m| {
                 m.up.as_deref()
-                    .map(|sql| (m.version, crate::migrate::lint(sql)))
+                    .map(|sql| (m.version, rollcall_migrate::lint(sql)))
             })
             .collect();
         SourceSnapshot { source, lint }
@@ -111,7 +111,7 @@ impl EnvMigrations {
         }
     }
 
-    pub fn recorded(&self) -> Option<crate::migrate::Recorded> {
+    pub fn recorded(&self) -> Option<rollcall_migrate::Recorded> {
         match &self.status {
             Some(Ok(s)) => Some(s.recorded()),
             _ => None,
@@ -213,7 +213,7 @@ impl EnvMigrations {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::migrate::Recorded;
+    use rollcall_migrate::Recorded;
     use std::path::Path;
 
     fn env(version: i64, dirty: bool) -> EnvMigrations {

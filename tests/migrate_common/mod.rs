@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rollcall::migrate::store::Recorded;
-use rollcall::migrate::{Db, DbUrl, Request, Source, execute, plan};
+use rollcall_migrate::store::Recorded;
+use rollcall_migrate::{Db, DbUrl, Request, Source, execute, plan};
 
 pub const GOOD: &[(&str, &str)] = &[
     ("000001_create_t.up.sql", "CREATE TABLE t (id int);\n"),
@@ -155,7 +155,7 @@ pub async fn concurrent_runs_serialise(url: &DbUrl, slow_sql: &str) {
     db.ensure_table().await.unwrap();
     db.close().await;
     let p = plan(&src, Recorded::NIL, Request::Up { n: None }).unwrap();
-    let go = |p: rollcall::migrate::Plan| {
+    let go = |p: rollcall_migrate::Plan| {
         let url = url.clone();
         tokio::spawn(async move {
             let mut db = Db::connect(&url, true).await.unwrap();

@@ -12,8 +12,8 @@ use super::pane_block;
 use crate::app::{EnvState, Pane, State};
 use crate::config::Theme;
 use crate::domain::migrations::{MigrationRow, RowState};
-use crate::migrate::Verdict;
 use crate::ui::format::{age, truncate};
+use rollcall_migrate::Verdict;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let focused = state.focus == Pane::Migrations;

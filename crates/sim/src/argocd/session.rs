@@ -1,0 +1,251 @@
+//! Argo CD's local accounts and session tokens: HS256 JWTs signed with a per-process server
+//! key, with the claims argocd-server writes (`iss: argocd`, `sub`, `iat`, `nbf`, `jti`,
+//! `exp` for logins), and the same verification order and messages (`invalid session: …`).
+//! Accounts: `admin` (login + apiKey, full access) and `viewer` (apiKey, role:readonly).
+
+use std::collections::BTreeSet;
+use std::sync::{Mutex, OnceLock};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+/// A login session lasts this long (`users.session.duration` default).
+const SESSION_SECS: i64 = 24 * 3600;
+
+static KEY: OnceLock<Vec<u8>> = OnceLock::new();
+
+/// The server signature key, random per process (like `server.secretkey`).
+fn key() -> &'static [u8] {
+    KEY.get_or_init(|| (0..32).map(|_| fastrand::u8(..)).collect())
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    /// Account name (`sub` without the `:login` / `:apiKey` capability suffix).
+    pub sub: String,
+    pub iat: i64,
+    /// May change things (admin) or only read (role:readonly).
+    pub admin: bool,
+}
+
+impl Claims {
+    /// `iat` as Argo CD prints it in permission errors (RFC 3339).
+    pub fn iat_rfc3339(&self) -> String {
+        Timestamp::from_second(self.iat)
+            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// Accounts, issued API keys and revoked tokens.
+#[derive(Debug)]
+pub struct Sessions {
+    password: String,
+    api_keys: Mutex<BTreeSet<String>>,
+    revoked: Mutex<BTreeSet<String>>,
+}
+
+fn uuid() -> String {
+    crate::objects::new_uid()
+}
+
+fn sign(claims: &Value) -> String {
+    let header = B64.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let payload = B64.encode(serde_json::to_vec(claims).unwrap_or_default());
+    let input = format!("{header}.{payload}");
+    let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key());
+    let sig = B64.encode(ring::hmac::sign(&k, input.as_bytes()).as_ref());
+    format!("{input}.{sig}")
+}
+
+/// What a token string is, before any verification (`jwtutil.IsValid`: three parts).
+pub fn looks_like_jwt(token: &str) -> bool {
+    token.splitn(3, '.').count() == 3
+}
+
+impl Sessions {
+    pub fn new(password: &str) -> Self {
+        Sessions {
+            password: password.to_string(),
+            api_keys: Mutex::new(BTreeSet::new()),
+            revoked: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Issues a non-expiring API key for `admin` or `viewer` (`argocd account generate-token`).
+    pub fn api_key(&self, account: &str, now: Timestamp) -> String {
+        let jti = uuid();
+        self.api_keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(jti.clone());
+        let t = now.as_second();
+        sign(
+            &json!({"iss": "argocd", "sub": format!("{account}:apiKey"), "nbf": t, "iat": t, "jti": jti}),
+        )
+    }
+
+    /// `POST /api/v1/session`: a 24 h login token, or the server's Unauthenticated message.
+    pub fn login(&self, username: &str, password: &str, now: Timestamp) -> Result<String, String> {
+        if username.is_empty() || password.is_empty() {
+            return Err("no credentials supplied".into());
+        }
+        if username != "admin" || password != self.password {
+            return Err("Invalid username or password".into());
+        }
+        let t = now.as_second();
+        Ok(sign(&json!({
+            "iss": "argocd", "sub": "admin:login", "nbf": t, "iat": t,
+            "exp": t + SESSION_SECS, "jti": uuid(),
+        })))
+    }
+
+    /// Revokes a token by its `jti` (as `/auth/logout` does).
+    pub fn revoke(&self, token: &str) {
+        if let Some(c) = decode(token)
+            .ok()
+            .and_then(|c| c["jti"].as_str().map(String::from))
+        {
+            self.revoked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(c);
+        }
+    }
+
+    /// Verifies a token; the error is the text after `invalid session: `.
+    pub fn verify(&self, token: &str, now: Timestamp) -> Result<Claims, String> {
+        let claims = decode(token)?;
+        if claims["iss"] != "argocd" {
+            return Err("SSO is not configured".into());
+        }
+        let mut parts = token.rsplitn(2, '.');
+        let (sig, input) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key());
+        let sig = B64.decode(sig).unwrap_or_default();
+        if ring::hmac::verify(&k, input.as_bytes(), &sig).is_err() {
+            return Err("token signature is invalid: signature is invalid".into());
+        }
+        let t = now.as_second();
+        if claims["exp"].as_i64().is_some_and(|exp| t >= exp) {
+            return Err("token has invalid claims: token is expired".into());
+        }
+        let sub = claims["sub"].as_str().unwrap_or("");
+        let (account, capability) = match sub.split_once(':') {
+            Some((a, c)) => (a, c),
+            None => (sub, "apiKey"),
+        };
+        let admin = match account {
+            "admin" => true,
+            "viewer" if capability == "apiKey" => false,
+            "viewer" => return Err("account viewer does not have 'login' capability".into()),
+            other => return Err(format!("account '{other}' does not exist")),
+        };
+        let Some(jti) = claims["jti"].as_str() else {
+            return Err(
+                "token does not have a unique identifier (jti claim) and cannot be validated"
+                    .into(),
+            );
+        };
+        if self
+            .revoked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(jti)
+        {
+            return Err("token is revoked, please re-login".into());
+        }
+        if capability == "apiKey"
+            && !self
+                .api_keys
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(jti)
+        {
+            return Err(format!(
+                "account {account} does not have token with id {jti}"
+            ));
+        }
+        Ok(Claims {
+            sub: account.to_string(),
+            iat: claims["iat"].as_i64().unwrap_or(0),
+            admin,
+        })
+    }
+}
+
+/// The claims of a token, unverified (the error is jwt-go's wording).
+fn decode(token: &str) -> Result<Value, String> {
+    let payload = token.split('.').nth(1).ok_or_else(|| {
+        "token is malformed: token contains an invalid number of segments".to_string()
+    })?;
+    let bytes = B64
+        .decode(payload.trim_end_matches('='))
+        .map_err(|e| format!("token is malformed: could not base64 decode claim: {e}"))?;
+    serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .filter(Value::is_object)
+        .ok_or_else(|| "token is malformed: could not JSON decode claim".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_verify_like_argocd_server() {
+        let now: Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
+        let s = Sessions::new("pw");
+        let admin = s.api_key("admin", now);
+        assert!(looks_like_jwt(&admin));
+        let c = s.verify(&admin, now).unwrap();
+        assert_eq!((c.sub.as_str(), c.admin), ("admin", true));
+        assert_eq!(c.iat_rfc3339(), "2026-11-26T10:00:00Z");
+        let viewer = s.api_key("viewer", now);
+        assert!(!s.verify(&viewer, now).unwrap().admin);
+        assert_eq!(
+            s.login("admin", "nope", now).unwrap_err(),
+            "Invalid username or password"
+        );
+        assert_eq!(s.login("", "", now).unwrap_err(), "no credentials supplied");
+        let login = s.login("admin", "pw", now).unwrap();
+        assert_eq!(s.verify(&login, now).unwrap().sub, "admin");
+        let later = now + jiff::SignedDuration::from_hours(25);
+        assert_eq!(
+            s.verify(&login, later).unwrap_err(),
+            "token has invalid claims: token is expired"
+        );
+        // A tampered signature, a foreign issuer, a revoked token.
+        let mut bad = admin.clone();
+        bad.push('x');
+        assert!(
+            s.verify(&bad, now)
+                .unwrap_err()
+                .starts_with("token signature is invalid")
+        );
+        let foreign = format!(
+            "{}.{}.sig",
+            B64.encode("{}"),
+            B64.encode(r#"{"iss":"dex"}"#)
+        );
+        assert_eq!(
+            s.verify(&foreign, now).unwrap_err(),
+            "SSO is not configured"
+        );
+        s.revoke(&login);
+        assert_eq!(
+            s.verify(&login, now).unwrap_err(),
+            "token is revoked, please re-login"
+        );
+        // An API key this server never issued.
+        let other = Sessions::new("pw").api_key("admin", now);
+        assert!(
+            s.verify(&other, now)
+                .unwrap_err()
+                .contains("does not have token with id")
+        );
+    }
+}

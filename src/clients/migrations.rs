@@ -1,0 +1,153 @@
+//! The executor-side status poller: one task per environment that re-reads the
+//! migration files and the version row every few seconds (or at once when asked,
+//! after an operation) and emits an event only when something changed. It keeps one
+//! connection open and reconnects after an error, so a poll costs two small queries.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::app::Event;
+use crate::domain::migrations::{MigrationUpdate, SourceSnapshot};
+use rollcall_migrate::source::Source;
+use rollcall_migrate::status;
+use rollcall_migrate::store::Db;
+use rollcall_migrate::url::DbUrl;
+
+pub const INTERVAL: Duration = Duration::from_secs(2);
+
+/// What the bus and the poller share about one environment's database.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub env: usize,
+    pub url: Result<DbUrl, String>,
+    pub migrations: std::path::PathBuf,
+    /// Wakes the poller early (after an operation).
+    pub refresh: Arc<Notify>,
+}
+
+pub fn spawn(
+    target: Target,
+    events: mpsc::Sender<Event>,
+    clock: crate::tui::Clock,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut last_source: Option<Source> = None;
+        let mut last_status = None;
+        let mut db: Option<Db> = None;
+        let mut last_error: Option<String> = None;
+        loop {
+            let dir = target.migrations.clone();
+            // File reads are blocking; keep them off the async workers.
+            let source = tokio::task::spawn_blocking(move || Source::read(&dir))
+                .await
+                .unwrap_or_default();
+            if last_source.as_ref() != Some(&source) {
+                let snap = {
+                    let s = source.clone();
+                    tokio::task::spawn_blocking(move || SourceSnapshot::new(s))
+                        .await
+                        .ok()
+                };
+                if let Some(snap) = snap {
+                    last_source = Some(source);
+                    let update = MigrationUpdate::Source(Arc::new(snap));
+                    if send(&events, target.env, update).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            let result = match &target.url {
+                Err(e) => Err(e.clone()),
+                Ok(url) => {
+                    if db.is_none() {
+                        match Db::connect(url, false).await {
+                            Ok(conn) => db = Some(conn),
+                            Err(e) => last_error = Some(e),
+                        }
+                    }
+                    match db.as_mut() {
+                        Some(conn) => status::read(conn).await,
+                        None => Err(last_error.take().unwrap_or_default()),
+                    }
+                }
+            };
+            if result.is_err()
+                && let Some(conn) = db.take()
+            {
+                conn.close().await;
+            }
+            if last_status.as_ref() != Some(&result) {
+                last_status = Some(result.clone());
+                let update = MigrationUpdate::Status {
+                    at: clock(),
+                    status: result,
+                };
+                if send(&events, target.env, update).await.is_err() {
+                    return;
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(INTERVAL) => {}
+                _ = target.refresh.notified() => {}
+            }
+        }
+    })
+}
+
+async fn send(
+    events: &mpsc::Sender<Event>,
+    env: usize,
+    update: MigrationUpdate,
+) -> Result<(), mpsc::error::SendError<Event>> {
+    events.send(Event::Migrations { env, update }).await
+}
+
+/// Runs one confirmed migration command (from the bus executor): connects, executes
+/// the plan under the lock, streams each step as progress, then wakes the poller so
+/// the pane shows the new version at once.
+pub async fn run_op(
+    target: &Target,
+    op: crate::bus::OpId,
+    plan: &rollcall_migrate::Plan,
+    events: &mpsc::Sender<Event>,
+) -> Result<String, String> {
+    let url = target.url.clone()?;
+    let mut db = Db::connect(&url, true).await?;
+    let env = target.env;
+    let tx = events.clone();
+    let mut progress = move |line: String| {
+        // Progress is best effort: a full channel must not stall the migration.
+        let _ = tx.try_send(Event::Migrations {
+            env,
+            update: MigrationUpdate::Progress { op, line },
+        });
+    };
+    let result = rollcall_migrate::execute(&mut db, plan, None, &mut progress).await;
+    db.close().await;
+    target.refresh.notify_one();
+    let outcome = result?;
+    let steps = outcome.lines.join(", ");
+    Ok(format!("{steps}; now at version {}", outcome.version))
+}
+
+/// One target per environment that has a `database:` in config, by environment name.
+pub fn targets(envs: &[crate::config::Environment]) -> std::collections::HashMap<String, Target> {
+    envs.iter()
+        .enumerate()
+        .filter_map(|(env, e)| {
+            let db = e.database.as_ref()?;
+            Some((
+                e.name.clone(),
+                Target {
+                    env,
+                    url: db.resolve(),
+                    migrations: db.migrations.clone(),
+                    refresh: Arc::new(Notify::new()),
+                },
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,175 @@
+//! The non-interactive side: `rollcall migrations [--env NAME] [-o json] [--demo]`
+//! prints the same status the pane shows, and `rollcall demo` points every
+//! environment at its seeded demo database.
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::config::{Config, Database};
+use crate::domain::migrations::{EnvMigrations, RowState, SourceSnapshot};
+use rollcall_migrate::demo;
+use rollcall_migrate::source::Source;
+use rollcall_migrate::status;
+
+/// Seeds the demo databases under `dir` and points each environment at its own.
+pub async fn use_demo_databases(config: &mut Config, dir: &Path) -> Result<(), String> {
+    let names: Vec<String> = config.environments.iter().map(|e| e.name.clone()).collect();
+    let dbs = demo::prepare(dir, &names).await?;
+    for (env, db) in config.environments.iter_mut().zip(dbs) {
+        env.database = Some(Database {
+            url: Some(db.url),
+            url_env: None,
+            migrations: db.migrations,
+        });
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Pending {
+    version: u64,
+    title: String,
+    verdict: Option<rollcall_migrate::Verdict>,
+    findings: Vec<rollcall_migrate::lint::Finding>,
+    problems: Vec<rollcall_migrate::lint::ParseProblem>,
+}
+
+/// Reads every selected environment's status and renders it as text or JSON.
+pub async fn status_report(
+    config: &Config,
+    env: Option<&str>,
+    json_out: bool,
+) -> Result<String, String> {
+    let envs: Vec<_> = config
+        .environments
+        .iter()
+        .filter(|e| env.is_none_or(|n| n == e.name))
+        .collect();
+    if envs.is_empty() {
+        let known: Vec<&str> = config
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        return Err(format!(
+            "no environment `{}` (known: {})",
+            env.unwrap_or_default(),
+            known.join(", ")
+        ));
+    }
+    let mut text = String::new();
+    let mut docs = Vec::new();
+    for e in envs {
+        let mut m = EnvMigrations::configured(e.database.as_ref());
+        if let Some(db) = &e.database {
+            let source = Source::read(&db.migrations);
+            m.source = Some(std::sync::Arc::new(SourceSnapshot::new(source)));
+            m.status = Some(match db.resolve() {
+                Ok(url) => status::read_url(&url).await,
+                Err(why) => Err(why),
+            });
+        }
+        let summary = m.summary();
+        let rows = m.rows();
+        let snap = m.source.clone();
+        let pending: Vec<Pending> = rows
+            .iter()
+            .filter(|r| matches!(r.state, RowState::Pending | RowState::Dirty))
+            .map(|r| {
+                let report = snap.as_ref().and_then(|s| s.lint.get(&r.version));
+                Pending {
+                    version: r.version,
+                    title: r.title.clone(),
+                    verdict: r.verdict,
+                    findings: report.map(|r| r.findings.clone()).unwrap_or_default(),
+                    problems: report.map(|r| r.problems.clone()).unwrap_or_default(),
+                }
+            })
+            .collect();
+        let applied: Vec<u64> = rows
+            .iter()
+            .filter(|r| matches!(r.state, RowState::Applied | RowState::Current))
+            .map(|r| r.version)
+            .collect();
+        let st = m.status.as_ref().and_then(|s| s.as_ref().ok());
+        if json_out {
+            docs.push(json!({
+                "env": e.name,
+                "database": m.database,
+                "version": summary.version,
+                "title": summary.title,
+                "dirty": summary.dirty,
+                "error": summary.error,
+                "lock_key": st.and_then(|s| s.lock_key),
+                "locked_by": st.and_then(|s| s.locked_by.clone()),
+                "last_change": st.and_then(|s| s.last_change).map(|t| t.to_string()),
+                "applied": applied,
+                "pending": pending,
+                "problems": summary.problems,
+            }));
+            continue;
+        }
+        text.push_str(&format!(
+            "{}  {}\n",
+            e.name,
+            m.database.as_deref().unwrap_or("(no database)")
+        ));
+        if let Some(err) = &summary.error {
+            text.push_str(&format!("  ✖ {err}\n"));
+        } else {
+            let version = summary
+                .version
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "none".into());
+            let title = summary.title.clone().unwrap_or_default();
+            let dirty = if summary.dirty {
+                "DIRTY: fix the schema, then force the version it is really at"
+            } else {
+                "clean"
+            };
+            text.push_str(&format!("  version {version} {title} ({dirty})\n"));
+            if let Some(t) = st.and_then(|s| s.last_change) {
+                text.push_str(&format!("  last change {t}\n"));
+            }
+            if let Some(h) = st.and_then(|s| s.locked_by.as_ref()) {
+                text.push_str(&format!("  locked by {h}\n"));
+            }
+        }
+        text.push_str(&format!("  applied: {}\n", applied.len()));
+        for p in &pending {
+            let verdict = match p.verdict {
+                Some(rollcall_migrate::Verdict::Safe) => "safe",
+                Some(rollcall_migrate::Verdict::Unsafe) => "UNSAFE",
+                Some(rollcall_migrate::Verdict::Unchecked) => "unparsed",
+                None => "-",
+            };
+            text.push_str(&format!(
+                "  pending {:06} {}  {verdict}\n",
+                p.version, p.title
+            ));
+            for f in &p.findings {
+                text.push_str(&format!(
+                    "    line {}: {} → {}\n",
+                    f.line, f.message, f.safer
+                ));
+            }
+            for pr in &p.problems {
+                text.push_str(&format!("    line {}: {}\n", pr.line, pr.message));
+            }
+        }
+        for p in &summary.problems {
+            text.push_str(&format!("  ⚠ {p}\n"));
+        }
+    }
+    if json_out {
+        let doc = if docs.len() == 1 && env.is_some() {
+            docs.remove(0)
+        } else {
+            serde_json::Value::Array(docs)
+        };
+        return serde_json::to_string_pretty(&doc).map_err(|e| e.to_string());
+    }
+    Ok(text)
+}

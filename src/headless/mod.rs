@@ -1,0 +1,4 @@
+//! Commands that print and exit, without the terminal UI: what a script or an incident
+//! channel reads.
+
+pub mod migrations;
