@@ -397,11 +397,11 @@ async fn watch_reports_down_and_recovers() {
 #[tokio::test]
 async fn https_with_the_simulators_ca_and_insecure() {
     // The simulator's per-process CA and its TLS listener.
-    let pki = rollcall_sim::tls::pki().unwrap();
+    let pki = rollcall_sim::api::tls::pki().unwrap();
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
-    let faults = Arc::new(rollcall_sim::faults::Faults::new(Default::default()));
-    let tls = rollcall_sim::tls::TlsListener::new(tcp, faults).unwrap();
+    let faults = Arc::new(rollcall_sim::api::faults::Faults::new(Default::default()));
+    let tls = rollcall_sim::api::tls::TlsListener::new(tcp, faults).unwrap();
     let router = Router::new()
         .route("/api/v1/applications", get(list))
         .with_state(mock(false));

@@ -2,7 +2,7 @@
 //! with --pods/--namespaces/--churn), viewer token, plain HTTP, and the fault plan
 //! (`--fault drop-watches=5 --fault errors=0.1 …`), and `--unhealthy-image TAG`.
 
-use super::{FaultPlan, Scenario, SimOptions};
+use crate::{FaultPlan, Scenario, SimOptions};
 
 /// Extra flags of `rollcall sim` (flattened into the subcommand).
 #[derive(Debug, Clone, clap::Args)]

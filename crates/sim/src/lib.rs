@@ -6,41 +6,17 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub mod admin;
-pub mod admission;
-pub mod argo;
+pub mod api;
 pub mod argocd;
-pub mod auth;
 pub mod cli;
 pub mod clock;
-pub mod cluster;
 pub mod controllers;
-pub mod discovery;
-pub mod events_v1;
-pub mod faults;
-pub mod fieldcheck;
-pub mod handlers;
-pub mod http;
-pub mod index;
-pub mod kinds;
-pub mod logs;
 pub mod objects;
-pub mod openapi;
-pub mod paging;
-pub mod patch;
-pub mod proxy;
 pub mod resources;
-pub mod scale;
+pub mod rollouts;
 pub mod scenario;
-pub mod selector;
 pub mod status;
 pub mod store;
-pub mod table;
-pub mod table_columns;
-pub mod table_kinds;
-pub mod tls;
-pub mod unhealthy;
-pub mod watch;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,7 +26,7 @@ use std::time::Duration;
 use tokio::sync::watch as signal;
 use tokio::task::JoinHandle;
 
-pub use faults::FaultPlan;
+pub use api::faults::FaultPlan;
 pub use scenario::Scenario;
 
 use clock::SimClock;
@@ -152,14 +128,14 @@ pub struct Shared {
     /// Bumped to end every open watch with a 410 ERROR (fault injection).
     pub expire: signal::Sender<u64>,
     /// Bearer tokens and their users.
-    pub users: Vec<(String, auth::User)>,
+    pub users: Vec<(String, api::auth::User)>,
     /// Whether the server speaks TLS (credential-less requests are refused then).
     pub tls: bool,
-    pub faults: Arc<faults::Faults>,
+    pub faults: Arc<api::faults::Faults>,
     /// The GitOps repository Argo CD syncs from.
     pub gitops: argocd::repo::GitRepo,
     /// The unhealthy-version knob.
-    pub unhealthy: unhealthy::UnhealthyImages,
+    pub unhealthy: controllers::unhealthy::UnhealthyImages,
     /// Bumped when the unhealthy images change, so controllers look at every pod again.
     pub unhealthy_changed: signal::Sender<u64>,
     events: AtomicBool,
@@ -210,20 +186,23 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         shutdown: rx.clone(),
         expire: signal::channel(0).0,
         users: vec![
-            (opts.token.clone(), auth::User::admin("rollcall-sim-admin")),
-            (opts.viewer_token.clone(), auth::User::viewer()),
+            (
+                opts.token.clone(),
+                api::auth::User::admin("rollcall-sim-admin"),
+            ),
+            (opts.viewer_token.clone(), api::auth::User::viewer()),
         ],
         tls: opts.tls,
-        faults: Arc::new(faults::Faults::new(opts.faults.clone())),
+        faults: Arc::new(api::faults::Faults::new(opts.faults.clone())),
         gitops: argocd::repo::GitRepo::default(),
-        unhealthy: unhealthy::UnhealthyImages::new(opts.unhealthy_images.clone()),
+        unhealthy: controllers::unhealthy::UnhealthyImages::new(opts.unhealthy_images.clone()),
         unhealthy_changed: signal::channel(0).0,
         events: AtomicBool::new(true),
     });
     let mut ctl = Controllers::new(shared.clone());
     scenario::build(&shared, &mut ctl, opts.scenario);
     if opts.scenario == Scenario::Dictamesh {
-        argocd::scenario::build(&shared);
+        scenario::argocd::build(&shared);
     }
     let argocd = argocd::start(
         shared.clone(),
@@ -236,15 +215,16 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
     let scale_keys = match opts.scenario {
         Scenario::Scale {
             pods, namespaces, ..
-        } => scale::build(&shared, pods, namespaces),
+        } => scenario::scale::build(&shared, pods, namespaces),
         _ => Vec::new(),
     };
     let app = axum::Router::new()
-        .fallback(http::handle)
+        .fallback(api::handle)
         .with_state(shared.clone());
     let mut server_rx = rx.clone();
     let (tls, plain) = if opts.tls {
-        let l = tls::TlsListener::new(listener, shared.faults.clone()).map_err(SimError::Tls)?;
+        let l =
+            api::tls::TlsListener::new(listener, shared.faults.clone()).map_err(SimError::Tls)?;
         (Some(l), None)
     } else {
         (None, Some(listener))
@@ -255,14 +235,17 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         };
         let result = match (tls, plain) {
             (Some(l), _) => {
-                axum::serve(l, app.into_make_service_with_connect_info::<tls::Peer>())
-                    .with_graceful_shutdown(stop)
-                    .await
+                axum::serve(
+                    l,
+                    app.into_make_service_with_connect_info::<api::tls::Peer>(),
+                )
+                .with_graceful_shutdown(stop)
+                .await
             }
             (None, Some(listener)) => {
                 axum::serve(
                     listener,
-                    app.into_make_service_with_connect_info::<tls::Peer>(),
+                    app.into_make_service_with_connect_info::<api::tls::Peer>(),
                 )
                 .with_graceful_shutdown(stop)
                 .await
@@ -273,12 +256,17 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
             tracing::warn!("simulator server stopped: {e}");
         }
     });
-    let faults = tokio::spawn(admin::run_faults(shared.clone(), rx.clone()));
+    let faults = tokio::spawn(api::admin::run_faults(shared.clone(), rx.clone()));
     let churn = match opts.scenario {
         Scenario::Scale { churn, .. } => churn,
         _ => 0,
     };
-    let churner = tokio::spawn(scale::churn(shared.clone(), scale_keys, churn, rx.clone()));
+    let churner = tokio::spawn(scenario::scale::churn(
+        shared.clone(),
+        scale_keys,
+        churn,
+        rx.clone(),
+    ));
     let controllers = tokio::spawn(ctl.run(TICK, rx));
     tracing::info!(%addr, "simulator listening");
     Ok(SimHandle {
@@ -316,7 +304,7 @@ impl SimHandle {
     /// The CA certificate (PEM) clients must trust, when TLS is on.
     pub fn ca_pem(&self) -> Option<String> {
         self.tls
-            .then(|| tls::pki().ok().map(|p| p.ca_pem.clone()))
+            .then(|| api::tls::pki().ok().map(|p| p.ca_pem.clone()))
             .flatten()
     }
 

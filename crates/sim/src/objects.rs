@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::resources::{self, ResourceDef};
-use super::status::ApiError;
+use crate::resources::{self, ResourceDef};
+use crate::status::ApiError;
 
 const SAFE_ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 
@@ -233,7 +233,7 @@ pub fn apply_defaults(def: &ResourceDef, obj: &mut Value) {
                 }
             }
         }
-        _ => super::kinds::apply_defaults(def, obj),
+        _ => crate::api::kinds::apply_defaults(def, obj),
     }
 }
 
@@ -259,7 +259,7 @@ pub fn validate(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
             format!("Invalid value: {name:?}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
         ));
     }
-    super::kinds::validate(def, obj, &mut causes);
+    crate::api::kinds::validate(def, obj, &mut causes);
     let containers_at = match def.id {
         resources::PODS => Some("/spec/containers"),
         resources::DEPLOYMENTS | resources::REPLICASETS | resources::JOBS => {
@@ -282,7 +282,7 @@ pub fn validate(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
     }
     if matches!(def.id, resources::DEPLOYMENTS | resources::REPLICASETS) {
         let sel = obj.pointer("/spec/selector");
-        match sel.map(super::selector::LabelSelector::from_object) {
+        match sel.map(crate::store::selector::LabelSelector::from_object) {
             None => causes.push(("spec.selector", "Required value".into())),
             Some(Err(e)) => causes.push(("spec.selector", format!("Invalid value: {e}"))),
             Some(Ok(s)) if s.is_empty() => causes.push((

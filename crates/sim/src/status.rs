@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::resources::ResourceDef;
+use crate::resources::ResourceDef;
 
 /// An API error that becomes a `Status` body with the matching HTTP code.
 #[derive(Debug, Clone, PartialEq)]

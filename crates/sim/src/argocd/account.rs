@@ -9,10 +9,10 @@ use axum::http::header;
 use axum::response::Response;
 use serde_json::json;
 
-use super::api::{
+use crate::argocd::api::{
     ApiResult, ArgoServer, GrpcError, INVALID_ARGUMENT, Req, UNAUTHENTICATED, json_response, token,
 };
-use super::session::Claims;
+use crate::argocd::session::Claims;
 
 /// `rbac.Resources`, in the server's order (it appears in the error message).
 const RESOURCES: [&str; 12] = [

@@ -5,16 +5,16 @@
 
 use serde_json::{Value, json};
 
-use super::api::{
+use crate::api::table::pod_status;
+use crate::argocd::api::{
     ApiResult, ArgoServer, FAILED_PRECONDITION, GrpcError, INVALID_ARGUMENT, Req, json_response,
 };
-use super::controller::auto_sync_enabled;
-use super::health;
-use super::repo::is_commit_sha;
-use super::session::Claims;
-use super::state::{self, NAMESPACE};
+use crate::argocd::controller::auto_sync_enabled;
+use crate::argocd::health;
+use crate::argocd::repo::is_commit_sha;
+use crate::argocd::session::Claims;
+use crate::argocd::state::{self, NAMESPACE};
 use crate::resources::{PODS, REPLICASETS, ResourceDef, def};
-use crate::table::pod_status;
 
 fn project_of(req: &Req, body: &Value) -> Option<String> {
     body["project"]

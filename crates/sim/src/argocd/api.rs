@@ -15,14 +15,14 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::apps::{get, list, patch, update, update_spec};
-use super::session::{Claims, Sessions, looks_like_jwt};
-use super::state::NAMESPACE;
-use super::{account, actions, stream};
 use crate::Shared;
-use crate::admission::finish_update;
+use crate::api::Query;
+use crate::api::admission::finish_update;
+use crate::argocd::apps::{get, list, patch, update, update_spec};
+use crate::argocd::session::{Claims, Sessions, looks_like_jwt};
+use crate::argocd::state::NAMESPACE;
+use crate::argocd::{account, actions, stream};
 use crate::controllers::events::Recorder;
-use crate::http::Query;
 use crate::resources::{APPLICATIONS, def};
 use crate::store::WriteMode;
 
@@ -362,7 +362,7 @@ async fn route(srv: &Arc<ArgoServer>, who: &Claims, req: &Req, segs: &[&str]) ->
             actions::terminate(srv, who, req, name)
         }
         (&Method::GET, ["applications", name, "manifests"]) => {
-            super::manifests::get(srv, who, req, name)
+            crate::argocd::manifests::get(srv, who, req, name)
         }
         (&Method::GET, ["applications", name, "resource-tree"]) => {
             actions::resource_tree(srv, who, req, name)

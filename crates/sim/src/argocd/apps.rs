@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::api::{ApiResult, ArgoServer, GrpcError, INVALID_ARGUMENT, Req, UNKNOWN, json_response};
-use super::session::Claims;
-use super::state::NAMESPACE;
+use crate::argocd::api::{
+    ApiResult, ArgoServer, GrpcError, INVALID_ARGUMENT, Req, UNKNOWN, json_response,
+};
+use crate::argocd::session::Claims;
+use crate::argocd::state::NAMESPACE;
 use crate::resources::{APPLICATIONS, def};
-use crate::selector::LabelSelector;
+use crate::store::selector::LabelSelector;
 
 /// `projects` and `project` (both repeatable) as the server merges them.
 pub fn projects(req: &Req) -> Vec<String> {
@@ -62,14 +64,14 @@ pub async fn get(srv: &ArgoServer, who: &Claims, req: &Req, name: &str) -> ApiRe
     if let Some(kind) = req.query.get("refresh").filter(|r| !r.is_empty()) {
         let kind = if kind == "hard" { "hard" } else { "normal" };
         let mut new = app.clone();
-        new["metadata"]["annotations"][super::controller::REFRESH] = json!(kind);
+        new["metadata"]["annotations"][crate::argocd::controller::REFRESH] = json!(kind);
         app = srv.write_app(&app, new)?;
         // The controller reconciles and removes the annotation; wait for that version.
         for _ in 0..250 {
             tokio::time::sleep(Duration::from_millis(20)).await;
             if let Some(e) = srv.shared.store.get(def(APPLICATIONS), NAMESPACE, name) {
                 let v = e.value();
-                if v["metadata"]["annotations"][super::controller::REFRESH].is_null() {
+                if v["metadata"]["annotations"][crate::argocd::controller::REFRESH].is_null() {
                     app = v;
                     break;
                 }
@@ -170,8 +172,8 @@ pub fn patch(srv: &ArgoServer, who: &Claims, req: &Req, name: &str) -> ApiResult
     let text = body["patch"].as_str().unwrap_or("");
     let mut doc = stored.clone();
     let ty = match body["patchType"].as_str().unwrap_or("") {
-        "json" | "" => crate::patch::PatchType::Json,
-        "merge" => crate::patch::PatchType::Merge,
+        "json" | "" => crate::store::patch::PatchType::Json,
+        "merge" => crate::store::patch::PatchType::Merge,
         other => {
             return Err(GrpcError::new(
                 INVALID_ARGUMENT,
@@ -179,8 +181,8 @@ pub fn patch(srv: &ArgoServer, who: &Claims, req: &Req, name: &str) -> ApiResult
             ));
         }
     };
-    crate::patch::apply(&mut doc, ty, text.as_bytes()).map_err(|e| {
-        let what = if ty == crate::patch::PatchType::Merge {
+    crate::store::patch::apply(&mut doc, ty, text.as_bytes()).map_err(|e| {
+        let what = if ty == crate::store::patch::PatchType::Merge {
             "error calculating merge patch"
         } else {
             "error decoding json patch"

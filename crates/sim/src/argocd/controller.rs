@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use super::ops;
-use super::state::{self, NAMESPACE};
 use crate::Shared;
-use crate::admission::finish_update;
+use crate::api::admission::finish_update;
+use crate::argocd::ops;
+use crate::argocd::state::{self, NAMESPACE};
 use crate::clock::{fmt_time, parse_time};
 use crate::controllers::events::{NewEvent, Recorder};
 use crate::resources::{APPLICATIONS, DEPLOYMENTS, REPLICASETS, ROLLOUTS, SERVICES, def};

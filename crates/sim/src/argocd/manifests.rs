@@ -6,11 +6,11 @@
 
 use serde_json::{Value, json};
 
-use super::api::Req;
-use super::api::{ApiResult, ArgoServer, GrpcError, UNKNOWN, json_response};
-use super::repo::{Images, WorkloadKey};
-use super::session::Claims;
-use super::state::{TRACKING, tracking_id, workload_def};
+use crate::argocd::api::Req;
+use crate::argocd::api::{ApiResult, ArgoServer, GrpcError, UNKNOWN, json_response};
+use crate::argocd::repo::{Images, WorkloadKey};
+use crate::argocd::session::Claims;
+use crate::argocd::state::{TRACKING, tracking_id, workload_def};
 
 pub fn get(srv: &ArgoServer, who: &Claims, req: &Req, name: &str) -> ApiResult {
     let project = req.query.get("project").filter(|p| !p.is_empty());

@@ -13,7 +13,6 @@ pub mod health;
 pub mod manifests;
 pub mod ops;
 pub mod repo;
-pub mod scenario;
 pub mod session;
 pub mod state;
 pub mod stream;
@@ -26,7 +25,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{Shared, SimError, tls};
+use crate::api::tls;
+use crate::{Shared, SimError};
 use api::ArgoServer;
 use session::Sessions;
 

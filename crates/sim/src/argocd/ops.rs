@@ -8,10 +8,10 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use super::repo::{GitRepo, Images, WorkloadKey};
-use super::state::{Managed, TRACKING, tracking_id, workload_def};
 use crate::Shared;
-use crate::admission::finish_update;
+use crate::api::admission::finish_update;
+use crate::argocd::repo::{GitRepo, Images, WorkloadKey};
+use crate::argocd::state::{Managed, TRACKING, tracking_id, workload_def};
 use crate::clock::{fmt_time, parse_time};
 use crate::controllers::events::{NewEvent, Recorder, Source};
 use crate::store::WriteMode;
@@ -214,7 +214,7 @@ pub fn advance(
         };
         let mut resources = Vec::new();
         let mut failed = None;
-        let cmp = super::state::managed(shared, app, &manifests);
+        let cmp = crate::argocd::state::managed(shared, app, &manifests);
         for m in &cmp {
             let key = WorkloadKey {
                 kind: m.def.kind.into(),

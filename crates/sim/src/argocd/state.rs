@@ -6,9 +6,9 @@
 
 use serde_json::{Value, json};
 
-use super::health;
-use super::repo::{GitRepo, Images, WorkloadKey};
 use crate::Shared;
+use crate::argocd::health;
+use crate::argocd::repo::{GitRepo, Images, WorkloadKey};
 use crate::clock::fmt_time;
 use crate::resources::{DEPLOYMENTS, ROLLOUTS, ResourceDef, SERVICES, VIRTUALSERVICES, def};
 

@@ -15,12 +15,12 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
-use super::api::{ApiResult, ArgoServer, GrpcError, Req, UNKNOWN};
-use super::apps::{fields, permitted, projects};
-use super::session::Claims;
-use super::state::NAMESPACE;
+use crate::argocd::api::{ApiResult, ArgoServer, GrpcError, Req, UNKNOWN};
+use crate::argocd::apps::{fields, permitted, projects};
+use crate::argocd::session::Claims;
+use crate::argocd::state::NAMESPACE;
 use crate::resources::{APPLICATIONS, def};
-use crate::selector::LabelSelector;
+use crate::store::selector::LabelSelector;
 use crate::store::{ChangeType, WatchStart};
 
 const KEEPALIVE: Duration = Duration::from_secs(15);

@@ -12,12 +12,12 @@ use jiff::SignedDuration;
 use serde_json::{Value, json};
 use tokio::sync::watch as signal;
 
-use super::api::{self, ArgoServer};
-use super::session::Sessions;
-use super::state::NAMESPACE;
+use crate::api::faults::{FaultPlan, Faults};
+use crate::argocd::api::{self, ArgoServer};
+use crate::argocd::session::Sessions;
+use crate::argocd::state::NAMESPACE;
 use crate::clock::SimClock;
 use crate::controllers::Controllers;
-use crate::faults::{FaultPlan, Faults};
 use crate::resources::{APPLICATIONS, DEPLOYMENTS, ROLLOUTS, def};
 use crate::store::{Store, WriteMode};
 use crate::{Scenario, Shared, scenario};
@@ -44,13 +44,13 @@ fn world() -> World {
         tls: false,
         faults: Arc::new(Faults::new(FaultPlan::default())),
         gitops: Default::default(),
-        unhealthy: super::super::unhealthy::UnhealthyImages::new(Vec::new()),
+        unhealthy: crate::controllers::unhealthy::UnhealthyImages::new(Vec::new()),
         unhealthy_changed: signal::channel(0).0,
         events: AtomicBool::new(true),
     });
     let mut ctl = Controllers::new(shared.clone());
     scenario::build(&shared, &mut ctl, Scenario::Dictamesh);
-    super::scenario::build(&shared);
+    crate::scenario::argocd::build(&shared);
     let sessions = Sessions::new("pw");
     let now = jiff::Timestamp::now();
     let (token, viewer) = (
@@ -202,7 +202,7 @@ async fn demo_apps_match_the_cluster() {
         .unwrap()
         .value();
     assert_eq!(
-        d["metadata"]["annotations"][super::state::TRACKING],
+        d["metadata"]["annotations"][crate::argocd::state::TRACKING],
         "graphql-gateway-dev:apps/Deployment:dictamesh-dev/graphql-gateway"
     );
 }
@@ -432,7 +432,8 @@ async fn self_heal_reverts_drift_and_manual_apps_stay_out_of_sync() {
         let mut new = old.clone();
         new["spec"]["template"]["spec"]["containers"][0]["image"] =
             json!(format!("ghcr.io/controle-digital/metadata-catalog:{tag}"));
-        let mut new = crate::admission::finish_update(def(DEPLOYMENTS), None, &old, new).unwrap();
+        let mut new =
+            crate::api::admission::finish_update(def(DEPLOYMENTS), None, &old, new).unwrap();
         w.shared
             .store
             .write(

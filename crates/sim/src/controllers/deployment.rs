@@ -6,16 +6,16 @@
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 
-use super::deployment_util::{
+use crate::Shared;
+use crate::api::admission::prepare_create;
+use crate::clock::parse_time;
+use crate::controllers::deployment_util::{
     REVISION, REVISION_HISTORY, RsView, SOURCE, cleanup_history, new_replica_set, reason_of, scale,
     set_condition,
 };
-use super::events::{NewEvent, Recorder};
-use super::replicaset::put_count;
-use super::rollout::{Rs, Step, fenceposts, rolling_step};
-use crate::Shared;
-use crate::admission::prepare_create;
-use crate::clock::parse_time;
+use crate::controllers::events::{NewEvent, Recorder};
+use crate::controllers::replicaset::put_count;
+use crate::controllers::rollout::{Rs, Step, fenceposts, rolling_step};
 use crate::objects::{template_hash, templates_equal};
 use crate::resources::{DEPLOYMENTS, REPLICASETS, def};
 use crate::store::WriteMode;

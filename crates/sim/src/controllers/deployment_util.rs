@@ -5,10 +5,10 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::events::{NewEvent, Recorder, Source};
-use super::rollout::Rs;
 use crate::Shared;
 use crate::clock::fmt_time;
+use crate::controllers::events::{NewEvent, Recorder, Source};
+use crate::controllers::rollout::Rs;
 use crate::resources::{REPLICASETS, def};
 use crate::store::{Entry, WriteMode};
 

@@ -11,10 +11,10 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use super::replicaset::delete_pod_gracefully;
 use crate::Shared;
-use crate::admission::prepare_create;
+use crate::api::admission::prepare_create;
 use crate::clock::fmt_time;
+use crate::controllers::replicaset::delete_pod_gracefully;
 use crate::resources::{
     DEPLOYMENTS, JOBS, NAMESPACES, PODS, REPLICASETS, ROLLOUTS, SERVICEACCOUNTS, def,
 };

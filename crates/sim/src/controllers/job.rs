@@ -8,11 +8,11 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use super::events::{NewEvent, Recorder, Source};
-use super::replicaset::{delete_pod_gracefully, put_count};
 use crate::Shared;
-use crate::admission::prepare_create;
+use crate::api::admission::prepare_create;
 use crate::clock::{fmt_time, parse_time};
+use crate::controllers::events::{NewEvent, Recorder, Source};
+use crate::controllers::replicaset::{delete_pod_gracefully, put_count};
 use crate::objects::rand_suffix;
 use crate::resources::{JOBS, PODS, def};
 use crate::store::{Entry, WriteMode};

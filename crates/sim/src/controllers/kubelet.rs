@@ -9,9 +9,9 @@ use std::collections::{BinaryHeap, HashMap};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use super::events::{NewEvent, Recorder, Source};
 use crate::Shared;
 use crate::clock::{fmt_time, parse_time};
+use crate::controllers::events::{NewEvent, Recorder, Source};
 use crate::resources::{PODS, def};
 use crate::store::{Meta, WriteMode};
 
@@ -150,7 +150,7 @@ impl Kubelet {
                 .and_then(Value::as_str)
                 .and_then(parse_time)
                 .unwrap_or(now);
-            let runs = super::completion::run_time(&pod);
+            let runs = crate::controllers::completion::run_time(&pod);
             self.plan(Stage::Finish, started + runs, m);
         } else if phase == "Running" && !m.ready {
             if self
@@ -340,7 +340,9 @@ impl Kubelet {
                     return false;
                 }
                 let failed = shared.unhealthy.pod(&pod);
-                if let Some((name, msg)) = super::completion::finish(&mut pod, &ts, failed) {
+                if let Some((name, msg)) =
+                    crate::controllers::completion::finish(&mut pod, &ts, failed)
+                {
                     let fp = Some(format!("spec.containers{{{name}}}"));
                     events.push((fp, "Started", msg, kubelet));
                 }

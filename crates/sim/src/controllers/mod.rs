@@ -12,6 +12,7 @@ pub mod job;
 pub mod kubelet;
 pub mod replicaset;
 pub mod rollout;
+pub mod unhealthy;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -20,9 +21,9 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, watch};
 
-use super::Shared;
-use super::resources::{DEPLOYMENTS, JOBS, NAMESPACES, PODS, REPLICASETS, ROLLOUTS, def};
-use super::store::{Change, ChangeType};
+use crate::Shared;
+use crate::resources::{DEPLOYMENTS, JOBS, NAMESPACES, PODS, REPLICASETS, ROLLOUTS, def};
+use crate::store::{Change, ChangeType};
 use events::Recorder;
 use kubelet::Kubelet;
 
@@ -44,7 +45,7 @@ pub struct Controllers {
     recorder: Recorder,
     ticks: u64,
     /// Argo Rollouts (issue 4).
-    argo: crate::argo::ArgoController,
+    argo: crate::rollouts::ArgoController,
     /// Argo CD's application controller (issue 5).
     argocd: crate::argocd::controller::AppController,
 }
@@ -157,8 +158,8 @@ impl Controllers {
     /// Background propagation: dependents of a deleted owner are deleted too.
     fn collect_garbage(
         &mut self,
-        dependents: &super::resources::ResourceDef,
-        owner: &super::store::Meta,
+        dependents: &crate::resources::ResourceDef,
+        owner: &crate::store::Meta,
     ) {
         let s = &self.shared;
         let (_, items) = s.store.list(dependents, Some(&owner.namespace), |m| {

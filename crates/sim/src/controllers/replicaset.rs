@@ -4,13 +4,13 @@
 
 use serde_json::{Value, json};
 
-use super::events::{NewEvent, Recorder, Source};
 use crate::Shared;
-use crate::admission::prepare_create;
+use crate::api::admission::prepare_create;
 use crate::clock::fmt_time;
+use crate::controllers::events::{NewEvent, Recorder, Source};
 use crate::objects::rand_suffix;
 use crate::resources::{PODS, REPLICASETS, def};
-use crate::selector::LabelSelector;
+use crate::store::selector::LabelSelector;
 use crate::store::{Entry, WriteMode};
 
 const SOURCE: Source<'static> = Source {
