@@ -155,7 +155,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli, loaded: Option<config::Config>) -> Result<()> {
+async fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
     let state_dir = state_dir();
     let log_file = cli
         .common

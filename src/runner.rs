@@ -8,11 +8,12 @@ use color_eyre::eyre::Result;
 use kube::config::Kubeconfig;
 use tokio::sync::mpsc;
 
+use crate::app::Config;
 use crate::app::{EnvUpdate, Event, State, Stream};
 use crate::bus::{AuditLog, Bus};
 use crate::clients::kube::{Connection, KubeActions, connect, connect_with};
 use crate::clients::watch::{ListMode, spawn_env_watchers};
-use crate::config::{Config, DeployMode, Environment, Policy};
+use crate::config::{DeployMode, Environment, Policy};
 pub use crate::runner_argocd::{ArgocdSource, demo_argocd, endpoint_for};
 
 /// Where the clusters come from.

@@ -199,7 +199,7 @@ fn pod_cursor_stays_in_range_when_pods_disappear() {
 fn paging_moves_by_the_visible_rows() {
     let mut s = populated(80, 24);
     keys(&mut s, "]]2");
-    let page = rollcall::ui::layout::table_rows(&s, Pane::Pods);
+    let page = rollcall::app::layout::table_rows(&s, Pane::Pods);
     assert!(page > 1 && page < 24, "page {page}");
     key(&mut s, KeyCode::PageDown);
     assert_eq!(s.pod_cursor.selected, page.min(8));

@@ -26,8 +26,8 @@ fn dir_with(files: &[(&str, &str)]) -> TempDir {
     dir
 }
 
-fn load_dir(dir: &Path, theme: Option<&str>) -> Result<Config, ConfigError> {
-    config::load(&LoadOptions {
+fn load_dir(dir: &Path, theme: Option<&str>) -> Result<Config<Action>, ConfigError> {
+    config::load::<Action>(&LoadOptions {
         dir: Some(dir),
         theme,
     })
@@ -53,7 +53,7 @@ const ENV_HEAD: &str = "environments:\n  - name: dev\n    namespace: dictamesh-d
 
 #[test]
 fn embedded_defaults_load() {
-    let config = config::load(&LoadOptions::default()).expect("defaults load");
+    let config = config::load::<Action>(&LoadOptions::default()).expect("defaults load");
     assert!(config.sources.is_empty());
 
     let [dev, staging, prod] = config.environments.as_slice() else {
@@ -132,7 +132,7 @@ fn embedded_defaults_load() {
 #[test]
 fn every_builtin_theme_loads() {
     for name in config::available_themes(None) {
-        let config = config::load(&LoadOptions {
+        let config = config::load::<Action>(&LoadOptions {
             dir: None,
             theme: Some(&name),
         })
@@ -380,7 +380,7 @@ fn unknown_theme_lists_available_names() {
         err.to_string(),
         "unknown theme `nope`; available themes: default, high-contrast, light, solarized"
     );
-    let err = config::load(&LoadOptions {
+    let err = config::load::<Action>(&LoadOptions {
         dir: None,
         theme: Some("../../etc/passwd"),
     })
@@ -462,7 +462,7 @@ fn change_windows_across_time_zones_and_days() {
     assert!(!overnight.contains(ts("2026-03-07T10:00:00Z"))); // Sat 02:00 PST
     assert!(!overnight.contains(ts("2026-03-08T07:00:00Z"))); // Sat 23:00 PST
 
-    let config = config::load(&LoadOptions::default()).expect("defaults");
+    let config = config::load::<Action>(&LoadOptions::default()).expect("defaults");
     let [dev, _, prod] = config.environments.as_slice() else {
         panic!("three environments expected");
     };
@@ -546,7 +546,7 @@ fn a_bad_number_says_what_was_expected() {
         "environments:\n  - name: prod\n    namespace: p\n    policy:\n      min_replicas: lots\n",
     )
     .unwrap();
-    let err = rollcall::config::load(&rollcall::config::LoadOptions {
+    let err = rollcall::config::load::<Action>(&rollcall::config::LoadOptions {
         dir: Some(dir.path()),
         theme: None,
     })

@@ -89,6 +89,10 @@ pub enum Action {
     SwitchBlueGreen,
 }
 
+impl crate::config::Bindable for Action {
+    const ALL: &'static [Action] = Action::ALL;
+}
+
 impl Action {
     pub const ALL: &'static [Action] = &[
         Action::Quit,
@@ -213,5 +217,69 @@ impl Action {
                 | Action::ArgocdTerminateOperation
                 | Action::SwitchBlueGreen
         )
+    }
+}
+
+#[cfg(test)]
+mod keymap_tests {
+    use super::*;
+    use crate::config::{KeyMap, action_name};
+    use crossterm::event::KeyEvent;
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    fn press(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, mods)
+    }
+
+    #[test]
+    fn builtin_binds_every_action() {
+        let map = KeyMap::<Action>::builtin().expect("built-in keys load");
+        for action in Action::ALL {
+            assert!(!map.keys(*action).is_empty(), "{action:?} has no key");
+        }
+        assert_eq!(map.help().len(), Action::ALL.len());
+        assert_eq!(map.help()[0], ("q, ctrl-c".to_owned(), Action::Quit));
+    }
+
+    #[test]
+    fn builtin_lookups() {
+        let map = KeyMap::<Action>::default();
+        let none = KeyModifiers::NONE;
+        assert_eq!(
+            map.action(&press(KeyCode::Char('q'), none)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            map.action(&press(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            map.action(&press(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(Action::PrevPane)
+        );
+        assert_eq!(
+            map.action(&press(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Action::Bottom)
+        );
+        assert_eq!(
+            map.action(&press(KeyCode::Char('g'), none)),
+            Some(Action::Top)
+        );
+        assert_eq!(map.action(&press(KeyCode::Char('x'), none)), None);
+        assert_eq!(map.keys_for(Action::PageDown), vec!["pgdn", "ctrl-f"]);
+    }
+
+    #[test]
+    fn builtin_config_reads_no_user_file() {
+        let config = crate::config::load::<Action>(&crate::config::LoadOptions::default())
+            .expect("built-in config loads");
+        assert!(config.sources.is_empty());
+        assert_eq!(config.theme.name, "default");
+        assert_eq!(config.keys, KeyMap::<Action>::default());
+    }
+
+    #[test]
+    fn action_names_are_kebab_case() {
+        assert_eq!(action_name(Action::RestartDeployment), "restart-deployment");
     }
 }

@@ -47,7 +47,7 @@ pub fn clamp(state: &mut State) {
     {
         state.migration_cursor.selected = at;
     }
-    let page = crate::ui::layout::table_rows(state, super::Pane::Migrations).max(1);
+    let page = crate::app::layout::table_rows(state, super::Pane::Migrations).max(1);
     state.migration_cursor.scroll_into_view(len, page);
 }
 

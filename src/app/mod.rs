@@ -6,6 +6,7 @@ pub mod bluegreen;
 pub mod canary;
 pub mod event;
 pub mod filter;
+pub mod layout;
 pub mod migrations;
 mod release_commands;
 pub mod release_images;
@@ -17,6 +18,11 @@ pub mod update;
 mod visibility;
 
 pub use action::Action;
+
+/// The key map of the app's actions.
+pub type KeyMap = crate::config::KeyMap<Action>;
+/// Config with the app's key map.
+pub type Config = crate::config::Config<Action>;
 pub use event::{EnvUpdate, Event, Stream};
 pub use state::{Connection, EnvState, Mode, Pane, State, StreamState, TableCursor};
 pub use update::{Effect, update};

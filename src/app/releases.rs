@@ -173,7 +173,7 @@ pub fn move_cursor(state: &mut State, delta: isize) {
             .env(h.env)
             .and_then(|e| e.app(&h.app))
             .map_or(0, |a| a.history.len());
-        let page = crate::ui::layout::table_rows(state, Pane::Releases)
+        let page = crate::app::layout::table_rows(state, Pane::Releases)
             .saturating_sub(3)
             .max(1);
         if let Some(h) = &mut state.releases.history {

@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use jiff::Timestamp;
 use ratatui_textarea::TextArea;
 
+use super::KeyMap;
 use super::event::Stream;
 use crate::bus::{Command, OpId, Preview};
-use crate::config::{Environment, KeyMap};
+use crate::config::Environment;
 use crate::domain::{DeploymentRow, EventRow, PodRow, RowStore, ServiceRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

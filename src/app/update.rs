@@ -267,7 +267,7 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
         state.flash = Some((state.now, "read-only mode: no changes".into(), false));
         return (Vec::new(), true);
     }
-    let page = crate::ui::layout::table_rows(state, state.focus).max(1);
+    let page = crate::app::layout::table_rows(state, state.focus).max(1);
     match action {
         Action::Quit => state.should_quit = true,
         Action::Help => state.mode = Mode::Help,
@@ -389,14 +389,14 @@ fn select_env(state: &mut State, target: isize) {
         state.canary.selected = 0;
         super::bluegreen::reset(state);
     }
-    let page = crate::ui::layout::table_rows(state, Pane::Environments).max(1);
+    let page = crate::app::layout::table_rows(state, Pane::Environments).max(1);
     state.env_cursor.selected = idx;
     state.env_cursor.scroll_into_view(len, page);
 }
 
 fn clamp_cursors(state: &mut State) {
     let len = state.visible_len();
-    let page = crate::ui::layout::table_rows(state, Pane::Pods).max(1);
+    let page = crate::app::layout::table_rows(state, Pane::Pods).max(1);
     state.pod_cursor.scroll_into_view(len, page);
 }
 

@@ -50,7 +50,7 @@ fn feeds_canary(state: &State, env_index: usize, row: &PodRow) -> bool {
 /// Whether the row, before or after the change, sorts where it changes what the pods
 /// pane shows now.
 fn in_pods_window(state: &State, old: &PodRow, row: &PodRow) -> bool {
-    let height = crate::ui::layout::table_rows(state, Pane::Pods);
+    let height = crate::app::layout::table_rows(state, Pane::Pods);
     if height == 0 {
         return false;
     }

@@ -1,6 +1,9 @@
-//! The key map (config/keys.yaml): which key triggers which `Action` in normal mode.
+//! The key map (config/keys.yaml): which key triggers which action in normal mode.
 //! The built-in file is the base; a user keys.yaml patches only the actions it names.
 //! The help screen is built from `KeyMap::help`, so it always shows the live bindings.
+//!
+//! Generic over the action type: the app owns its actions (`app::Action` implements
+//! `Bindable`); config only reads, checks and layers the files.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,29 +15,41 @@ use serde_saphyr::{Location, Spanned};
 use super::error::{At, ConfigError};
 use super::key::Key;
 use super::yaml::{OneOrMany, Ordered};
-use crate::app::Action;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 pub(crate) const BUILTIN_FILE: &str = "config/keys.yaml";
 pub(crate) const BUILTIN: &str = include_str!("../../config/keys.yaml");
 
+/// An action a key can be bound to: named in keys.yaml by its serde name.
+pub trait Bindable:
+    Copy + Eq + Hash + Debug + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+    /// Every action, in the order the help screen lists them.
+    const ALL: &'static [Self];
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyMap {
+pub struct KeyMap<Action> {
     /// Keys per action, in `Action::ALL` order, in the order the file lists them.
     bindings: Vec<(Action, Vec<Key>)>,
     lookup: HashMap<Key, Action>,
 }
 
-impl KeyMap {
+impl<Action: Bindable> KeyMap<Action> {
     /// The built-in bindings.
-    pub fn builtin() -> Result<KeyMap, ConfigError> {
-        let mut layers = Layers::default();
+    pub fn builtin() -> Result<Self, ConfigError> {
+        let mut layers = Layers::<Action>::default();
         layers.apply(Path::new(BUILTIN_FILE), BUILTIN, false)?;
         layers.finish()
     }
 
     /// The built-in bindings patched by a user keys.yaml read from `file`.
-    pub fn with_patch(file: &Path, text: &str) -> Result<KeyMap, ConfigError> {
-        let mut layers = Layers::default();
+    pub fn with_patch(file: &Path, text: &str) -> Result<Self, ConfigError> {
+        let mut layers = Layers::<Action>::default();
         layers.apply(Path::new(BUILTIN_FILE), BUILTIN, false)?;
         layers.apply(file, text, true)?;
         layers.finish()
@@ -72,7 +87,7 @@ impl KeyMap {
     }
 }
 
-impl Default for KeyMap {
+impl<Action: Bindable> Default for KeyMap<Action> {
     /// The built-in bindings. The built-in file is tested to load, so the empty map
     /// this falls back to is never seen in practice.
     fn default() -> Self {
@@ -86,11 +101,19 @@ impl Default for KeyMap {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawKeys {
-    #[serde(default)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, bound = "Action: Bindable")]
+struct RawKeys<Action> {
+    #[serde(default = "Ordered::default")]
     bindings: Ordered<Spanned<Action>, OneOrMany>,
+}
+
+impl<Action> Default for RawKeys<Action> {
+    fn default() -> Self {
+        RawKeys {
+            bindings: Ordered::default(),
+        }
+    }
 }
 
 /// Where a binding was written, to point at it when it conflicts.
@@ -108,15 +131,23 @@ impl Origin {
     }
 }
 
-#[derive(Debug, Default)]
-struct Layers {
+#[derive(Debug)]
+struct Layers<Action> {
     bindings: HashMap<Action, Vec<(Key, Origin)>>,
 }
 
-impl Layers {
+impl<Action> Default for Layers<Action> {
+    fn default() -> Self {
+        Layers {
+            bindings: HashMap::new(),
+        }
+    }
+}
+
+impl<Action: Bindable> Layers<Action> {
     /// Replaces the bindings of every action the file names.
     fn apply(&mut self, file: &Path, text: &str, from_user: bool) -> Result<(), ConfigError> {
-        let raw: RawKeys = super::yaml::parse_or_default(file, text)?;
+        let raw: RawKeys<Action> = super::yaml::parse_or_default(file, text)?;
         for (action, specs) in raw.bindings.0 {
             let name = action_name(action.value);
             let mut keys: Vec<(Key, Origin)> = Vec::with_capacity(specs.items.len());
@@ -140,7 +171,7 @@ impl Layers {
     }
 
     /// Checks that no key does two things and builds the lookup table.
-    fn finish(self) -> Result<KeyMap, ConfigError> {
+    fn finish(self) -> Result<KeyMap<Action>, ConfigError> {
         let mut lookup: HashMap<Key, (Action, &Origin)> = HashMap::new();
         for action in Action::ALL {
             for (key, origin) in self.bindings.get(action).into_iter().flatten() {
@@ -187,62 +218,9 @@ impl Layers {
 }
 
 /// The keys.yaml spelling of an action (its serde name).
-pub fn action_name(action: Action) -> String {
+pub fn action_name<Action: Bindable>(action: Action) -> String {
     serde_json::to_value(action)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_else(|| format!("{action:?}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crossterm::event::{KeyCode, KeyModifiers};
-
-    fn press(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
-        KeyEvent::new(code, mods)
-    }
-
-    #[test]
-    fn builtin_binds_every_action() {
-        let map = KeyMap::builtin().expect("built-in keys load");
-        for action in Action::ALL {
-            assert!(!map.keys(*action).is_empty(), "{action:?} has no key");
-        }
-        assert_eq!(map.help().len(), Action::ALL.len());
-        assert_eq!(map.help()[0], ("q, ctrl-c".to_owned(), Action::Quit));
-    }
-
-    #[test]
-    fn builtin_lookups() {
-        let map = KeyMap::default();
-        let none = KeyModifiers::NONE;
-        assert_eq!(
-            map.action(&press(KeyCode::Char('q'), none)),
-            Some(Action::Quit)
-        );
-        assert_eq!(
-            map.action(&press(KeyCode::Char('c'), KeyModifiers::CONTROL)),
-            Some(Action::Quit)
-        );
-        assert_eq!(
-            map.action(&press(KeyCode::BackTab, KeyModifiers::SHIFT)),
-            Some(Action::PrevPane)
-        );
-        assert_eq!(
-            map.action(&press(KeyCode::Char('G'), KeyModifiers::SHIFT)),
-            Some(Action::Bottom)
-        );
-        assert_eq!(
-            map.action(&press(KeyCode::Char('g'), none)),
-            Some(Action::Top)
-        );
-        assert_eq!(map.action(&press(KeyCode::Char('x'), none)), None);
-        assert_eq!(map.keys_for(Action::PageDown), vec!["pgdn", "ctrl-f"]);
-    }
-
-    #[test]
-    fn action_names_are_kebab_case() {
-        assert_eq!(action_name(Action::RestartDeployment), "restart-deployment");
-    }
 }

@@ -6,6 +6,7 @@ pub mod bluegreen;
 pub mod deployment;
 pub mod environment;
 pub mod event;
+pub mod format;
 pub mod migrations;
 pub mod pod;
 pub mod rollout;

@@ -35,7 +35,7 @@ impl Step {
         match self {
             Step::SetWeight(w) => format!("setWeight {w}"),
             Step::Pause(Some(s)) if *s >= 60 && s % 60 == 0 => format!("pause {}m", s / 60),
-            Step::Pause(Some(s)) => format!("pause {}", crate::ui::format::duration(*s)),
+            Step::Pause(Some(s)) => format!("pause {}", crate::domain::format::duration(*s)),
             Step::Pause(None) => "pause ∞".into(),
             Step::SetCanaryScale(s) => format!("setCanaryScale {s}"),
             Step::Other(s) => s.clone(),

@@ -14,7 +14,7 @@ use rollcall_migrate::source::Source;
 use rollcall_migrate::status;
 
 /// Seeds the demo databases under `dir` and points each environment at its own.
-pub async fn use_demo_databases(config: &mut Config, dir: &Path) -> Result<(), String> {
+pub async fn use_demo_databases<A>(config: &mut Config<A>, dir: &Path) -> Result<(), String> {
     let names: Vec<String> = config.environments.iter().map(|e| e.name.clone()).collect();
     let dbs = demo::prepare(dir, &names).await?;
     for (env, db) in config.environments.iter_mut().zip(dbs) {
@@ -37,8 +37,8 @@ struct Pending {
 }
 
 /// Reads every selected environment's status and renders it as text or JSON.
-pub async fn status_report(
-    config: &Config,
+pub async fn status_report<A>(
+    config: &Config<A>,
     env: Option<&str>,
     json_out: bool,
 ) -> Result<String, String> {

@@ -7,9 +7,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::format::duration;
 use crate::app::{Action, Connection, Mode, Pane, State};
 use crate::config::Theme;
+use crate::domain::format::duration;
 
 pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     // Connection marks matter most; the source, user and clock go first when narrow.

@@ -3,8 +3,7 @@
 
 mod chrome;
 mod dialogs;
-pub mod format;
-pub mod layout;
+
 pub mod panes;
 
 use ratatui::Frame;
@@ -14,7 +13,7 @@ use crate::config::Theme;
 
 pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     let area = frame.area();
-    let areas = layout::areas(state, area);
+    let areas = crate::app::layout::areas(state, area);
     chrome::header(frame, areas.header, state, theme);
     if let Some(tabs) = areas.tabs {
         chrome::tabs(frame, tabs, state, theme);

@@ -73,7 +73,7 @@ impl ArgoError {
             if text.is_empty() {
                 format!("HTTP {status}")
             } else {
-                crate::ui::format::truncate(&text, 300)
+                crate::domain::format::truncate(&text, 300)
             }
         });
         match (code, status) {

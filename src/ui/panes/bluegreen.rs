@@ -13,7 +13,7 @@ use crate::app::bluegreen::{ReasonPrompt, views};
 use crate::app::{Action, Pane, State};
 use crate::config::{Colour, Theme};
 use crate::domain::bluegreen::{BlueGreenView, SideView};
-use crate::ui::format::truncate;
+use crate::domain::format::truncate;
 
 fn colour_style(colour: Colour, theme: &Theme) -> Style {
     match colour {

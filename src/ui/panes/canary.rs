@@ -15,8 +15,8 @@ use crate::app::canary::{board, selected};
 use crate::app::state::StreamState;
 use crate::app::{Pane, State};
 use crate::config::Theme;
+use crate::domain::format::{duration, truncate};
 use crate::domain::rollout::view::{BoardRow, CanaryView, Phase, RevisionRole, StepMark};
-use crate::ui::format::{duration, truncate};
 
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 

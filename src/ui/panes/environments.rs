@@ -12,8 +12,8 @@ use super::pane_block;
 use crate::app::{Connection, Pane, State};
 use crate::config::Theme;
 use crate::domain::environment::summarize;
+use crate::domain::format::duration;
 use crate::domain::{EnvironmentSummary, Health};
-use crate::ui::format::duration;
 
 pub fn health_mark(health: Health, theme: &Theme) -> (&'static str, Style) {
     match health {

@@ -11,8 +11,8 @@ use super::pane_block;
 use crate::app::sort::PodSort;
 use crate::app::{Pane, State};
 use crate::config::Theme;
+use crate::domain::format::{age, duration, truncate};
 use crate::domain::{PodPhase, PodRow, Probe};
-use crate::ui::format::{age, duration, truncate};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let focused = state.focus == Pane::Pods;

@@ -12,7 +12,7 @@ use crate::app::release_images::{HistoryImages, history_images};
 use crate::app::{Pane, State};
 use crate::config::Theme;
 use crate::domain::application::{image_tag, short_revision};
-use crate::ui::format::{age, truncate};
+use crate::domain::format::{age, truncate};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(h) = &state.releases.history else {

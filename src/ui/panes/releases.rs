@@ -15,8 +15,8 @@ use crate::app::{Pane, State};
 use crate::config::Theme;
 use crate::domain::application::{deploy_mode_drift, short_revision};
 use crate::domain::environment::summarize;
+use crate::domain::format::{duration, truncate};
 use crate::domain::{AppRow, PolicyDrift};
-use crate::ui::format::{duration, truncate};
 
 /// Sync status as a mark: ● Synced, ○ OutOfSync, ? otherwise.
 pub fn sync_mark(app: &AppRow, theme: &Theme) -> (&'static str, Style) {

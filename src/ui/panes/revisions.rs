@@ -11,7 +11,7 @@ use super::pane_block;
 use crate::app::bluegreen::{deployments, opened_revisions};
 use crate::app::{Action, Pane, State};
 use crate::config::Theme;
-use crate::ui::format::{age, truncate};
+use crate::domain::format::{age, truncate};
 
 fn key(state: &State, action: Action) -> String {
     state

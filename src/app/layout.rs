@@ -1,5 +1,6 @@
-//! Where each pane goes for a terminal size. Pure, so `update()` uses the same
-//! numbers for paging that `render()` draws with.
+//! Where each pane goes for a terminal size. Pure geometry of the state, so `update()`
+//! pages by the same numbers `render()` draws with; it lives in `app` because the page
+//! size follows focus, zoom and the environment count as well as the terminal size.
 //!
 //! Wide (≥ 160×30): two columns, the left one environments over pods, the right one
 //! the pinned panes (canary, migrations) stacked, with any other pane while it has the
@@ -8,7 +9,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::app::{Pane, State};
+use super::{Pane, State};
 
 pub const MIN_SPLIT_WIDTH: u16 = 100;
 pub const MIN_SPLIT_HEIGHT: u16 = 30;

@@ -1,4 +1,5 @@
-//! Small text formatting shared by the panes.
+//! Small text formatting shared by the domain views and the panes: ages and durations as kubectl
+//! prints them, cut text.
 
 use jiff::Timestamp;
 
