@@ -12,7 +12,5 @@ pub mod clients;
 pub mod config;
 pub mod domain;
 pub mod headless;
-pub mod runner;
-mod runner_argocd;
-pub mod tui;
 pub mod ui;
+pub mod wiring;

@@ -9,11 +9,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use color_eyre::eyre::{Result, WrapErr};
-use kube::config::Kubeconfig;
 
 use rollcall::config::{self, LoadOptions};
-use rollcall::runner::{self, RunOptions, Source};
-use rollcall_sim::{self as sim, Scenario, SimOptions};
+use rollcall::wiring::demo::{self, DemoOptions, SimCommand};
+use rollcall::wiring::{self as runner, RunOptions, Source};
 
 #[derive(Parser)]
 #[command(
@@ -95,7 +94,7 @@ enum Cmd {
         #[arg(long, default_value = "rollcall-sim-admin")]
         token: String,
         #[command(flatten)]
-        flags: sim::cli::SimFlags,
+        flags: rollcall_sim::cli::SimFlags,
     },
     /// Print the migration status of the environments' databases (golang-migrate's
     /// schema_migrations), with the lint of pending migrations.
@@ -183,7 +182,16 @@ async fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
                 flags,
             },
             _,
-        ) => run_sim(listen, kubeconfig_out.as_deref(), speed, token, &flags).await,
+        ) => {
+            demo::run_sim(SimCommand {
+                listen,
+                kubeconfig_out: kubeconfig_out.as_deref(),
+                speed,
+                token,
+                flags: &flags,
+            })
+            .await
+        }
         (Cmd::Run(target), Some(mut config)) => {
             // Pointed at a context or namespace directly: one ad-hoc environment
             // instead of the configured ones, so rollcall works on any cluster.
@@ -206,7 +214,7 @@ async fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
                 readonly: cli.common.readonly,
                 audit_log,
                 user,
-                clock: std::sync::Arc::new(jiff::Timestamp::now),
+                clock: rollcall::domain::clock::wall(),
                 argocd: runner::ArgocdSource::FromConfig { cli_config: None },
             })
             .await
@@ -230,48 +238,18 @@ async fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
             println!("{}", report.trim_end());
             Ok(())
         }
-        (Cmd::Demo { speed }, Some(mut config)) => {
-            // SQLite migration databases per environment, seeded at start (issue 6).
-            rollcall::headless::migrations::use_demo_databases(
-                &mut config,
-                &state_dir.join("demo"),
+        (Cmd::Demo { speed }, Some(config)) => {
+            demo::run(
+                config,
+                DemoOptions {
+                    speed,
+                    readonly: cli.common.readonly,
+                    audit_log,
+                    user,
+                    databases: state_dir.join("demo"),
+                },
             )
             .await
-            .map_err(|e| color_eyre::eyre::eyre!("demo databases: {e}"))?;
-            let handle = sim::start(SimOptions {
-                speed,
-                scenario: Scenario::Dictamesh,
-                ..SimOptions::default()
-            })
-            .await
-            .wrap_err("cannot start the embedded simulator")?;
-            let kubeconfig = Kubeconfig::from_yaml(&handle.kubeconfig_yaml())
-                .wrap_err("the simulator wrote an unreadable kubeconfig")?;
-            let label = format!("demo: simulator {} ×{speed}", handle.addr());
-            // Ages and countdowns follow the simulator's clock, which runs `speed` times
-            // faster than the wall clock.
-            let (sim_start, wall_start) = (handle.now(), std::time::Instant::now());
-            let clock: rollcall::tui::Clock = std::sync::Arc::new(move || {
-                let elapsed = wall_start.elapsed().mul_f64(speed.max(0.0));
-                sim_start
-                    .checked_add(jiff::SignedDuration::try_from(elapsed).unwrap_or_default())
-                    .unwrap_or(sim_start)
-            });
-            let result = runner::run(RunOptions {
-                config,
-                source: Source::Fixed {
-                    kubeconfig: Box::new(kubeconfig),
-                    label,
-                },
-                readonly: cli.common.readonly,
-                audit_log,
-                user,
-                clock,
-                argocd: runner::demo_argocd(&handle),
-            })
-            .await;
-            handle.shutdown().await;
-            result
         }
         (_, None) => unreachable_config(),
     }
@@ -279,68 +257,6 @@ async fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
 
 fn unreachable_config() -> Result<()> {
     Err(color_eyre::eyre::eyre!("configuration was not loaded"))
-}
-
-async fn run_sim(
-    listen: SocketAddr,
-    out: Option<&Path>,
-    speed: f64,
-    token: String,
-    flags: &sim::cli::SimFlags,
-) -> Result<()> {
-    let mut opts = SimOptions {
-        listen,
-        speed,
-        token,
-        ..SimOptions::default()
-    };
-    flags
-        .apply(&mut opts)
-        .map_err(|e| color_eyre::eyre::eyre!(e))?;
-    let handle = sim::start(opts)
-        .await
-        .wrap_err_with(|| format!("cannot start the simulator on {listen}"))?;
-    println!("simulator listening on {}", handle.base_url());
-    if let Some(path) = out {
-        std::fs::write(path, handle.kubeconfig_yaml())
-            .wrap_err_with(|| format!("cannot write {}", path.display()))?;
-        println!(
-            "kubeconfig written to {} (context rollcall-sim)",
-            path.display()
-        );
-        println!("try: kubectl --kubeconfig {} get pods -A", path.display());
-    }
-    println!("argocd api listening on {}", handle.argocd_url());
-    println!("argocd admin token: {}", handle.argocd_token());
-    if let Some(path) = &flags.argocd_config_out {
-        std::fs::write(path, handle.argocd_cli_config())
-            .wrap_err_with(|| format!("cannot write {}", path.display()))?;
-        // The argocd CLI itself speaks gRPC, which the simulator does not serve; the file
-        // is for clients of the REST API (rollcall) that read the CLI's config.
-        println!(
-            "argocd config written to {} (argocd CLI format, REST API only)",
-            path.display()
-        );
-    }
-    println!("Ctrl-C stops it.");
-    wait_for_stop().await;
-    handle.shutdown().await;
-    Ok(())
-}
-
-async fn wait_for_stop() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn state_dir() -> PathBuf {

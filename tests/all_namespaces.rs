@@ -12,7 +12,7 @@ use rollcall::app::{Pane, State, update};
 use rollcall::clients::kube::connect_with;
 use rollcall::clients::watch::{ListMode, spawn_env_watchers};
 use rollcall::config::Theme;
-use rollcall::runner::ad_hoc_environment;
+use rollcall::wiring::ad_hoc_environment;
 use rollcall_sim::{self as sim, SimOptions};
 use tokio::sync::mpsc;
 

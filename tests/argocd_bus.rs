@@ -25,7 +25,7 @@ fn argo(sim: &SimHandle, token: &str) -> ArgoClient {
 }
 
 struct Harness {
-    bus: Bus,
+    bus: Bus<Event>,
     rx: mpsc::Receiver<Event>,
     audit: std::path::PathBuf,
     kube: kube::Client,

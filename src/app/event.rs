@@ -5,7 +5,7 @@ use crossterm::event::KeyEvent;
 use jiff::Timestamp;
 
 use crate::bus::OpId;
-use crate::domain::{DeploymentRow, EventRow, PodRow, ServiceRow, WatchUpdate};
+use crate::domain::feed::{ArgoUpdate, EnvUpdate};
 
 // Rows are moved through the channel once; boxing them would add an allocation per
 // watch event for nothing.
@@ -44,7 +44,7 @@ pub enum Event {
     /// Argo CD Applications of one environment (index into the config).
     Argocd {
         env: usize,
-        update: super::releases::ArgoUpdate,
+        update: ArgoUpdate,
     },
     /// The images of an app's manifests at a revision, or why they could not be read.
     Manifests {
@@ -56,55 +56,4 @@ pub enum Event {
         op: OpId,
         outcome: Result<String, String>,
     },
-}
-
-#[derive(Debug, Clone)]
-pub enum EnvUpdate {
-    Pods(WatchUpdate<PodRow>),
-    Deployments(WatchUpdate<DeploymentRow>),
-    Events(WatchUpdate<EventRow>),
-    Services(WatchUpdate<ServiceRow>),
-    /// A watch failed; the watcher retries with backoff by itself.
-    WatchError {
-        stream: Stream,
-        message: String,
-    },
-}
-
-impl EnvUpdate {
-    pub fn stream(&self) -> Stream {
-        match self {
-            EnvUpdate::Pods(_) => Stream::Pods,
-            EnvUpdate::Deployments(_) => Stream::Deployments,
-            EnvUpdate::Events(_) => Stream::Events,
-            EnvUpdate::Services(_) => Stream::Services,
-            EnvUpdate::WatchError { stream, .. } => *stream,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Stream {
-    Pods,
-    Deployments,
-    Events,
-    Services,
-}
-
-impl Stream {
-    pub const ALL: [Stream; 4] = [
-        Stream::Pods,
-        Stream::Deployments,
-        Stream::Events,
-        Stream::Services,
-    ];
-
-    pub fn index(self) -> usize {
-        match self {
-            Stream::Pods => 0,
-            Stream::Deployments => 1,
-            Stream::Events => 2,
-            Stream::Services => 3,
-        }
-    }
 }

@@ -23,6 +23,7 @@ pub use action::Action;
 pub type KeyMap = crate::config::KeyMap<Action>;
 /// Config with the app's key map.
 pub type Config = crate::config::Config<Action>;
-pub use event::{EnvUpdate, Event, Stream};
+pub use crate::domain::feed::{ArgoUpdate, EnvUpdate, Stream};
+pub use event::Event;
 pub use state::{Connection, EnvState, Mode, Pane, State, StreamState, TableCursor};
 pub use update::{Effect, update};

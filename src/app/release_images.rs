@@ -9,17 +9,7 @@ use super::releases::ReleaseEnv;
 use super::state::State;
 use super::update::Effect;
 use crate::domain::AppRow;
-
-/// One manifests request: which app at which revision, and where to deliver the answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ManifestFetch {
-    /// Index of the environment (for the answer).
-    pub env: usize,
-    /// Its name (the bus keys Argo CD clients by it).
-    pub env_name: String,
-    pub app: String,
-    pub revision: String,
-}
+pub use crate::domain::application::ManifestFetch;
 
 /// A fetch that has not brought images (yet).
 #[derive(Debug, Clone, PartialEq, Eq)]

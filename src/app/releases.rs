@@ -11,6 +11,7 @@ use super::release_images::{ImageCache, learn_images};
 use super::release_wait::check_waits;
 use super::state::{Pane, State, TableCursor};
 use crate::bus::OpId;
+pub use crate::domain::feed::ArgoUpdate;
 use crate::domain::{AppRow, RowStore, WatchUpdate};
 
 pub use super::release_commands::on_action;
@@ -22,14 +23,6 @@ pub const WAIT_TIMEOUT_SECS: i64 = 600;
 /// What the Argo CD watch of an environment tells.
 // Apps move through the channel once; boxing would add an allocation per event.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq)]
-pub enum ArgoUpdate {
-    Apps(WatchUpdate<AppRow>),
-    /// The server cannot be reached or refused the watch; the watcher retries.
-    Down(String),
-    /// No server configured for the environment, or no token: said once, at start.
-    NotConfigured(String),
-}
 
 /// The Argo CD link of an environment.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -6,9 +6,9 @@ use jiff::Timestamp;
 use ratatui_textarea::TextArea;
 
 use super::KeyMap;
-use super::event::Stream;
 use crate::bus::{Command, OpId, Preview};
 use crate::config::Environment;
+use crate::domain::feed::Stream;
 use crate::domain::{DeploymentRow, EventRow, PodRow, RowStore, ServiceRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

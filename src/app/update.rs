@@ -5,10 +5,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use super::action::Action;
-use super::event::{EnvUpdate, Event};
+use super::event::Event;
 use super::state::{ConfirmDialog, EnvState, Mode, OpRecord, Pane, State, StreamState};
 use crate::bus::{Command, OpId};
 use crate::domain::WatchUpdate;
+use crate::domain::feed::EnvUpdate;
 
 /// What the main loop must do after an update.
 #[derive(Debug, Clone, PartialEq)]

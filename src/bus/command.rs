@@ -5,15 +5,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 
-/// Identifies one operation from confirmation to result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct OpId(pub u64);
-
-impl std::fmt::Display for OpId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
+pub use crate::domain::OpId;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "command", rename_all = "kebab-case")]

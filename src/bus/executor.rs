@@ -9,33 +9,61 @@ use tracing::Instrument;
 
 use super::audit::{AuditEntry, AuditLog};
 use super::command::{Command, OpId};
-use crate::app::Event;
 use crate::clients::kube::KubeActions;
+use crate::clients::migrations::MigrationItem;
+use crate::domain::application::ManifestFetch;
 
-/// The sending side of the bus, held by the main loop.
-#[derive(Clone)]
-pub struct Bus {
-    inner: Arc<Inner>,
+/// What the bus tells the app.
+#[derive(Debug)]
+pub enum Report {
+    /// An operation finished: what happened, in words.
+    Finished {
+        op: OpId,
+        outcome: Result<String, String>,
+    },
+    /// The images of an app's manifests at a revision, or why they could not be read.
+    Manifests {
+        fetch: ManifestFetch,
+        result: Result<Vec<String>, String>,
+    },
 }
 
-struct Inner {
+/// Where the bus sends its reports (and migration progress): the app's event channel,
+/// whose event type the wiring maps them into.
+pub trait Sink: From<Report> + From<MigrationItem> + Send + 'static {}
+impl<E: From<Report> + From<MigrationItem> + Send + 'static> Sink for E {}
+
+/// The sending side of the bus, held by the main loop.
+pub struct Bus<E> {
+    inner: Arc<Inner<E>>,
+}
+
+impl<E> Clone for Bus<E> {
+    fn clone(&self) -> Self {
+        Bus {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+struct Inner<E> {
     /// One client per environment name.
     clients: HashMap<String, KubeActions>,
     audit: AuditLog,
     user: String,
-    events: mpsc::Sender<Event>,
+    events: mpsc::Sender<E>,
     /// Migration databases by environment name.
     migrations: HashMap<String, crate::clients::migrations::Target>,
     /// Argo CD clients by environment name.
     argocd: HashMap<String, crate::clients::argocd::ArgoClient>,
 }
 
-impl Bus {
+impl<E: Sink> Bus<E> {
     pub fn new(
         clients: HashMap<String, KubeActions>,
         audit: AuditLog,
         user: String,
-        events: mpsc::Sender<Event>,
+        events: mpsc::Sender<E>,
     ) -> Self {
         Bus {
             inner: Arc::new(Inner {
@@ -106,17 +134,20 @@ impl Bus {
                     }
                 };
                 // The app may have quit already; nothing to tell then.
-                let _ = inner.events.send(Event::OpFinished { op, outcome }).await;
+                let _ = inner
+                    .events
+                    .send(Report::Finished { op, outcome }.into())
+                    .await;
             }
             .instrument(span),
         );
     }
 }
 
-impl Bus {
+impl<E: Sink> Bus<E> {
     /// Reads an app's manifests at a revision and answers with the images in them as
     /// `Event::Manifests`. A read: not audited, no Event.
-    pub fn fetch_manifests(&self, fetch: crate::app::release_images::ManifestFetch) {
+    pub fn fetch_manifests(&self, fetch: ManifestFetch) {
         let inner = self.inner.clone();
         let span = tracing::info_span!("manifests", app = %fetch.app, revision = %fetch.revision);
         tokio::spawn(
@@ -135,14 +166,17 @@ impl Bus {
                 if let Err(e) = &result {
                     tracing::warn!(error = %e, "manifests fetch failed");
                 }
-                let _ = inner.events.send(Event::Manifests { fetch, result }).await;
+                let _ = inner
+                    .events
+                    .send(Report::Manifests { fetch, result }.into())
+                    .await;
             }
             .instrument(span),
         );
     }
 }
 
-impl Inner {
+impl<E: Sink> Inner<E> {
     async fn execute(&self, op: OpId, command: &Command) -> Result<String, String> {
         if let Command::Migrate { env, plan, .. } = command {
             let target = self
@@ -258,7 +292,7 @@ impl Inner {
     }
 }
 
-impl Inner {
+impl<E: Sink> Inner<E> {
     /// Runs an Argo CD command; `None` for every other command.
     async fn execute_argocd(&self, command: &Command) -> Option<Result<String, String>> {
         let client = match command {

@@ -12,4 +12,4 @@ pub mod rollout;
 
 pub use audit::{AuditEntry, AuditLog};
 pub use command::{Command, OpId, Preview};
-pub use executor::Bus;
+pub use executor::{Bus, Report, Sink};

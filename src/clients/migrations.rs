@@ -9,7 +9,6 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::app::Event;
 use crate::domain::migrations::{MigrationUpdate, SourceSnapshot};
 use rollcall_migrate::source::Source;
 use rollcall_migrate::status;
@@ -28,10 +27,18 @@ pub struct Target {
     pub refresh: Arc<Notify>,
 }
 
-pub fn spawn(
+/// Migration files, status or progress of one environment.
+#[derive(Debug)]
+pub struct MigrationItem {
+    /// Index of the environment in the config.
+    pub env: usize,
+    pub update: MigrationUpdate,
+}
+
+pub fn spawn<E: From<MigrationItem> + Send + 'static>(
     target: Target,
-    events: mpsc::Sender<Event>,
-    clock: crate::tui::Clock,
+    events: mpsc::Sender<E>,
+    clock: crate::domain::Clock,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut last_source: Option<Source> = None;
@@ -97,22 +104,22 @@ pub fn spawn(
     })
 }
 
-async fn send(
-    events: &mpsc::Sender<Event>,
+async fn send<E: From<MigrationItem>>(
+    events: &mpsc::Sender<E>,
     env: usize,
     update: MigrationUpdate,
-) -> Result<(), mpsc::error::SendError<Event>> {
-    events.send(Event::Migrations { env, update }).await
+) -> Result<(), mpsc::error::SendError<E>> {
+    events.send(MigrationItem { env, update }.into()).await
 }
 
 /// Runs one confirmed migration command (from the bus executor): connects, executes
 /// the plan under the lock, streams each step as progress, then wakes the poller so
 /// the pane shows the new version at once.
-pub async fn run_op(
+pub async fn run_op<E: From<MigrationItem> + Send + 'static>(
     target: &Target,
-    op: crate::bus::OpId,
+    op: crate::domain::OpId,
     plan: &rollcall_migrate::Plan,
-    events: &mpsc::Sender<Event>,
+    events: &mpsc::Sender<E>,
 ) -> Result<String, String> {
     let url = target.url.clone()?;
     let mut db = Db::connect(&url, true).await?;
@@ -120,10 +127,13 @@ pub async fn run_op(
     let tx = events.clone();
     let mut progress = move |line: String| {
         // Progress is best effort: a full channel must not stall the migration.
-        let _ = tx.try_send(Event::Migrations {
-            env,
-            update: MigrationUpdate::Progress { op, line },
-        });
+        let _ = tx.try_send(
+            MigrationItem {
+                env,
+                update: MigrationUpdate::Progress { op, line },
+            }
+            .into(),
+        );
     };
     let result = rollcall_migrate::execute(&mut db, plan, None, &mut progress).await;
     db.close().await;

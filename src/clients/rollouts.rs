@@ -17,18 +17,25 @@ use tokio::task::JoinHandle;
 
 use super::kube::{AuditEvent, controlled_revision, describe};
 use super::watch::{ListMode, watch_rows};
-use crate::app::Event;
 use crate::bus::rollout::{JSON_PATCH, RolloutAction, WireRequest};
 use crate::domain::rollout::{HASH_LABEL, REVISION, RolloutUpdate};
 use crate::domain::{WatchedReplicaSet, WatchedRollout};
 
+/// Rollouts or their ReplicaSets changed in one environment.
+#[derive(Debug)]
+pub struct RolloutItem {
+    /// Index of the environment in the config.
+    pub env: usize,
+    pub update: RolloutUpdate,
+}
+
 /// Starts the Rollout and ReplicaSet watchers of one environment's namespace.
-pub fn spawn_rollout_watchers(
+pub fn spawn_rollout_watchers<E: From<RolloutItem> + Send + 'static>(
     env: usize,
     client: Client,
     namespace: &str,
     lists: &ListMode,
-    tx: mpsc::Sender<Event>,
+    tx: mpsc::Sender<E>,
 ) -> Vec<JoinHandle<()>> {
     // An empty namespace means every namespace (an ad-hoc environment).
     let (rollouts, replicasets): (Api<WatchedRollout>, Api<WatchedReplicaSet>) =
@@ -49,7 +56,7 @@ pub fn spawn_rollout_watchers(
             futures::pin_mut!(s);
             while let Some(item) = s.next().await {
                 let update = item.map_or_else(RolloutUpdate::Error, RolloutUpdate::Rollouts);
-                if tx.send(Event::Rollouts { env, update }).await.is_err() {
+                if tx.send(RolloutItem { env, update }.into()).await.is_err() {
                     return;
                 }
             }
@@ -59,7 +66,7 @@ pub fn spawn_rollout_watchers(
             futures::pin_mut!(s);
             while let Some(item) = s.next().await {
                 let update = item.map_or_else(RolloutUpdate::Error, RolloutUpdate::ReplicaSets);
-                if tx2.send(Event::Rollouts { env, update }).await.is_err() {
+                if tx2.send(RolloutItem { env, update }.into()).await.is_err() {
                     return;
                 }
             }

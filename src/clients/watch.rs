@@ -17,17 +17,25 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{OnceCell, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::app::{EnvUpdate, Event, Stream as StreamKind};
+use crate::domain::feed::{EnvUpdate, Stream as StreamKind};
 use crate::domain::{WatchUpdate, WatchedDeployment, WatchedEvent, WatchedPod, WatchedService};
+
+/// Updates of one environment that were ready together (one, or a list streaming in).
+#[derive(Debug)]
+pub struct EnvBatch {
+    /// Index of the environment in the config.
+    pub env: usize,
+    pub updates: Vec<EnvUpdate>,
+}
 
 /// Starts the pod, Deployment, Event and Service watchers of one environment's namespace.
 /// They run until the returned handles are aborted or the app's channel closes.
-pub fn spawn_env_watchers(
+pub fn spawn_env_watchers<E: From<EnvBatch> + Send + 'static>(
     env: usize,
     client: Client,
     namespace: &str,
     lists: &ListMode,
-    tx: mpsc::Sender<Event>,
+    tx: mpsc::Sender<E>,
 ) -> Vec<JoinHandle<()>> {
     let pods: Api<WatchedPod> = scoped(client.clone(), namespace);
     let deployments: Api<WatchedDeployment> = scoped(client.clone(), namespace);
@@ -88,18 +96,19 @@ where
 /// The most watch updates sent to the app as one event.
 const MAX_BATCH: usize = 256;
 
-fn spawn_one<K, R>(
+fn spawn_one<K, R, E>(
     env: usize,
     kind: StreamKind,
     api: Api<K>,
     lists: ListMode,
-    tx: mpsc::Sender<Event>,
+    tx: mpsc::Sender<E>,
     to_row: fn(K) -> R,
     wrap: fn(WatchUpdate<R>) -> EnvUpdate,
 ) -> JoinHandle<()>
 where
     K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
     R: Send + 'static,
+    E: From<EnvBatch> + Send + 'static,
 {
     tokio::spawn(async move {
         let stream = watch_rows(api, to_row, lists);
@@ -121,11 +130,7 @@ where
                     _ => break,
                 }
             }
-            let event = match <[EnvUpdate; 1]>::try_from(updates) {
-                Ok([update]) => Event::Watch { env, update },
-                Err(updates) => Event::WatchBatch { env, updates },
-            };
-            if tx.send(event).await.is_err() {
+            if tx.send(EnvBatch { env, updates }.into()).await.is_err() {
                 return;
             }
         }

@@ -10,7 +10,7 @@ use super::store::Keyed;
 pub mod manifests;
 mod wire;
 
-pub use manifests::ManifestResponse;
+pub use manifests::{ManifestFetch, ManifestResponse};
 
 /// One Argo CD Application as the panes use it.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::bus::OpId;
+use crate::domain::OpId;
 use rollcall_migrate::lint::{LintReport, Rule, Verdict};
 use rollcall_migrate::{DbStatus, Source};
 

@@ -3,11 +3,14 @@
 
 pub mod application;
 pub mod bluegreen;
+pub mod clock;
 pub mod deployment;
 pub mod environment;
 pub mod event;
+pub mod feed;
 pub mod format;
 pub mod migrations;
+pub mod op;
 pub mod pod;
 pub mod rollout;
 pub mod service;
@@ -15,9 +18,12 @@ pub mod store;
 pub(crate) mod wire;
 
 pub use application::AppRow;
+pub use clock::Clock;
 pub use deployment::{DeploymentRow, RolloutState, WatchedDeployment};
 pub use environment::{EnvironmentSummary, Health, PolicyDrift, ServiceSummary};
 pub use event::{EventRow, WatchedEvent};
+pub use feed::{ArgoUpdate, EnvUpdate, Stream};
+pub use op::OpId;
 pub use pod::{PodPhase, PodRow, Probe, WatchedPod};
 pub use rollout::{ReplicaSetRow, RolloutRow, WatchedReplicaSet, WatchedRollout};
 pub use service::{ServiceRow, WatchedService};

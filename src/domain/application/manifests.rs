@@ -6,6 +6,17 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+/// One manifests request: which app at which revision, and where to deliver the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestFetch {
+    /// Index of the environment (for the answer).
+    pub env: usize,
+    /// Its name (the bus keys Argo CD clients by it).
+    pub env_name: String,
+    pub app: String,
+    pub revision: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ManifestResponse {

@@ -9,10 +9,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::app::Event;
-use crate::app::releases::ArgoUpdate;
 use crate::clients::argocd::{ArgoClient, Endpoint, Timeouts, WatchItem, spawn_watch};
 use crate::config::Environment;
 use crate::domain::WatchUpdate;
+use crate::domain::feed::ArgoUpdate;
 
 /// Where the environments' Argo CD comes from.
 #[derive(Debug, Clone)]

@@ -1,5 +1,11 @@
-//! Wiring: connects each environment to its cluster, starts the watchers and the
-//! command bus, and hands everything to the terminal loop. Shared by `run` and `demo`.
+//! Wiring, the top of the house: connects each environment to its cluster, starts the
+//! watchers and the command bus, maps what they send to `app::Event`s, and hands
+//! everything to the terminal loop. Shared by `run` and `demo`.
+
+pub mod argocd;
+pub mod demo;
+mod feed;
+pub mod terminal;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,7 +20,7 @@ use crate::bus::{AuditLog, Bus};
 use crate::clients::kube::{Connection, KubeActions, connect, connect_with};
 use crate::clients::watch::{ListMode, spawn_env_watchers};
 use crate::config::{DeployMode, Environment, Policy};
-pub use crate::runner_argocd::{ArgocdSource, demo_argocd, endpoint_for};
+pub use argocd::{ArgocdSource, demo_argocd, endpoint_for};
 
 /// Where the clusters come from.
 pub enum Source {
@@ -33,7 +39,7 @@ pub struct RunOptions {
     pub readonly: bool,
     pub audit_log: PathBuf,
     pub user: String,
-    pub clock: crate::tui::Clock,
+    pub clock: crate::domain::Clock,
     /// Where the environments' Argo CD is.
     pub argocd: ArgocdSource,
 }
@@ -150,8 +156,7 @@ pub async fn run(opts: RunOptions) -> Result<()> {
     }
 
     // Argo CD (issue 5): one watch per distinct server, apps routed to environments.
-    let (argocd_clients, argocd_tasks) =
-        crate::runner_argocd::spawn_argocd(&environments, &opts.argocd, &tx);
+    let (argocd_clients, argocd_tasks) = argocd::spawn_argocd(&environments, &opts.argocd, &tx);
     watchers.extend(argocd_tasks);
 
     let bus = Bus::new(
@@ -163,7 +168,7 @@ pub async fn run(opts: RunOptions) -> Result<()> {
     .with_migrations(migration_targets)
     .with_argocd(argocd_clients);
     drop(tx);
-    let result = crate::tui::run(state, theme, bus, rx, opts.clock).await;
+    let result = terminal::run(state, theme, bus, rx, opts.clock).await;
     for w in watchers {
         w.abort();
     }

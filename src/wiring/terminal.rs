@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use color_eyre::eyre::{Result, WrapErr};
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
-use jiff::Timestamp;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 use tokio::time::{MissedTickBehavior, interval, sleep_until};
@@ -16,6 +15,7 @@ use tokio::time::{MissedTickBehavior, interval, sleep_until};
 use crate::app::{Effect, Event, State, update};
 use crate::bus::Bus;
 use crate::config::Theme;
+use crate::domain::Clock;
 use crate::ui;
 
 /// The least time between two frames when the user pressed a key or resized.
@@ -28,13 +28,10 @@ const DATA_FRAME_GAP: Duration = Duration::from_millis(66);
 /// so the first page of a big list shows while the rest is still arriving.
 const DRAIN_BUDGET: Duration = Duration::from_millis(12);
 
-/// Where "now" comes from: the wall clock, or the simulator's faster clock in the demo.
-pub type Clock = std::sync::Arc<dyn Fn() -> Timestamp + Send + Sync>;
-
 pub async fn run(
     state: State,
     theme: Theme,
-    bus: Bus,
+    bus: Bus<Event>,
     rx: mpsc::Receiver<Event>,
     clock: Clock,
 ) -> Result<()> {
@@ -48,7 +45,7 @@ async fn event_loop(
     terminal: &mut DefaultTerminal,
     mut state: State,
     theme: &Theme,
-    bus: &Bus,
+    bus: &Bus<Event>,
     mut rx: mpsc::Receiver<Event>,
     clock: Clock,
 ) -> Result<()> {
@@ -104,7 +101,7 @@ async fn event_loop(
     }
 }
 
-fn apply(state: &mut State, event: Event, bus: &Bus) -> bool {
+fn apply(state: &mut State, event: Event, bus: &Bus<Event>) -> bool {
     let (effects, changed) = update(state, event);
     for effect in effects {
         match effect {

@@ -1,0 +1,64 @@
+//! What the watchers feed the app, per environment: rows of each watched kind, Argo CD
+//! Applications, and watch failures. Clients produce these; the app consumes them.
+
+use crate::domain::{AppRow, DeploymentRow, EventRow, PodRow, ServiceRow, WatchUpdate};
+
+#[derive(Debug, Clone)]
+pub enum EnvUpdate {
+    Pods(WatchUpdate<PodRow>),
+    Deployments(WatchUpdate<DeploymentRow>),
+    Events(WatchUpdate<EventRow>),
+    Services(WatchUpdate<ServiceRow>),
+    /// A watch failed; the watcher retries with backoff by itself.
+    WatchError {
+        stream: Stream,
+        message: String,
+    },
+}
+
+impl EnvUpdate {
+    pub fn stream(&self) -> Stream {
+        match self {
+            EnvUpdate::Pods(_) => Stream::Pods,
+            EnvUpdate::Deployments(_) => Stream::Deployments,
+            EnvUpdate::Events(_) => Stream::Events,
+            EnvUpdate::Services(_) => Stream::Services,
+            EnvUpdate::WatchError { stream, .. } => *stream,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stream {
+    Pods,
+    Deployments,
+    Events,
+    Services,
+}
+
+impl Stream {
+    pub const ALL: [Stream; 4] = [
+        Stream::Pods,
+        Stream::Deployments,
+        Stream::Events,
+        Stream::Services,
+    ];
+
+    pub fn index(self) -> usize {
+        match self {
+            Stream::Pods => 0,
+            Stream::Deployments => 1,
+            Stream::Events => 2,
+            Stream::Services => 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArgoUpdate {
+    Apps(WatchUpdate<AppRow>),
+    /// The server cannot be reached or refused the watch; the watcher retries.
+    Down(String),
+    /// No server configured for the environment, or no token: said once, at start.
+    NotConfigured(String),
+}

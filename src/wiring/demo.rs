@@ -1,0 +1,120 @@
+//! `rollcall demo` and `rollcall sim`: the embedded simulator, alone for other tools or
+//! with rollcall pointed at it (seeded SQLite migration databases, the simulator's
+//! kubeconfig and Argo CD, and its faster clock).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use kube::config::Kubeconfig;
+use rollcall_sim::{Scenario, SimOptions};
+
+use super::{RunOptions, Source, demo_argocd};
+use crate::app::Config;
+
+/// What `rollcall demo` needs beyond the config.
+pub struct DemoOptions {
+    /// Simulated clock speed (2 = twice real time).
+    pub speed: f64,
+    pub readonly: bool,
+    pub audit_log: PathBuf,
+    pub user: String,
+    /// Where the demo's migration databases are written (replaced at each start).
+    pub databases: PathBuf,
+}
+
+/// Starts the simulator with the DictaMesh scenario and runs rollcall against it.
+pub async fn run(mut config: Config, opts: DemoOptions) -> Result<()> {
+    crate::headless::migrations::use_demo_databases(&mut config, &opts.databases)
+        .await
+        .map_err(|e| eyre!("demo databases: {e}"))?;
+    let handle = rollcall_sim::start(SimOptions {
+        speed: opts.speed,
+        scenario: Scenario::Dictamesh,
+        ..SimOptions::default()
+    })
+    .await
+    .wrap_err("cannot start the embedded simulator")?;
+    let kubeconfig = Kubeconfig::from_yaml(&handle.kubeconfig_yaml())
+        .wrap_err("the simulator wrote an unreadable kubeconfig")?;
+    let label = format!("demo: simulator {} ×{}", handle.addr(), opts.speed);
+    let result = super::run(RunOptions {
+        config,
+        source: Source::Fixed {
+            kubeconfig: Box::new(kubeconfig),
+            label,
+        },
+        readonly: opts.readonly,
+        audit_log: opts.audit_log,
+        user: opts.user,
+        clock: crate::domain::clock::scaled(handle.now(), opts.speed),
+        argocd: demo_argocd(&handle),
+    })
+    .await;
+    handle.shutdown().await;
+    result
+}
+
+/// What `rollcall sim` was asked for.
+pub struct SimCommand<'a> {
+    pub listen: SocketAddr,
+    pub kubeconfig_out: Option<&'a Path>,
+    pub speed: f64,
+    pub token: String,
+    pub flags: &'a rollcall_sim::cli::SimFlags,
+}
+
+/// Runs the simulator alone until Ctrl-C or SIGTERM, printing where to find it.
+pub async fn run_sim(cmd: SimCommand<'_>) -> Result<()> {
+    let mut opts = SimOptions {
+        listen: cmd.listen,
+        speed: cmd.speed,
+        token: cmd.token,
+        ..SimOptions::default()
+    };
+    cmd.flags.apply(&mut opts).map_err(|e| eyre!(e))?;
+    let handle = rollcall_sim::start(opts)
+        .await
+        .wrap_err_with(|| format!("cannot start the simulator on {}", cmd.listen))?;
+    println!("simulator listening on {}", handle.base_url());
+    if let Some(path) = cmd.kubeconfig_out {
+        std::fs::write(path, handle.kubeconfig_yaml())
+            .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+        println!(
+            "kubeconfig written to {} (context rollcall-sim)",
+            path.display()
+        );
+        println!("try: kubectl --kubeconfig {} get pods -A", path.display());
+    }
+    println!("argocd api listening on {}", handle.argocd_url());
+    println!("argocd admin token: {}", handle.argocd_token());
+    if let Some(path) = &cmd.flags.argocd_config_out {
+        std::fs::write(path, handle.argocd_cli_config())
+            .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+        // The argocd CLI itself speaks gRPC, which the simulator does not serve; the file
+        // is for clients of the REST API (rollcall) that read the CLI's config.
+        println!(
+            "argocd config written to {} (argocd CLI format, REST API only)",
+            path.display()
+        );
+    }
+    println!("Ctrl-C stops it.");
+    wait_for_stop().await;
+    handle.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,39 @@
+//! What the clients and the bus send, as the app's events: the one place their item
+//! types meet `app::Event`, so no layer below the app knows it.
+
+use crate::app::Event;
+use crate::bus::Report;
+use crate::clients::migrations::MigrationItem;
+use crate::clients::rollouts::RolloutItem;
+use crate::clients::watch::EnvBatch;
+
+impl From<EnvBatch> for Event {
+    fn from(batch: EnvBatch) -> Self {
+        let EnvBatch { env, updates } = batch;
+        match <[_; 1]>::try_from(updates) {
+            Ok([update]) => Event::Watch { env, update },
+            Err(updates) => Event::WatchBatch { env, updates },
+        }
+    }
+}
+
+impl From<RolloutItem> for Event {
+    fn from(RolloutItem { env, update }: RolloutItem) -> Self {
+        Event::Rollouts { env, update }
+    }
+}
+
+impl From<MigrationItem> for Event {
+    fn from(MigrationItem { env, update }: MigrationItem) -> Self {
+        Event::Migrations { env, update }
+    }
+}
+
+impl From<Report> for Event {
+    fn from(report: Report) -> Self {
+        match report {
+            Report::Finished { op, outcome } => Event::OpFinished { op, outcome },
+            Report::Manifests { fetch, result } => Event::Manifests { fetch, result },
+        }
+    }
+}
