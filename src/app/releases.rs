@@ -20,10 +20,6 @@ pub use super::release_wait::{Wait, on_op_finished, on_sent, on_tick};
 /// `argocd app wait --timeout 600`, the seed's value.
 pub const WAIT_TIMEOUT_SECS: i64 = 600;
 
-/// What the Argo CD watch of an environment tells.
-// Apps move through the channel once; boxing would add an allocation per event.
-#[allow(clippy::large_enum_variant)]
-
 /// The Argo CD link of an environment.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ArgoLink {

@@ -1,15 +1,16 @@
-//! Argo CD commands: the preview (the exact call), and the executor: a dry run first
-//! where the API has one (sync and rollback take `dryRun`; Argo CD runs a dry run as an
-//! operation, so it must finish before the real request is accepted), then the call.
-//! Around it: the Argo CD RBAC check first, and a Kubernetes Event on the Application after.
+//! The Argo CD family of the pipeline: the preview (the exact call); the RBAC check
+//! (`argocd account can-i`); the dry run where the API has one (sync and rollback take
+//! `dryRun`; Argo CD runs a dry run as an operation, so it must finish before the real
+//! request is accepted), then the call; and the Event the command leaves on its
+//! Application.
 
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ObjectReference;
 
+use super::kube::EventSpec;
 use super::{Command, Preview};
 use crate::clients::argocd::{ApiCall, ArgoClient, ArgoError, Permission, requests};
-use crate::clients::kube::AuditEvent;
 use crate::domain::AppRow;
 use crate::domain::application::short_revision;
 
@@ -160,6 +161,31 @@ pub async fn disable_auto_sync(client: &ArgoClient, app: &str) -> Result<String,
     Ok(format!("{app}: auto-sync off"))
 }
 
+/// RBAC, then the app read for the Event; `Ok(None)` when the app could not be read (the
+/// command goes ahead: the server enforces RBAC on the request itself).
+pub(super) async fn authorize(
+    client: &ArgoClient,
+    command: &Command,
+) -> Result<Option<AppRow>, String> {
+    match rbac_action(command) {
+        Some(action) => check_rbac(client, command.target_name(), action).await,
+        None => Ok(None),
+    }
+}
+
+/// The dry run (where Argo CD has one), then the call.
+pub(super) async fn execute(client: &ArgoClient, command: &Command) -> Result<String, String> {
+    match command {
+        Command::ArgocdRollback { app, id, .. } => rollback(client, app, *id, false).await,
+        Command::ArgocdSync { app, revision, .. } => {
+            sync(client, app, revision.as_deref(), false).await
+        }
+        Command::ArgocdDisableAutoSync { app, .. } => disable_auto_sync(client, app).await,
+        Command::ArgocdTerminateOperation { app, .. } => terminate(client, app).await,
+        _ => Err(format!("{} is not an Argo CD command", command.summary())),
+    }
+}
+
 /// The Argo CD RBAC action a command needs on its application, as argocd-server enforces
 /// it: sync, terminate and rollback (while `server.rbac.rollback.enforce.enable` is off,
 /// its default) need `sync`, the auto-sync-off PATCH needs `update`.
@@ -206,12 +232,12 @@ pub async fn check_rbac(
 /// The Kubernetes Event an Argo CD command leaves on its Application (in the namespace
 /// the app lives in, `argocd` unless Argo CD said otherwise): Normal when it went
 /// through, Warning when Argo CD refused or the dry run failed.
-pub fn audit_event<'a>(
+pub(super) fn event(
     command: &Command,
     namespace: Option<&str>,
-    user: &'a str,
+    user: &str,
     outcome: &Result<String, String>,
-) -> Option<AuditEvent<'a>> {
+) -> Option<EventSpec> {
     let (app, reason, action, what) = match command {
         Command::ArgocdRollback { app, id, .. } => (
             app,
@@ -246,8 +272,7 @@ pub fn audit_event<'a>(
         Ok(_) => format!("{user} ran {what} of application/{app} with rollcall"),
         Err(e) => format!("{user}'s {what} of application/{app} with rollcall failed: {e}"),
     };
-    Some(AuditEvent {
-        warning: outcome.is_err(),
+    Some(EventSpec {
         target: ObjectReference {
             api_version: Some("argoproj.io/v1alpha1".into()),
             kind: Some("Application".into()),
@@ -261,9 +286,8 @@ pub fn audit_event<'a>(
             ..Default::default()
         },
         reason,
-        action,
+        action: action.to_owned(),
         message,
-        user,
     })
 }
 
@@ -300,11 +324,14 @@ mod tests {
         assert_eq!(rbac_action(&off), Some("update"));
         assert_eq!(rbac_action(&terminate), Some("sync"));
         let ok = Ok(String::new());
-        let event = audit_event(&terminate, None, "u", &ok).unwrap();
-        assert_eq!(event.target.namespace.as_deref(), Some("argocd"));
-        assert!(!event.warning);
-        let failed = audit_event(&off, Some("ops"), "u", &Err("no".into())).unwrap();
+        let spec = event(&terminate, None, "u", &ok).unwrap();
+        assert_eq!(spec.target.namespace.as_deref(), Some("argocd"));
+        assert_eq!(
+            spec.message,
+            "u ran terminate-op of application/a with rollcall"
+        );
+        let failed = event(&off, Some("ops"), "u", &Err("no".into())).unwrap();
         assert_eq!(failed.target.namespace.as_deref(), Some("ops"));
-        assert!(failed.warning);
+        assert!(failed.message.contains("failed: no"));
     }
 }

@@ -1,15 +1,23 @@
-//! The command bus: the one place mutations are sent, dry-run, audited and reported.
-//! `update()` hands it `(OpId, Command)`; executors run each in its own task and
-//! answer with `Event::OpFinished`. Executors never touch state.
+//! The command bus: the one place mutations are sent. `update()` hands it
+//! `(OpId, Command)`; `pipeline` takes every command, of every family, through the same
+//! stages (read-only policy, send once, RBAC, prepare, dry run, send, Kubernetes Event,
+//! audit) and reports `Report::Finished`. It never touches app state.
+//!
+//! - `command`: commands as data, with the preview the user confirms;
+//! - `pipeline`: the stages, in order;
+//! - `kube`, `argocd`: what each stage asks of the family's client;
+//! - `rollout`, `bluegreen`: the pure planners of the requests kubectl and the Argo
+//!   Rollouts plugin send;
+//! - `audit`: the JSON-lines record.
 
-pub mod access;
 pub mod argocd;
 pub mod audit;
 pub mod bluegreen;
 pub mod command;
-pub mod executor;
+pub mod kube;
+pub mod pipeline;
 pub mod rollout;
 
 pub use audit::{AuditEntry, AuditLog};
 pub use command::{Command, OpId, Preview};
-pub use executor::{Bus, Report, Sink};
+pub use pipeline::{Bus, Refused, Report, Sink};

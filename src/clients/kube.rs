@@ -1,16 +1,18 @@
 //! Kubernetes connections (from a kubeconfig, the user's or the simulator's) and the
-//! mutations rollcall sends.
+//! transport the command bus sends mutations through: read, write (optionally as a
+//! server-side dry run), ask RBAC, leave an Event. What to send, and in which order, is
+//! the bus's; this module only carries it.
 
 use std::path::Path;
 
-use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Event as KubeEvent, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
-use kube::api::{Patch, PatchParams, PostParams};
+use kube::api::{
+    ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
+};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client};
-
-use crate::bus::Command;
+use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -78,7 +80,99 @@ pub async fn connect_with(
     })
 }
 
-/// The mutations the bus executes against one cluster.
+/// A request the API server refused or that did not reach it, in the words an on-call
+/// engineer needs: the server's message.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", describe_ref(.0))]
+pub struct KubeError(#[from] pub kube::Error);
+
+impl KubeError {
+    /// The HTTP status the server answered with, if it answered.
+    pub fn code(&self) -> Option<u16> {
+        match &self.0 {
+            kube::Error::Api(status) => Some(status.code),
+            _ => None,
+        }
+    }
+}
+
+/// A resource type as the bus names it: group, version, kind, plural.
+pub fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
+}
+
+/// One write to one object, exactly as it goes over the wire.
+#[derive(Debug, Clone)]
+pub struct Write {
+    pub resource: ApiResource,
+    pub namespace: String,
+    pub name: String,
+    pub op: WriteOp,
+}
+
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    /// A patch. `status` sends it to the status subresource, and again to the object on
+    /// a 404 (a kind served without one), as the Argo Rollouts plugin does.
+    Patch { body: PatchBody, status: bool },
+    /// A PUT of the whole object as read (its resourceVersion kept: a 409 means someone
+    /// wrote in between).
+    Replace(Box<DynamicObject>),
+}
+
+#[derive(Debug, Clone)]
+pub enum PatchBody {
+    Strategic(Value),
+    Merge(Value),
+    Json(json_patch::Patch),
+}
+
+impl PatchBody {
+    fn patch(&self) -> Patch<&Value> {
+        match self {
+            PatchBody::Strategic(v) => Patch::Strategic(v),
+            PatchBody::Merge(v) => Patch::Merge(v),
+            PatchBody::Json(p) => Patch::Json(p.clone()),
+        }
+    }
+}
+
+fn patch_params(dry_run: bool) -> PatchParams {
+    PatchParams {
+        dry_run,
+        field_manager: Some("rollcall".into()),
+        ..Default::default()
+    }
+}
+
+/// One `kubectl auth can-i VERB GROUP/RESOURCE[/SUBRESOURCE] NAME -n NAMESPACE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub verb: &'static str,
+    pub group: &'static str,
+    pub resource: &'static str,
+    pub subresource: Option<&'static str>,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Access {
+    /// As `kubectl auth can-i` would be asked, for messages.
+    pub fn describe(&self) -> String {
+        let resource = match (self.group, self.subresource) {
+            ("", None) => self.resource.to_string(),
+            ("", Some(sub)) => format!("{}/{sub}", self.resource),
+            (g, None) => format!("{}.{g}", self.resource),
+            (g, Some(sub)) => format!("{}.{g}/{sub}", self.resource),
+        };
+        format!(
+            "{} {resource} {} -n {}",
+            self.verb, self.name, self.namespace
+        )
+    }
+}
+
+/// One cluster's transport for the bus.
 #[derive(Clone)]
 pub struct KubeActions {
     client: Client,
@@ -89,115 +183,155 @@ impl KubeActions {
         KubeActions { client }
     }
 
-    /// The connection, for clients of other kinds (Argo Rollouts).
+    /// The connection, for clients of other kinds (Argo Rollouts watchers).
     pub fn client(&self) -> &Client {
         &self.client
     }
 
-    /// `kubectl rollout restart deployment/NAME`: refuses a paused Deployment as
-    /// kubectl does, dry-runs on the server, then sends the same strategic patch.
-    pub async fn restart_deployment(
+    fn api(&self, r: &ApiResource, namespace: &str) -> Api<DynamicObject> {
+        Api::namespaced_with(self.client.clone(), namespace, r)
+    }
+
+    pub async fn get(
         &self,
+        r: &ApiResource,
         namespace: &str,
         name: &str,
-        restarted_at: &str,
-        user: &str,
-    ) -> Result<String, String> {
-        let api: Api<Deployment> = Api::namespaced(self.client.clone(), namespace);
-        let current = api.get(name).await.map_err(describe)?;
-        if current.spec.paused == Some(true) {
-            return Err(format!(
-                "deployment/{name} is paused: resume it first (kubectl rollout resume)"
-            ));
-        }
-        let patch = Patch::Strategic(Command::restart_patch(restarted_at));
-        let dry = PatchParams {
-            dry_run: true,
-            field_manager: Some("rollcall".into()),
-            ..Default::default()
+    ) -> Result<DynamicObject, KubeError> {
+        Ok(self.api(r, namespace).get(name).await?)
+    }
+
+    /// The objects matching a label selector (`k=v,…`).
+    pub async fn list(
+        &self,
+        r: &ApiResource,
+        namespace: &str,
+        selector: &str,
+    ) -> Result<Vec<DynamicObject>, KubeError> {
+        let list = self
+            .api(r, namespace)
+            .list(&ListParams::default().labels(selector))
+            .await?;
+        Ok(list.items)
+    }
+
+    /// Sends `w`, as a server-side dry run (`dryRun=All`) when asked.
+    pub async fn write(&self, w: &Write, dry_run: bool) -> Result<DynamicObject, KubeError> {
+        let api = self.api(&w.resource, &w.namespace);
+        let params = patch_params(dry_run);
+        let result = match &w.op {
+            WriteOp::Patch {
+                body,
+                status: false,
+            } => api.patch(&w.name, &params, &body.patch()).await,
+            WriteOp::Patch { body, status: true } => {
+                match api.patch_status(&w.name, &params, &body.patch()).await {
+                    Err(kube::Error::Api(s)) if s.code == 404 => {
+                        api.patch(&w.name, &params, &body.patch()).await
+                    }
+                    other => other,
+                }
+            }
+            WriteOp::Replace(object) => {
+                let post = PostParams {
+                    dry_run,
+                    field_manager: Some("rollcall".into()),
+                };
+                api.replace(&w.name, &post, object).await
+            }
         };
-        api.patch(name, &dry, &patch)
-            .await
-            .map_err(|e| format!("server-side dry run refused: {}", describe(e)))?;
-        let real = PatchParams {
-            field_manager: Some("rollcall".into()),
-            ..Default::default()
+        Ok(result?)
+    }
+
+    /// Asks the API server whether the current user may do `access`
+    /// (a SelfSubjectAccessReview, as `kubectl auth can-i` sends): `Ok(None)` when allowed,
+    /// `Ok(Some(why))` when denied, `Err` when the review itself failed.
+    pub async fn can_i(&self, access: &Access) -> Result<Option<String>, KubeError> {
+        use k8s_openapi::api::authorization::v1::{
+            ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
         };
-        let patched = api.patch(name, &real, &patch).await.map_err(describe)?;
-        let note = record_event(
-            &self.client,
-            AuditEvent {
-                warning: false,
-                target: ObjectReference {
-                    api_version: Some("apps/v1".into()),
-                    kind: Some("Deployment".into()),
-                    name: Some(name.to_owned()),
-                    namespace: Some(namespace.to_owned()),
-                    uid: patched.metadata.uid.clone(),
-                    ..Default::default()
-                },
-                reason: "RolloutRestart",
-                action: "Restart",
-                message: format!("{user} restarted deployment/{name} with rollcall"),
-                user,
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    verb: Some(access.verb.to_string()),
+                    group: Some(access.group.to_string()),
+                    resource: Some(access.resource.to_string()),
+                    subresource: access.subresource.map(str::to_string),
+                    namespace: Some(access.namespace.clone()),
+                    name: Some(access.name.clone()),
+                    ..ResourceAttributes::default()
+                }),
+                ..SelfSubjectAccessReviewSpec::default()
             },
-        )
-        .await
-        .err()
-        .map(|e| format!(" (could not record a Kubernetes Event: {e})"))
-        .unwrap_or_default();
-        Ok(format!("deployment/{name} restarted{note}"))
+            ..SelfSubjectAccessReview::default()
+        };
+        let api: Api<SelfSubjectAccessReview> = Api::all(self.client.clone());
+        let answer = api.create(&PostParams::default(), &review).await?;
+        let status = answer.status.unwrap_or_default();
+        if status.allowed {
+            return Ok(None);
+        }
+        let why = [status.reason, status.evaluation_error]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
+        Ok(Some(why))
+    }
+
+    /// Creates `event` in the target's namespace.
+    pub async fn record_event(&self, event: AuditEvent) -> Result<(), KubeError> {
+        let namespace = event.target.namespace.clone().unwrap_or_default();
+        let name = event.target.name.clone().unwrap_or_default();
+        let now = jiff::Timestamp::now();
+        let object = KubeEvent {
+            metadata: ObjectMeta {
+                generate_name: Some(format!("{name}.rollcall.")),
+                namespace: Some(namespace.clone()),
+                ..Default::default()
+            },
+            involved_object: event.target,
+            reason: Some(event.reason),
+            message: Some(event.message),
+            type_: Some(if event.warning { "Warning" } else { "Normal" }.into()),
+            source: Some(EventSource {
+                component: Some("rollcall".into()),
+                host: None,
+            }),
+            reporting_component: Some("rollcall".into()),
+            reporting_instance: Some(event.user),
+            first_timestamp: Some(Time(now)),
+            last_timestamp: Some(Time(now)),
+            event_time: Some(MicroTime(now)),
+            action: Some(event.action),
+            count: Some(1),
+            ..Default::default()
+        };
+        let api: Api<KubeEvent> = Api::namespaced(self.client.clone(), &namespace);
+        api.create(&PostParams::default(), &object).await?;
+        Ok(())
     }
 }
 
 /// What a rollcall action leaves in the cluster's own history: an Event on the target
 /// naming who acted (Normal, or Warning for an action that failed after sending).
-pub struct AuditEvent<'a> {
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
     pub warning: bool,
     pub target: ObjectReference,
-    pub reason: &'a str,
-    pub action: &'a str,
+    pub reason: String,
+    pub action: String,
     pub message: String,
-    pub user: &'a str,
-}
-
-/// Creates `event` in the target's namespace.
-pub async fn record_event(client: &Client, event: AuditEvent<'_>) -> Result<(), String> {
-    let namespace = event.target.namespace.clone().unwrap_or_default();
-    let name = event.target.name.clone().unwrap_or_default();
-    let now = jiff::Timestamp::now();
-    let object = KubeEvent {
-        metadata: ObjectMeta {
-            generate_name: Some(format!("{name}.rollcall.")),
-            namespace: Some(namespace.clone()),
-            ..Default::default()
-        },
-        involved_object: event.target,
-        reason: Some(event.reason.into()),
-        message: Some(event.message),
-        type_: Some(if event.warning { "Warning" } else { "Normal" }.into()),
-        source: Some(EventSource {
-            component: Some("rollcall".into()),
-            host: None,
-        }),
-        reporting_component: Some("rollcall".into()),
-        reporting_instance: Some(event.user.to_owned()),
-        first_timestamp: Some(Time(now)),
-        last_timestamp: Some(Time(now)),
-        event_time: Some(MicroTime(now)),
-        action: Some(event.action.into()),
-        count: Some(1),
-        ..Default::default()
-    };
-    let api: Api<KubeEvent> = Api::namespaced(client.clone(), &namespace);
-    api.create(&PostParams::default(), &object)
-        .await
-        .map(|_| ())
-        .map_err(describe)
+    pub user: String,
 }
 
 /// A kube error in the words an on-call engineer needs: the server's message.
 pub fn describe(e: kube::Error) -> String {
+    describe_ref(&e)
+}
+
+fn describe_ref(e: &kube::Error) -> String {
     match e {
         kube::Error::Api(status) => {
             let reason = if status.reason.is_empty() {
@@ -209,49 +343,6 @@ pub fn describe(e: kube::Error) -> String {
         }
         other => other.to_string(),
     }
-}
-
-/// Asks the API server whether the current user may do `access`
-/// (a SelfSubjectAccessReview, as `kubectl auth can-i` sends): `Ok(None)` when allowed,
-/// `Ok(Some(why))` when denied, `Err` when the review itself failed.
-pub async fn can_i(
-    client: &Client,
-    access: &crate::bus::access::Access,
-) -> Result<Option<String>, String> {
-    use k8s_openapi::api::authorization::v1::{
-        ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
-    };
-    let review = SelfSubjectAccessReview {
-        spec: SelfSubjectAccessReviewSpec {
-            resource_attributes: Some(ResourceAttributes {
-                verb: Some(access.verb.to_string()),
-                group: Some(access.group.to_string()),
-                resource: Some(access.resource.to_string()),
-                subresource: access.subresource.map(str::to_string),
-                namespace: Some(access.namespace.clone()),
-                name: Some(access.name.clone()),
-                ..ResourceAttributes::default()
-            }),
-            ..SelfSubjectAccessReviewSpec::default()
-        },
-        ..SelfSubjectAccessReview::default()
-    };
-    let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());
-    let answer = api
-        .create(&PostParams::default(), &review)
-        .await
-        .map_err(describe)?;
-    let status = answer.status.unwrap_or_default();
-    if status.allowed {
-        return Ok(None);
-    }
-    let why = [status.reason, status.evaluation_error]
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ");
-    Ok(Some(why))
 }
 
 /// The revision (from the `annotation`, e.g. `deployment.kubernetes.io/revision`) of a

@@ -2,7 +2,6 @@
 //! app state.
 
 pub mod argocd;
-pub mod bluegreen;
 pub mod kube;
 pub mod migrations;
 pub mod rollouts;

@@ -54,6 +54,9 @@ impl Stream {
     }
 }
 
+/// What the Argo CD watch of an environment tells.
+// Apps move through the channel once; boxing would add an allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ArgoUpdate {
     Apps(WatchUpdate<AppRow>),

@@ -166,7 +166,8 @@ pub async fn run(opts: RunOptions) -> Result<()> {
         tx.clone(),
     )
     .with_migrations(migration_targets)
-    .with_argocd(argocd_clients);
+    .with_argocd(argocd_clients)
+    .readonly(opts.readonly);
     drop(tx);
     let result = terminal::run(state, theme, bus, rx, opts.clock).await;
     for w in watchers {

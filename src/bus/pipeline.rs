@@ -1,0 +1,435 @@
+//! The one path every mutation takes, whatever its family (Kubernetes API, Argo
+//! Rollouts, Argo CD, migrations):
+//!
+//! ```text
+//! read-only policy → send once → RBAC → prepare (fresh reads, plan re-checked)
+//!   → dry run → send → Kubernetes Event → audit → Report::Finished
+//! ```
+//!
+//! Families differ only in what each stage asks of their client; the order, the
+//! refusals and the record are here, once. Clients only carry requests.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+use super::audit::{AuditEntry, AuditLog};
+use super::command::{Command, OpId};
+use super::kube::{self, EventSpec, Plan};
+use crate::clients::argocd::ArgoClient;
+use crate::clients::kube::{AuditEvent, KubeActions, KubeError};
+use crate::clients::migrations::{MigrationItem, Target};
+use crate::domain::application::ManifestFetch;
+
+/// How many times a GET-edit-PUT is prepared again after a 409 Conflict.
+const CONFLICT_ATTEMPTS: usize = 5;
+
+/// What the bus tells the app.
+#[derive(Debug)]
+pub enum Report {
+    /// An operation finished: what happened, in words.
+    Finished {
+        op: OpId,
+        outcome: Result<String, String>,
+    },
+    /// The images of an app's manifests at a revision, or why they could not be read.
+    Manifests {
+        fetch: ManifestFetch,
+        result: Result<Vec<String>, String>,
+    },
+}
+
+/// Where the bus sends its reports (and migration progress): the app's event channel,
+/// whose event type the wiring maps them into.
+pub trait Sink: From<Report> + From<MigrationItem> + Send + 'static {}
+impl<E: From<Report> + From<MigrationItem> + Send + 'static> Sink for E {}
+
+/// Why a command stopped before anything reached the target. Each says so.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("read-only: rollcall runs with --readonly; nothing was sent")]
+    ReadOnly,
+    #[error("{op} was already sent; a command is sent once")]
+    AlreadySent { op: OpId },
+    #[error("{summary} is already in flight as {op}; nothing was sent")]
+    InFlight { summary: String, op: OpId },
+    #[error("no cluster connection for environment {0}")]
+    NoCluster(String),
+    #[error("no Argo CD server for environment {0}")]
+    NoArgocd(String),
+    #[error("no migration database for environment {0}")]
+    NoDatabase(String),
+    #[error("forbidden: RBAC does not let you {permission}{why}; nothing was sent")]
+    Rbac { permission: String, why: String },
+    /// Argo CD's own RBAC (`argocd account can-i`) refused.
+    #[error("{0}")]
+    ArgocdRbac(String),
+    #[error("server-side dry run refused: {0}")]
+    DryRun(String),
+}
+
+/// The sending side of the bus, held by the main loop.
+pub struct Bus<E> {
+    inner: Arc<Inner<E>>,
+}
+
+impl<E> Clone for Bus<E> {
+    fn clone(&self) -> Self {
+        Bus {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+struct Inner<E> {
+    /// One Kubernetes transport per environment name.
+    clients: HashMap<String, KubeActions>,
+    audit: AuditLog,
+    user: String,
+    events: mpsc::Sender<E>,
+    /// Migration databases by environment name.
+    migrations: HashMap<String, Target>,
+    /// Argo CD clients by environment name.
+    argocd: HashMap<String, ArgoClient>,
+    /// Refuse every command (`--readonly`), whatever the keys let through.
+    readonly: bool,
+    /// Commands sent and not finished, and every op id ever sent (sent once).
+    flight: Mutex<Flight>,
+}
+
+#[derive(Default)]
+struct Flight {
+    running: HashMap<OpId, Command>,
+    seen: std::collections::HashSet<OpId>,
+}
+
+impl<E: Sink> Bus<E> {
+    pub fn new(
+        clients: HashMap<String, KubeActions>,
+        audit: AuditLog,
+        user: String,
+        events: mpsc::Sender<E>,
+    ) -> Self {
+        Bus {
+            inner: Arc::new(Inner {
+                clients,
+                audit,
+                user,
+                events,
+                migrations: HashMap::new(),
+                argocd: HashMap::new(),
+                readonly: false,
+                flight: Mutex::new(Flight::default()),
+            }),
+        }
+    }
+
+    fn configure(mut self, f: impl FnOnce(&mut Inner<E>)) -> Self {
+        // Only before the bus is shared; the builders below are called at start.
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            f(inner);
+        }
+        self
+    }
+
+    /// Adds the environments' migration databases.
+    pub fn with_migrations(self, targets: HashMap<String, Target>) -> Self {
+        self.configure(|inner| inner.migrations = targets)
+    }
+
+    /// Adds the environments' Argo CD clients.
+    pub fn with_argocd(self, clients: HashMap<String, ArgoClient>) -> Self {
+        self.configure(|inner| inner.argocd = clients)
+    }
+
+    /// Refuses every command (`--readonly`).
+    pub fn readonly(self, readonly: bool) -> Self {
+        self.configure(|inner| inner.readonly = readonly)
+    }
+
+    pub fn audit_path(&self) -> &std::path::Path {
+        self.inner.audit.path()
+    }
+
+    /// Starts the operation; its result arrives later as `Report::Finished`.
+    pub fn send(&self, op: OpId, command: Command) {
+        let inner = self.inner.clone();
+        let span = tracing::info_span!("op", %op, command = %command.summary());
+        tokio::spawn(
+            async move {
+                let started = Timestamp::now();
+                let outcome = match inner.take_off(op, &command) {
+                    Err(refused) => Err(refused.to_string()),
+                    Ok(()) => {
+                        let outcome = inner.run(op, &command).await;
+                        inner.land(op);
+                        outcome
+                    }
+                };
+                let outcome = inner.record(op, &command, started, outcome);
+                // The app may have quit already; nothing to tell then.
+                let _ = inner
+                    .events
+                    .send(Report::Finished { op, outcome }.into())
+                    .await;
+            }
+            .instrument(span),
+        );
+    }
+
+    /// Reads an app's manifests at a revision and answers with the images in them as
+    /// `Report::Manifests`. A read: not audited, no Event.
+    pub fn fetch_manifests(&self, fetch: ManifestFetch) {
+        let inner = self.inner.clone();
+        let span = tracing::info_span!("manifests", app = %fetch.app, revision = %fetch.revision);
+        tokio::spawn(
+            async move {
+                let result = match inner.argocd.get(&fetch.env_name) {
+                    None => Err(Refused::NoArgocd(fetch.env_name.clone()).to_string()),
+                    Some(client) => client
+                        .manifests(&fetch.app, &fetch.revision)
+                        .await
+                        .map(|m| m.images())
+                        .map_err(|e| e.to_string()),
+                };
+                if let Err(e) = &result {
+                    tracing::warn!(error = %e, "manifests fetch failed");
+                }
+                let _ = inner
+                    .events
+                    .send(Report::Manifests { fetch, result }.into())
+                    .await;
+            }
+            .instrument(span),
+        );
+    }
+}
+
+/// The client a command's family goes through.
+enum Route<'a> {
+    Kube(&'a KubeActions),
+    Argocd(&'a ArgoClient),
+    Migrations(&'a Target),
+}
+
+impl<E: Sink> Inner<E> {
+    /// Read-only policy and send-once, before anything else.
+    fn take_off(&self, op: OpId, command: &Command) -> Result<(), Refused> {
+        if self.readonly {
+            return Err(Refused::ReadOnly);
+        }
+        let mut flight = self.flight.lock().unwrap_or_else(|e| e.into_inner());
+        if !flight.seen.insert(op) {
+            return Err(Refused::AlreadySent { op });
+        }
+        if let Some((other, _)) = flight.running.iter().find(|(_, c)| *c == command) {
+            return Err(Refused::InFlight {
+                summary: command.summary(),
+                op: *other,
+            });
+        }
+        flight.running.insert(op, command.clone());
+        Ok(())
+    }
+
+    fn land(&self, op: OpId) {
+        let mut flight = self.flight.lock().unwrap_or_else(|e| e.into_inner());
+        flight.running.remove(&op);
+    }
+
+    fn route(&self, command: &Command) -> Result<Route<'_>, Refused> {
+        let env = command.env();
+        match command {
+            Command::Migrate { .. } => self
+                .migrations
+                .get(env)
+                .map(Route::Migrations)
+                .ok_or_else(|| Refused::NoDatabase(env.to_owned())),
+            Command::ArgocdRollback { .. }
+            | Command::ArgocdSync { .. }
+            | Command::ArgocdDisableAutoSync { .. }
+            | Command::ArgocdTerminateOperation { .. } => self
+                .argocd
+                .get(env)
+                .map(Route::Argocd)
+                .ok_or_else(|| Refused::NoArgocd(env.to_owned())),
+            Command::RestartDeployment { .. }
+            | Command::Rollout { .. }
+            | Command::SwitchBlueGreen { .. }
+            | Command::UndoDeployment { .. } => self
+                .clients
+                .get(env)
+                .map(Route::Kube)
+                .ok_or_else(|| Refused::NoCluster(env.to_owned())),
+        }
+    }
+
+    /// The stages after take-off, in order.
+    async fn run(&self, op: OpId, command: &Command) -> Result<String, String> {
+        match self.route(command).map_err(|e| e.to_string())? {
+            Route::Kube(kube) => {
+                authorize(kube, command).await?;
+                self.send_kube(kube, command).await
+            }
+            Route::Argocd(client) => {
+                // Argo CD's RBAC needs the app's project; the app read also says where
+                // its Application lives, for the Event.
+                let app = super::argocd::authorize(client, command).await?;
+                let outcome = super::argocd::execute(client, command).await;
+                // Argo CD commands leave their Event whatever the outcome, once past
+                // RBAC: a failed dry run or a refusal is worth a Warning on the app.
+                let namespace = app.as_ref().map(|a| a.namespace.as_str());
+                match super::argocd::event(command, namespace, &self.user, &outcome) {
+                    Some(spec) => {
+                        self.leave_event(command, spec, outcome.is_err(), outcome)
+                            .await
+                    }
+                    None => outcome,
+                }
+            }
+            // A database has no RBAC to ask nor dry run to send: the plan the user
+            // confirmed is re-checked against the recorded version under the lock.
+            Route::Migrations(target) => match command {
+                Command::Migrate { plan, .. } => {
+                    crate::clients::migrations::run_op(target, op, plan, &self.events).await
+                }
+                _ => Err(format!("{} is not a migration", command.summary())),
+            },
+        }
+    }
+
+    /// Prepare, dry run, send, Event, for the Kubernetes-API family.
+    async fn send_kube(&self, kube: &KubeActions, command: &Command) -> Result<String, String> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let prepared = match kube::prepare(kube, command, &self.user).await? {
+                Plan::Nothing(why) => return Ok(why),
+                Plan::Send(p) => p,
+            };
+            for w in &prepared.writes {
+                kube.write(w, true)
+                    .await
+                    .map_err(|e| Refused::DryRun(e.to_string()).to_string())?;
+            }
+            match send_all(kube, &prepared.writes).await {
+                Ok(()) => {}
+                Err(e)
+                    if e.code() == Some(409)
+                        && prepared.retry_on_conflict
+                        && attempt < CONFLICT_ATTEMPTS =>
+                {
+                    continue;
+                }
+                Err(e) if e.code() == Some(409) && prepared.retry_on_conflict => {
+                    return Err(format!("gave up after {CONFLICT_ATTEMPTS} conflicts: {e}"));
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+            return self
+                .leave_event(command, prepared.event, false, Ok(prepared.done))
+                .await;
+        }
+    }
+
+    /// Leaves the command's Event on its target. A failed write does not change the
+    /// outcome; it is logged and noted in the message.
+    async fn leave_event(
+        &self,
+        command: &Command,
+        spec: EventSpec,
+        warning: bool,
+        outcome: Result<String, String>,
+    ) -> Result<String, String> {
+        let Some(kube) = self.clients.get(command.env()) else {
+            tracing::warn!("no cluster connection for the command's Event");
+            return outcome;
+        };
+        let event = AuditEvent {
+            warning,
+            target: spec.target,
+            reason: spec.reason.to_owned(),
+            action: spec.action,
+            message: spec.message,
+            user: self.user.clone(),
+        };
+        match kube.record_event(event).await {
+            Ok(()) => outcome,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not record a Kubernetes Event");
+                let note = format!(" (could not record a Kubernetes Event: {e})");
+                outcome.map(|m| m + &note).map_err(|m| m + &note)
+            }
+        }
+    }
+
+    /// Appends the audit record; a failed write is logged and said with the outcome.
+    fn record(
+        &self,
+        op: OpId,
+        command: &Command,
+        started: Timestamp,
+        outcome: Result<String, String>,
+    ) -> Result<String, String> {
+        let (result, message) = match &outcome {
+            Ok(m) => ("ok", m.as_str()),
+            Err(m) => ("error", m.as_str()),
+        };
+        tracing::info!(result, message, "operation finished");
+        let entry = AuditEntry {
+            time: Timestamp::now(),
+            started,
+            user: &self.user,
+            op,
+            target: command.target_name(),
+            command,
+            result,
+            message,
+        };
+        match self.audit.append(&entry) {
+            Ok(()) => outcome,
+            Err(e) => {
+                tracing::error!(error = %e, "audit log write failed");
+                outcome.map(|m| format!("{m} (audit log write failed: {e})"))
+            }
+        }
+    }
+}
+
+/// RBAC first, as the user would check with `kubectl auth can-i`: a refusal names the
+/// permission instead of surfacing as a 403 from the dry run.
+async fn authorize(kube: &KubeActions, command: &Command) -> Result<(), String> {
+    for access in kube::access(command) {
+        match kube.can_i(&access).await {
+            Ok(None) => {}
+            Ok(Some(why)) => {
+                let why = if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({why})")
+                };
+                return Err(Refused::Rbac {
+                    permission: access.describe(),
+                    why,
+                }
+                .to_string());
+            }
+            // The server still enforces RBAC on the request itself.
+            Err(e) => tracing::warn!(error = %e, "access review failed; sending anyway"),
+        }
+    }
+    Ok(())
+}
+
+async fn send_all(
+    kube: &KubeActions,
+    writes: &[crate::clients::kube::Write],
+) -> Result<(), KubeError> {
+    for w in writes {
+        kube.write(w, false).await?;
+    }
+    Ok(())
+}
