@@ -26,7 +26,8 @@ pub struct SimFlags {
     #[arg(long)]
     pub plain_http: bool,
     /// A fault: drop-watches=SECS, errors=SHARE, latency-ms=MS, expire-watches=SECS,
-    /// outage=SECS, deny=TOKEN:401|403, argocd-down=SECS, watch-list=off (repeatable; change at run time with
+    /// outage=SECS, deny=TOKEN:401|403, argocd-down=SECS, watch-list=off, dry-run=refuse
+    /// (repeatable; change at run time with
     /// POST /_sim/faults).
     #[arg(long = "fault", value_name = "NAME=VALUE")]
     pub faults: Vec<String>,

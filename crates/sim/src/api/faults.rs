@@ -32,11 +32,20 @@ pub struct FaultPlan {
     /// Streaming lists (`sendInitialEvents`) are refused with 422, as by a server whose
     /// WatchList feature gate is off (the default on Kubernetes 1.33).
     pub watch_list_off: bool,
+    /// Writes sent as a server-side dry run (`dryRun=All`) are refused, as when an
+    /// admission webhook that is not declared free of side effects intercepts them; Argo
+    /// CD's dry-run operations fail the same way.
+    pub refuse_dry_runs: bool,
 }
+
+/// What the API server says when a webhook cannot take a dry run.
+pub const DRY_RUN_REFUSED: &str =
+    "admission webhook \"policy.dictamesh.io\" does not support dry run";
 
 impl FaultPlan {
     /// Parses `--fault` flags: `drop-watches=5`, `errors=0.1`, `latency-ms=50`,
-    /// `expire-watches=10`, `outage=3`, `deny=TOKEN:403`, `argocd-down=SECS`, `watch-list=off`.
+    /// `expire-watches=10`, `outage=3`, `deny=TOKEN:403`, `argocd-down=SECS`, `watch-list=off`,
+    /// `dry-run=refuse`.
     pub fn apply_flag(&mut self, flag: &str) -> Result<(), String> {
         let (k, v) = flag
             .split_once('=')
@@ -59,6 +68,13 @@ impl FaultPlan {
                     "off" => true,
                     "on" => false,
                     _ => return Err(format!("fault watch-list: {v:?} is not on or off")),
+                }
+            }
+            "dry-run" => {
+                self.refuse_dry_runs = match v {
+                    "refuse" => true,
+                    "allow" => false,
+                    _ => return Err(format!("fault dry-run: {v:?} is not refuse or allow")),
                 }
             }
             "deny" => {
@@ -160,6 +176,10 @@ impl Faults {
         self.lock().plan.watch_list_off
     }
 
+    pub fn refuse_dry_runs(&self) -> bool {
+        self.lock().plan.refuse_dry_runs
+    }
+
     pub fn latency(&self) -> Duration {
         Duration::from_millis(self.lock().plan.latency_ms)
     }
@@ -209,6 +229,7 @@ mod tests {
             "latency-ms=40",
             "deny=abc:403",
             "argocd-down=2",
+            "dry-run=refuse",
         ] {
             p.apply_flag(f).unwrap();
         }
@@ -218,6 +239,8 @@ mod tests {
         assert_eq!(p.deny_tokens.get("abc"), Some(&403));
         assert_eq!(p.argocd_down_secs, Some(2.0));
         assert!(Faults::new(p.clone()).argocd_down());
+        assert!(Faults::new(p.clone()).refuse_dry_runs());
+        assert!(p.apply_flag("dry-run=maybe").is_err());
         assert!(p.apply_flag("deny=abc:500").is_err());
         assert!(p.apply_flag("errors=-1").is_err());
         assert!(p.apply_flag("bogus=1").is_err());

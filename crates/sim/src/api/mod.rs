@@ -418,6 +418,12 @@ pub async fn handle(
         query,
         body,
     };
+    if shared.faults.refuse_dry_runs()
+        && method != Method::GET
+        && req.query.get("dryRun") == Some("All")
+    {
+        return error_response(&ApiError::bad_request(faults::DRY_RUN_REFUSED));
+    }
     if req.sub.as_deref() == Some("log") {
         return match method {
             Method::GET => crate::api::logs::serve(shared.clone(), &req),

@@ -90,6 +90,9 @@ fn apply_images(
         new["metadata"]["annotations"][TRACKING] =
             json!(tracking_id(app, d, &key.namespace, &key.name));
         let changed = new["spec"] != old["spec"];
+        if dry_run && shared.faults.refuse_dry_runs() {
+            return Err(crate::api::faults::DRY_RUN_REFUSED.into());
+        }
         if dry_run || new == old {
             return Ok(changed);
         }

@@ -1,0 +1,584 @@
+//! The mutation pipeline, family by family, through the one `Bus` against the simulator
+//! (and a SQLite database for migrations): the read-only refusal, the RBAC refusal, the
+//! dry run that stops a write (the simulator's `dry-run=refuse` fault: an admission
+//! webhook that cannot take a dry run), one send under a double confirm, and the audit
+//! record of each.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rollcall::app::Event;
+use rollcall::bus::rollout::{MERGE, RolloutAction, WireRequest};
+use rollcall::bus::{AuditLog, Bus, Command, OpId};
+use rollcall::clients::argocd::{ArgoClient, Endpoint, Timeouts, Token};
+use rollcall::clients::kube::{KubeActions, connect_with};
+use rollcall::clients::migrations::Target;
+use rollcall_migrate::{DbUrl, Recorded, Request, Source};
+use rollcall_sim::{FaultPlan, SimHandle, SimOptions};
+use serde_json::Value;
+use tokio::sync::{Notify, mpsc};
+
+const NS: &str = "dictamesh-prod";
+const DRY_RUN_REFUSED: &str = "admission webhook \"policy.dictamesh.io\" does not support dry run";
+
+/// A bus for the prod environment, as the admin or the viewer.
+struct Harness {
+    bus: Bus<Event>,
+    rx: mpsc::Receiver<Event>,
+    audit: std::path::PathBuf,
+    kube: kube::Client,
+    _dir: tempfile::TempDir,
+}
+
+struct Setup<'a> {
+    sim: &'a SimHandle,
+    viewer: bool,
+    readonly: bool,
+    migrations: Option<Target>,
+}
+
+impl<'a> Setup<'a> {
+    fn admin(sim: &'a SimHandle) -> Self {
+        Setup {
+            sim,
+            viewer: false,
+            readonly: false,
+            migrations: None,
+        }
+    }
+
+    async fn build(self) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = dir.path().join("audit.jsonl");
+        let mut yaml = self.sim.kubeconfig_yaml();
+        let mut argocd_token = self.sim.argocd_token().to_owned();
+        if self.viewer {
+            yaml = yaml.replace(self.sim.token(), self.sim.viewer_token());
+            argocd_token = self.sim.argocd_viewer_token().to_owned();
+        }
+        let kc = kube::config::Kubeconfig::from_yaml(&yaml).unwrap();
+        let conn = connect_with(kc, None).await.unwrap();
+        let argo = ArgoClient::new(
+            &Endpoint {
+                server: self.sim.argocd_url(),
+                insecure: false,
+                ca_pem: self.sim.argocd_ca_pem(),
+                token: Some(Token::new(&argocd_token)),
+            },
+            Timeouts::default(),
+        )
+        .unwrap();
+        let (tx, rx) = mpsc::channel(64);
+        let bus = Bus::new(
+            HashMap::from([("prod".to_string(), KubeActions::new(conn.client.clone()))]),
+            AuditLog::new(audit.clone()),
+            "tester".into(),
+            tx,
+        )
+        .with_argocd(HashMap::from([("prod".to_string(), argo)]))
+        .with_migrations(
+            self.migrations
+                .map(|t| HashMap::from([("prod".to_string(), t)]))
+                .unwrap_or_default(),
+        )
+        .readonly(self.readonly);
+        Harness {
+            bus,
+            rx,
+            audit,
+            kube: conn.client,
+            _dir: dir,
+        }
+    }
+}
+
+impl Harness {
+    /// Sends each (op, command) at once, and waits for all their outcomes.
+    async fn run_all(&mut self, sends: &[(u64, &Command)]) -> Vec<(u64, Result<String, String>)> {
+        for (op, command) in sends {
+            self.bus.send(OpId(*op), (*command).clone());
+        }
+        let mut out = Vec::new();
+        while out.len() < sends.len() {
+            let ev = tokio::time::timeout(Duration::from_secs(90), self.rx.recv())
+                .await
+                .expect("every operation finishes")
+                .expect("bus alive");
+            if let Event::OpFinished { op, outcome } = ev {
+                out.push((op.0, outcome));
+            }
+        }
+        out.sort_by_key(|(op, _)| *op);
+        out
+    }
+
+    async fn run(&mut self, op: u64, command: &Command) -> Result<String, String> {
+        self.run_all(&[(op, command)]).await.remove(0).1
+    }
+
+    fn audit_lines(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.audit)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// rollcall's Events with `reason` in `namespace`.
+    async fn events(
+        &self,
+        namespace: &str,
+        reason: &str,
+    ) -> Vec<k8s_openapi::api::core::v1::Event> {
+        let api: kube::Api<k8s_openapi::api::core::v1::Event> =
+            kube::Api::namespaced(self.kube.clone(), namespace);
+        api.list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|e| {
+                e.reason.as_deref() == Some(reason)
+                    && e.reporting_component.as_deref() == Some("rollcall")
+            })
+            .collect()
+    }
+
+    async fn object(&self, group_version: &str, plural: &str, name: &str) -> Value {
+        let (group, version) = group_version.split_once('/').unwrap_or(("", group_version));
+        let r = kube::api::ApiResource {
+            group: group.into(),
+            version: version.into(),
+            api_version: group_version.into(),
+            kind: String::new(),
+            plural: plural.into(),
+        };
+        let api: kube::Api<kube::api::DynamicObject> =
+            kube::Api::namespaced_with(self.kube.clone(), NS, &r);
+        serde_json::to_value(api.get(name).await.unwrap()).unwrap()
+    }
+}
+
+/// The audit records of `op`: result and message of each.
+fn audited(lines: &[Value], op: u64) -> Vec<(String, String)> {
+    lines
+        .iter()
+        .filter(|l| l["op"] == op)
+        .map(|l| {
+            (
+                l["result"].as_str().unwrap_or("").to_owned(),
+                l["message"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn refused_read_only(outcome: &Result<String, String>) {
+    assert_eq!(
+        outcome.as_ref().unwrap_err(),
+        "read-only: rollcall runs with --readonly; nothing was sent"
+    );
+}
+
+/// Two confirms of one command (as ops 1 and 2) and op 1 sent again, all at once: one
+/// goes out, the others are refused.
+fn sent_once(outcomes: &[(u64, Result<String, String>)], summary: &str, done: &str) -> u64 {
+    assert_eq!(outcomes.len(), 3, "{outcomes:?}");
+    let sent: Vec<&(u64, Result<String, String>)> =
+        outcomes.iter().filter(|(_, o)| o.is_ok()).collect();
+    assert_eq!(sent.len(), 1, "{outcomes:?}");
+    // The tasks start in any order: whichever took off first is the one sent.
+    let winner = sent[0].0;
+    assert_eq!(sent[0].1.as_deref(), Ok(done));
+    let refusals: Vec<&str> = outcomes
+        .iter()
+        .filter_map(|(_, o)| o.as_ref().err().map(String::as_str))
+        .collect();
+    assert!(
+        refusals.contains(&"#1 was already sent; a command is sent once"),
+        "{refusals:?}"
+    );
+    assert!(
+        refusals.contains(
+            &format!("{summary} is already in flight as #{winner}; nothing was sent").as_str()
+        ),
+        "{refusals:?}"
+    );
+    winner
+}
+
+async fn slow_sim() -> SimHandle {
+    rollcall_sim::start(SimOptions::default()).await.unwrap()
+}
+
+fn set_faults(sim: &SimHandle, refuse_dry_runs: bool, latency_ms: u64) {
+    sim.set_faults(FaultPlan {
+        refuse_dry_runs,
+        latency_ms,
+        ..FaultPlan::default()
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubernetes_commands_take_every_stage() {
+    let sim = slow_sim().await;
+    let restart = Command::restart_deployment(
+        "prod",
+        NS,
+        "metadata-catalog",
+        "2026-12-04T03:00:00Z".parse().unwrap(),
+    );
+    let stamp = |d: &Value| {
+        d.pointer("/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt")
+            .cloned()
+    };
+
+    let mut readonly = Setup {
+        readonly: true,
+        ..Setup::admin(&sim)
+    }
+    .build()
+    .await;
+    refused_read_only(&readonly.run(1, &restart).await);
+    assert_eq!(
+        audited(&readonly.audit_lines(), 1),
+        [(
+            "error".to_owned(),
+            "read-only: rollcall runs with --readonly; nothing was sent".to_owned()
+        )]
+    );
+
+    let mut viewer = Setup {
+        viewer: true,
+        ..Setup::admin(&sim)
+    }
+    .build()
+    .await;
+    let outcome = viewer.run(1, &restart).await;
+    assert!(
+        outcome.as_ref().unwrap_err().starts_with(
+            "forbidden: RBAC does not let you patch deployments.apps metadata-catalog -n \
+             dictamesh-prod"
+        ),
+        "{outcome:?}"
+    );
+    assert!(outcome.unwrap_err().ends_with("; nothing was sent"));
+
+    let mut admin = Setup::admin(&sim).build().await;
+    set_faults(&sim, true, 0);
+    let outcome = admin.run(1, &restart).await;
+    assert_eq!(
+        outcome,
+        Err(format!(
+            "server-side dry run refused: {DRY_RUN_REFUSED} (BadRequest)"
+        ))
+    );
+    let d = admin
+        .object("apps/v1", "deployments", "metadata-catalog")
+        .await;
+    assert_eq!(
+        stamp(&d),
+        None,
+        "nothing was sent after the refused dry run"
+    );
+    assert!(admin.events(NS, "RolloutRestart").await.is_empty());
+
+    // Slow enough that the second confirm arrives while the first is in flight.
+    set_faults(&sim, false, 150);
+    let mut admin = Setup::admin(&sim).build().await;
+    let outcomes = admin
+        .run_all(&[(1, &restart), (2, &restart), (1, &restart)])
+        .await;
+    let winner = sent_once(
+        &outcomes,
+        &restart.summary(),
+        "deployment/metadata-catalog restarted",
+    );
+    let d = admin
+        .object("apps/v1", "deployments", "metadata-catalog")
+        .await;
+    assert_eq!(stamp(&d), Some(Value::from("2026-12-04T03:00:00Z")));
+    assert_eq!(admin.events(NS, "RolloutRestart").await.len(), 1);
+    let lines = admin.audit_lines();
+    assert_eq!(lines.len(), 3);
+    assert!(audited(&lines, winner).contains(&(
+        "ok".to_owned(),
+        "deployment/metadata-catalog restarted".to_owned()
+    )));
+    assert_eq!(lines[0]["command"], "restart-deployment");
+    assert_eq!(lines[0]["user"], "tester");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollouts_commands_take_every_stage() {
+    let sim = slow_sim().await;
+    let abort = Command::Rollout {
+        env: "prod".into(),
+        namespace: NS.into(),
+        name: "customer-adapter".into(),
+        action: RolloutAction::Abort,
+        requests: vec![WireRequest {
+            method: "PATCH",
+            subresource: Some("status"),
+            content_type: MERGE,
+            body: r#"{"status":{"abort":true}}"#.into(),
+        }],
+    };
+    let aborted = |ro: &Value| ro.pointer("/status/abort").and_then(Value::as_bool);
+
+    let mut readonly = Setup {
+        readonly: true,
+        ..Setup::admin(&sim)
+    }
+    .build()
+    .await;
+    refused_read_only(&readonly.run(1, &abort).await);
+
+    let mut viewer = Setup {
+        viewer: true,
+        ..Setup::admin(&sim)
+    }
+    .build()
+    .await;
+    let outcome = viewer.run(1, &abort).await;
+    assert!(
+        outcome.as_ref().unwrap_err().starts_with(
+            "forbidden: RBAC does not let you patch rollouts.argoproj.io/status customer-adapter \
+             -n dictamesh-prod"
+        ),
+        "{outcome:?}"
+    );
+
+    let mut admin = Setup::admin(&sim).build().await;
+    set_faults(&sim, true, 0);
+    assert_eq!(
+        admin.run(1, &abort).await,
+        Err(format!(
+            "server-side dry run refused: {DRY_RUN_REFUSED} (BadRequest)"
+        ))
+    );
+    let ro = admin
+        .object("argoproj.io/v1alpha1", "rollouts", "customer-adapter")
+        .await;
+    assert_ne!(
+        aborted(&ro),
+        Some(true),
+        "nothing was sent after the refused dry run"
+    );
+
+    set_faults(&sim, false, 150);
+    let mut admin = Setup::admin(&sim).build().await;
+    let outcomes = admin
+        .run_all(&[(1, &abort), (2, &abort), (1, &abort)])
+        .await;
+    let winner = sent_once(
+        &outcomes,
+        &abort.summary(),
+        "rollout 'customer-adapter' aborted",
+    );
+    let ro = admin
+        .object("argoproj.io/v1alpha1", "rollouts", "customer-adapter")
+        .await;
+    assert_eq!(aborted(&ro), Some(true));
+    assert_eq!(admin.events(NS, "RollcallAction").await.len(), 1);
+    assert!(audited(&admin.audit_lines(), winner).contains(&(
+        "ok".to_owned(),
+        "rollout 'customer-adapter' aborted".to_owned()
+    )));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn argocd_commands_take_every_stage() {
+    let sim = slow_sim().await;
+    let app = "metadata-catalog-prod";
+    let sync = Command::ArgocdSync {
+        env: "prod".into(),
+        app: app.into(),
+        revision: None,
+    };
+
+    let mut readonly = Setup {
+        readonly: true,
+        ..Setup::admin(&sim)
+    }
+    .build()
+    .await;
+    refused_read_only(&readonly.run(1, &sync).await);
+
+    let mut viewer = Setup {
+        viewer: true,
+        ..Setup::admin(&sim)
+    }
+    .build()
+    .await;
+    assert_eq!(
+        viewer.run(1, &sync).await,
+        Err(format!(
+            "forbidden: Argo CD RBAC does not let you sync applications dictamesh/{app}; \
+             nothing was sent"
+        ))
+    );
+
+    // Argo CD runs a dry run as an operation; the webhook fails it, so no sync is sent,
+    // and the app gets a Warning Event saying so.
+    let mut admin = Setup::admin(&sim).build().await;
+    set_faults(&sim, true, 0);
+    let outcome = admin.run(1, &sync).await;
+    assert!(
+        outcome
+            .as_ref()
+            .unwrap_err()
+            .starts_with("dry run failed: ")
+            && outcome.as_ref().unwrap_err().contains(DRY_RUN_REFUSED),
+        "{outcome:?}"
+    );
+    let warnings = admin.events("argocd", "ArgocdSync").await;
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].type_.as_deref(), Some("Warning"));
+
+    set_faults(&sim, false, 150);
+    let mut admin = Setup::admin(&sim).build().await;
+    let outcomes = admin.run_all(&[(1, &sync), (2, &sync), (1, &sync)]).await;
+    let winner = sent_once(&outcomes, &sync.summary(), &format!("{app}: sync started"));
+    let normal: Vec<_> = admin
+        .events("argocd", "ArgocdSync")
+        .await
+        .into_iter()
+        .filter(|e| e.type_.as_deref() == Some("Normal"))
+        .collect();
+    assert_eq!(normal.len(), 1);
+    assert!(
+        audited(&admin.audit_lines(), winner)
+            .contains(&("ok".to_owned(), format!("{app}: sync started")))
+    );
+}
+
+const UP_1: &str = "CREATE TABLE a (id INTEGER PRIMARY KEY);";
+const UP_2: &str = "ALTER TABLE a ADD COLUMN b TEXT;";
+
+/// A SQLite database at version 1 with migration 2 pending.
+async fn database(dir: &std::path::Path) -> (Target, Source) {
+    let files = dir.join("migrations");
+    std::fs::create_dir_all(&files).unwrap();
+    for (name, sql) in [
+        ("000001_a.up.sql", UP_1),
+        ("000001_a.down.sql", "DROP TABLE a;"),
+        ("000002_b.up.sql", UP_2),
+        ("000002_b.down.sql", "ALTER TABLE a DROP COLUMN b;"),
+    ] {
+        std::fs::write(files.join(name), sql).unwrap();
+    }
+    let url = DbUrl::parse(&format!("sqlite://{}", dir.join("prod.db").display())).unwrap();
+    let source = Source::read(&files);
+    let mut db = rollcall_migrate::Db::connect(&url, true).await.unwrap();
+    let plan = rollcall_migrate::plan(&source, Recorded::NIL, Request::Up { n: Some(1) }).unwrap();
+    rollcall_migrate::execute(&mut db, &plan, None, &mut |_| {})
+        .await
+        .unwrap();
+    db.close().await;
+    let target = Target {
+        env: 0,
+        url: Ok(url),
+        migrations: files,
+        refresh: Arc::new(Notify::new()),
+    };
+    (target, source)
+}
+
+async fn version(target: &Target) -> Option<Recorded> {
+    let mut db = rollcall_migrate::Db::connect(target.url.as_ref().unwrap(), false)
+        .await
+        .unwrap();
+    let v = db.version().await.unwrap();
+    db.close().await;
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_take_every_stage_they_have() {
+    let sim = slow_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (target, source) = database(dir.path()).await;
+    let at_1 = Recorded {
+        version: 1,
+        dirty: false,
+    };
+    let plan = rollcall_migrate::plan(&source, at_1, Request::Up { n: None }).unwrap();
+    let up = Command::Migrate {
+        env: "prod".into(),
+        database: "prod.db".into(),
+        plan: plan.clone(),
+    };
+    // What the user confirms is the SQL that runs.
+    assert!(up.preview().body.contains(UP_2));
+
+    let mut readonly = Setup {
+        readonly: true,
+        migrations: Some(target.clone()),
+        ..Setup::admin(&sim)
+    }
+    .build()
+    .await;
+    refused_read_only(&readonly.run(1, &up).await);
+    assert_eq!(version(&target).await, Some(at_1));
+
+    // A database has no RBAC to ask: the viewer of the cluster is not asked about it.
+    // The plan the user confirmed is checked against the database under its lock
+    // instead of a dry run: a database that moved since the preview is left alone.
+    let stale = Command::Migrate {
+        env: "prod".into(),
+        database: "prod.db".into(),
+        plan: rollcall_migrate::plan(&source, Recorded::NIL, Request::Up { n: Some(1) }).unwrap(),
+    };
+    let mut viewer = Setup {
+        viewer: true,
+        migrations: Some(target.clone()),
+        ..Setup::admin(&sim)
+    }
+    .build()
+    .await;
+    assert_eq!(
+        viewer.run(1, &stale).await,
+        Err(
+            "the database moved from version -1 to 1 since the preview; refresh and try again"
+                .into()
+        )
+    );
+    assert_eq!(version(&target).await, Some(at_1));
+
+    let mut admin = Setup {
+        migrations: Some(target.clone()),
+        ..Setup::admin(&sim)
+    }
+    .build()
+    .await;
+    let outcomes = admin.run_all(&[(1, &up), (2, &up), (1, &up)]).await;
+    assert_eq!(outcomes.len(), 3);
+    let sent: Vec<(u64, &String)> = outcomes
+        .iter()
+        .filter_map(|(op, o)| o.as_ref().ok().map(|m| (*op, m)))
+        .collect();
+    assert_eq!(sent.len(), 1, "{outcomes:?}");
+    let (winner, done) = sent[0];
+    assert!(done.ends_with("now at version 2"), "{done}");
+    // SQLite is quick: the second confirm may find the first already done, and then
+    // the database has moved since its preview. Either way it runs once.
+    for (_, o) in outcomes.iter().filter(|(_, o)| o.is_err()) {
+        let e = o.as_ref().unwrap_err();
+        assert!(
+            e.ends_with("nothing was sent")
+                || e == "#1 was already sent; a command is sent once"
+                || e.ends_with("since the preview; refresh and try again"),
+            "{outcomes:?}"
+        );
+    }
+    assert_eq!(
+        version(&target).await,
+        Some(Recorded {
+            version: 2,
+            dirty: false
+        })
+    );
+    assert!(audited(&admin.audit_lines(), winner).contains(&("ok".to_owned(), done.clone())));
+}
