@@ -2,44 +2,18 @@
 //! `update()` for the switch (refused, overridden with a reason, confirmed) and for undo,
 //! and snapshots of both panes at 80×24 and 160×48.
 
-mod release_support;
-mod support;
-
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use crossterm::event::KeyCode;
 use rollcall::app::{Effect, EnvUpdate, Event, Mode, Pane, State, update};
 use rollcall::bus::Command;
-use rollcall::config::{Colour, Theme};
+use rollcall::config::Colour;
 use rollcall::domain::bluegreen::deployment_revisions;
 use rollcall::domain::rollout::RolloutUpdate;
 use rollcall::domain::{ReplicaSetRow, WatchUpdate, WatchedReplicaSet};
+use rollcall_testkit::state::*;
 use serde_json::json;
-use support::*;
 
 const PROD: usize = 2;
 const NS: &str = "dictamesh-prod";
-
-fn key(state: &mut State, code: KeyCode) -> Vec<Effect> {
-    update(state, Event::Key(KeyEvent::new(code, KeyModifiers::NONE))).0
-}
-
-fn keys(state: &mut State, text: &str) -> Vec<Effect> {
-    let mut out = Vec::new();
-    for c in text.chars() {
-        out.extend(key(state, KeyCode::Char(c)));
-    }
-    out
-}
-
-fn draw(state: &State) -> Terminal<TestBackend> {
-    let (w, h) = state.size;
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal
-        .draw(|f| rollcall::ui::render(f, state, &Theme::default()))
-        .unwrap();
-    terminal
-}
 
 /// A ReplicaSet of Deployment `deploy` as the API server has it.
 fn rs(
@@ -90,7 +64,7 @@ fn scene(w: u16, h: u16) -> State {
         &mut s,
         rs("metadata-catalog", "7d9f5c6b8", 2, "v1.1.4", 3, 3 * 86400),
     );
-    keys(&mut s, "]]");
+    press(&mut s, "]]");
     s
 }
 
@@ -214,9 +188,9 @@ fn environment_counts_the_colour_the_service_selects() {
 #[test]
 fn switch_to_a_ready_colour_previews_the_seed_patch_and_needs_the_typed_name() {
     let mut s = scene(160, 48);
-    assert!(keys(&mut s, "6").is_empty());
+    assert!(press(&mut s, "6").is_empty());
     assert_eq!(s.focus, Pane::BlueGreen);
-    assert!(keys(&mut s, "b").is_empty());
+    assert!(press(&mut s, "b").is_empty());
     let Mode::Confirm(dialog) = &s.mode else {
         panic!("no confirm dialog: {:?}", s.mode)
     };
@@ -235,7 +209,7 @@ fn switch_to_a_ready_colour_previews_the_seed_patch_and_needs_the_typed_name() {
     // Enter before typing the name sends nothing.
     assert!(key(&mut s, KeyCode::Enter).is_empty());
     assert!(matches!(s.mode, Mode::Confirm(_)));
-    keys(&mut s, "graphql-gateway");
+    press(&mut s, "graphql-gateway");
     let effects = key(&mut s, KeyCode::Enter);
     let [Effect::Send { command, .. }] = effects.as_slice() else {
         panic!("expected one command, got {effects:?}")
@@ -258,7 +232,7 @@ fn switch_to_a_ready_colour_previews_the_seed_patch_and_needs_the_typed_name() {
 fn switch_to_an_unready_colour_is_refused_unless_a_reason_is_typed() {
     let mut s = scene(160, 48);
     green_ready(&mut s, 1);
-    keys(&mut s, "6b");
+    press(&mut s, "6b");
     let Mode::Reason(prompt) = &s.mode else {
         panic!("no reason prompt: {:?}", s.mode)
     };
@@ -271,7 +245,7 @@ fn switch_to_an_unready_colour_is_refused_unless_a_reason_is_typed() {
     assert!(key(&mut s, KeyCode::Esc).is_empty());
     assert!(matches!(s.mode, Mode::Normal));
     // An empty reason is a refusal too.
-    keys(&mut s, "b");
+    press(&mut s, "b");
     assert!(key(&mut s, KeyCode::Enter).is_empty());
     assert!(matches!(s.mode, Mode::Normal));
     assert!(
@@ -280,8 +254,8 @@ fn switch_to_an_unready_colour_is_refused_unless_a_reason_is_typed() {
             .is_some_and(|(_, m, ok)| !ok && m.contains("no reason"))
     );
     // With a reason: the override goes to the confirm dialog and into the command.
-    keys(&mut s, "b");
-    keys(&mut s, "blue pods crash, green is warming up");
+    press(&mut s, "b");
+    press(&mut s, "blue pods crash, green is warming up");
     assert!(key(&mut s, KeyCode::Enter).is_empty());
     let Mode::Confirm(dialog) = &s.mode else {
         panic!("no confirm dialog: {:?}", s.mode)
@@ -303,7 +277,7 @@ fn switch_to_an_unready_colour_is_refused_unless_a_reason_is_typed() {
         override_reason.as_deref(),
         Some("blue pods crash, green is warming up")
     );
-    keys(&mut s, "graphql-gateway");
+    press(&mut s, "graphql-gateway");
     let effects = key(&mut s, KeyCode::Enter);
     assert!(matches!(
         effects.as_slice(),
@@ -320,8 +294,8 @@ fn switch_to_an_unready_colour_is_refused_unless_a_reason_is_typed() {
 #[test]
 fn switch_is_refused_read_only_and_without_a_pair() {
     let mut s = scene(160, 48);
-    keys(&mut s, "[");
-    keys(&mut s, "6b");
+    press(&mut s, "[");
+    press(&mut s, "6b");
     assert!(matches!(s.mode, Mode::Normal));
     assert!(
         s.flash
@@ -330,7 +304,7 @@ fn switch_is_refused_read_only_and_without_a_pair() {
     );
     let mut s = scene(160, 48);
     s.readonly = true;
-    keys(&mut s, "6b");
+    press(&mut s, "6b");
     assert!(matches!(s.mode, Mode::Normal));
 }
 
@@ -367,25 +341,25 @@ fn revisions_newest_first_with_the_current_one_marked() {
 #[test]
 fn undo_to_the_chosen_revision_is_kubectls_json_patch() {
     let mut s = scene(160, 48);
-    keys(&mut s, "7");
+    press(&mut s, "7");
     assert_eq!(s.focus, Pane::Revisions);
     // u before opening a Deployment: refused with a hint.
-    keys(&mut s, "u");
+    press(&mut s, "u");
     assert!(matches!(s.mode, Mode::Normal));
     // graphql-gateway-blue, graphql-gateway-green, metadata-catalog: the last one.
-    keys(&mut s, "G");
+    press(&mut s, "G");
     key(&mut s, KeyCode::Enter);
     assert_eq!(s.bluegreen.opened.as_deref(), Some("metadata-catalog"));
     // The previous revision is chosen; k moves to the current one, which is refused.
-    keys(&mut s, "k");
-    keys(&mut s, "u");
+    press(&mut s, "k");
+    press(&mut s, "u");
     assert!(matches!(s.mode, Mode::Normal));
     assert!(
         s.flash
             .as_ref()
             .is_some_and(|(_, m, _)| m.contains("already runs revision 2"))
     );
-    keys(&mut s, "ju");
+    press(&mut s, "ju");
     let Mode::Confirm(dialog) = &s.mode else {
         panic!("no confirm dialog: {:?}", s.mode)
     };
@@ -412,7 +386,7 @@ fn undo_to_the_chosen_revision_is_kubectls_json_patch() {
         panic!()
     };
     assert_eq!(*to_revision, 1);
-    keys(&mut s, "metadata-catalog");
+    press(&mut s, "metadata-catalog");
     let effects = key(&mut s, KeyCode::Enter);
     assert!(matches!(
         effects.as_slice(),
@@ -428,17 +402,17 @@ fn undo_to_the_chosen_revision_is_kubectls_json_patch() {
 
 #[test]
 fn undo_behind_a_self_healing_argo_cd_app_warns_and_points_at_the_rollback() {
-    use release_support::{REV_NEW, app, app_json, argo};
     use rollcall::app::releases::ArgoUpdate;
+    use rollcall_testkit::release::{REV_NEW, app, app_json, argo};
     let mut s = scene(160, 48);
     // Prod's metadata-catalog app with automated sync and self-heal.
     argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Init));
     let v = app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4");
     argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitApply(app(v))));
     argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitDone));
-    keys(&mut s, "7G");
+    press(&mut s, "7G");
     key(&mut s, KeyCode::Enter);
-    keys(&mut s, "u");
+    press(&mut s, "u");
     let Mode::Confirm(dialog) = &s.mode else {
         panic!("no confirm dialog: {:?}", s.mode)
     };
@@ -451,7 +425,7 @@ fn undo_behind_a_self_healing_argo_cd_app_warns_and_points_at_the_rollback() {
 #[test]
 fn canary_undo_key_still_undoes_the_rollout_outside_the_revisions_pane() {
     let mut s = scene(160, 48);
-    keys(&mut s, "3u");
+    press(&mut s, "3u");
     // No Rollout in this fixture: the canary pane answers, not the revisions pane.
     assert!(
         s.flash
@@ -465,14 +439,14 @@ fn panes_at_two_sizes() {
     for (w, h) in [(80, 24), (160, 48)] {
         let mut s = scene(w, h);
         green_ready(&mut s, 2);
-        keys(&mut s, "6");
+        press(&mut s, "6");
         insta::assert_snapshot!(format!("bluegreen_pane_{w}x{h}"), draw(&s).backend());
-        keys(&mut s, "b");
+        press(&mut s, "b");
         insta::assert_snapshot!(format!("bluegreen_reason_{w}x{h}"), draw(&s).backend());
         key(&mut s, KeyCode::Esc);
-        keys(&mut s, "7");
+        press(&mut s, "7");
         insta::assert_snapshot!(format!("revisions_list_{w}x{h}"), draw(&s).backend());
-        keys(&mut s, "G");
+        press(&mut s, "G");
         key(&mut s, KeyCode::Enter);
         insta::assert_snapshot!(format!("revisions_open_{w}x{h}"), draw(&s).backend());
     }
@@ -481,9 +455,9 @@ fn panes_at_two_sizes() {
 #[test]
 fn undo_dialog_renders_the_gitops_warning() {
     let mut s = scene(160, 48);
-    keys(&mut s, "7G");
+    press(&mut s, "7G");
     key(&mut s, KeyCode::Enter);
-    keys(&mut s, "u");
+    press(&mut s, "u");
     if let Mode::Confirm(d) = &mut s.mode {
         d.warning = Some(
             "argocd app metadata-catalog-prod has selfHeal on: it will revert this undo".into(),

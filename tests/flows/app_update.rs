@@ -1,28 +1,14 @@
 //! `update()` as a pure function: key flows, watch data, connection state, results.
 
-mod support;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use rollcall::app::{Connection, Effect, EnvUpdate, Event, Mode, Pane, State, Stream, update};
 use rollcall::bus::{Command, OpId};
 use rollcall::domain::WatchUpdate;
-use support::*;
-
-fn key(state: &mut State, code: KeyCode) -> Vec<Effect> {
-    update(state, Event::Key(KeyEvent::new(code, KeyModifiers::NONE))).0
-}
-
-fn keys(state: &mut State, text: &str) -> Vec<Effect> {
-    let mut out = Vec::new();
-    for c in text.chars() {
-        out.extend(key(state, KeyCode::Char(c)));
-    }
-    out
-}
+use rollcall_testkit::state::*;
 
 /// prod, pods pane, first metadata-catalog pod selected.
 fn at_prod_metadata_catalog(state: &mut State) {
-    keys(state, "]]2jjjjjj");
+    press(state, "]]2jjjjjj");
     assert_eq!(state.selected_env, 2);
     assert_eq!(state.focus, Pane::Pods);
     let pod = state.selected_pod().unwrap();
@@ -33,7 +19,7 @@ fn at_prod_metadata_catalog(state: &mut State) {
 fn restart_in_production_needs_the_typed_name_and_sends_the_kubectl_patch() {
     let mut s = populated(160, 48);
     at_prod_metadata_catalog(&mut s);
-    assert!(keys(&mut s, "r").is_empty());
+    assert!(press(&mut s, "r").is_empty());
     let Mode::Confirm(dialog) = &s.mode else {
         panic!("expected the confirm dialog, got {:?}", s.mode)
     };
@@ -57,9 +43,9 @@ fn restart_in_production_needs_the_typed_name_and_sends_the_kubectl_patch() {
     );
 
     // A wrong name is refused too.
-    keys(&mut s, "metadata-catalo");
+    press(&mut s, "metadata-catalo");
     assert!(key(&mut s, KeyCode::Enter).is_empty());
-    keys(&mut s, "g");
+    press(&mut s, "g");
     let effects = key(&mut s, KeyCode::Enter);
     assert_eq!(
         effects,
@@ -90,7 +76,7 @@ fn restart_in_production_needs_the_typed_name_and_sends_the_kubectl_patch() {
 #[test]
 fn outside_production_enter_confirms_at_once_and_esc_cancels() {
     let mut s = populated(160, 48);
-    keys(&mut s, "2");
+    press(&mut s, "2");
     key(&mut s, KeyCode::Char('r'));
     let Mode::Confirm(dialog) = &s.mode else {
         panic!()
@@ -113,7 +99,7 @@ fn readonly_refuses_mutations_without_a_dialog() {
     let mut s = populated(160, 48);
     s.readonly = true;
     at_prod_metadata_catalog(&mut s);
-    assert!(keys(&mut s, "r").is_empty());
+    assert!(press(&mut s, "r").is_empty());
     assert!(matches!(s.mode, Mode::Normal));
     assert!(s.flash.as_ref().unwrap().1.contains("read-only"));
 }
@@ -121,7 +107,7 @@ fn readonly_refuses_mutations_without_a_dialog() {
 #[test]
 fn restart_from_the_environments_pane_explains_what_to_do() {
     let mut s = populated(160, 48);
-    keys(&mut s, "r");
+    press(&mut s, "r");
     assert!(matches!(s.mode, Mode::Normal));
     assert!(s.flash.as_ref().unwrap().1.contains("pods pane"));
 }
@@ -129,19 +115,19 @@ fn restart_from_the_environments_pane_explains_what_to_do() {
 #[test]
 fn filter_narrows_pods_and_esc_clears_it() {
     let mut s = populated(160, 48);
-    keys(&mut s, "]]");
+    press(&mut s, "]]");
     assert_eq!(s.visible_pods().count(), 9);
-    keys(&mut s, "/graph");
+    press(&mut s, "/graph");
     assert!(matches!(s.mode, Mode::Filter));
     assert_eq!(s.visible_pods().count(), 3);
     key(&mut s, KeyCode::Enter);
     assert!(matches!(s.mode, Mode::Normal));
     assert_eq!(s.visible_pods().count(), 3, "Enter keeps the filter");
     // Filtering by node works too.
-    keys(&mut s, "/");
+    press(&mut s, "/");
     key(&mut s, KeyCode::Esc);
     assert_eq!(s.visible_pods().count(), 9);
-    keys(&mut s, "/k3s-node-2");
+    press(&mut s, "/k3s-node-2");
     assert_eq!(s.visible_pods().count(), 3);
 }
 
@@ -187,7 +173,7 @@ fn a_failing_watch_marks_the_environment_down_until_data_flows_again() {
 #[test]
 fn pod_cursor_stays_in_range_when_pods_disappear() {
     let mut s = populated(160, 48);
-    keys(&mut s, "]]2G");
+    press(&mut s, "]]2G");
     assert_eq!(s.pod_cursor.selected, 8);
     let last = s.selected_pod().unwrap().clone();
     feed(&mut s, 2, EnvUpdate::Pods(WatchUpdate::Delete(last)));
@@ -198,7 +184,7 @@ fn pod_cursor_stays_in_range_when_pods_disappear() {
 #[test]
 fn paging_moves_by_the_visible_rows() {
     let mut s = populated(80, 24);
-    keys(&mut s, "]]2");
+    press(&mut s, "]]2");
     let page = rollcall::app::layout::table_rows(&s, Pane::Pods);
     assert!(page > 1 && page < 24, "page {page}");
     key(&mut s, KeyCode::PageDown);
@@ -210,19 +196,19 @@ fn paging_moves_by_the_visible_rows() {
 #[test]
 fn help_opens_and_any_key_closes_it_and_q_quits() {
     let mut s = populated(160, 48);
-    keys(&mut s, "?");
+    press(&mut s, "?");
     assert!(matches!(s.mode, Mode::Help));
-    keys(&mut s, "x");
+    press(&mut s, "x");
     assert!(matches!(s.mode, Mode::Normal));
     assert!(!s.should_quit);
-    keys(&mut s, "q");
+    press(&mut s, "q");
     assert!(s.should_quit);
 }
 
 #[test]
 fn ctrl_c_quits_from_any_mode() {
     let mut s = populated(160, 48);
-    keys(&mut s, "/");
+    press(&mut s, "/");
     update(
         &mut s,
         Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),

@@ -4,35 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use rollcall::domain::{PodPhase, Probe, RolloutState, WatchedDeployment, WatchedPod};
-use serde::Deserialize;
-
-fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "shared/fixtures/real is missing beside the repository (required under CI)"
-    );
-    eprintln!("SKIPPED: {} not found", dir.display());
-    None
-}
-
-#[derive(Deserialize)]
-struct Kind {
-    #[serde(default)]
-    kind: String,
-}
-
-fn parse<T: for<'de> Deserialize<'de>>(path: &Path) -> T {
-    let text = std::fs::read_to_string(path).unwrap();
-    if path.extension().is_some_and(|e| e == "json") {
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-    } else {
-        serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-    }
-}
+use rollcall_testkit::fixtures::{Kind, parse, real_root};
 
 fn all_of_kind(root: &Path, kind: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -58,7 +30,7 @@ fn pod(root: &Path, name: &str) -> rollcall::domain::PodRow {
 
 #[test]
 fn every_real_pod_decodes() {
-    let Some(root) = fixtures() else { return };
+    let Some(root) = real_root() else { return };
     let pods = all_of_kind(&root, "Pod");
     assert!(
         pods.len() >= 20,
@@ -80,7 +52,7 @@ fn every_real_pod_decodes() {
 
 #[test]
 fn pod_states_read_like_kubectl() {
-    let Some(root) = fixtures() else { return };
+    let Some(root) = real_root() else { return };
     let crash = pod(
         &root,
         "kubernetes/pod--crashloopbackoff-restart-onfailure.yaml",
@@ -117,7 +89,7 @@ fn pod_states_read_like_kubectl() {
 
 #[test]
 fn pods_know_their_workload_through_the_replicaset_name() {
-    let Some(root) = fixtures() else { return };
+    let Some(root) = real_root() else { return };
     let canary = pod(
         &root,
         "argo-rollouts/canary-degraded-timeout--pod-canary-imagepullbackoff.yaml",
@@ -131,7 +103,7 @@ fn pods_know_their_workload_through_the_replicaset_name() {
 
 #[test]
 fn every_real_deployment_decodes_with_its_rollout_state() {
-    let Some(root) = fixtures() else { return };
+    let Some(root) = real_root() else { return };
     let paths = all_of_kind(&root, "Deployment");
     assert!(paths.len() >= 5, "found {}", paths.len());
     for path in &paths {

@@ -2,29 +2,16 @@
 //! off → rollback → wait for Healthy), the wait's timeout, and that keys are answered
 //! without any I/O while Argo CD is down or slow.
 
-mod release_support;
-mod support;
-
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use release_support::*;
+use crossterm::event::KeyCode;
 use rollcall::app::releases::{ArgoLink, ArgoUpdate};
 use rollcall::app::{Effect, Event, Mode, State, update};
 use rollcall::bus::{Command, OpId};
 use rollcall::domain::WatchUpdate;
+use rollcall_testkit::release::*;
+use rollcall_testkit::state::*;
 use serde_json::json;
-use support::*;
-
-fn key(state: &mut State, code: KeyCode) -> Vec<Effect> {
-    update(state, Event::Key(KeyEvent::new(code, KeyModifiers::NONE))).0
-}
-
-fn press(state: &mut State, text: &str) -> Vec<Effect> {
-    text.chars()
-        .flat_map(|c| key(state, KeyCode::Char(c)))
-        .collect()
-}
 
 fn dialog_command(state: &State) -> &Command {
     match &state.mode {

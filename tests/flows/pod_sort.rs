@@ -1,55 +1,14 @@
 //! `o` cycles the pods pane's order: name, most restarts, newest, trouble first. The
 //! order is kept incrementally as pods change, and matches a full sort every time.
 
-mod support;
-
 use rollcall::app::sort::PodSort;
-use rollcall::app::{EnvUpdate, Event, Pane, State, update};
+use rollcall::app::{EnvUpdate, Event, State, update};
 use rollcall::domain::{PodRow, WatchUpdate};
-use support::{PodSpec, pod, press, state};
-
-const NS: &str = "dictamesh-prod";
-
-fn nth(i: usize, restarts: u32, age_secs: i64) -> PodRow {
-    pod(PodSpec {
-        ns: NS,
-        deploy: "svc",
-        hash: "5d8f7c9b4",
-        suffix: &format!("{i:05}"),
-        ready: true,
-        restarts,
-        age_secs,
-        node: "k3s-node-1",
-    })
-}
+use rollcall_testkit::state::{apply_pod, draw, numbered_pod, press, prod_pods};
 
 fn with_pods(n: usize) -> State {
-    let mut s = state(160, 48);
-    s.selected_env = 2;
-    s.focus = Pane::Pods;
-    let mut updates = vec![EnvUpdate::Pods(WatchUpdate::Init)];
-    for i in 0..n {
-        // Older pods have fewer restarts, so every order differs from by-name.
-        updates.push(EnvUpdate::Pods(WatchUpdate::InitApply(nth(
-            i,
-            (i % 7) as u32,
-            10_000 - i as i64,
-        ))));
-    }
-    updates.push(EnvUpdate::Pods(WatchUpdate::InitDone));
-    update(&mut s, Event::WatchBatch { env: 2, updates });
-    s
-}
-
-fn apply(s: &mut State, row: PodRow) -> bool {
-    update(
-        s,
-        Event::Watch {
-            env: 2,
-            update: EnvUpdate::Pods(WatchUpdate::Apply(row)),
-        },
-    )
-    .1
+    // Older pods have fewer restarts, so every order differs from by-name.
+    prod_pods((0..n).map(|i| numbered_pod(i, (i % 7) as u32, 10_000 - i as i64)))
 }
 
 fn shown(s: &State) -> Vec<String> {
@@ -76,11 +35,14 @@ fn o_cycles_the_orders_and_the_title_says_which() {
     assert_eq!(s.pod_sort, PodSort::Restarts);
     let first = &s.visible_pods().next().unwrap().clone();
     assert_eq!(first.restarts, 6, "most restarts first");
-    let screen = format!("{:?}", support::draw(&s).backend().buffer());
+    let screen = format!("{:?}", draw(&s).backend().buffer());
     assert!(screen.contains("most restarts first"));
     press(&mut s, "o");
     assert_eq!(s.pod_sort, PodSort::Newest);
-    assert_eq!(s.visible_pods().next().unwrap().name, nth(29, 0, 0).name);
+    assert_eq!(
+        s.visible_pods().next().unwrap().name,
+        numbered_pod(29, 0, 0).name
+    );
     press(&mut s, "o");
     assert_eq!(s.pod_sort, PodSort::Trouble);
     press(&mut s, "o");
@@ -94,27 +56,32 @@ fn the_order_follows_changes_as_a_full_sort_would() {
     press(&mut s, "o");
     assert_eq!(shown(&s), full_sort(&s));
     // A pod far down starts crashing: it jumps to the top, and that is on screen.
-    let mut crashing = nth(400, 50, 9_600);
+    let mut crashing = numbered_pod(400, 50, 9_600);
     crashing.reason = Some("CrashLoopBackOff".into());
     crashing.ready = 0;
-    assert!(apply(&mut s, crashing.clone()), "it moves into the window");
+    assert!(
+        apply_pod(&mut s, 2, crashing.clone()),
+        "it moves into the window"
+    );
     assert_eq!(s.visible_pods().next().unwrap().name, crashing.name);
     // Deletes, new pods and a relist keep it equal to a full sort.
     update(
         &mut s,
         Event::Watch {
             env: 2,
-            update: EnvUpdate::Pods(WatchUpdate::Delete(nth(3, 0, 0))),
+            update: EnvUpdate::Pods(WatchUpdate::Delete(numbered_pod(3, 0, 0))),
         },
     );
-    apply(&mut s, nth(900, 3, 5));
+    apply_pod(&mut s, 2, numbered_pod(900, 3, 5));
     assert_eq!(shown(&s), full_sort(&s));
     press(&mut s, "oo");
     assert_eq!(s.pod_sort, PodSort::Trouble);
     assert_eq!(s.visible_pods().next().unwrap().name, crashing.name);
     let mut relist = vec![EnvUpdate::Pods(WatchUpdate::Init)];
     for i in (0..500).step_by(2) {
-        relist.push(EnvUpdate::Pods(WatchUpdate::InitApply(nth(i, 1, 100))));
+        relist.push(EnvUpdate::Pods(WatchUpdate::InitApply(numbered_pod(
+            i, 1, 100,
+        ))));
     }
     relist.push(EnvUpdate::Pods(WatchUpdate::InitDone));
     update(
@@ -135,11 +102,11 @@ fn a_change_that_stays_below_the_window_needs_no_frame() {
     // Pod 1 has 1 restart: near the bottom in most-restarts order. One more restart
     // keeps it far below the window.
     assert!(
-        !apply(&mut s, nth(1, 1, 9_999)),
+        !apply_pod(&mut s, 2, numbered_pod(1, 1, 9_999)),
         "unchanged place, off screen"
     );
     assert!(
-        !apply(&mut s, nth(8, 2, 9_992)),
+        !apply_pod(&mut s, 2, numbered_pod(8, 2, 9_992)),
         "moves, but stays off screen"
     );
     assert_eq!(shown(&s), full_sort(&s));

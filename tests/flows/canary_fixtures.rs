@@ -2,39 +2,17 @@
 //! slim Rollout/ReplicaSet/Pod rows, and the canary view reads them the way the
 //! kubectl-argo-rollouts plugin does (phase, step, weights, revisions, pods ready).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rollcall::domain::rollout::view::{Phase, RevisionRole, canary_view, phase};
 use rollcall::domain::rollout::{Step, Strategy};
 use rollcall::domain::{ReplicaSetRow, WatchedPod, WatchedReplicaSet, WatchedRollout};
-use serde::Deserialize;
-
-fn dir() -> Option<PathBuf> {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real/argo-rollouts");
-    if d.is_dir() {
-        return Some(d);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "shared/fixtures/real/argo-rollouts is missing (required under CI)"
-    );
-    eprintln!("SKIPPED: {} not found", d.display());
-    None
-}
-
-#[derive(Deserialize)]
-struct Kind {
-    #[serde(default)]
-    kind: String,
-}
-
-fn parse<T: for<'de> Deserialize<'de>>(path: &Path) -> T {
-    let text = std::fs::read_to_string(path).unwrap();
-    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+use rollcall_testkit::fixtures::{Kind, parse, real};
 
 fn of_kind(kind: &str) -> Vec<PathBuf> {
-    let Some(d) = dir() else { return Vec::new() };
+    let Some(d) = real("argo-rollouts") else {
+        return Vec::new();
+    };
     let mut out: Vec<PathBuf> = std::fs::read_dir(d)
         .unwrap()
         .map(|f| f.unwrap().path())
@@ -45,7 +23,7 @@ fn of_kind(kind: &str) -> Vec<PathBuf> {
 }
 
 fn rollout(name: &str) -> rollcall::domain::RolloutRow {
-    let d = dir().unwrap();
+    let d = real("argo-rollouts").unwrap();
     parse::<WatchedRollout>(&d.join(name)).row
 }
 
@@ -54,7 +32,7 @@ fn every_rollout_replicaset_and_pod_decodes() {
     let rollouts = of_kind("Rollout");
     let rss = of_kind("ReplicaSet");
     let pods = of_kind("Pod");
-    if dir().is_none() {
+    if real("argo-rollouts").is_none() {
         return;
     }
     assert!(rollouts.len() >= 20, "{}", rollouts.len());
@@ -87,7 +65,7 @@ fn every_rollout_replicaset_and_pod_decodes() {
 
 #[test]
 fn observed_generation_as_string_and_as_old_hash() {
-    if dir().is_none() {
+    if real("argo-rollouts").is_none() {
         return;
     }
     let r = rollout("canary-degraded-timeout--rollout.yaml");
@@ -105,10 +83,10 @@ fn observed_generation_as_string_and_as_old_hash() {
 
 #[test]
 fn degraded_timeout_canary_reads_like_the_plugin() {
-    if dir().is_none() {
+    if real("argo-rollouts").is_none() {
         return;
     }
-    let d = dir().unwrap();
+    let d = real("argo-rollouts").unwrap();
     let r = rollout("canary-degraded-timeout--rollout.yaml");
     assert_eq!(r.strategy, Strategy::Canary);
     assert_eq!(r.steps.first(), Some(&Step::SetWeight(20)));
@@ -155,7 +133,7 @@ fn degraded_timeout_canary_reads_like_the_plugin() {
 
 #[test]
 fn paused_step_aborted_and_bluegreen() {
-    if dir().is_none() {
+    if real("argo-rollouts").is_none() {
         return;
     }
     let paused = rollout("argocd-actions--canary-paused-step-modern-status.yaml");

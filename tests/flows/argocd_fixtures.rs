@@ -1,31 +1,12 @@
 //! Every real Argo CD Application in shared/fixtures/real/argo-cd decodes into the
 //! slim view, with the fields the release pane and history read.
 
-use std::path::{Path, PathBuf};
-
 use rollcall::domain::AppRow;
-
-fn dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real/argo-cd");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "shared/fixtures/real/argo-cd is missing beside the repository (required under CI)"
-    );
-    eprintln!("SKIPPED: {} not found", dir.display());
-    None
-}
-
-fn load(dir: &Path, name: &str) -> AppRow {
-    let text = std::fs::read_to_string(dir.join(name)).unwrap();
-    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
+use rollcall_testkit::fixtures::{parse, real};
 
 #[test]
 fn every_fixture_decodes() {
-    let Some(dir) = dir() else { return };
+    let Some(dir) = real("argo-cd") else { return };
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -33,7 +14,7 @@ fn every_fixture_decodes() {
     names.sort();
     assert_eq!(names.len(), 6, "{names:?}");
     for name in &names {
-        let app = load(&dir, name);
+        let app = parse::<AppRow>(&dir.join(name));
         // Through JSON as well, as the REST API sends it.
         let text = std::fs::read_to_string(dir.join(name)).unwrap();
         let value: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
@@ -48,14 +29,15 @@ fn every_fixture_decodes() {
 
 #[test]
 fn fields_read_correctly() {
-    let Some(dir) = dir() else { return };
-    let bare = load(&dir, "app--health-healthy-bare.yaml");
+    let Some(dir) = real("argo-cd") else { return };
+    let bare = parse::<AppRow>(&dir.join("app--health-healthy-bare.yaml"));
     assert_eq!(bare.name, "");
     assert_eq!(bare.health, "Healthy");
     assert_eq!(bare.sync_status, "");
     assert!(bare.history.is_empty() && bare.automated.is_none());
 
-    let pending = load(&dir, "app--automated-synced-healthy-pending-operation.yaml");
+    let pending =
+        parse::<AppRow>(&dir.join("app--automated-synced-healthy-pending-operation.yaml"));
     assert_eq!(pending.name, "my-app-2");
     assert_eq!(pending.project, "important-project");
     let auto = pending.automated.unwrap();
@@ -69,19 +51,19 @@ fn fields_read_correctly() {
     );
     assert!(pending.operation_in_flight());
 
-    let done = load(&dir, "app--operation-succeeded-minimal.yaml");
+    let done = parse::<AppRow>(&dir.join("app--operation-succeeded-minimal.yaml"));
     let st = done.operation_state.as_ref().unwrap();
     assert!(st.succeeded() && !done.operation_in_flight());
     assert_eq!(st.started_at.unwrap().to_string(), "2025-01-29T08:42:34Z");
     assert_eq!(st.finished_at.unwrap().to_string(), "2025-01-29T08:42:35Z");
 
-    let degraded = load(&dir, "app--outofsync-degraded-warning-conditions.yaml");
+    let degraded = parse::<AppRow>(&dir.join("app--outofsync-degraded-warning-conditions.yaml"));
     assert_eq!(degraded.sync_status, "OutOfSync");
     assert_eq!(degraded.health, "Degraded");
     assert_eq!(degraded.conditions.len(), 3);
     assert_eq!(degraded.conditions[0].0, "OrphanedResourceWarning");
 
-    let hist = load(&dir, "app--synced-healthy-history-op-succeeded.yaml");
+    let hist = parse::<AppRow>(&dir.join("app--synced-healthy-history-op-succeeded.yaml"));
     assert_eq!(hist.name, "velero-test");
     assert_eq!(hist.namespace, "argo-cd");
     assert_eq!(hist.history.len(), 10);
@@ -105,7 +87,7 @@ fn fields_read_correctly() {
     assert_eq!(hist.resources.healthy, 2);
     assert!(hist.automated.is_none());
 
-    let labels = load(&dir, "app--synced-healthy-labels.yaml");
+    let labels = parse::<AppRow>(&dir.join("app--synced-healthy-labels.yaml"));
     assert_eq!(
         (labels.sync_status.as_str(), labels.health.as_str()),
         ("Synced", "Healthy")

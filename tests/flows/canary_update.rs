@@ -2,10 +2,6 @@
 //! the exact plugin requests in the command, the countdown from the pause condition, the
 //! bounded chart history, and restart refusing Rollout-owned pods.
 
-mod canary_support;
-mod support;
-
-use canary_support::{Phase, with_rollout};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use rollcall::app::canary::{board, selected};
 use rollcall::app::state::Mode;
@@ -13,16 +9,8 @@ use rollcall::app::{Event, State, update};
 use rollcall::bus::Command;
 use rollcall::bus::rollout::RolloutAction;
 use rollcall::domain::rollout::view::History;
-use support::*;
-
-fn press(state: &mut State, text: &str) {
-    for c in text.chars() {
-        update(
-            state,
-            Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
-        );
-    }
-}
+use rollcall_testkit::canary::{Phase, with_rollout};
+use rollcall_testkit::state::*;
 
 fn scene(phase: Phase) -> State {
     let mut s = populated(160, 48);
