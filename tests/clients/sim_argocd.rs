@@ -5,30 +5,14 @@
 //! leaves the app Healthy with one more history entry; the SSE stream; self-heal of a manual
 //! image change. A missing curl/kubectl fails under CI=true and is a loud skip otherwise.
 
-mod kubectl_support;
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use rollcall_sim::{self as sim, SimHandle, SimOptions};
+use rollcall_testkit::kubectl::{K, cols, kubectl_or_skip};
+use rollcall_testkit::tools;
 use serde_json::{Value, json};
 use tokio::process::Command;
-
-fn curl_or_skip() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("curl"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "curl not found on PATH (required under CI=true)"
-        );
-        eprintln!("\n*** SKIPPED: curl not found on PATH; the Argo CD API test did not run ***\n");
-    }
-    found
-}
 
 struct Curl {
     bin: PathBuf,
@@ -149,7 +133,9 @@ const APP: &str = "/api/v1/applications/customer-adapter-prod";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn argocd_api_with_curl() {
-    let Some(bin) = curl_or_skip() else { return };
+    let Some(bin) = tools::or_skip("curl", "the Argo CD API test") else {
+        return;
+    };
     let sim = sim::start(SimOptions {
         speed: 4.0,
         ..SimOptions::default()
@@ -412,14 +398,14 @@ async fn argocd_api_with_curl() {
 }
 
 async fn kubectl_columns(sim: &SimHandle) {
-    let Some(bin) = kubectl_support::kubectl_or_skip() else {
+    let Some(bin) = kubectl_or_skip("kubectl conformance") else {
         return;
     };
-    let k = kubectl_support::K::new(bin, sim);
+    let k = K::new(bin, sim);
     let out = k.ok(&["get", "applications", "-n", "argocd"]).await;
     let header = out.lines().next().unwrap_or("");
     assert_eq!(
-        kubectl_support::cols(header),
+        cols(header),
         ["NAME", "SYNC", "STATUS", "HEALTH", "STATUS"],
         "{out}"
     );
@@ -428,7 +414,7 @@ async fn kubectl_columns(sim: &SimHandle) {
         .find(|l| l.starts_with("customer-adapter-prod"))
         .unwrap();
     assert_eq!(
-        kubectl_support::cols(row),
+        cols(row),
         ["customer-adapter-prod", "OutOfSync", "Healthy"],
         "{out}"
     );
@@ -442,7 +428,9 @@ async fn kubectl_columns(sim: &SimHandle) {
 /// `argocd account can-i`: the subresource `<project>/<app>` is the rest of the path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn can_i_with_curl() {
-    let Some(bin) = curl_or_skip() else { return };
+    let Some(bin) = tools::or_skip("curl", "the Argo CD API test") else {
+        return;
+    };
     let sim = sim::start(SimOptions::default()).await.unwrap();
     let c = Curl::new(bin, &sim);
     let (admin, viewer) = (sim.argocd_token(), sim.argocd_viewer_token());
@@ -480,7 +468,9 @@ async fn can_i_with_curl() {
 /// GetManifests: the app rendered at an old revision carries that revision's images.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manifests_at_a_revision_with_curl() {
-    let Some(bin) = curl_or_skip() else { return };
+    let Some(bin) = tools::or_skip("curl", "the Argo CD API test") else {
+        return;
+    };
     let sim = sim::start(SimOptions::default()).await.unwrap();
     let c = Curl::new(bin, &sim);
     let t = sim.argocd_viewer_token();

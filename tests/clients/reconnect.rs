@@ -2,8 +2,6 @@
 //! kept; starting it again reconnects without a keypress. Real watchers, real HTTP,
 //! the simulator as the cluster, `update()` as the app.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use kube::config::Kubeconfig;
@@ -11,6 +9,7 @@ use rollcall::app::{Connection, Event, State, update};
 use rollcall::clients::kube::connect_with;
 use rollcall::clients::watch::{ListMode, spawn_env_watchers};
 use rollcall_sim::{self as sim, SimOptions};
+use rollcall_testkit::state::state;
 use tokio::sync::mpsc;
 
 async fn pump_until(
@@ -56,7 +55,7 @@ async fn environment_goes_down_and_comes_back_when_the_cluster_restarts() {
     let kubeconfig = Kubeconfig::from_yaml(&first.kubeconfig_yaml()).unwrap();
     let conn = connect_with(kubeconfig, None).await.unwrap();
 
-    let mut state = support::state(160, 48);
+    let mut state = state(160, 48);
     let (tx, mut rx) = mpsc::channel(1024);
     let mut handles = Vec::new();
     let lists = ListMode::default();

@@ -8,24 +8,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
+use kube::Client;
 use kube::api::{Api, ListParams, Patch, PatchParams};
-use kube::{Client, Config};
 use rollcall::clients::watch::{ListMode, watch_rows};
 use rollcall::domain::{PodRow, WatchUpdate, WatchedPod};
-use rollcall_sim::{self as sim, FaultPlan, SimHandle, SimOptions};
+use rollcall_sim::{self as sim, FaultPlan, SimOptions};
+use rollcall_testkit::cluster::client_for;
 
 const NS: &str = "dictamesh-staging";
-
-async fn client(sim: &SimHandle, token: Option<&str>) -> Client {
-    let kc = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_yaml()).expect("kubeconfig");
-    let mut cfg = Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("config");
-    if let Some(t) = token {
-        cfg.auth_info.token = Some(t.to_string().into());
-    }
-    Client::try_from(cfg).expect("client")
-}
 
 type View = Arc<Mutex<BTreeMap<String, PodRow>>>;
 
@@ -146,7 +136,7 @@ async fn survives_every_fault(lists: ListMode, base: FaultPlan) {
     })
     .await
     .expect("simulator starts");
-    let c = client(&sim, None).await;
+    let c = client_for(&sim, None, None).await;
     let (view, errors) = spawn_watch(c.clone(), lists);
     converges(&c, &view, "start").await;
     let faults = [
@@ -213,8 +203,8 @@ async fn admin_endpoint_sets_faults_and_denied_tokens_get_their_status() {
     })
     .await
     .expect("simulator starts");
-    let admin = client(&sim, None).await;
-    let viewer = client(&sim, Some(sim.viewer_token())).await;
+    let admin = client_for(&sim, None, None).await;
+    let viewer = client_for(&sim, None, Some(sim.viewer_token())).await;
     let body = serde_json::json!({"denyTokens": {sim.viewer_token(): 403}}).to_string();
     let req = http::Request::post("/_sim/faults")
         .body(body.into_bytes())

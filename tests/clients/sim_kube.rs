@@ -13,39 +13,10 @@ use kube::api::{
 };
 use kube::runtime::watcher;
 use kube::{Client, Config, ResourceExt};
-use rollcall_sim::{self as sim, Scenario, SimHandle, SimOptions, Tuning};
+use rollcall_sim::{Scenario, Tuning};
+use rollcall_testkit::cluster::{client, pod_ready, start, start_tuned};
 use serde_json::json;
 use tokio::time::timeout;
-
-async fn start(speed: f64) -> SimHandle {
-    start_tuned(speed, Tuning::default()).await
-}
-
-async fn start_tuned(speed: f64, tuning: Tuning) -> SimHandle {
-    let opts = SimOptions {
-        speed,
-        ..SimOptions::default()
-    };
-    sim::start_with(opts, tuning)
-        .await
-        .expect("simulator starts")
-}
-
-async fn client(sim: &SimHandle) -> Client {
-    let kc =
-        kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_yaml()).expect("kubeconfig parses");
-    let cfg = Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("config");
-    Client::try_from(cfg).expect("client")
-}
-
-fn is_ready(p: &Pod) -> bool {
-    p.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-}
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -77,7 +48,7 @@ async fn scenario_pods_are_running_and_ready_at_start() {
                 .is_some_and(|rv| !rv.is_empty())
         );
         for p in &pods.items {
-            assert!(is_ready(p), "{} not ready", p.name_any());
+            assert!(pod_ready(p), "{} not ready", p.name_any());
             let st = p.status.as_ref().unwrap();
             assert_eq!(st.phase.as_deref(), Some("Running"));
             let cs = &st.container_statuses.as_ref().unwrap()[0];
@@ -414,14 +385,14 @@ async fn rollout_restart_rolls_one_at_a_time_keeping_three_ready() {
             }
             _ => continue,
         }
-        let ready = state.values().filter(|p| is_ready(p)).count();
+        let ready = state.values().filter(|p| pod_ready(p)).count();
         let live = state
             .values()
             .filter(|p| p.metadata.deletion_timestamp.is_none())
             .count();
         let unready_new = state
             .values()
-            .filter(|p| !before.contains(&p.name_any()) && !is_ready(p))
+            .filter(|p| !before.contains(&p.name_any()) && !pod_ready(p))
             .count();
         min_ready = min_ready.min(ready);
         max_live = max_live.max(live);
@@ -634,7 +605,7 @@ async fn crud_round_trips_and_status_errors() {
             .list(&ListParams::default().labels("app=graphql-gateway"))
             .await
             .unwrap();
-        if l.items.len() == 4 && l.items.iter().all(is_ready) {
+        if l.items.len() == 4 && l.items.iter().all(pod_ready) {
             break;
         }
         assert!(

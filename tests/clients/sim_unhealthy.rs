@@ -8,29 +8,10 @@ use std::time::Duration;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, LogParams, Patch, PatchParams};
-use kube::{Client, Config, ResourceExt};
-use rollcall_sim::{self as sim, SimHandle, SimOptions};
+use kube::{Client, ResourceExt};
+use rollcall_sim::{self as sim, SimOptions};
+use rollcall_testkit::cluster::{client_for, pod_ready};
 use serde_json::json;
-
-async fn client(sim: &SimHandle, viewer: bool) -> Client {
-    let kc =
-        kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_yaml()).expect("kubeconfig parses");
-    let opts = kube::config::KubeConfigOptions {
-        context: viewer.then(|| "rollcall-sim-viewer".to_string()),
-        ..Default::default()
-    };
-    let cfg = Config::from_custom_kubeconfig(kc, &opts)
-        .await
-        .expect("config");
-    Client::try_from(cfg).expect("client")
-}
-
-fn ready(p: &Pod) -> bool {
-    p.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-}
 
 fn restarts(p: &Pod) -> i32 {
     p.status
@@ -76,7 +57,7 @@ async fn marked_versions_crash_loop_and_recover_when_cleared() {
     })
     .await
     .expect("simulator starts");
-    let c = client(&sim, false).await;
+    let c = client_for(&sim, None, None).await;
 
     // Staging, whose Argo CD apps sync by hand: dev's self-heal would put the image back.
     // A tag marked at start: the new version's pod never gets ready and restarts climb.
@@ -99,7 +80,7 @@ async fn marked_versions_crash_loop_and_recover_when_cleared() {
                 .unwrap()
                 .ends_with(":v9.9.9")
                 && restarts(p) >= 2
-                && !ready(p)
+                && !pod_ready(p)
         })
     })
     .await;
@@ -120,7 +101,7 @@ async fn marked_versions_crash_loop_and_recover_when_cleared() {
         .unwrap();
     assert!(logs.contains("FATAL giving up"), "{logs}");
     // The old version keeps serving (maxUnavailable 0).
-    assert!(pods(&c, "metadata-catalog").await.iter().any(ready));
+    assert!(pods(&c, "metadata-catalog").await.iter().any(pod_ready));
 
     // At run time: mark the version dev runs now; its ready pods go down.
     assert_eq!(
@@ -138,11 +119,11 @@ async fn marked_versions_crash_loop_and_recover_when_cleared() {
         pods(&c, "graphql-gateway")
             .await
             .iter()
-            .all(|p| !ready(p) && restarts(p) >= 1)
+            .all(|p| !pod_ready(p) && restarts(p) >= 1)
     })
     .await;
     // Only the admin may flip it.
-    let viewer = client(&sim, true).await;
+    let viewer = client_for(&sim, Some("rollcall-sim-viewer"), None).await;
     let req = http::Request::post("/_sim/unhealthy")
         .body(b"{\"images\":[]}".to_vec())
         .unwrap();
@@ -151,7 +132,7 @@ async fn marked_versions_crash_loop_and_recover_when_cleared() {
     set_images(&c, &[]).await;
     until("graphql-gateway to recover", async || {
         let ps = pods(&c, "graphql-gateway").await;
-        !ps.is_empty() && ps.iter().all(ready)
+        !ps.is_empty() && ps.iter().all(pod_ready)
     })
     .await;
     sim.shutdown().await;

@@ -12,27 +12,9 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Pod, Secret, ServiceAccount};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
-use kube::{Client, Config, ResourceExt};
-use rollcall_sim::{self as sim, SimHandle, SimOptions};
+use kube::{Client, ResourceExt};
+use rollcall_testkit::cluster::{client, start};
 use serde_json::{Value, json};
-
-async fn start(speed: f64) -> SimHandle {
-    sim::start(SimOptions {
-        speed,
-        ..SimOptions::default()
-    })
-    .await
-    .expect("simulator starts")
-}
-
-async fn client(sim: &SimHandle) -> Client {
-    let kc =
-        kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_yaml()).expect("kubeconfig parses");
-    let cfg = Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("config");
-    Client::try_from(cfg).expect("client")
-}
 
 /// Polls `check` every 100 ms for up to 20 s.
 async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T

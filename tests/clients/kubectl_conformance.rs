@@ -4,14 +4,14 @@
 //! patch (strategic, merge, json, 422) — asserting what a real API server makes kubectl print.
 //! Part 2 is `kubectl_conformance_ops.rs`.
 
-mod kubectl_support;
-
-use kubectl_support::{K, WEB, cols, kubectl_or_skip};
 use rollcall_sim::{self as sim, SimOptions};
+use rollcall_testkit::kubectl::{K, WEB, cols, kubectl_or_skip};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_sees_a_real_api_server() {
-    let Some(bin) = kubectl_or_skip() else { return };
+    let Some(bin) = kubectl_or_skip("kubectl conformance") else {
+        return;
+    };
     let sim = sim::start(SimOptions {
         speed: 10.0,
         ..SimOptions::default()

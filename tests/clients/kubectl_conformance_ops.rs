@@ -2,14 +2,14 @@
 //! describe, create -f (and AlreadyExists), logs (--tail, -f), auth can-i as admin and as
 //! viewer, auth whoami, a Forbidden write, --dry-run=server and delete.
 
-mod kubectl_support;
-
-use kubectl_support::{K, WEB, cols, kubectl_or_skip};
 use rollcall_sim::{self as sim, SimOptions};
+use rollcall_testkit::kubectl::{K, WEB, cols, kubectl_or_skip};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_scale_describe_logs_auth_and_delete() {
-    let Some(bin) = kubectl_or_skip() else { return };
+    let Some(bin) = kubectl_or_skip("kubectl conformance") else {
+        return;
+    };
     let sim = sim::start(SimOptions {
         speed: 10.0,
         ..SimOptions::default()

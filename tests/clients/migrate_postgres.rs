@@ -4,15 +4,13 @@
 //!
 //! Without initdb: a failure under CI=true, a loud SKIP otherwise.
 
-mod migrate_common;
-
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use migrate_common::*;
 use rollcall_migrate::store::{Recorded, lock_key};
 use rollcall_migrate::{Db, DbUrl, Request};
+use rollcall_testkit::migrate::*;
 use sqlx::{Connection, PgConnection, Row};
 
 struct Server {

@@ -1,11 +1,9 @@
 //! golang-migrate compatibility on SQLite: the version table as the sqlite3 driver
 //! creates it, and status / up / down / goto / force / dirty / lock behaviour.
 
-mod migrate_common;
-
-use migrate_common::*;
 use rollcall_migrate::store::Recorded;
 use rollcall_migrate::{Db, DbUrl};
+use rollcall_testkit::migrate::*;
 use sqlx::{Connection, Row};
 
 fn fresh() -> (tempfile::TempDir, DbUrl) {

@@ -4,10 +4,8 @@
 //! the batch/v1 and events.k8s.io/v1 groups, `delete --cascade=orphan|foreground`, and a
 //! Deployment whose new version never gets ready hitting its progress deadline.
 
-mod kubectl_support;
-
-use kubectl_support::{K, WEB, cols, kubectl_or_skip};
 use rollcall_sim::{self as sim, SimOptions};
+use rollcall_testkit::kubectl::{K, WEB, cols, kubectl_or_skip};
 
 fn row<'a>(out: &'a str, name: &str) -> Vec<&'a str> {
     out.lines()
@@ -18,7 +16,9 @@ fn row<'a>(out: &'a str, name: &str) -> Vec<&'a str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_validates_and_sees_nodes_jobs_secrets_and_cascades() {
-    let Some(bin) = kubectl_or_skip() else { return };
+    let Some(bin) = kubectl_or_skip("kubectl conformance") else {
+        return;
+    };
     let sim = sim::start(SimOptions {
         speed: 10.0,
         ..SimOptions::default()

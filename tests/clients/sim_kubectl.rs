@@ -3,104 +3,13 @@
 //! jsonpath output and merge/strategic patches. Missing kubectl fails under CI=true and is
 //! a loud skip otherwise.
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use rollcall_sim::{self as sim, SimHandle, SimOptions};
+use rollcall_testkit::cluster::start;
+use rollcall_testkit::kubectl::{K, kubectl_or_skip};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 use tokio::time::timeout;
-
-fn kubectl_path() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join("kubectl"))
-        .find(|p| p.is_file())
-}
-
-/// The kubectl binary, or None after printing a loud skip (a failure under CI=true).
-fn kubectl_or_skip() -> Option<PathBuf> {
-    match kubectl_path() {
-        Some(p) => Some(p),
-        None if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("kubectl not found on PATH (required under CI=true)")
-        }
-        None => {
-            eprintln!(
-                "\n*** SKIPPED: kubectl not found on PATH; kubectl conformance tests did not run ***\n"
-            );
-            None
-        }
-    }
-}
-
-struct Kubectl {
-    bin: PathBuf,
-    _dir: tempfile::TempDir,
-    kubeconfig: PathBuf,
-    cache: PathBuf,
-}
-
-impl Kubectl {
-    fn new(bin: PathBuf, sim: &SimHandle) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(&kubeconfig, sim.kubeconfig_yaml()).expect("write kubeconfig");
-        let cache = dir.path().join("cache");
-        Kubectl {
-            bin,
-            kubeconfig,
-            cache,
-            _dir: dir,
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(&self.bin);
-        c.arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .arg("--cache-dir")
-            .arg(&self.cache)
-            .args(args)
-            .env("KUBECACHEDIR", &self.cache)
-            .env("HOME", self.cache.parent().unwrap_or(Path::new("/tmp")))
-            .stdin(Stdio::null())
-            .kill_on_drop(true);
-        c
-    }
-
-    /// Runs kubectl to completion; panics on a non-zero exit.
-    async fn ok(&self, args: &[&str]) -> String {
-        let (code, out, err) = self.run(args).await;
-        assert_eq!(
-            code, 0,
-            "kubectl {args:?} failed:\nstdout: {out}\nstderr: {err}"
-        );
-        out
-    }
-
-    async fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = timeout(Duration::from_secs(60), self.command(args).output())
-            .await
-            .unwrap_or_else(|_| panic!("kubectl {args:?} timed out"))
-            .expect("kubectl runs");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-}
-
-async fn start(speed: f64) -> SimHandle {
-    sim::start(SimOptions {
-        speed,
-        ..SimOptions::default()
-    })
-    .await
-    .expect("simulator starts")
-}
 
 fn rows(out: &str) -> Vec<Vec<&str>> {
     out.lines()
@@ -110,9 +19,11 @@ fn rows(out: &str) -> Vec<Vec<&str>> {
 
 #[tokio::test]
 async fn get_tables_jsonpath_and_patch() {
-    let Some(bin) = kubectl_or_skip() else { return };
+    let Some(bin) = kubectl_or_skip("kubectl conformance tests") else {
+        return;
+    };
     let sim = start(1.0).await;
-    let k = Kubectl::new(bin, &sim);
+    let k = K::new(bin, &sim).with_timeout(Duration::from_secs(60));
 
     let out = k.ok(&["get", "pods", "-n", "dictamesh-prod"]).await;
     let r = rows(&out);
@@ -258,9 +169,11 @@ async fn get_tables_jsonpath_and_patch() {
 
 #[tokio::test]
 async fn get_watch_prints_changes_while_rollout_restart_rolls() {
-    let Some(bin) = kubectl_or_skip() else { return };
+    let Some(bin) = kubectl_or_skip("kubectl conformance tests") else {
+        return;
+    };
     let sim = start(20.0).await;
-    let k = Kubectl::new(bin, &sim);
+    let k = K::new(bin, &sim).with_timeout(Duration::from_secs(60));
 
     // How many pods the initial table will list (the demo canary adds its own).
     let initial = k
@@ -269,7 +182,7 @@ async fn get_watch_prints_changes_while_rollout_restart_rolls() {
         .lines()
         .count();
     let mut watch = k
-        .command(&["get", "pods", "-n", "dictamesh-prod", "-w"])
+        .cmd(&["get", "pods", "-n", "dictamesh-prod", "-w"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

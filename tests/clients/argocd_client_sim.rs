@@ -5,13 +5,8 @@
 use std::time::{Duration, Instant};
 
 use rollcall::clients::argocd::{ArgoClient, ArgoError, Endpoint, Permission, Timeouts, Token};
-use rollcall_sim::{self as sim, FaultPlan, SimHandle, SimOptions};
-
-async fn start() -> SimHandle {
-    sim::start(SimOptions::default())
-        .await
-        .expect("simulator starts")
-}
+use rollcall_sim::{FaultPlan, SimHandle};
+use rollcall_testkit::cluster;
 
 fn client(sim: &SimHandle, token: &str, request: Duration) -> ArgoClient {
     let endpoint = Endpoint {
@@ -30,7 +25,7 @@ fn client(sim: &SimHandle, token: &str, request: Duration) -> ArgoClient {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_the_demo_apps_and_surfaces_the_refused_rollback() {
-    let sim = start().await;
+    let sim = cluster::start(1.0).await;
     let c = client(&sim, sim.argocd_token(), Duration::from_secs(10));
     let list = c.list().await.expect("list");
     let names: Vec<&str> = list.items.iter().map(|a| a.name.as_str()).collect();
@@ -59,7 +54,7 @@ async fn lists_the_demo_apps_and_surfaces_the_refused_rollback() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_token_is_unauthorized_with_argo_cds_message() {
-    let sim = start().await;
+    let sim = cluster::start(1.0).await;
     // Shaped like a JWT, signed by nobody the server knows.
     let forged = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl";
     let c = client(&sim, forged, Duration::from_secs(10));
@@ -74,7 +69,7 @@ async fn a_bad_token_is_unauthorized_with_argo_cds_message() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_down_is_an_error_not_a_hang() {
-    let sim = start().await;
+    let sim = cluster::start(1.0).await;
     sim.set_faults(FaultPlan {
         argocd_down_secs: Some(60.0),
         ..FaultPlan::default()
@@ -95,7 +90,7 @@ async fn server_down_is_an_error_not_a_hang() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_server_is_cut_off_at_the_deadline() {
-    let sim = start().await;
+    let sim = cluster::start(1.0).await;
     sim.set_faults(FaultPlan {
         latency_ms: 3_000,
         ..FaultPlan::default()
@@ -112,7 +107,7 @@ async fn a_slow_server_is_cut_off_at_the_deadline() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn can_i_answers_per_token() {
-    let sim = start().await;
+    let sim = cluster::start(1.0).await;
     let admin = client(&sim, sim.argocd_token(), Duration::from_secs(10));
     let viewer = client(&sim, sim.argocd_viewer_token(), Duration::from_secs(10));
     let app = viewer
@@ -139,7 +134,7 @@ async fn can_i_answers_per_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manifests_give_the_images_of_an_old_revision() {
-    let sim = start().await;
+    let sim = cluster::start(1.0).await;
     let c = client(&sim, sim.argocd_viewer_token(), Duration::from_secs(10));
     let app = c.get("customer-adapter-prod").await.expect("get");
     let oldest = &app.history[0].revision;

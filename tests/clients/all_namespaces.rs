@@ -1,8 +1,6 @@
 //! `rollcall --context C --all-namespaces`: one ad-hoc environment that watches
 //! every namespace, so rollcall works on any cluster without an environments file.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use kube::config::Kubeconfig;
@@ -14,6 +12,7 @@ use rollcall::clients::watch::{ListMode, spawn_env_watchers};
 use rollcall::config::Theme;
 use rollcall::wiring::ad_hoc_environment;
 use rollcall_sim::{self as sim, SimOptions};
+use rollcall_testkit::state::{now, state};
 use tokio::sync::mpsc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,8 +23,8 @@ async fn all_namespaces_lists_every_pod_with_its_namespace() {
         .unwrap();
     let env = ad_hoc_environment(Some(conn.context.clone()), String::new());
     assert_eq!(env.name, "rollcall-sim");
-    let base = support::state(160, 48);
-    let mut state = State::new(vec![env], base.keys.clone(), support::now());
+    let base = state(160, 48);
+    let mut state = State::new(vec![env], base.keys.clone(), now());
     state.size = (160, 48);
     state.focus = Pane::Pods;
 

@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use kube::api::{Api, ListParams};
-use kube::{Client, Config};
 use rollcall_sim::{self as sim, Scenario, SimOptions};
+use rollcall_testkit::cluster::client;
 
 const PODS: u32 = 5_000;
 
@@ -28,13 +28,7 @@ async fn scale_scenario_lists_every_pod_in_pages_and_churns() {
         "bootstrap took {:?}",
         t0.elapsed()
     );
-    let kc = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_yaml()).unwrap();
-    let c = Client::try_from(
-        Config::from_custom_kubeconfig(kc, &Default::default())
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let c = client(&sim).await;
     let pods = Api::<k8s_openapi::api::core::v1::Pod>::all(c.clone());
     let page = pods.list(&ListParams::default().limit(500)).await.unwrap();
     assert_eq!(page.items.len(), 500);
