@@ -9,8 +9,6 @@
 //! - `demo --config DIR` with a broken environments.yaml: exit status 2, the error
 //!   names file:line:column, and the terminal is never touched.
 
-mod common;
-
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::Read;
@@ -19,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::pty::Tui;
+use rollcall_testkit::pty::Tui;
 use tempfile::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rollcall");

@@ -5,86 +5,18 @@
 //! Each time kubectl must see the fields the kubectl-argo-rollouts plugin's request changes.
 //! Missing kubectl fails under CI=true and is a loud SKIP otherwise.
 
-#[allow(dead_code)]
-mod common;
-
 use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::pty::Tui;
+use rollcall_testkit::kubectl::kubectl_or_skip;
+use rollcall_testkit::process::start_sim;
+use rollcall_testkit::pty::Tui;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rollcall");
 const WAIT: Duration = Duration::from_secs(40);
-
-fn kubectl() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("kubectl"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "kubectl not found on PATH (required under CI=true)"
-        );
-        eprintln!("\n*** SKIPPED: kubectl not found on PATH; e2e_canary did not run ***\n");
-    }
-    found
-}
-
-struct Sim(Child);
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn start_sim(dir: &Path) -> (Sim, PathBuf) {
-    let kc = dir.join("kubeconfig");
-    let child = Command::new(BIN)
-        .args([
-            "sim",
-            "--speed",
-            "20",
-            "--argocd-listen",
-            "127.0.0.1:0",
-            "--listen",
-        ])
-        .arg(format!("127.0.0.1:{}", free_port()))
-        .arg("--kubeconfig-out")
-        .arg(&kc)
-        .arg("--log-file")
-        .arg(dir.join("sim.log"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("rollcall sim starts");
-    let deadline = Instant::now() + WAIT;
-    // Written in one go, but read only once complete.
-    let complete = |p: &Path| {
-        std::fs::read_to_string(p).is_ok_and(|t| t.contains("current-context") && t.ends_with('\n'))
-    };
-    while !complete(&kc) {
-        assert!(
-            Instant::now() < deadline,
-            "the simulator wrote no kubeconfig"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (Sim(child), kc)
-}
 
 fn rollout(kubectl: &Path, kc: &Path) -> Value {
     let out = Command::new(kubectl)
@@ -134,9 +66,11 @@ fn confirm(tui: &mut Tui, key: &str) {
 
 #[test]
 fn abort_retry_promote_undo_through_the_tui_match_the_plugin() {
-    let Some(kubectl) = kubectl() else { return };
+    let Some(kubectl) = kubectl_or_skip("e2e_canary") else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("temp dir");
-    let (_sim, kc) = start_sim(dir.path());
+    let (_sim, kc) = start_sim(BIN, dir.path(), WAIT);
     // The demo's Argo CD app customer-adapter-prod self-heals: as a real one would, it
     // puts back the Git template within seconds of the undo and set-image below. Turn
     // its auto-sync off first, on the Application itself, as a kubectl user can.

@@ -5,15 +5,12 @@
 //! say so.
 
 // Not every helper of the shared pty driver is used here.
-#[allow(dead_code)]
-mod common;
-
 use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
-use common::pty::Tui;
 use rollcall_migrate::DbUrl;
 use rollcall_migrate::store::Recorded;
+use rollcall_testkit::pty::Tui;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rollcall");
 const STARTUP: Duration = Duration::from_secs(30);

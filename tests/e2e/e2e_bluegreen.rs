@@ -4,85 +4,18 @@
 //! metadata-catalog to revision 1 (its pods run the old image).
 //! Missing kubectl fails under CI=true and is a loud SKIP otherwise.
 
-#[allow(dead_code)]
-mod common;
-
 use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::pty::Tui;
+use rollcall_testkit::kubectl::kubectl_or_skip;
+use rollcall_testkit::process::start_sim;
+use rollcall_testkit::pty::Tui;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rollcall");
 const WAIT: Duration = Duration::from_secs(40);
 const NS: &str = "dictamesh-prod";
-
-fn kubectl() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("kubectl"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "kubectl not found on PATH (required under CI=true)"
-        );
-        eprintln!("\n*** SKIPPED: kubectl not found on PATH; e2e_bluegreen did not run ***\n");
-    }
-    found
-}
-
-struct Sim(Child);
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn start_sim(dir: &Path) -> (Sim, PathBuf) {
-    let kc = dir.join("kubeconfig");
-    let child = Command::new(BIN)
-        .args([
-            "sim",
-            "--speed",
-            "20",
-            "--argocd-listen",
-            "127.0.0.1:0",
-            "--listen",
-        ])
-        .arg(format!("127.0.0.1:{}", free_port()))
-        .arg("--kubeconfig-out")
-        .arg(&kc)
-        .arg("--log-file")
-        .arg(dir.join("sim.log"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("rollcall sim starts");
-    let deadline = Instant::now() + WAIT;
-    let complete = |p: &Path| {
-        std::fs::read_to_string(p).is_ok_and(|t| t.contains("current-context") && t.ends_with('\n'))
-    };
-    while !complete(&kc) {
-        assert!(
-            Instant::now() < deadline,
-            "the simulator wrote no kubeconfig"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (Sim(child), kc)
-}
 
 fn kubectl_out(kubectl: &Path, kc: &Path, args: &[&str]) -> String {
     let out = Command::new(kubectl)
@@ -159,9 +92,11 @@ fn switch(tui: &mut Tui, to: &str) {
 
 #[test]
 fn flip_graphql_gateway_and_undo_metadata_catalog_in_the_demo() {
-    let Some(kubectl) = kubectl() else { return };
+    let Some(kubectl) = kubectl_or_skip("e2e_bluegreen") else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("temp dir");
-    let (_sim, kc) = start_sim(dir.path());
+    let (_sim, kc) = start_sim(BIN, dir.path(), WAIT);
     assert_eq!(selector(&kubectl, &kc)["version"], "blue");
 
     let audit = dir.path().join("audit.jsonl");
@@ -306,9 +241,11 @@ fn flip_graphql_gateway_and_undo_metadata_catalog_in_the_demo() {
 /// permission it lacks, before any dry run or patch; the Service keeps blue.
 #[test]
 fn viewer_is_refused_by_rbac_before_anything_is_sent() {
-    let Some(kubectl) = kubectl() else { return };
+    let Some(kubectl) = kubectl_or_skip("e2e_bluegreen") else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("temp dir");
-    let (_sim, kc) = start_sim(dir.path());
+    let (_sim, kc) = start_sim(BIN, dir.path(), WAIT);
     // The same kubeconfig with the viewer as its current context, so the environments
     // file (which names no context) runs as the viewer.
     let viewer_kc = dir.path().join("kubeconfig-viewer");

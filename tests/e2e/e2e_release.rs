@@ -5,13 +5,10 @@
 //! then waits for Healthy. The release matrix ends on the old revision, Healthy.
 
 // Not every helper of the shared pty driver is used here.
-#[allow(dead_code)]
-mod common;
-
 use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
-use common::pty::Tui;
+use rollcall_testkit::pty::Tui;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rollcall");
 const STARTUP: Duration = Duration::from_secs(30);
