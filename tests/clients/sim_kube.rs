@@ -683,5 +683,4 @@ async fn shutdown_closes_watch_streams() {
     assert!(end.is_ok(), "watch stream stayed open after shutdown");
 }
 
-#[allow(dead_code)]
 fn _scenario_is_public(_: Scenario) {}
