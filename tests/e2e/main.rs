@@ -1,0 +1,9 @@
+//! End to end: the real `rollcall` binary (`CARGO_BIN_EXE_rollcall`, built by cargo for
+//! these tests) in a pseudo-terminal, driven from the keyboard, against its demo or a
+//! `rollcall sim` process, checked on screen and with the real kubectl.
+
+mod e2e_bluegreen;
+mod e2e_canary;
+mod e2e_demo;
+mod e2e_migrations;
+mod e2e_release;

@@ -1,0 +1,217 @@
+//! `update()` as a pure function: key flows, watch data, connection state, results.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use rollcall::app::{Connection, Effect, EnvUpdate, Event, Mode, Pane, State, Stream, update};
+use rollcall::bus::{Command, OpId};
+use rollcall::domain::WatchUpdate;
+use rollcall_testkit::state::*;
+
+/// prod, pods pane, first metadata-catalog pod selected.
+fn at_prod_metadata_catalog(state: &mut State) {
+    press(state, "]]2jjjjjj");
+    assert_eq!(state.selected_env, 2);
+    assert_eq!(state.focus, Pane::Pods);
+    let pod = state.selected_pod().unwrap();
+    assert_eq!(pod.deployment(), Some("metadata-catalog"));
+}
+
+#[test]
+fn restart_in_production_needs_the_typed_name_and_sends_the_kubectl_patch() {
+    let mut s = populated(160, 48);
+    at_prod_metadata_catalog(&mut s);
+    assert!(press(&mut s, "r").is_empty());
+    let Mode::Confirm(dialog) = &s.mode else {
+        panic!("expected the confirm dialog, got {:?}", s.mode)
+    };
+    assert_eq!(dialog.typed.as_ref().unwrap().0, "metadata-catalog");
+    assert_eq!(
+        dialog.preview.path,
+        "/apis/apps/v1/namespaces/dictamesh-prod/deployments/metadata-catalog"
+    );
+
+    // Enter before typing the name sends nothing and says why.
+    assert!(key(&mut s, KeyCode::Enter).is_empty());
+    let Mode::Confirm(dialog) = &s.mode else {
+        panic!()
+    };
+    assert!(
+        dialog
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("metadata-catalog")
+    );
+
+    // A wrong name is refused too.
+    press(&mut s, "metadata-catalo");
+    assert!(key(&mut s, KeyCode::Enter).is_empty());
+    press(&mut s, "g");
+    let effects = key(&mut s, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::Send {
+            op: OpId(1),
+            command: Command::RestartDeployment {
+                env: "prod".into(),
+                namespace: "dictamesh-prod".into(),
+                name: "metadata-catalog".into(),
+                restarted_at: NOW.into(),
+            }
+        }]
+    );
+    assert!(matches!(s.mode, Mode::Normal));
+    assert!(s.ops[&OpId(1)].outcome.is_none());
+
+    update(
+        &mut s,
+        Event::OpFinished {
+            op: OpId(1),
+            outcome: Ok("deployment/metadata-catalog restarted".into()),
+        },
+    );
+    assert!(s.ops[&OpId(1)].outcome.as_ref().unwrap().is_ok());
+    assert!(s.flash.as_ref().unwrap().1.contains("restarted"));
+}
+
+#[test]
+fn outside_production_enter_confirms_at_once_and_esc_cancels() {
+    let mut s = populated(160, 48);
+    press(&mut s, "2");
+    key(&mut s, KeyCode::Char('r'));
+    let Mode::Confirm(dialog) = &s.mode else {
+        panic!()
+    };
+    assert!(dialog.typed.is_none(), "dev is not production");
+    key(&mut s, KeyCode::Esc);
+    assert!(matches!(s.mode, Mode::Normal));
+
+    key(&mut s, KeyCode::Char('r'));
+    let effects = key(&mut s, KeyCode::Enter);
+    assert!(matches!(
+        &effects[..],
+        [Effect::Send { command: Command::RestartDeployment { env, name, .. }, .. }]
+            if env == "dev" && name == "customer-adapter"
+    ));
+}
+
+#[test]
+fn readonly_refuses_mutations_without_a_dialog() {
+    let mut s = populated(160, 48);
+    s.readonly = true;
+    at_prod_metadata_catalog(&mut s);
+    assert!(press(&mut s, "r").is_empty());
+    assert!(matches!(s.mode, Mode::Normal));
+    assert!(s.flash.as_ref().unwrap().1.contains("read-only"));
+}
+
+#[test]
+fn restart_from_the_environments_pane_explains_what_to_do() {
+    let mut s = populated(160, 48);
+    press(&mut s, "r");
+    assert!(matches!(s.mode, Mode::Normal));
+    assert!(s.flash.as_ref().unwrap().1.contains("pods pane"));
+}
+
+#[test]
+fn filter_narrows_pods_and_esc_clears_it() {
+    let mut s = populated(160, 48);
+    press(&mut s, "]]");
+    assert_eq!(s.visible_pods().count(), 9);
+    press(&mut s, "/graph");
+    assert!(matches!(s.mode, Mode::Filter));
+    assert_eq!(s.visible_pods().count(), 3);
+    key(&mut s, KeyCode::Enter);
+    assert!(matches!(s.mode, Mode::Normal));
+    assert_eq!(s.visible_pods().count(), 3, "Enter keeps the filter");
+    // Filtering by node works too.
+    press(&mut s, "/");
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(s.visible_pods().count(), 9);
+    press(&mut s, "/k3s-node-2");
+    assert_eq!(s.visible_pods().count(), 3);
+}
+
+#[test]
+fn a_failing_watch_marks_the_environment_down_until_data_flows_again() {
+    let mut s = populated(160, 48);
+    assert_eq!(s.envs[2].connection(), Connection::Live);
+    feed(
+        &mut s,
+        2,
+        EnvUpdate::WatchError {
+            stream: Stream::Pods,
+            message: "Connection refused (os error 111)".into(),
+        },
+    );
+    let down_since = now();
+    assert!(matches!(
+        s.envs[2].connection(),
+        Connection::Down { since, ref message } if since == down_since && message.contains("refused")
+    ));
+    // Later errors keep the first failure time: staleness grows.
+    let later = "2026-11-26T14:03:00Z".parse().unwrap();
+    update(&mut s, Event::Tick(later));
+    feed(
+        &mut s,
+        2,
+        EnvUpdate::WatchError {
+            stream: Stream::Pods,
+            message: "Connection refused (os error 111)".into(),
+        },
+    );
+    assert!(
+        matches!(s.envs[2].connection(), Connection::Down { since, .. } if since == down_since)
+    );
+    // The other environments are unaffected; the pods shown are kept.
+    assert_eq!(s.envs[1].connection(), Connection::Live);
+    assert_eq!(s.envs[2].pods.len(), 9);
+    // A relist brings it back.
+    feed(&mut s, 2, EnvUpdate::Pods(WatchUpdate::Init));
+    assert_eq!(s.envs[2].connection(), Connection::Live);
+}
+
+#[test]
+fn pod_cursor_stays_in_range_when_pods_disappear() {
+    let mut s = populated(160, 48);
+    press(&mut s, "]]2G");
+    assert_eq!(s.pod_cursor.selected, 8);
+    let last = s.selected_pod().unwrap().clone();
+    feed(&mut s, 2, EnvUpdate::Pods(WatchUpdate::Delete(last)));
+    assert_eq!(s.pod_cursor.selected, 7);
+    assert!(s.selected_pod().is_some());
+}
+
+#[test]
+fn paging_moves_by_the_visible_rows() {
+    let mut s = populated(80, 24);
+    press(&mut s, "]]2");
+    let page = rollcall::app::layout::table_rows(&s, Pane::Pods);
+    assert!(page > 1 && page < 24, "page {page}");
+    key(&mut s, KeyCode::PageDown);
+    assert_eq!(s.pod_cursor.selected, page.min(8));
+    key(&mut s, KeyCode::Home);
+    assert_eq!(s.pod_cursor.selected, 0);
+}
+
+#[test]
+fn help_opens_and_any_key_closes_it_and_q_quits() {
+    let mut s = populated(160, 48);
+    press(&mut s, "?");
+    assert!(matches!(s.mode, Mode::Help));
+    press(&mut s, "x");
+    assert!(matches!(s.mode, Mode::Normal));
+    assert!(!s.should_quit);
+    press(&mut s, "q");
+    assert!(s.should_quit);
+}
+
+#[test]
+fn ctrl_c_quits_from_any_mode() {
+    let mut s = populated(160, 48);
+    press(&mut s, "/");
+    update(
+        &mut s,
+        Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert!(s.should_quit);
+}

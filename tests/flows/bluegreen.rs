@@ -1,0 +1,467 @@
+//! Blue/green cutover and Deployment revisions: the domain views from watched rows,
+//! `update()` for the switch (refused, overridden with a reason, confirmed) and for undo,
+//! and snapshots of both panes at 80×24 and 160×48.
+
+use crossterm::event::KeyCode;
+use rollcall::app::{Effect, EnvUpdate, Event, Mode, Pane, State, update};
+use rollcall::bus::Command;
+use rollcall::config::Colour;
+use rollcall::domain::bluegreen::deployment_revisions;
+use rollcall::domain::rollout::RolloutUpdate;
+use rollcall::domain::{ReplicaSetRow, WatchUpdate, WatchedReplicaSet};
+use rollcall_testkit::state::*;
+use serde_json::json;
+
+const PROD: usize = 2;
+const NS: &str = "dictamesh-prod";
+
+/// A ReplicaSet of Deployment `deploy` as the API server has it.
+fn rs(
+    deploy: &str,
+    hash: &str,
+    revision: u64,
+    tag: &str,
+    replicas: u32,
+    age: i64,
+) -> ReplicaSetRow {
+    let v = json!({
+        "metadata": {"name": format!("{deploy}-{hash}"), "namespace": NS, "resourceVersion": "4",
+            "creationTimestamp": ago(age),
+            "labels": {"app": deploy, "pod-template-hash": hash},
+            "annotations": {"deployment.kubernetes.io/revision": revision.to_string(),
+                "deployment.kubernetes.io/desired-replicas": "3",
+                "deployment.kubernetes.io/max-replicas": "4",
+                "team": "catalog"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": deploy,
+                "uid": format!("uid-{deploy}"), "controller": true}]},
+        "spec": {"replicas": replicas, "template": {
+            "metadata": {"labels": {"app": deploy, "pod-template-hash": hash}},
+            "spec": {"containers": [{"name": deploy,
+                "image": format!("ghcr.io/controle-digital/{deploy}:{tag}")}]}}},
+        "status": {"replicas": replicas, "readyReplicas": replicas},
+    });
+    serde_json::from_value::<WatchedReplicaSet>(v).unwrap().row
+}
+
+fn feed_rs(state: &mut State, row: ReplicaSetRow) {
+    update(
+        state,
+        Event::Rollouts {
+            env: PROD,
+            update: RolloutUpdate::ReplicaSets(WatchUpdate::Apply(row)),
+        },
+    );
+}
+
+/// prod with metadata-catalog's history: revision 1 (v1.1.3, scaled down) and 2 (current).
+fn scene(w: u16, h: u16) -> State {
+    let mut s = populated(w, h);
+    feed_rs(
+        &mut s,
+        rs("metadata-catalog", "5d8f7c9b4", 1, "v1.1.3", 0, 5 * 86400),
+    );
+    feed_rs(
+        &mut s,
+        rs("metadata-catalog", "7d9f5c6b8", 2, "v1.1.4", 3, 3 * 86400),
+    );
+    press(&mut s, "]]");
+    s
+}
+
+fn green_ready(s: &mut State, ready: u32) {
+    feed(
+        s,
+        PROD,
+        EnvUpdate::Deployments(WatchUpdate::Apply(deployment(
+            NS,
+            "graphql-gateway-green",
+            3,
+            ready,
+            "v1.2.0",
+        ))),
+    );
+}
+
+fn confirm_command(s: &State) -> &Command {
+    match &s.mode {
+        Mode::Confirm(d) => &d.command,
+        other => panic!("no confirm dialog: {other:?}"),
+    }
+}
+
+#[test]
+fn view_shows_the_selected_colour_and_both_sides() {
+    let mut s = scene(160, 48);
+    let views = rollcall::app::bluegreen::views(&s, PROD);
+    assert_eq!(views.len(), 1);
+    let v = &views[0];
+    assert_eq!(
+        (v.name.as_str(), v.service.as_str()),
+        ("graphql-gateway", "graphql-gateway")
+    );
+    assert_eq!(v.live, Some(Colour::Blue));
+    assert_eq!(v.target(), Colour::Green);
+    assert!(v.target_ready());
+    assert_eq!((v.green.ready, v.green.desired), (3, 3));
+    assert_eq!(v.green.version(), Some("v1.2.0"));
+    assert_eq!(v.blue.version(), Some("v1.1.4"));
+    // Other environments have no pair.
+    assert!(rollcall::app::bluegreen::views(&s, 0).is_empty());
+
+    green_ready(&mut s, 1);
+    let v = &rollcall::app::bluegreen::views(&s, PROD)[0];
+    assert!(!v.target_ready());
+    assert_eq!(
+        v.green.not_ready_reason().as_deref(),
+        Some("deployment/graphql-gateway-green has 1/3 ready")
+    );
+
+    // The Service flipped elsewhere (kubectl): the view follows the watch.
+    feed(
+        &mut s,
+        PROD,
+        EnvUpdate::Services(WatchUpdate::Apply(service(
+            NS,
+            "graphql-gateway",
+            Some("green"),
+        ))),
+    );
+    let v = &rollcall::app::bluegreen::views(&s, PROD)[0];
+    assert_eq!(v.live, Some(Colour::Green));
+    assert_eq!(v.target(), Colour::Blue);
+    // A selector value naming neither colour, and a missing Service.
+    feed(
+        &mut s,
+        PROD,
+        EnvUpdate::Services(WatchUpdate::Apply(service(
+            NS,
+            "graphql-gateway",
+            Some("canary"),
+        ))),
+    );
+    let v = &rollcall::app::bluegreen::views(&s, PROD)[0];
+    assert_eq!(
+        (v.live, v.selector_value.as_deref()),
+        (None, Some("canary"))
+    );
+    feed(
+        &mut s,
+        PROD,
+        EnvUpdate::Services(WatchUpdate::Delete(service(NS, "graphql-gateway", None))),
+    );
+    assert!(!rollcall::app::bluegreen::views(&s, PROD)[0].service_found);
+}
+
+#[test]
+fn environment_counts_the_colour_the_service_selects() {
+    let mut s = scene(160, 48);
+    let summary = |s: &State| {
+        rollcall::domain::environment::summarize(
+            &s.envs[PROD].config,
+            &rollcall::app::bluegreen::workloads(s, PROD),
+            s.now,
+        )
+    };
+    let gw = |s: &State| {
+        summary(s)
+            .services
+            .into_iter()
+            .find(|x| x.name == "graphql-gateway")
+            .unwrap()
+    };
+    assert_eq!(gw(&s).version.as_deref(), Some("v1.1.4"));
+    assert_eq!((gw(&s).ready, gw(&s).desired), (3, 3));
+    assert_eq!((summary(&s).ready, summary(&s).desired), (9, 9));
+    assert!(summary(&s).drift.is_empty(), "{:?}", summary(&s).drift);
+    feed(
+        &mut s,
+        PROD,
+        EnvUpdate::Services(WatchUpdate::Apply(service(
+            NS,
+            "graphql-gateway",
+            Some("green"),
+        ))),
+    );
+    assert_eq!(gw(&s).version.as_deref(), Some("v1.2.0"));
+}
+
+#[test]
+fn switch_to_a_ready_colour_previews_the_seed_patch_and_needs_the_typed_name() {
+    let mut s = scene(160, 48);
+    assert!(press(&mut s, "6").is_empty());
+    assert_eq!(s.focus, Pane::BlueGreen);
+    assert!(press(&mut s, "b").is_empty());
+    let Mode::Confirm(dialog) = &s.mode else {
+        panic!("no confirm dialog: {:?}", s.mode)
+    };
+    let p = &dialog.preview;
+    assert_eq!(p.method, "PATCH");
+    assert_eq!(
+        p.path,
+        "/api/v1/namespaces/dictamesh-prod/services/graphql-gateway"
+    );
+    assert_eq!(p.content_type, "application/strategic-merge-patch+json");
+    assert_eq!(p.body, r#"{"spec":{"selector":{"version":"green"}}}"#);
+    assert_eq!(
+        dialog.typed.as_ref().map(|(n, _)| n.as_str()),
+        Some("graphql-gateway")
+    );
+    // Enter before typing the name sends nothing.
+    assert!(key(&mut s, KeyCode::Enter).is_empty());
+    assert!(matches!(s.mode, Mode::Confirm(_)));
+    press(&mut s, "graphql-gateway");
+    let effects = key(&mut s, KeyCode::Enter);
+    let [Effect::Send { command, .. }] = effects.as_slice() else {
+        panic!("expected one command, got {effects:?}")
+    };
+    assert_eq!(
+        *command,
+        Command::SwitchBlueGreen {
+            env: "prod".into(),
+            namespace: NS.into(),
+            service: "graphql-gateway".into(),
+            to_colour: Colour::Green,
+            selector_key: "version".into(),
+            target_deployment: "graphql-gateway-green".into(),
+            override_reason: None,
+        }
+    );
+}
+
+#[test]
+fn switch_to_an_unready_colour_is_refused_unless_a_reason_is_typed() {
+    let mut s = scene(160, 48);
+    green_ready(&mut s, 1);
+    press(&mut s, "6b");
+    let Mode::Reason(prompt) = &s.mode else {
+        panic!("no reason prompt: {:?}", s.mode)
+    };
+    assert!(
+        prompt
+            .refusal
+            .contains("graphql-gateway-green has 1/3 ready")
+    );
+    // Esc: nothing switched.
+    assert!(key(&mut s, KeyCode::Esc).is_empty());
+    assert!(matches!(s.mode, Mode::Normal));
+    // An empty reason is a refusal too.
+    press(&mut s, "b");
+    assert!(key(&mut s, KeyCode::Enter).is_empty());
+    assert!(matches!(s.mode, Mode::Normal));
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|(_, m, ok)| !ok && m.contains("no reason"))
+    );
+    // With a reason: the override goes to the confirm dialog and into the command.
+    press(&mut s, "b");
+    press(&mut s, "blue pods crash, green is warming up");
+    assert!(key(&mut s, KeyCode::Enter).is_empty());
+    let Mode::Confirm(dialog) = &s.mode else {
+        panic!("no confirm dialog: {:?}", s.mode)
+    };
+    assert!(dialog.preview.effect.contains("OVERRIDE"));
+    assert!(
+        dialog
+            .preview
+            .effect
+            .contains("blue pods crash, green is warming up")
+    );
+    let Command::SwitchBlueGreen {
+        override_reason, ..
+    } = confirm_command(&s)
+    else {
+        panic!()
+    };
+    assert_eq!(
+        override_reason.as_deref(),
+        Some("blue pods crash, green is warming up")
+    );
+    press(&mut s, "graphql-gateway");
+    let effects = key(&mut s, KeyCode::Enter);
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Send {
+            command: Command::SwitchBlueGreen {
+                override_reason: Some(_),
+                ..
+            },
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn switch_is_refused_read_only_and_without_a_pair() {
+    let mut s = scene(160, 48);
+    press(&mut s, "[");
+    press(&mut s, "6b");
+    assert!(matches!(s.mode, Mode::Normal));
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|(_, m, _)| m.contains("no blue-green service"))
+    );
+    let mut s = scene(160, 48);
+    s.readonly = true;
+    press(&mut s, "6b");
+    assert!(matches!(s.mode, Mode::Normal));
+}
+
+#[test]
+fn revisions_newest_first_with_the_current_one_marked() {
+    let s = scene(160, 48);
+    let d = s.envs[PROD]
+        .deployments
+        .get(NS, "metadata-catalog")
+        .unwrap();
+    let rss = &s.canary.envs[PROD].replicasets;
+    let revs = deployment_revisions(d, rss.iter());
+    assert_eq!(revs.current, Some(2));
+    let got: Vec<(u64, bool, &str)> = revs
+        .revisions
+        .iter()
+        .map(|r| (r.revision, r.current, r.images[0].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (2, true, "ghcr.io/controle-digital/metadata-catalog:v1.1.4"),
+            (1, false, "ghcr.io/controle-digital/metadata-catalog:v1.1.3"),
+        ]
+    );
+    // ReplicaSets of other owners are not revisions of this Deployment.
+    let other = s.envs[PROD]
+        .deployments
+        .get(NS, "graphql-gateway-blue")
+        .unwrap();
+    assert!(deployment_revisions(other, rss.iter()).revisions.is_empty());
+}
+
+#[test]
+fn undo_to_the_chosen_revision_is_kubectls_json_patch() {
+    let mut s = scene(160, 48);
+    press(&mut s, "7");
+    assert_eq!(s.focus, Pane::Revisions);
+    // u before opening a Deployment: refused with a hint.
+    press(&mut s, "u");
+    assert!(matches!(s.mode, Mode::Normal));
+    // graphql-gateway-blue, graphql-gateway-green, metadata-catalog: the last one.
+    press(&mut s, "G");
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.bluegreen.opened.as_deref(), Some("metadata-catalog"));
+    // The previous revision is chosen; k moves to the current one, which is refused.
+    press(&mut s, "k");
+    press(&mut s, "u");
+    assert!(matches!(s.mode, Mode::Normal));
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|(_, m, _)| m.contains("already runs revision 2"))
+    );
+    press(&mut s, "ju");
+    let Mode::Confirm(dialog) = &s.mode else {
+        panic!("no confirm dialog: {:?}", s.mode)
+    };
+    assert_eq!(dialog.preview.method, "PATCH");
+    assert_eq!(
+        dialog.preview.path,
+        "/apis/apps/v1/namespaces/dictamesh-prod/deployments/metadata-catalog"
+    );
+    assert_eq!(dialog.preview.content_type, "application/json-patch+json");
+    let body: serde_json::Value = serde_json::from_str(&dialog.preview.body).unwrap();
+    assert_eq!(
+        body,
+        json!([
+            {"op": "replace", "path": "/spec/template", "value": {
+                "metadata": {"labels": {"app": "metadata-catalog"}},
+                "spec": {"containers": [{"name": "metadata-catalog",
+                    "image": "ghcr.io/controle-digital/metadata-catalog:v1.1.3"}]}}},
+            {"op": "replace", "path": "/metadata/annotations", "value": {
+                "deployment.kubernetes.io/revision": "2", "team": "catalog"}},
+        ])
+    );
+    assert!(dialog.warning.is_none());
+    let Command::UndoDeployment { to_revision, .. } = confirm_command(&s) else {
+        panic!()
+    };
+    assert_eq!(*to_revision, 1);
+    press(&mut s, "metadata-catalog");
+    let effects = key(&mut s, KeyCode::Enter);
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Send {
+            command: Command::UndoDeployment { to_revision: 1, .. },
+            ..
+        }]
+    ));
+    // Esc goes back from the revisions to the Deployments.
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(s.bluegreen.opened, None);
+}
+
+#[test]
+fn undo_behind_a_self_healing_argo_cd_app_warns_and_points_at_the_rollback() {
+    use rollcall::app::releases::ArgoUpdate;
+    use rollcall_testkit::release::{REV_NEW, app, app_json, argo};
+    let mut s = scene(160, 48);
+    // Prod's metadata-catalog app with automated sync and self-heal.
+    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Init));
+    let v = app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4");
+    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitApply(app(v))));
+    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitDone));
+    press(&mut s, "7G");
+    key(&mut s, KeyCode::Enter);
+    press(&mut s, "u");
+    let Mode::Confirm(dialog) = &s.mode else {
+        panic!("no confirm dialog: {:?}", s.mode)
+    };
+    let warning = dialog.warning.as_deref().unwrap_or_default();
+    assert!(warning.contains("metadata-catalog-prod"), "{warning}");
+    assert!(warning.contains("self-heal"), "{warning}");
+    assert!(warning.contains("pane 5"), "{warning}");
+}
+
+#[test]
+fn canary_undo_key_still_undoes_the_rollout_outside_the_revisions_pane() {
+    let mut s = scene(160, 48);
+    press(&mut s, "3u");
+    // No Rollout in this fixture: the canary pane answers, not the revisions pane.
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|(_, m, _)| m.contains("Argo Rollout"))
+    );
+}
+
+#[test]
+fn panes_at_two_sizes() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut s = scene(w, h);
+        green_ready(&mut s, 2);
+        press(&mut s, "6");
+        insta::assert_snapshot!(format!("bluegreen_pane_{w}x{h}"), draw(&s).backend());
+        press(&mut s, "b");
+        insta::assert_snapshot!(format!("bluegreen_reason_{w}x{h}"), draw(&s).backend());
+        key(&mut s, KeyCode::Esc);
+        press(&mut s, "7");
+        insta::assert_snapshot!(format!("revisions_list_{w}x{h}"), draw(&s).backend());
+        press(&mut s, "G");
+        key(&mut s, KeyCode::Enter);
+        insta::assert_snapshot!(format!("revisions_open_{w}x{h}"), draw(&s).backend());
+    }
+}
+
+#[test]
+fn undo_dialog_renders_the_gitops_warning() {
+    let mut s = scene(160, 48);
+    press(&mut s, "7G");
+    key(&mut s, KeyCode::Enter);
+    press(&mut s, "u");
+    if let Mode::Confirm(d) = &mut s.mode {
+        d.warning = Some(
+            "argocd app metadata-catalog-prod has selfHeal on: it will revert this undo".into(),
+        );
+    }
+    insta::assert_snapshot!("revisions_undo_confirm_160x48", draw(&s).backend());
+}

@@ -1,0 +1,15 @@
+//! Pure flows: `update()` driven by keys and watch data, real upstream objects decoded
+//! into rows, config loading, the migration lint, pod ordering and redraw decisions. No
+//! network, no child processes.
+
+mod app_update;
+mod argocd_fixtures;
+mod bluegreen;
+mod canary_fixtures;
+mod canary_update;
+mod config_load;
+mod fixtures_decode;
+mod lint_rules;
+mod pod_sort;
+mod redraw_on_visible_change;
+mod release_update;

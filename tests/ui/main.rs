@@ -1,0 +1,7 @@
+//! Render tests: what `ui::render` draws from a state, as insta snapshots at 80×24 and
+//! 160×48 and as checks on the screen text. No I/O.
+
+mod canary_render;
+mod migrate_render;
+mod release_render;
+mod render_snapshots;
