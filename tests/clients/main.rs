@@ -13,6 +13,7 @@ mod kubectl_conformance_kinds;
 mod kubectl_conformance_ops;
 mod migrate_postgres;
 mod migrate_sqlite;
+mod pipeline;
 mod reconnect;
 mod sim_argocd;
 mod sim_faults;

@@ -12,10 +12,11 @@ use rollcall::app::Event;
 use rollcall::bus::rollout::{MERGE, RolloutAction, WireRequest};
 use rollcall::bus::{AuditLog, Bus, Command, OpId};
 use rollcall::clients::argocd::{ArgoClient, Endpoint, Timeouts, Token};
-use rollcall::clients::kube::{KubeActions, connect_with};
+use rollcall::clients::kube::KubeActions;
 use rollcall::clients::migrations::Target;
 use rollcall_migrate::{DbUrl, Recorded, Request, Source};
-use rollcall_sim::{FaultPlan, SimHandle, SimOptions};
+use rollcall_sim::{FaultPlan, SimHandle};
+use rollcall_testkit::cluster;
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
 
@@ -51,27 +52,25 @@ impl<'a> Setup<'a> {
     async fn build(self) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let audit = dir.path().join("audit.jsonl");
-        let mut yaml = self.sim.kubeconfig_yaml();
-        let mut argocd_token = self.sim.argocd_token().to_owned();
-        if self.viewer {
-            yaml = yaml.replace(self.sim.token(), self.sim.viewer_token());
-            argocd_token = self.sim.argocd_viewer_token().to_owned();
-        }
-        let kc = kube::config::Kubeconfig::from_yaml(&yaml).unwrap();
-        let conn = connect_with(kc, None).await.unwrap();
+        let (kube_token, argocd_token) = if self.viewer {
+            (self.sim.viewer_token(), self.sim.argocd_viewer_token())
+        } else {
+            (self.sim.token(), self.sim.argocd_token())
+        };
+        let kube = cluster::client_for(self.sim, None, Some(kube_token)).await;
         let argo = ArgoClient::new(
             &Endpoint {
                 server: self.sim.argocd_url(),
                 insecure: false,
                 ca_pem: self.sim.argocd_ca_pem(),
-                token: Some(Token::new(&argocd_token)),
+                token: Some(Token::new(argocd_token)),
             },
             Timeouts::default(),
         )
         .unwrap();
         let (tx, rx) = mpsc::channel(64);
         let bus = Bus::new(
-            HashMap::from([("prod".to_string(), KubeActions::new(conn.client.clone()))]),
+            HashMap::from([("prod".to_string(), KubeActions::new(kube.clone()))]),
             AuditLog::new(audit.clone()),
             "tester".into(),
             tx,
@@ -87,7 +86,7 @@ impl<'a> Setup<'a> {
             bus,
             rx,
             audit,
-            kube: conn.client,
+            kube,
             _dir: dir,
         }
     }
@@ -208,10 +207,6 @@ fn sent_once(outcomes: &[(u64, Result<String, String>)], summary: &str, done: &s
     winner
 }
 
-async fn slow_sim() -> SimHandle {
-    rollcall_sim::start(SimOptions::default()).await.unwrap()
-}
-
 fn set_faults(sim: &SimHandle, refuse_dry_runs: bool, latency_ms: u64) {
     sim.set_faults(FaultPlan {
         refuse_dry_runs,
@@ -222,7 +217,7 @@ fn set_faults(sim: &SimHandle, refuse_dry_runs: bool, latency_ms: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubernetes_commands_take_every_stage() {
-    let sim = slow_sim().await;
+    let sim = cluster::start(1.0).await;
     let restart = Command::restart_deployment(
         "prod",
         NS,
@@ -312,7 +307,7 @@ async fn kubernetes_commands_take_every_stage() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollouts_commands_take_every_stage() {
-    let sim = slow_sim().await;
+    let sim = cluster::start(1.0).await;
     let abort = Command::Rollout {
         env: "prod".into(),
         namespace: NS.into(),
@@ -390,7 +385,7 @@ async fn rollouts_commands_take_every_stage() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn argocd_commands_take_every_stage() {
-    let sim = slow_sim().await;
+    let sim = cluster::start(1.0).await;
     let app = "metadata-catalog-prod";
     let sync = Command::ArgocdSync {
         env: "prod".into(),
@@ -497,7 +492,7 @@ async fn version(target: &Target) -> Option<Recorded> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_take_every_stage_they_have() {
-    let sim = slow_sim().await;
+    let sim = cluster::start(1.0).await;
     let dir = tempfile::tempdir().unwrap();
     let (target, source) = database(dir.path()).await;
     let at_1 = Recorded {
