@@ -9,6 +9,7 @@ mod canary_fixtures;
 mod canary_update;
 mod config_load;
 mod fixtures_decode;
+mod layers;
 mod lint_rules;
 mod pod_sort;
 mod redraw_on_visible_change;
