@@ -76,7 +76,7 @@ fn violations(src: &Path) -> Vec<String> {
     sources(src, &mut files);
     let mut broken = Vec::new();
     for file in &files {
-        let layer = layer_of(&src, file);
+        let layer = layer_of(src, file);
         if layer == "lib" {
             continue;
         }
