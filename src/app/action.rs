@@ -1,92 +1,143 @@
 //! What a key means, independent of which key it is. The key map (config/keys.yaml)
 //! turns key presses into these; `update()` turns these into state changes and commands.
+//!
+//! One table below declares every action: its keys.yaml name (the variant in kebab
+//! case), where it is handled (the app, or its home pane, which gets it whatever has
+//! the focus), whether it changes a cluster (hidden and refused in read-only mode), and
+//! its line on the help screen, which lists actions in the table's order.
 
 use serde::{Deserialize, Serialize};
 
-/// A user intent. Names are the kebab-case strings used in keys.yaml.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Action {
-    Quit,
-    Help,
-    NextPane,
-    PrevPane,
+use super::Pane;
+
+/// Where an action is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Home {
+    /// By the app itself (focus, cursor, zoom, quit), after the focused pane passed.
+    App,
+    /// By this pane, whichever pane has the focus (the focused one is asked first).
+    Pane(Pane),
+}
+
+/// Whether an action changes a cluster or a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    Reads,
+    Mutates,
+}
+
+macro_rules! actions {
+    ($( $(#[$attr:meta])* $name:ident => $home:ident $(($pane:expr))?, $reach:ident, $help:literal; )*) => {
+        /// A user intent. Names are the kebab-case strings used in keys.yaml.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum Action {
+            $( $(#[$attr])* $name, )*
+        }
+
+        impl Action {
+            /// Every action, in the help screen's order.
+            pub const ALL: &'static [Action] = &[$(Action::$name),*];
+
+            fn spec(self) -> (Home, Reach, &'static str) {
+                match self {
+                    $( Action::$name => (Home::$home $(($pane))?, reach!($reach), $help), )*
+                }
+            }
+        }
+    };
+}
+
+macro_rules! reach {
+    (reads) => {
+        Reach::Reads
+    };
+    (mutates) => {
+        Reach::Mutates
+    };
+}
+
+actions! {
+    Quit => App, reads, "quit";
+    Help => App, reads, "show or hide this help";
+    NextPane => App, reads, "focus the next pane";
+    PrevPane => App, reads, "focus the previous pane";
     /// Focus the environments pane.
-    PaneEnvironments,
+    PaneEnvironments => Pane(Pane::Environments), reads, "focus environments";
     /// Focus the pods pane.
-    PanePods,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
+    PanePods => Pane(Pane::Pods), reads, "focus pods";
+    Up => App, reads, "move up";
+    Down => App, reads, "move down";
+    PageUp => App, reads, "page up";
+    PageDown => App, reads, "page down";
+    Top => App, reads, "go to the first row";
+    Bottom => App, reads, "go to the last row";
     /// Drill in: on an environment row, show its pods.
-    Select,
+    Select => App, reads, "open the selected environment's pods";
     /// Close a dialog, clear a filter, or leave zoom.
-    Back,
-    Filter,
+    Back => App, reads, "close dialog / clear filter / unzoom";
+    Filter => Pane(Pane::Pods), reads, "filter rows";
     /// Cycle the pods pane's order: name, most restarts, newest, trouble first.
-    SortPods,
+    SortPods => Pane(Pane::Pods), reads, "sort pods: name, most restarts, newest, trouble first";
     /// Show the focused pane alone on the whole screen.
-    Zoom,
+    Zoom => App, reads, "zoom the focused pane";
     /// Restart the Deployment that owns the selected pod (`kubectl rollout restart`).
-    RestartDeployment,
+    RestartDeployment => Pane(Pane::Pods), mutates, "restart the selected pod's Deployment";
     /// Show the next environment's pods.
-    NextEnvironment,
+    NextEnvironment => App, reads, "next environment";
     /// Show the previous environment's pods.
-    PrevEnvironment,
+    PrevEnvironment => App, reads, "previous environment";
     /// Focus the migrations pane.
-    PaneMigrations,
+    PaneMigrations => Pane(Pane::Migrations), reads, "focus migrations";
     /// golang-migrate `up`: apply every pending migration.
-    MigrateUp,
+    MigrateUp => Pane(Pane::Migrations), mutates, "migrate up: apply all pending migrations";
     /// `up N`: apply pending migrations through the selected one.
-    MigrateUpTo,
+    MigrateUpTo => Pane(Pane::Migrations), mutates, "migrate up through the selected migration";
     /// `down 1`: roll back the current migration.
-    MigrateDown,
+    MigrateDown => Pane(Pane::Migrations), mutates, "migrate down 1";
     /// `goto V` with the selected version.
-    MigrateGoto,
+    MigrateGoto => Pane(Pane::Migrations), mutates, "migrate goto the selected version";
     /// `force V` with the selected version: record it clean, run no SQL.
-    MigrateForce,
+    MigrateForce => Pane(Pane::Migrations), mutates, "migrate force the selected version (no SQL)";
     /// Show the down SQL instead of the up SQL of the selected migration.
-    MigrateToggleSql,
+    MigrateToggleSql => Pane(Pane::Migrations), reads, "show up / down SQL of the selected migration";
     /// Focus the canary pane (Argo Rollouts).
-    PaneCanary,
+    PaneCanary => Pane(Pane::Rollouts), reads, "focus canary (Argo Rollouts)";
     /// Show the environment's next Rollout in the canary pane.
-    NextRollout,
+    NextRollout => Pane(Pane::Rollouts), reads, "show the environment's next Rollout";
     /// `kubectl argo rollouts promote`: leave the current pause.
-    Promote,
+    Promote => Pane(Pane::Rollouts), mutates, "promote the canary past its pause";
     /// `promote --full`: skip the remaining steps.
-    PromoteFull,
+    PromoteFull => Pane(Pane::Rollouts), mutates, "promote the canary fully (skip all steps)";
     /// `abort`: traffic back to stable.
-    Abort,
+    Abort => Pane(Pane::Rollouts), mutates, "abort the canary (traffic back to stable)";
     /// `retry rollout`: start an aborted canary again.
-    Retry,
+    Retry => Pane(Pane::Rollouts), mutates, "retry an aborted canary";
     /// `pause`: set spec.paused.
-    PauseRollout,
+    PauseRollout => Pane(Pane::Rollouts), mutates, "pause the Rollout";
     /// Clear spec.paused.
-    ResumeRollout,
+    ResumeRollout => Pane(Pane::Rollouts), mutates, "resume a paused Rollout";
     /// `undo --to-revision N` with the revision chosen in the canary pane.
-    UndoRollout,
+    UndoRollout => Pane(Pane::Rollouts), mutates, "undo to the chosen revision: the Rollout (3) or Deployment (7)";
     /// `set image`: asks for the image, then starts a new canary with it.
-    SetImage,
+    SetImage => Pane(Pane::Rollouts), mutates, "set the Rollout's image (starts a new canary)";
     /// Focus the releases pane (Argo CD promotion matrix).
-    PaneReleases,
+    PaneReleases => Pane(Pane::Argocd), reads, "focus releases (Argo CD); Enter opens an app's history";
     /// `argocd app rollback` to the history entry chosen in the history view.
-    ArgocdRollback,
+    ArgocdRollback => Pane(Pane::Argocd), mutates, "Argo CD rollback to the history entry chosen (j/k)";
     /// `argocd app sync` of the selected app.
-    ArgocdSync,
+    ArgocdSync => Pane(Pane::Argocd), mutates, "Argo CD sync of the selected app";
     /// Turn the selected app's automated sync off.
-    ArgocdDisableAutoSync,
+    ArgocdDisableAutoSync => Pane(Pane::Argocd), mutates, "turn the selected app's Argo CD auto-sync off";
     /// `argocd app terminate-op`: stop the selected app's running operation.
-    ArgocdTerminateOperation,
+    ArgocdTerminateOperation => Pane(Pane::Argocd), mutates, "stop the selected app's running Argo CD operation";
     /// Focus the blue/green pane.
     #[serde(rename = "pane-bluegreen")]
-    PaneBlueGreen,
+    PaneBlueGreen => Pane(Pane::BlueGreen), reads, "focus blue/green";
     /// Focus the revisions pane (Deployment history and undo).
-    PaneRevisions,
+    PaneRevisions => Pane(Pane::Revisions), reads, "focus revisions (Deployment history, undo)";
     /// Flip the selected blue/green Service to its other colour.
-    SwitchBlueGreen,
+    SwitchBlueGreen => Pane(Pane::BlueGreen), mutates, "switch the blue/green Service to its other colour";
 }
 
 impl crate::config::Bindable for Action {
@@ -94,129 +145,19 @@ impl crate::config::Bindable for Action {
 }
 
 impl Action {
-    pub const ALL: &'static [Action] = &[
-        Action::Quit,
-        Action::Help,
-        Action::NextPane,
-        Action::PrevPane,
-        Action::PaneEnvironments,
-        Action::PanePods,
-        Action::Up,
-        Action::Down,
-        Action::PageUp,
-        Action::PageDown,
-        Action::Top,
-        Action::Bottom,
-        Action::Select,
-        Action::Back,
-        Action::Filter,
-        Action::SortPods,
-        Action::Zoom,
-        Action::RestartDeployment,
-        Action::NextEnvironment,
-        Action::PrevEnvironment,
-        Action::PaneMigrations,
-        Action::MigrateUp,
-        Action::MigrateUpTo,
-        Action::MigrateDown,
-        Action::MigrateGoto,
-        Action::MigrateForce,
-        Action::MigrateToggleSql,
-        Action::PaneCanary,
-        Action::NextRollout,
-        Action::Promote,
-        Action::PromoteFull,
-        Action::Abort,
-        Action::Retry,
-        Action::PauseRollout,
-        Action::ResumeRollout,
-        Action::UndoRollout,
-        Action::SetImage,
-        Action::PaneReleases,
-        Action::ArgocdRollback,
-        Action::ArgocdSync,
-        Action::ArgocdDisableAutoSync,
-        Action::ArgocdTerminateOperation,
-        Action::PaneBlueGreen,
-        Action::PaneRevisions,
-        Action::SwitchBlueGreen,
-    ];
-
     /// One line for the help screen.
     pub fn description(self) -> &'static str {
-        match self {
-            Action::Quit => "quit",
-            Action::Help => "show or hide this help",
-            Action::NextPane => "focus the next pane",
-            Action::PrevPane => "focus the previous pane",
-            Action::PaneEnvironments => "focus environments",
-            Action::PanePods => "focus pods",
-            Action::Up => "move up",
-            Action::Down => "move down",
-            Action::PageUp => "page up",
-            Action::PageDown => "page down",
-            Action::Top => "go to the first row",
-            Action::Bottom => "go to the last row",
-            Action::Select => "open the selected environment's pods",
-            Action::Back => "close dialog / clear filter / unzoom",
-            Action::Filter => "filter rows",
-            Action::SortPods => "sort pods: name, most restarts, newest, trouble first",
-            Action::Zoom => "zoom the focused pane",
-            Action::RestartDeployment => "restart the selected pod's Deployment",
-            Action::NextEnvironment => "next environment",
-            Action::PrevEnvironment => "previous environment",
-            Action::PaneMigrations => "focus migrations",
-            Action::MigrateUp => "migrate up: apply all pending migrations",
-            Action::MigrateUpTo => "migrate up through the selected migration",
-            Action::MigrateDown => "migrate down 1",
-            Action::MigrateGoto => "migrate goto the selected version",
-            Action::MigrateForce => "migrate force the selected version (no SQL)",
-            Action::MigrateToggleSql => "show up / down SQL of the selected migration",
-            Action::PaneCanary => "focus canary (Argo Rollouts)",
-            Action::NextRollout => "show the environment's next Rollout",
-            Action::Promote => "promote the canary past its pause",
-            Action::PromoteFull => "promote the canary fully (skip all steps)",
-            Action::Abort => "abort the canary (traffic back to stable)",
-            Action::Retry => "retry an aborted canary",
-            Action::PauseRollout => "pause the Rollout",
-            Action::ResumeRollout => "resume a paused Rollout",
-            Action::UndoRollout => "undo to the chosen revision: the Rollout (3) or Deployment (7)",
-            Action::SetImage => "set the Rollout's image (starts a new canary)",
-            Action::PaneReleases => "focus releases (Argo CD); Enter opens an app's history",
-            Action::ArgocdRollback => "Argo CD rollback to the history entry chosen (j/k)",
-            Action::ArgocdSync => "Argo CD sync of the selected app",
-            Action::ArgocdDisableAutoSync => "turn the selected app's Argo CD auto-sync off",
-            Action::ArgocdTerminateOperation => "stop the selected app's running Argo CD operation",
-            Action::PaneBlueGreen => "focus blue/green",
-            Action::PaneRevisions => "focus revisions (Deployment history, undo)",
-            Action::SwitchBlueGreen => "switch the blue/green Service to its other colour",
-        }
+        self.spec().2
     }
 
     /// Whether the action changes the cluster; hidden in read-only mode.
     pub fn is_mutating(self) -> bool {
-        matches!(
-            self,
-            Action::RestartDeployment
-                | Action::MigrateUp
-                | Action::MigrateUpTo
-                | Action::MigrateDown
-                | Action::MigrateGoto
-                | Action::MigrateForce
-                | Action::Promote
-                | Action::PromoteFull
-                | Action::Abort
-                | Action::Retry
-                | Action::PauseRollout
-                | Action::ResumeRollout
-                | Action::UndoRollout
-                | Action::SetImage
-                | Action::ArgocdRollback
-                | Action::ArgocdSync
-                | Action::ArgocdDisableAutoSync
-                | Action::ArgocdTerminateOperation
-                | Action::SwitchBlueGreen
-        )
+        self.spec().1 == Reach::Mutates
+    }
+
+    /// Where the action is handled.
+    pub fn home(self) -> Home {
+        self.spec().0
     }
 }
 

@@ -48,7 +48,7 @@ pub enum Event {
     },
     /// The images of an app's manifests at a revision, or why they could not be read.
     Manifests {
-        fetch: super::release_images::ManifestFetch,
+        fetch: crate::app::panes::argocd::images::ManifestFetch,
         result: Result<Vec<String>, String>,
     },
     /// An operation sent through the command bus finished.

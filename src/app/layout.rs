@@ -9,7 +9,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use super::{Pane, State};
+use crate::app::{Pane, State};
 
 pub const MIN_SPLIT_WIDTH: u16 = 100;
 pub const MIN_SPLIT_HEIGHT: u16 = 30;

@@ -2,20 +2,11 @@
 //! changes. Everything here is pure and synchronous.
 
 pub mod action;
-pub mod bluegreen;
-pub mod canary;
 pub mod event;
-pub mod filter;
 pub mod layout;
-pub mod migrations;
-mod release_commands;
-pub mod release_images;
-mod release_wait;
-pub mod releases;
-pub mod sort;
+pub mod panes;
 pub mod state;
 pub mod update;
-mod visibility;
 
 pub use action::Action;
 

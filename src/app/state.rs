@@ -5,80 +5,12 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use jiff::Timestamp;
 use ratatui_textarea::TextArea;
 
-use super::KeyMap;
+use crate::app::KeyMap;
+pub use crate::app::panes::Pane;
 use crate::bus::{Command, OpId, Preview};
 use crate::config::Environment;
 use crate::domain::feed::Stream;
 use crate::domain::{DeploymentRow, EventRow, PodRow, RowStore, ServiceRow};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    Environments,
-    Pods,
-    Canary,
-    Migrations,
-    Releases,
-    BlueGreen,
-    /// Deployments and their revisions (undo).
-    Revisions,
-}
-
-impl Pane {
-    pub const ALL: [Pane; 7] = [
-        Pane::Environments,
-        Pane::Pods,
-        Pane::Canary,
-        Pane::Migrations,
-        Pane::Releases,
-        Pane::BlueGreen,
-        Pane::Revisions,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Pane::Environments => "Environments",
-            Pane::Pods => "Pods",
-            Pane::Canary => "Canary",
-            Pane::Migrations => "Migrations",
-            Pane::Releases => "Releases",
-            Pane::BlueGreen => "Blue/green",
-            Pane::Revisions => "Revisions",
-        }
-    }
-
-    /// A short title for the tab bar when the full ones do not fit (80 columns).
-    pub fn short_title(self) -> &'static str {
-        match self {
-            Pane::Environments => "Env",
-            Pane::Pods => "Pods",
-            Pane::Canary => "Canary",
-            Pane::Migrations => "Migr",
-            Pane::Releases => "Rel",
-            Pane::BlueGreen => "B/G",
-            Pane::Revisions => "Revs",
-        }
-    }
-
-    /// The action that focuses the pane (its key labels the tab).
-    pub fn focus_action(self) -> super::Action {
-        use super::Action;
-        match self {
-            Pane::Environments => Action::PaneEnvironments,
-            Pane::Pods => Action::PanePods,
-            Pane::Canary => Action::PaneCanary,
-            Pane::Migrations => Action::PaneMigrations,
-            Pane::Releases => Action::PaneReleases,
-            Pane::BlueGreen => Action::PaneBlueGreen,
-            Pane::Revisions => Action::PaneRevisions,
-        }
-    }
-
-    /// Whether the wide layout always shows the pane in its right-hand column; the
-    /// others appear there while focused, so each keeps a useful height.
-    pub fn pinned(self) -> bool {
-        matches!(self, Pane::Canary | Pane::Migrations)
-    }
-}
 
 /// How one watch stream of an environment is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,9 +158,9 @@ pub enum Mode {
     Help,
     Confirm(Box<ConfirmDialog>),
     /// A one-line answer that builds a command (the image for set image).
-    Prompt(Box<super::canary::Prompt>),
+    Prompt(Box<crate::app::panes::rollouts::Prompt>),
     /// Why switch a blue/green Service to a colour that is not fully ready.
-    Reason(Box<super::bluegreen::ReasonPrompt>),
+    Reason(Box<crate::app::panes::bluegreen::ReasonPrompt>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -292,17 +224,19 @@ pub struct State {
     pub migration_cursor_moved: bool,
     pub migration_show_down: bool,
     /// Argo Rollouts per environment, the chart history and the canary pane's cursors.
-    pub canary: super::canary::CanaryState,
+    pub canary: crate::app::panes::rollouts::CanaryState,
     /// Argo CD apps per environment, the release matrix, history and waits.
-    pub releases: super::releases::ReleaseState,
-    /// The blue/green and revisions panes' cursors.
-    pub bluegreen: super::bluegreen::BlueGreenState,
+    pub releases: crate::app::panes::argocd::ReleaseState,
+    /// The blue/green pane's cursor.
+    pub bluegreen: crate::app::panes::bluegreen::BlueGreenState,
+    /// The revisions pane's cursors and open Deployment.
+    pub revisions: crate::app::panes::revisions::RevisionsState,
     pub filter: TextArea<'static>,
     /// The pods passing `filter`, kept in step with the watch by `update()`.
-    pub pod_filter: super::filter::PodFilterIndex,
+    pub pod_filter: crate::app::panes::pods::filter::PodFilterIndex,
     /// The pods pane's order, and its index when it is not by name.
-    pub pod_sort: super::sort::PodSort,
-    pub pod_sort_index: super::sort::PodSortIndex,
+    pub pod_sort: crate::app::panes::pods::sort::PodSort,
+    pub pod_sort_index: crate::app::panes::pods::sort::PodSortIndex,
     pub readonly: bool,
     /// Who the audit log says did it, and what the header shows.
     pub user: String,
@@ -331,9 +265,10 @@ impl State {
             migration_cursor: TableCursor::default(),
             migration_cursor_moved: false,
             migration_show_down: false,
-            canary: super::canary::CanaryState::new(),
-            releases: super::releases::ReleaseState::default(),
-            bluegreen: super::bluegreen::BlueGreenState::default(),
+            canary: crate::app::panes::rollouts::CanaryState::new(),
+            releases: crate::app::panes::argocd::ReleaseState::default(),
+            bluegreen: Default::default(),
+            revisions: Default::default(),
             filter: TextArea::default(),
             pod_filter: Default::default(),
             pod_sort: Default::default(),
@@ -363,7 +298,7 @@ impl State {
             return Box::new(std::iter::empty());
         };
         let needle = self.filter_text().to_lowercase();
-        if self.pod_sort != super::sort::PodSort::Name {
+        if self.pod_sort != crate::app::panes::pods::sort::PodSort::Name {
             let index = &self.pod_sort_index;
             let sorted: Box<dyn Iterator<Item = &PodRow>> =
                 if index.is_current(self.selected_env, self.pod_sort, &env.pods) {
@@ -470,7 +405,7 @@ fn contains_ignore_case(haystack: &str, needle_lower: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::contains_ignore_case;
+    use crate::app::state::contains_ignore_case;
 
     #[test]
     fn matching_ignores_case_with_and_without_ascii() {

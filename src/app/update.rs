@@ -4,9 +4,10 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui_textarea::TextArea;
 
-use super::action::Action;
-use super::event::Event;
-use super::state::{ConfirmDialog, EnvState, Mode, OpRecord, Pane, State, StreamState};
+use super::panes::environments::select_env;
+use crate::app::action::Action;
+use crate::app::event::Event;
+use crate::app::state::{EnvState, Mode, OpRecord, Pane, State, StreamState};
 use crate::bus::{Command, OpId};
 use crate::domain::WatchUpdate;
 use crate::domain::feed::EnvUpdate;
@@ -18,7 +19,7 @@ pub enum Effect {
     Send { op: OpId, command: Command },
     /// Read an app's manifests at a revision (a read: no audit, no confirmation); the
     /// answer comes back as `Event::Manifests`.
-    FetchManifests(super::release_images::ManifestFetch),
+    FetchManifests(crate::app::panes::argocd::images::ManifestFetch),
 }
 
 /// Applies one event. Returns the effects to run, and whether anything visible changed.
@@ -45,8 +46,8 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             {
                 state.flash = None;
             }
-            super::canary::on_tick(state);
-            super::releases::on_tick(state);
+            crate::app::panes::rollouts::on_tick(state);
+            crate::app::panes::argocd::on_tick(state);
             (Vec::new(), true)
         }
         Event::Watch { env, update } => {
@@ -67,19 +68,19 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             (Vec::new(), changed)
         }
         Event::Rollouts { env, update } => {
-            let changed = super::canary::on_event(state, env, update);
+            let changed = crate::app::panes::rollouts::on_event(state, env, update);
             (Vec::new(), changed)
         }
         Event::Argocd { env, update } => {
-            let changed = super::releases::on_event(state, env, update);
+            let changed = crate::app::panes::argocd::on_event(state, env, update);
             (Vec::new(), changed)
         }
         Event::Manifests { fetch, result } => {
-            super::release_images::on_manifests(state, fetch, result);
+            crate::app::panes::argocd::images::on_manifests(state, fetch, result);
             (Vec::new(), true)
         }
         Event::Migrations { env, update } => {
-            let changed = super::migrations::on_event(state, env, update);
+            let changed = crate::app::panes::migrations::on_event(state, env, update);
             (Vec::new(), changed)
         }
         Event::OpFinished { op, outcome } => {
@@ -89,7 +90,7 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
                 Err(m) => format!("{op} ✖ {m}"),
             };
             state.flash = Some((state.now, text, ok));
-            super::releases::on_op_finished(state, op, &outcome);
+            crate::app::panes::argocd::on_op_finished(state, op, &outcome);
             if let Some(rec) = state.ops.get_mut(&op) {
                 rec.outcome = Some(outcome);
             }
@@ -100,7 +101,7 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
 
 fn on_watch(state: &mut State, env_index: usize, update: EnvUpdate) -> bool {
     let offscreen = matches!(&update, EnvUpdate::Pods(WatchUpdate::Apply(row))
-        if super::visibility::pod_change_offscreen(state, env_index, row));
+        if crate::app::panes::pods::visibility::pod_change_offscreen(state, env_index, row));
     let now = state.now;
     let State {
         envs,
@@ -129,7 +130,7 @@ fn on_watch(state: &mut State, env_index: usize, update: EnvUpdate) -> bool {
             *slot = StreamState::Live;
             let changed = match other {
                 EnvUpdate::Pods(u) => {
-                    let sorted = *pod_sort != super::sort::PodSort::Name
+                    let sorted = *pod_sort != crate::app::panes::pods::sort::PodSort::Name
                         && pod_sort_index.is_current(env_index, *pod_sort, &env.pods);
                     let follow = sorted.then(|| u.clone());
                     let changed = pod_filter.apply(env_index, &mut env.pods, u);
@@ -172,7 +173,7 @@ fn apply_rows(env: &mut EnvState, update: EnvUpdate) -> bool {
                     }
                     log.recent.retain(|r| r.name != e.name);
                     log.recent.push_back(e);
-                    while log.recent.len() > super::state::EventLog::RECENT {
+                    while log.recent.len() > crate::app::state::EventLog::RECENT {
                         log.recent.pop_front();
                     }
                     true
@@ -243,7 +244,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                     },
                 );
                 state.flash = Some((state.now, format!("{op} … {}", command.summary()), true));
-                super::releases::on_sent(state, op, &command);
+                crate::app::panes::argocd::on_sent(state, op, &command);
                 (vec![Effect::Send { op, command }], true)
             }
             _ => {
@@ -254,8 +255,8 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                 (Vec::new(), true)
             }
         },
-        Mode::Prompt(_) => super::canary::on_prompt_key(state, key),
-        Mode::Reason(_) => super::bluegreen::on_reason_key(state, key),
+        Mode::Prompt(_) => crate::app::panes::rollouts::on_prompt_key(state, key),
+        Mode::Reason(_) => crate::app::panes::bluegreen::on_reason_key(state, key),
         Mode::Normal => match state.keys.action(&key) {
             Some(action) => on_action(state, action),
             None => (Vec::new(), false),
@@ -267,6 +268,9 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
     if state.readonly && action.is_mutating() {
         state.flash = Some((state.now, "read-only mode: no changes".into(), false));
         return (Vec::new(), true);
+    }
+    if let Some(effects) = super::panes::on_action(state, action) {
+        return (effects, true);
     }
     let page = crate::app::layout::table_rows(state, state.focus).max(1);
     match action {
@@ -282,153 +286,30 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
             };
             state.focus = all[(at + step) % all.len()];
         }
-        Action::PaneEnvironments => state.focus = Pane::Environments,
-        Action::PanePods => state.focus = Pane::Pods,
-        Action::Up => move_cursor(state, -1, page),
-        Action::Down => move_cursor(state, 1, page),
-        Action::PageUp => move_cursor(state, -(page as isize), page),
-        Action::PageDown => move_cursor(state, page as isize, page),
-        Action::Top => move_cursor(state, isize::MIN / 2, page),
-        Action::Bottom => move_cursor(state, isize::MAX / 2, page),
-        Action::Select if state.focus == Pane::Releases => {
-            super::releases::on_action(state, action);
-            return (super::release_images::fetch_missing(state), true);
-        }
-        Action::Back if state.focus == Pane::Releases && state.releases.history.is_some() => {
-            super::releases::on_action(state, action)
-        }
-        Action::Select => match state.focus {
-            Pane::Environments => state.focus = Pane::Pods,
-            Pane::Revisions => super::bluegreen::open_selected(state),
-            _ => {}
-        },
+        Action::Up => super::panes::move_cursor(state, -1, page),
+        Action::Down => super::panes::move_cursor(state, 1, page),
+        Action::PageUp => super::panes::move_cursor(state, -(page as isize), page),
+        Action::PageDown => super::panes::move_cursor(state, page as isize, page),
+        Action::Top => super::panes::move_cursor(state, isize::MIN / 2, page),
+        Action::Bottom => super::panes::move_cursor(state, isize::MAX / 2, page),
         Action::Back => {
-            if super::bluegreen::close(state) {
-            } else if state.zoomed {
+            if state.zoomed {
                 state.zoomed = false;
             } else if !state.filter_text().is_empty() {
                 state.filter = TextArea::default();
                 clamp_cursors(state);
             }
         }
-        Action::Filter => {
-            state.focus = Pane::Pods;
-            state.mode = Mode::Filter;
-        }
         Action::Zoom => state.zoomed = !state.zoomed,
-        Action::SortPods => {
-            state.focus = Pane::Pods;
-            state.pod_sort = state.pod_sort.next();
-            state.pod_cursor = Default::default();
-        }
         Action::NextEnvironment => select_env(state, state.selected_env as isize + 1),
         Action::PrevEnvironment => select_env(state, state.selected_env as isize - 1),
-        Action::RestartDeployment => request_restart(state),
-        a @ (Action::PaneMigrations
-        | Action::MigrateUp
-        | Action::MigrateUpTo
-        | Action::MigrateDown
-        | Action::MigrateGoto
-        | Action::MigrateForce
-        | Action::MigrateToggleSql) => {
-            super::migrations::on_action(state, a);
-        }
-        Action::UndoRollout if state.focus == Pane::Revisions => {
-            super::bluegreen::on_action(state, Action::UndoRollout)
-        }
-        a @ (Action::PaneBlueGreen | Action::PaneRevisions | Action::SwitchBlueGreen) => {
-            super::bluegreen::on_action(state, a)
-        }
-        a @ (Action::PaneCanary
-        | Action::NextRollout
-        | Action::Promote
-        | Action::PromoteFull
-        | Action::Abort
-        | Action::Retry
-        | Action::PauseRollout
-        | Action::ResumeRollout
-        | Action::UndoRollout
-        | Action::SetImage) => super::canary::on_action(state, a),
-        a @ (Action::PaneReleases
-        | Action::ArgocdRollback
-        | Action::ArgocdSync
-        | Action::ArgocdDisableAutoSync
-        | Action::ArgocdTerminateOperation) => super::releases::on_action(state, a),
+        // Select means something only in a pane that took it; every other action has a
+        // home pane, which took it above.
+        _ => {}
     }
     (Vec::new(), true)
 }
 
-fn move_cursor(state: &mut State, delta: isize, page: usize) {
-    match state.focus {
-        Pane::Environments => {
-            let target = state.selected_env as isize + delta;
-            select_env(state, target);
-        }
-        Pane::Pods => {
-            let len = state.visible_len();
-            state.pod_cursor.move_by(delta, len, page);
-        }
-        Pane::Canary => super::canary::move_cursor(state, delta),
-        Pane::Migrations => super::migrations::move_cursor(state, delta, page),
-        Pane::Releases => super::releases::move_cursor(state, delta),
-        Pane::BlueGreen | Pane::Revisions => super::bluegreen::move_cursor(state, delta, page),
-    }
-}
-
-fn select_env(state: &mut State, target: isize) {
-    let len = state.envs.len();
-    if len == 0 {
-        return;
-    }
-    let idx = target.clamp(0, len as isize - 1) as usize;
-    if idx != state.selected_env {
-        state.selected_env = idx;
-        state.pod_cursor = Default::default();
-        state.migration_cursor = Default::default();
-        state.migration_cursor_moved = false;
-        super::migrations::clamp(state);
-        state.canary.selected = 0;
-        super::bluegreen::reset(state);
-    }
-    let page = crate::app::layout::table_rows(state, Pane::Environments).max(1);
-    state.env_cursor.selected = idx;
-    state.env_cursor.scroll_into_view(len, page);
-}
-
 fn clamp_cursors(state: &mut State) {
-    let len = state.visible_len();
-    let page = crate::app::layout::table_rows(state, Pane::Pods).max(1);
-    state.pod_cursor.scroll_into_view(len, page);
-}
-
-/// Opens the confirm dialog for restarting the selected pod's Deployment.
-fn request_restart(state: &mut State) {
-    let target = match state.focus {
-        Pane::Pods => state
-            .selected_pod()
-            .and_then(|p| p.deployment().map(|d| (p.namespace.clone(), d.to_owned()))),
-        Pane::Environments
-        | Pane::Canary
-        | Pane::Migrations
-        | Pane::Releases
-        | Pane::BlueGreen
-        | Pane::Revisions => None,
-    };
-    if let Some(why) = super::canary::owned_by_rollout(state) {
-        state.flash = Some((state.now, why, false));
-        return;
-    }
-    let Some(env) = state.env() else { return };
-    let Some((namespace, name)) = target else {
-        let why = if state.focus == Pane::Pods {
-            "the selected pod is not owned by a Deployment"
-        } else {
-            "select a pod in the pods pane (2) to restart its Deployment"
-        };
-        state.flash = Some((state.now, why.into(), false));
-        return;
-    };
-    let command = Command::restart_deployment(&env.config.name, &namespace, &name, state.now);
-    let dialog = ConfirmDialog::new(command, env.config.production, name);
-    state.mode = Mode::Confirm(Box::new(dialog));
+    super::panes::pods::clamp(state);
 }

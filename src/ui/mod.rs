@@ -25,7 +25,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     match &state.mode {
         Mode::Help => dialogs::help(frame, area, state, theme),
         Mode::Confirm(dialog) => dialogs::confirm(frame, area, dialog, theme),
-        Mode::Prompt(p) => panes::canary::prompt(frame, area, p, theme),
+        Mode::Prompt(p) => panes::rollouts::prompt(frame, area, p, theme),
         Mode::Reason(p) => panes::bluegreen::reason_prompt(frame, area, p, theme),
         Mode::Normal | Mode::Filter => {}
     }

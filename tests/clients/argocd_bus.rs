@@ -332,7 +332,7 @@ async fn terminate_stops_a_running_rollback_as_argo_cd_does() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manifests_fetch_answers_with_the_images_of_that_revision() {
-    use rollcall::app::release_images::ManifestFetch;
+    use rollcall::app::panes::argocd::images::ManifestFetch;
     let sim = sim::start(SimOptions::default()).await.unwrap();
     let mut h = harness(&sim, sim.argocd_viewer_token()).await;
     let app = argo(&sim, sim.argocd_viewer_token())

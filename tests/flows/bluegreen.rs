@@ -92,7 +92,7 @@ fn confirm_command(s: &State) -> &Command {
 #[test]
 fn view_shows_the_selected_colour_and_both_sides() {
     let mut s = scene(160, 48);
-    let views = rollcall::app::bluegreen::views(&s, PROD);
+    let views = rollcall::app::panes::bluegreen::views(&s, PROD);
     assert_eq!(views.len(), 1);
     let v = &views[0];
     assert_eq!(
@@ -106,10 +106,10 @@ fn view_shows_the_selected_colour_and_both_sides() {
     assert_eq!(v.green.version(), Some("v1.2.0"));
     assert_eq!(v.blue.version(), Some("v1.1.4"));
     // Other environments have no pair.
-    assert!(rollcall::app::bluegreen::views(&s, 0).is_empty());
+    assert!(rollcall::app::panes::bluegreen::views(&s, 0).is_empty());
 
     green_ready(&mut s, 1);
-    let v = &rollcall::app::bluegreen::views(&s, PROD)[0];
+    let v = &rollcall::app::panes::bluegreen::views(&s, PROD)[0];
     assert!(!v.target_ready());
     assert_eq!(
         v.green.not_ready_reason().as_deref(),
@@ -126,7 +126,7 @@ fn view_shows_the_selected_colour_and_both_sides() {
             Some("green"),
         ))),
     );
-    let v = &rollcall::app::bluegreen::views(&s, PROD)[0];
+    let v = &rollcall::app::panes::bluegreen::views(&s, PROD)[0];
     assert_eq!(v.live, Some(Colour::Green));
     assert_eq!(v.target(), Colour::Blue);
     // A selector value naming neither colour, and a missing Service.
@@ -139,7 +139,7 @@ fn view_shows_the_selected_colour_and_both_sides() {
             Some("canary"),
         ))),
     );
-    let v = &rollcall::app::bluegreen::views(&s, PROD)[0];
+    let v = &rollcall::app::panes::bluegreen::views(&s, PROD)[0];
     assert_eq!(
         (v.live, v.selector_value.as_deref()),
         (None, Some("canary"))
@@ -149,7 +149,7 @@ fn view_shows_the_selected_colour_and_both_sides() {
         PROD,
         EnvUpdate::Services(WatchUpdate::Delete(service(NS, "graphql-gateway", None))),
     );
-    assert!(!rollcall::app::bluegreen::views(&s, PROD)[0].service_found);
+    assert!(!rollcall::app::panes::bluegreen::views(&s, PROD)[0].service_found);
 }
 
 #[test]
@@ -158,7 +158,7 @@ fn environment_counts_the_colour_the_service_selects() {
     let summary = |s: &State| {
         rollcall::domain::environment::summarize(
             &s.envs[PROD].config,
-            &rollcall::app::bluegreen::workloads(s, PROD),
+            &rollcall::app::panes::bluegreen::workloads(s, PROD),
             s.now,
         )
     };
@@ -349,7 +349,7 @@ fn undo_to_the_chosen_revision_is_kubectls_json_patch() {
     // graphql-gateway-blue, graphql-gateway-green, metadata-catalog: the last one.
     press(&mut s, "G");
     key(&mut s, KeyCode::Enter);
-    assert_eq!(s.bluegreen.opened.as_deref(), Some("metadata-catalog"));
+    assert_eq!(s.revisions.opened.as_deref(), Some("metadata-catalog"));
     // The previous revision is chosen; k moves to the current one, which is refused.
     press(&mut s, "k");
     press(&mut s, "u");
@@ -397,12 +397,12 @@ fn undo_to_the_chosen_revision_is_kubectls_json_patch() {
     ));
     // Esc goes back from the revisions to the Deployments.
     key(&mut s, KeyCode::Esc);
-    assert_eq!(s.bluegreen.opened, None);
+    assert_eq!(s.revisions.opened, None);
 }
 
 #[test]
 fn undo_behind_a_self_healing_argo_cd_app_warns_and_points_at_the_rollback() {
-    use rollcall::app::releases::ArgoUpdate;
+    use rollcall::app::panes::argocd::ArgoUpdate;
     use rollcall_testkit::release::{REV_NEW, app, app_json, argo};
     let mut s = scene(160, 48);
     // Prod's metadata-catalog app with automated sync and self-heal.

@@ -3,7 +3,7 @@
 //! bounded chart history, and restart refusing Rollout-owned pods.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use rollcall::app::canary::{board, selected};
+use rollcall::app::panes::rollouts::{board, selected};
 use rollcall::app::state::Mode;
 use rollcall::app::{Event, State, update};
 use rollcall::bus::Command;

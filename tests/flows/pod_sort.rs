@@ -1,7 +1,7 @@
 //! `o` cycles the pods pane's order: name, most restarts, newest, trouble first. The
 //! order is kept incrementally as pods change, and matches a full sort every time.
 
-use rollcall::app::sort::PodSort;
+use rollcall::app::panes::pods::sort::PodSort;
 use rollcall::app::{EnvUpdate, Event, State, update};
 use rollcall::domain::{PodRow, WatchUpdate};
 use rollcall_testkit::state::{apply_pod, draw, numbered_pod, press, prod_pods};

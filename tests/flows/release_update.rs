@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::KeyCode;
-use rollcall::app::releases::{ArgoLink, ArgoUpdate};
+use rollcall::app::panes::argocd::{ArgoLink, ArgoUpdate};
 use rollcall::app::{Effect, Event, Mode, State, update};
 use rollcall::bus::{Command, OpId};
 use rollcall::domain::WatchUpdate;

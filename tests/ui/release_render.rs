@@ -2,7 +2,7 @@
 //! 80×24 and 160×48, and the auto-sync-off dialog before a rollback.
 
 use rollcall::app::State;
-use rollcall::app::releases::ArgoUpdate;
+use rollcall::app::panes::argocd::ArgoUpdate;
 use rollcall::domain::WatchUpdate;
 use rollcall_testkit::release::*;
 use rollcall_testkit::state::*;
@@ -84,7 +84,7 @@ fn history_row(s: &State, id: &str) -> String {
 #[test]
 fn history_fetches_images_of_revisions_never_seen_running() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use rollcall::app::release_images::ManifestFetch;
+    use rollcall::app::panes::argocd::images::ManifestFetch;
     use rollcall::app::{Effect, Event, update};
 
     let mut s = scenario(160, 48);

@@ -1,6 +1,6 @@
 //! Argo CD Applications for the release pane tests, as the watch delivers them.
 
-use rollcall::app::releases::ArgoUpdate;
+use rollcall::app::panes::argocd::ArgoUpdate;
 use rollcall::app::{Event, State, update};
 use rollcall::domain::{AppRow, WatchUpdate};
 use serde_json::{Value, json};

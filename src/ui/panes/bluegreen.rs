@@ -8,12 +8,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::pane_block;
-use crate::app::bluegreen::{ReasonPrompt, views};
+use crate::app::panes::bluegreen::{ReasonPrompt, views};
 use crate::app::{Action, Pane, State};
 use crate::config::{Colour, Theme};
 use crate::domain::bluegreen::{BlueGreenView, SideView};
 use crate::domain::format::truncate;
+use crate::ui::panes::pane_block;
 
 fn colour_style(colour: Colour, theme: &Theme) -> Style {
     match colour {

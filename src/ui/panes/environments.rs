@@ -8,12 +8,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::pane_block;
 use crate::app::{Connection, Pane, State};
 use crate::config::Theme;
 use crate::domain::environment::summarize;
 use crate::domain::format::duration;
 use crate::domain::{EnvironmentSummary, Health};
+use crate::ui::panes::pane_block;
 
 pub fn health_mark(health: Health, theme: &Theme) -> (&'static str, Style) {
     match health {
@@ -38,7 +38,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .map(|(i, e)| {
             summarize(
                 &e.config,
-                &crate::app::bluegreen::workloads(state, i),
+                &crate::app::panes::bluegreen::workloads(state, i),
                 state.now,
             )
         })

@@ -8,11 +8,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
-use super::pane_block;
 use crate::app::{EnvState, Pane, State};
 use crate::config::Theme;
 use crate::domain::format::{age, truncate};
 use crate::domain::migrations::{MigrationRow, RowState};
+use crate::ui::panes::pane_block;
 use rollcall_migrate::Verdict;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {

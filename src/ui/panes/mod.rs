@@ -1,13 +1,13 @@
-//! One module per pane. Each draws a view derived from state; none keeps state.
+//! One module per pane, named as its part of `app::panes`. Each draws a view derived
+//! from state; none keeps state.
 
+pub mod argocd;
 pub mod bluegreen;
-pub mod canary;
 pub mod environments;
 pub mod migrations;
 pub mod pods;
-pub mod release_history;
-pub mod releases;
 pub mod revisions;
+pub mod rollouts;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -16,17 +16,18 @@ use ratatui::widgets::{Block, BorderType};
 use crate::app::{Pane, State};
 use crate::config::Theme;
 
-/// Draws one pane. Adding a pane means a variant in `app::Pane` and an arm here.
+/// Draws one pane. A new pane adds its module and one arm here.
 pub fn render(pane: Pane, frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    match pane {
-        Pane::Environments => environments::render(frame, area, state, theme),
-        Pane::Pods => pods::render(frame, area, state, theme),
-        Pane::Canary => canary::render(frame, area, state, theme),
-        Pane::Migrations => migrations::render(frame, area, state, theme),
-        Pane::Releases => releases::render(frame, area, state, theme),
-        Pane::BlueGreen => bluegreen::render(frame, area, state, theme),
-        Pane::Revisions => revisions::render(frame, area, state, theme),
-    }
+    let draw = match pane {
+        Pane::Environments => environments::render,
+        Pane::Pods => pods::render,
+        Pane::Rollouts => rollouts::render,
+        Pane::Migrations => migrations::render,
+        Pane::Argocd => argocd::render,
+        Pane::BlueGreen => bluegreen::render,
+        Pane::Revisions => revisions::render,
+    };
+    draw(frame, area, state, theme);
 }
 
 /// A pane's frame: highlighted when focused.

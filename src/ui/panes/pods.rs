@@ -7,12 +7,12 @@ use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::pane_block;
-use crate::app::sort::PodSort;
+use crate::app::panes::pods::sort::PodSort;
 use crate::app::{Pane, State};
 use crate::config::Theme;
 use crate::domain::format::{age, duration, truncate};
 use crate::domain::{PodPhase, PodRow, Probe};
+use crate::ui::panes::pane_block;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let focused = state.focus == Pane::Pods;

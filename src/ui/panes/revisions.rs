@@ -7,11 +7,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::pane_block;
-use crate::app::bluegreen::{deployments, opened_revisions};
+use crate::app::panes::revisions::{deployments, opened_revisions};
 use crate::app::{Action, Pane, State};
 use crate::config::Theme;
 use crate::domain::format::{age, truncate};
+use crate::ui::panes::pane_block;
 
 fn key(state: &State, action: Action) -> String {
     state
@@ -47,7 +47,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             if rows.is_empty() {
                 lines.push(Line::styled("no Deployments", theme.muted));
             }
-            let cur = state.bluegreen.deployment;
+            let cur = state.revisions.deployment;
             for (i, d) in rows.iter().enumerate().skip(cur.offset).take(height) {
                 let pointer = if i == cur.selected && focused {
                     "▶"
@@ -82,7 +82,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     theme.muted,
                 ));
             }
-            let cur = state.bluegreen.revision;
+            let cur = state.revisions.revision;
             for (i, e) in r.revisions.iter().enumerate().skip(cur.offset).take(height) {
                 let pointer = if i == cur.selected { "▶" } else { " " };
                 let role = if e.current { "current" } else { "" };

@@ -7,8 +7,10 @@ use std::collections::HashMap;
 
 use ratatui_textarea::TextArea;
 
-use super::action::Action;
-use super::state::{ConfirmDialog, Mode, Pane, State, StreamState, TableCursor};
+use super::{Pane, PaneSpec};
+use crate::app::action::{Action, Home};
+use crate::app::state::{ConfirmDialog, Mode, State, StreamState, TableCursor};
+use crate::app::update::Effect;
 use crate::bus::Command;
 use crate::bus::rollout::RolloutAction;
 use crate::domain::rollout::view::{BoardRow, CanaryView, History, canary_view};
@@ -158,9 +160,28 @@ pub fn move_cursor(state: &mut State, delta: isize) {
     state.canary.revision.move_by(delta, len, len.max(1));
 }
 
-pub fn on_action(state: &mut State, action: Action) {
+pub const SPEC: PaneSpec = PaneSpec {
+    pane: Pane::Rollouts,
+    title: "Canary",
+    short_title: "Canary",
+    focus: Action::PaneCanary,
+    pinned: true,
+    on_action: take,
+    move_cursor: |state, delta, _page| move_cursor(state, delta),
+};
+
+/// The pane takes its own actions (Argo Rollouts' promote, abort, retry, undo, …),
+/// whatever has the focus, and only those.
+fn take(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    (action.home() == Home::Pane(Pane::Rollouts)).then(|| {
+        on_action(state, action);
+        Vec::new()
+    })
+}
+
+fn on_action(state: &mut State, action: Action) {
     if action == Action::PaneCanary {
-        state.focus = Pane::Canary;
+        state.focus = Pane::Rollouts;
         return;
     }
     if action == Action::NextRollout {
@@ -346,7 +367,7 @@ fn open_image_prompt(state: &mut State) {
 pub fn on_prompt_key(
     state: &mut State,
     key: crossterm::event::KeyEvent,
-) -> (Vec<super::update::Effect>, bool) {
+) -> (Vec<crate::app::update::Effect>, bool) {
     use crossterm::event::KeyCode;
     let Mode::Prompt(prompt) = &mut state.mode else {
         return (Vec::new(), false);

@@ -2,8 +2,9 @@
 //! selection, and turning up / down / goto / force into a confirm dialog that owns a
 //! `Command::Migrate` with its plan (and so the exact SQL) fixed at preview time.
 
-use super::action::Action;
-use super::state::{ConfirmDialog, Mode, State};
+use super::{Pane, PaneSpec};
+use crate::app::action::Action;
+use crate::app::state::{ConfirmDialog, Mode, State};
 use crate::bus::Command;
 use crate::domain::migrations::{MigrationUpdate, RowState};
 use rollcall_migrate::{Request, ops};
@@ -47,7 +48,7 @@ pub fn clamp(state: &mut State) {
     {
         state.migration_cursor.selected = at;
     }
-    let page = crate::app::layout::table_rows(state, super::Pane::Migrations).max(1);
+    let page = crate::app::layout::table_rows(state, crate::app::Pane::Migrations).max(1);
     state.migration_cursor.scroll_into_view(len, page);
 }
 
@@ -62,17 +63,27 @@ fn recorded_row(state: &State) -> Option<usize> {
     })
 }
 
-pub fn move_cursor(state: &mut State, delta: isize, page: usize) {
+fn move_cursor(state: &mut State, delta: isize, page: usize) {
     let len = row_count(state);
     state.migration_cursor_moved = true;
     state.migration_cursor.move_by(delta, len, page);
 }
 
+pub const SPEC: PaneSpec = PaneSpec {
+    pane: Pane::Migrations,
+    title: "Migrations",
+    short_title: "Migr",
+    focus: Action::PaneMigrations,
+    pinned: true,
+    on_action: |state, action| on_action(state, action).then(Vec::new),
+    move_cursor,
+};
+
 /// Handles the migration actions; returns false for any other action.
-pub fn on_action(state: &mut State, action: Action) -> bool {
+fn on_action(state: &mut State, action: Action) -> bool {
     let request = match action {
         Action::PaneMigrations => {
-            state.focus = super::Pane::Migrations;
+            state.focus = crate::app::Pane::Migrations;
             return true;
         }
         Action::MigrateToggleSql => {
@@ -96,7 +107,7 @@ pub fn on_action(state: &mut State, action: Action) -> bool {
 }
 
 fn selected_version(state: &State) -> Result<u64, String> {
-    if state.focus != super::Pane::Migrations {
+    if state.focus != crate::app::Pane::Migrations {
         return Err("select a migration in the migrations pane (4) first".into());
     }
     state

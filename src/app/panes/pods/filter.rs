@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::domain::{PodRow, RowStore, WatchUpdate};
 
-use super::state::pod_matches;
+use crate::app::state::pod_matches;
 
 #[derive(Debug, Clone, Default)]
 pub struct PodFilterIndex {

@@ -5,9 +5,9 @@
 
 use jiff::Timestamp;
 
-use super::release_commands::open_rollback;
-use super::releases::WAIT_TIMEOUT_SECS;
-use super::state::{Mode, State};
+use crate::app::panes::argocd::WAIT_TIMEOUT_SECS;
+use crate::app::panes::argocd::commands::open_rollback;
+use crate::app::state::{Mode, State};
 use crate::bus::{Command, OpId};
 
 /// A wait for an app to be Healthy (and Synced, or at the rolled-back revision).

@@ -5,9 +5,9 @@
 
 use std::collections::HashMap;
 
-use super::releases::ReleaseEnv;
-use super::state::State;
-use super::update::Effect;
+use crate::app::panes::argocd::ReleaseEnv;
+use crate::app::state::State;
+use crate::app::update::Effect;
 use crate::domain::AppRow;
 pub use crate::domain::application::ManifestFetch;
 

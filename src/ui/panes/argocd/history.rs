@@ -6,13 +6,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::pane_block;
-use super::releases::{health_mark, sync_mark};
-use crate::app::release_images::{HistoryImages, history_images};
+use crate::app::panes::argocd::images::{HistoryImages, history_images};
 use crate::app::{Pane, State};
 use crate::config::Theme;
 use crate::domain::application::{image_tag, short_revision};
 use crate::domain::format::{age, truncate};
+use crate::ui::panes::argocd::{health_mark, sync_mark};
+use crate::ui::panes::pane_block;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(h) = &state.releases.history else {
@@ -22,7 +22,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .envs
         .get(h.env)
         .map_or("?", |e| e.config.name.as_str());
-    let focused = state.focus == Pane::Releases;
+    let focused = state.focus == Pane::Argocd;
     let block = pane_block(
         format!(" History · {} · {env_name} ", h.app),
         focused,

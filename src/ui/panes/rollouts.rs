@@ -10,13 +10,13 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::pane_block;
-use crate::app::canary::{board, selected};
+use crate::app::panes::rollouts::{board, selected};
 use crate::app::state::StreamState;
 use crate::app::{Pane, State};
 use crate::config::Theme;
 use crate::domain::format::{duration, truncate};
 use crate::domain::rollout::view::{BoardRow, CanaryView, Phase, RevisionRole, StepMark};
+use crate::ui::panes::pane_block;
 
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -38,7 +38,7 @@ fn tag(image: Option<&str>) -> String {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let focused = state.focus == Pane::Canary;
+    let focused = state.focus == Pane::Rollouts;
     let env_name = state.env().map_or("", |e| e.config.name.as_str());
     let shown = selected(state);
     let alarm = shown.as_ref().is_some_and(|(_, v)| v.alarm());
@@ -192,7 +192,7 @@ fn detail(frame: &mut Frame, area: Rect, state: &State, v: &CanaryView, theme: &
             r.desired,
             r.restarts
         );
-        let style = if i == cursor && i > 0 && state.focus == Pane::Canary {
+        let style = if i == cursor && i > 0 && state.focus == Pane::Rollouts {
             theme.selection
         } else {
             theme.text
@@ -273,7 +273,12 @@ fn render_board(frame: &mut Frame, area: Rect, rows: &[BoardRow], state: &State,
 }
 
 /// The set-image prompt, over the screen's centre.
-pub fn prompt(frame: &mut Frame, area: Rect, p: &crate::app::canary::Prompt, theme: &Theme) {
+pub fn prompt(
+    frame: &mut Frame,
+    area: Rect,
+    p: &crate::app::panes::rollouts::Prompt,
+    theme: &Theme,
+) {
     let w = area.width.min(86);
     let rect = Rect {
         x: area.x + (area.width - w) / 2,

@@ -4,9 +4,9 @@
 //! judged off screen here is never more than a second late if the judgement misses
 //! something.
 
-use super::State;
-use super::sort::PodSort;
-use super::state::{Pane, pod_matches};
+use crate::app::State;
+use crate::app::panes::pods::sort::PodSort;
+use crate::app::state::{Pane, pod_matches};
 use crate::domain::PodRow;
 
 /// True when `row`, a new version of a pod already held, changes nothing visible: not

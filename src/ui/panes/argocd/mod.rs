@@ -1,7 +1,9 @@
 //! Releases: the promotion matrix (one row per service; per environment the revision,
 //! image tag, sync and health of its Argo CD app), the operations in flight and the
 //! waits, and drift from each environment's policy. Enter opens an app's history
-//! (`release_history`).
+//! (`history`).
+
+pub mod history;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -9,14 +11,14 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::pane_block;
-use crate::app::releases::{ArgoLink, Wait, app_name, services};
+use crate::app::panes::argocd::{ArgoLink, Wait, app_name, services};
 use crate::app::{Pane, State};
 use crate::config::Theme;
 use crate::domain::application::{deploy_mode_drift, short_revision};
 use crate::domain::environment::summarize;
 use crate::domain::format::{duration, truncate};
 use crate::domain::{AppRow, PolicyDrift};
+use crate::ui::panes::pane_block;
 
 /// Sync status as a mark: ● Synced, ○ OutOfSync, ? otherwise.
 pub fn sync_mark(app: &AppRow, theme: &Theme) -> (&'static str, Style) {
@@ -41,9 +43,9 @@ pub fn health_mark(app: &AppRow, theme: &Theme) -> (&'static str, Style) {
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if state.releases.history.is_some() {
-        return super::release_history::render(frame, area, state, theme);
+        return history::render(frame, area, state, theme);
     }
-    let focused = state.focus == Pane::Releases;
+    let focused = state.focus == Pane::Argocd;
     let block = pane_block(" Releases · Argo CD ".into(), focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -63,7 +65,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     frame.render_widget(Paragraph::new(lines), rest);
     let running =
-        crate::app::releases::selected_app_row(state).is_some_and(|a| a.operation_running());
+        crate::app::panes::argocd::selected_app_row(state).is_some_and(|a| a.operation_running());
     let hint_line = if state.readonly {
         "Enter history · j/k service · ]/[ environment".to_owned()
     } else if running {
@@ -78,7 +80,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 fn matrix(frame: &mut Frame, area: Rect, state: &State, names: &[String], theme: &Theme) {
     let mut header = vec![Cell::from("SERVICE")];
     header.extend(state.envs.iter().map(|e| Cell::from(e.config.name.clone())));
-    let focused = state.focus == Pane::Releases;
+    let focused = state.focus == Pane::Argocd;
     let rows = names.iter().enumerate().map(|(r, service)| {
         let mut cells = vec![Cell::from(service.clone())];
         for (e, _) in state.envs.iter().enumerate() {
@@ -212,7 +214,7 @@ fn below<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
         }
         let summary = summarize(
             &env.config,
-            &crate::app::canary::workloads(state, i),
+            &crate::app::panes::rollouts::workloads(state, i),
             state.now,
         );
         for d in &summary.drift {

@@ -2,15 +2,15 @@
 //! auto-sync off and terminate, each checked against the app as last watched, refused
 //! on screen with the reason, or opened as a confirm dialog holding the exact command.
 
-use super::action::Action;
-use super::releases::{ArgoLink, HistoryView, PendingRollback, selected_app};
-use super::state::{ConfirmDialog, Mode, Pane, State, TableCursor};
+use crate::app::action::Action;
+use crate::app::panes::argocd::{ArgoLink, HistoryView, PendingRollback, selected_app};
+use crate::app::state::{ConfirmDialog, Mode, Pane, State, TableCursor};
 use crate::bus::Command;
 use crate::domain::AppRow;
 
 pub fn on_action(state: &mut State, action: Action) {
     match action {
-        Action::PaneReleases => state.focus = Pane::Releases,
+        Action::PaneReleases => state.focus = Pane::Argocd,
         Action::Select => {
             if let Some((env, app)) = selected_app(state) {
                 state.releases.history = Some(HistoryView {

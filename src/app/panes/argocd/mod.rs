@@ -3,19 +3,25 @@
 //! `release_commands`, what follows a sent command (waits, the pending rollback) in
 //! `release_wait`, the images of history entries in `release_images`.
 
+pub(crate) mod commands;
+pub mod images;
+pub(crate) mod wait;
+
 use std::collections::HashMap;
 
 use jiff::Timestamp;
 
-use super::release_images::{ImageCache, learn_images};
-use super::release_wait::check_waits;
-use super::state::{Pane, State, TableCursor};
+use super::{Pane, PaneSpec};
+use crate::app::action::{Action, Home};
+use crate::app::panes::argocd::images::{ImageCache, learn_images};
+use crate::app::panes::argocd::wait::check_waits;
+use crate::app::state::{State, TableCursor};
+use crate::app::update::Effect;
 use crate::bus::OpId;
 pub use crate::domain::feed::ArgoUpdate;
 use crate::domain::{AppRow, RowStore, WatchUpdate};
 
-pub use super::release_commands::on_action;
-pub use super::release_wait::{Wait, on_op_finished, on_sent, on_tick};
+pub use crate::app::panes::argocd::wait::{Wait, on_op_finished, on_sent, on_tick};
 
 /// `argocd app wait --timeout 600`, the seed's value.
 pub const WAIT_TIMEOUT_SECS: i64 = 600;
@@ -88,6 +94,37 @@ impl ReleaseState {
 }
 
 /// The services of the matrix, in config order, each once.
+pub const SPEC: PaneSpec = PaneSpec {
+    pane: Pane::Argocd,
+    title: "Releases",
+    short_title: "Rel",
+    focus: Action::PaneReleases,
+    pinned: false,
+    on_action,
+    move_cursor: |state, delta, _page| move_cursor(state, delta),
+};
+
+/// The pane's own actions, and, while focused, Enter (an app's history, fetching the
+/// images of revisions never seen running) and Esc (back from the history).
+fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    let focused = state.focus == Pane::Argocd;
+    match action {
+        Action::Select if focused => {
+            commands::on_action(state, action);
+            Some(images::fetch_missing(state))
+        }
+        Action::Back if focused && state.releases.history.is_some() => {
+            commands::on_action(state, action);
+            Some(Vec::new())
+        }
+        a if a.home() == Home::Pane(Pane::Argocd) => {
+            commands::on_action(state, a);
+            Some(Vec::new())
+        }
+        _ => None,
+    }
+}
+
 pub fn services(state: &State) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for env in &state.envs {
@@ -162,7 +199,7 @@ pub fn move_cursor(state: &mut State, delta: isize) {
             .env(h.env)
             .and_then(|e| e.app(&h.app))
             .map_or(0, |a| a.history.len());
-        let page = crate::app::layout::table_rows(state, Pane::Releases)
+        let page = crate::app::layout::table_rows(state, Pane::Argocd)
             .saturating_sub(3)
             .max(1);
         if let Some(h) = &mut state.releases.history {
