@@ -224,9 +224,9 @@ pub struct State {
     pub migration_cursor_moved: bool,
     pub migration_show_down: bool,
     /// Argo Rollouts per environment, the chart history and the canary pane's cursors.
-    pub canary: crate::app::panes::rollouts::CanaryState,
+    pub rollouts: crate::app::panes::rollouts::RolloutsState,
     /// Argo CD apps per environment, the release matrix, history and waits.
-    pub releases: crate::app::panes::argocd::ReleaseState,
+    pub argocd: crate::app::panes::argocd::ArgocdState,
     /// The blue/green pane's cursor.
     pub bluegreen: crate::app::panes::bluegreen::BlueGreenState,
     /// The revisions pane's cursors and open Deployment.
@@ -265,8 +265,8 @@ impl State {
             migration_cursor: TableCursor::default(),
             migration_cursor_moved: false,
             migration_show_down: false,
-            canary: crate::app::panes::rollouts::CanaryState::new(),
-            releases: crate::app::panes::argocd::ReleaseState::default(),
+            rollouts: crate::app::panes::rollouts::RolloutsState::new(),
+            argocd: crate::app::panes::argocd::ArgocdState::default(),
             bluegreen: Default::default(),
             revisions: Default::default(),
             filter: TextArea::default(),

@@ -34,8 +34,8 @@ pub enum Command {
         env: String,
         namespace: String,
         name: String,
-        action: super::rollout::RolloutAction,
-        requests: Vec<super::rollout::WireRequest>,
+        action: super::rollouts::RolloutAction,
+        requests: Vec<super::rollouts::WireRequest>,
     },
     /// `argocd app rollback APP ID`: dry run first, then the rollback.
     ArgocdRollback {
@@ -233,7 +233,7 @@ impl Command {
                 action,
                 requests,
                 ..
-            } => super::rollout::preview(namespace, name, action, requests),
+            } => super::rollouts::preview(namespace, name, action, requests),
             Command::ArgocdRollback {
                 env,
                 app,

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::Command;
 use super::bluegreen::{REVISION, switch_patch, template_for_undo, undo_annotations, undo_patch};
-use super::rollout::{RolloutAction, WireRequest};
+use super::rollouts::{RolloutAction, WireRequest};
 use crate::clients::kube::{Access, KubeActions, PatchBody, Write, WriteOp, resource};
 use crate::domain::WatchedRollout;
 use crate::domain::rollout::{HASH_LABEL, REVISION as ROLLOUT_REVISION};

@@ -16,7 +16,7 @@ pub mod bluegreen;
 pub mod command;
 pub mod kube;
 pub mod pipeline;
-pub mod rollout;
+pub mod rollouts;
 
 pub use audit::{AuditEntry, AuditLog};
 pub use command::{Command, OpId, Preview};

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rollcall::app::Event;
-use rollcall::bus::rollout::{MERGE, RolloutAction, WireRequest};
+use rollcall::bus::rollouts::{MERGE, RolloutAction, WireRequest};
 use rollcall::bus::{AuditLog, Bus, Command, OpId};
 use rollcall::clients::argocd::{ArgoClient, Endpoint, Timeouts, Token};
 use rollcall::clients::kube::KubeActions;

@@ -315,7 +315,7 @@ fn revisions_newest_first_with_the_current_one_marked() {
         .deployments
         .get(NS, "metadata-catalog")
         .unwrap();
-    let rss = &s.canary.envs[PROD].replicasets;
+    let rss = &s.rollouts.envs[PROD].replicasets;
     let revs = deployment_revisions(d, rss.iter());
     assert_eq!(revs.current, Some(2));
     let got: Vec<(u64, bool, &str)> = revs

@@ -7,7 +7,7 @@ use rollcall::app::panes::rollouts::{board, selected};
 use rollcall::app::state::Mode;
 use rollcall::app::{Event, State, update};
 use rollcall::bus::Command;
-use rollcall::bus::rollout::RolloutAction;
+use rollcall::bus::rollouts::RolloutAction;
 use rollcall::domain::rollout::view::History;
 use rollcall_testkit::canary::{Phase, with_rollout};
 use rollcall_testkit::state::*;
@@ -181,7 +181,7 @@ fn history_is_sampled_on_ticks_and_bounded() {
             Event::Tick(now() + jiff::SignedDuration::from_secs(i * History::EVERY)),
         );
     }
-    let h = &s.canary.envs[2].history["customer-adapter"];
+    let h = &s.rollouts.envs[2].history["customer-adapter"];
     assert_eq!(h.0.len(), History::CAP);
     assert!(h.0.iter().all(|x| x.weight == 20 && x.ready == 100));
 }

@@ -41,7 +41,7 @@ fn prod_history(w: u16, h: u16) -> State {
 #[test]
 fn rollback_with_auto_sync_on_goes_through_disable_then_rollback_then_wait() {
     let mut s = prod_history(160, 48);
-    let h = s.releases.history.clone().unwrap();
+    let h = s.argocd.history.clone().unwrap();
     assert_eq!(h.app, "customer-adapter-prod");
     // The current entry (id 4) cannot be the target.
     press(&mut s, "R");
@@ -109,8 +109,8 @@ fn rollback_with_auto_sync_on_goes_through_disable_then_rollback_then_wait() {
             outcome: Ok("rollback started".into()),
         },
     );
-    assert_eq!(s.releases.waits.len(), 1);
-    assert!(s.releases.waits[0].outcome.is_none());
+    assert_eq!(s.argocd.waits.len(), 1);
+    assert!(s.argocd.waits[0].outcome.is_none());
 
     // The controller runs it: Running, then Succeeded at the old revision, Healthy.
     let mut running = app_json("customer-adapter-prod", false, REV_NEW, "v1.2.0");
@@ -122,8 +122,8 @@ fn rollback_with_auto_sync_on_goes_through_disable_then_rollback_then_wait() {
         2,
         ArgoUpdate::Apps(WatchUpdate::Apply(app(running))),
     );
-    assert!(s.releases.waits[0].outcome.is_none());
-    assert!(s.releases.waits[0].seen_running);
+    assert!(s.argocd.waits[0].outcome.is_none());
+    assert!(s.argocd.waits[0].seen_running);
 
     let mut done = app_json("customer-adapter-prod", false, REV_NEW, "v1.1.4");
     done["status"]["sync"]["status"] = json!("OutOfSync");
@@ -134,7 +134,7 @@ fn rollback_with_auto_sync_on_goes_through_disable_then_rollback_then_wait() {
         json!({"id": 5, "revision": REV_OLD, "deployedAt": NOW, "initiatedBy": {"username": "oncall"}}),
     );
     argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Apply(app(done))));
-    let outcome = s.releases.waits[0].outcome.clone().unwrap();
+    let outcome = s.argocd.waits[0].outcome.clone().unwrap();
     assert!(
         outcome.as_ref().unwrap().contains("rolled back at 3f9a1c7"),
         "{outcome:?}"
@@ -165,7 +165,7 @@ fn rollback_without_auto_sync_is_offered_directly_and_refused_on_failure() {
             ),
         },
     );
-    assert!(s.releases.waits.is_empty());
+    assert!(s.argocd.waits.is_empty());
     assert!(s.flash.as_ref().unwrap().1.contains("auto-sync is enabled"));
 }
 
@@ -197,10 +197,10 @@ fn wait_times_out_at_600_seconds_counting_on_the_clock() {
             .unwrap()
     };
     update(&mut s, Event::Tick(later(599)));
-    assert!(s.releases.waits[0].outcome.is_none());
-    assert_eq!(s.releases.waits[0].elapsed(s.now), 599);
+    assert!(s.argocd.waits[0].outcome.is_none());
+    assert_eq!(s.argocd.waits[0].elapsed(s.now), 599);
     update(&mut s, Event::Tick(later(600)));
-    let err = s.releases.waits[0].outcome.clone().unwrap().unwrap_err();
+    let err = s.argocd.waits[0].outcome.clone().unwrap().unwrap_err();
     assert!(err.contains("timed out after 600s"), "{err}");
 }
 
@@ -214,7 +214,7 @@ fn keys_are_answered_without_io_while_argo_cd_is_down() {
             ArgoUpdate::Down("Argo CD did not answer within 15s".into()),
         );
     }
-    assert!(matches!(s.releases.envs[2].link, ArgoLink::Down { .. }));
+    assert!(matches!(s.argocd.envs[2].link, ArgoLink::Down { .. }));
     // update() is pure and synchronous: no key waits on the network, however slow it is.
     let started = Instant::now();
     for _ in 0..500 {

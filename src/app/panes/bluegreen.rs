@@ -46,7 +46,7 @@ pub fn views(state: &State, env: usize) -> Vec<BlueGreenView> {
     let Some(es) = state.envs.get(env) else {
         return Vec::new();
     };
-    let rss = state.canary.envs.get(env).map(|re| &re.replicasets);
+    let rss = state.rollouts.envs.get(env).map(|re| &re.replicasets);
     es.config
         .services
         .iter()

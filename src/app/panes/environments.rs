@@ -42,7 +42,7 @@ pub fn select_env(state: &mut State, target: isize) {
         state.migration_cursor = Default::default();
         state.migration_cursor_moved = false;
         super::migrations::clamp(state);
-        state.canary.selected = 0;
+        state.rollouts.selected = 0;
         super::bluegreen::reset(state);
         super::revisions::reset(state);
     }

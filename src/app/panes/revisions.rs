@@ -56,7 +56,7 @@ pub fn opened_revisions(state: &State) -> Option<DeploymentRevisions> {
     let name = state.revisions.opened.as_ref()?;
     let env = state.env()?;
     let d = env.deployments.iter().find(|d| d.name == *name)?;
-    let rss = state.canary.envs.get(state.selected_env)?;
+    let rss = state.rollouts.envs.get(state.selected_env)?;
     Some(deployment_revisions(d, rss.replicasets.iter()))
 }
 
@@ -122,7 +122,7 @@ fn request_undo(state: &mut State) {
         return;
     };
     let rs = state
-        .canary
+        .rollouts
         .envs
         .get(state.selected_env)
         .and_then(|re| re.replicasets.get(&revs.namespace, &entry.replica_set));
@@ -161,7 +161,7 @@ fn self_heal_warning(state: &State, deployment: &str) -> Option<String> {
                 .is_some_and(|p| p.blue == deployment || p.green == deployment)
     })?;
     let app = state
-        .releases
+        .argocd
         .env(state.selected_env)?
         .app(&service.argocd_app)?;
     let auto = app.automated.as_ref()?;

@@ -12,7 +12,7 @@ use crate::app::action::{Action, Home};
 use crate::app::state::{ConfirmDialog, Mode, State, StreamState, TableCursor};
 use crate::app::update::Effect;
 use crate::bus::Command;
-use crate::bus::rollout::RolloutAction;
+use crate::bus::rollouts::RolloutAction;
 use crate::domain::rollout::view::{BoardRow, CanaryView, History, canary_view};
 use crate::domain::rollout::{ReplicaSetRow, RolloutUpdate};
 use crate::domain::{RolloutRow, RowStore};
@@ -30,7 +30,7 @@ pub struct RolloutEnv {
 }
 
 #[derive(Debug, Default)]
-pub struct CanaryState {
+pub struct RolloutsState {
     pub envs: Vec<RolloutEnv>,
     /// Which Rollout of the selected environment the pane shows.
     pub selected: usize,
@@ -38,10 +38,10 @@ pub struct CanaryState {
     pub revision: TableCursor,
 }
 
-impl CanaryState {
+impl RolloutsState {
     /// Environments are added as their first Rollout data arrives.
     pub fn new() -> Self {
-        CanaryState {
+        RolloutsState {
             envs: Vec::new(),
             selected: 0,
             revision: TableCursor {
@@ -54,7 +54,7 @@ impl CanaryState {
 
 /// Views of every Rollout of environment `env`, in name order.
 pub fn views(state: &State, env: usize) -> Vec<CanaryView> {
-    let (Some(re), Some(es)) = (state.canary.envs.get(env), state.envs.get(env)) else {
+    let (Some(re), Some(es)) = (state.rollouts.envs.get(env), state.envs.get(env)) else {
         return Vec::new();
     };
     re.rollouts
@@ -79,9 +79,9 @@ pub fn views(state: &State, env: usize) -> Vec<CanaryView> {
 
 /// The Rollout the pane shows, with its view.
 pub fn selected(state: &State) -> Option<(&RolloutRow, CanaryView)> {
-    let env = state.canary.envs.get(state.selected_env)?;
+    let env = state.rollouts.envs.get(state.selected_env)?;
     let i = state
-        .canary
+        .rollouts
         .selected
         .min(env.rollouts.len().saturating_sub(1));
     let ro = env.rollouts.iter().nth(i)?;
@@ -106,10 +106,13 @@ pub fn on_event(state: &mut State, env: usize, update: RolloutUpdate) -> bool {
     if env >= state.envs.len() {
         return false;
     }
-    if state.canary.envs.len() <= env {
-        state.canary.envs.resize_with(env + 1, RolloutEnv::default);
+    if state.rollouts.envs.len() <= env {
+        state
+            .rollouts
+            .envs
+            .resize_with(env + 1, RolloutEnv::default);
     }
-    let re = &mut state.canary.envs[env];
+    let re = &mut state.rollouts.envs[env];
     let changed = match update {
         RolloutUpdate::Error(message) => {
             let since = match &re.stream {
@@ -135,7 +138,7 @@ pub fn on_event(state: &mut State, env: usize, update: RolloutUpdate) -> bool {
 fn sample(state: &mut State, env: usize) {
     let views = views(state, env);
     let now = state.now;
-    let Some(re) = state.canary.envs.get_mut(env) else {
+    let Some(re) = state.rollouts.envs.get_mut(env) else {
         return;
     };
     re.history
@@ -147,8 +150,8 @@ fn sample(state: &mut State, env: usize) {
 
 /// Called on each clock tick: keeps the chart moving while nothing changes.
 pub fn on_tick(state: &mut State) {
-    for env in 0..state.canary.envs.len() {
-        if !state.canary.envs[env].rollouts.is_empty() {
+    for env in 0..state.rollouts.envs.len() {
+        if !state.rollouts.envs[env].rollouts.is_empty() {
             sample(state, env);
         }
     }
@@ -157,7 +160,7 @@ pub fn on_tick(state: &mut State) {
 /// j/k in the canary pane choose the revision to undo to.
 pub fn move_cursor(state: &mut State, delta: isize) {
     let len = selected(state).map_or(0, |(_, v)| v.revisions.len());
-    state.canary.revision.move_by(delta, len, len.max(1));
+    state.rollouts.revision.move_by(delta, len, len.max(1));
 }
 
 pub const SPEC: PaneSpec = PaneSpec {
@@ -186,12 +189,12 @@ fn on_action(state: &mut State, action: Action) {
     }
     if action == Action::NextRollout {
         let len = state
-            .canary
+            .rollouts
             .envs
             .get(state.selected_env)
             .map_or(0, |e| e.rollouts.len());
-        state.canary.selected = (state.canary.selected + 1) % len.max(1);
-        state.canary.revision = TableCursor {
+        state.rollouts.selected = (state.rollouts.selected + 1) % len.max(1);
+        state.rollouts.revision = TableCursor {
             selected: 1,
             offset: 0,
         };
@@ -216,7 +219,7 @@ fn on_action(state: &mut State, action: Action) {
         Action::PauseRollout => RolloutAction::Pause,
         Action::ResumeRollout => RolloutAction::Resume,
         Action::UndoRollout => {
-            let i = state.canary.revision.selected;
+            let i = state.rollouts.revision.selected;
             match view
                 .revisions
                 .get(i)
@@ -278,7 +281,7 @@ fn confirm(
     namespace: String,
     name: String,
     action: RolloutAction,
-    requests: Vec<crate::bus::rollout::WireRequest>,
+    requests: Vec<crate::bus::rollouts::WireRequest>,
 ) {
     let Some(env) = state.env() else { return };
     let command = Command::Rollout {
@@ -299,7 +302,7 @@ pub fn owned_by_rollout(state: &State) -> Option<String> {
         return None;
     }
     let pod = state.selected_pod()?;
-    let re = state.canary.envs.get(state.selected_env)?;
+    let re = state.rollouts.envs.get(state.selected_env)?;
     let rs = pod.owner.as_ref().filter(|(k, _)| k == "ReplicaSet")?;
     let by_rs = re
         .replicasets
@@ -326,7 +329,7 @@ pub fn workloads<'a>(
     env: usize,
 ) -> std::borrow::Cow<'a, RowStore<crate::domain::DeploymentRow>> {
     let deployments = &state.envs[env].deployments;
-    match state.canary.envs.get(env) {
+    match state.rollouts.envs.get(env) {
         Some(re) if !re.rollouts.is_empty() => {
             let mut all = deployments.clone();
             for ro in re.rollouts.iter() {

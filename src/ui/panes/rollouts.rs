@@ -60,7 +60,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some((_, view)) => detail(frame, top, state, view, theme),
         None => {
             let stream = state
-                .canary
+                .rollouts
                 .envs
                 .get(state.selected_env)
                 .and_then(|e| e.stream.clone());
@@ -176,7 +176,7 @@ fn detail(frame: &mut Frame, area: Rect, state: &State, v: &CanaryView, theme: &
         "REV  ROLE    IMAGE              PODS   RESTARTS",
         theme.title,
     ));
-    let cursor = state.canary.revision.selected;
+    let cursor = state.rollouts.revision.selected;
     for (i, r) in v.revisions.iter().enumerate() {
         let role = match r.role {
             RevisionRole::Canary => "canary",
@@ -200,7 +200,7 @@ fn detail(frame: &mut Frame, area: Rect, state: &State, v: &CanaryView, theme: &
         lines.push(Line::styled(truncate(&text, width), style));
     }
     if let Some(h) = state
-        .canary
+        .rollouts
         .envs
         .get(state.selected_env)
         .and_then(|e| e.history.get(&v.name))

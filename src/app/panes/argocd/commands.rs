@@ -13,14 +13,14 @@ pub fn on_action(state: &mut State, action: Action) {
         Action::PaneReleases => state.focus = Pane::Argocd,
         Action::Select => {
             if let Some((env, app)) = selected_app(state) {
-                state.releases.history = Some(HistoryView {
+                state.argocd.history = Some(HistoryView {
                     env,
                     app,
                     cursor: TableCursor::default(),
                 });
             }
         }
-        Action::Back => state.releases.history = None,
+        Action::Back => state.argocd.history = None,
         Action::ArgocdRollback => request_rollback(state),
         Action::ArgocdSync => {
             let Some((env, app)) = selected_app(state) else {
@@ -52,7 +52,7 @@ pub fn on_action(state: &mut State, action: Action) {
                 refuse(state, format!("{app}: auto-sync is already off"));
                 return;
             }
-            state.releases.pending = None;
+            state.argocd.pending = None;
             let command = Command::ArgocdDisableAutoSync {
                 env: state.envs[env].config.name.clone(),
                 app,
@@ -104,7 +104,7 @@ fn refuse(state: &mut State, why: String) {
 
 /// The app as last seen, or a refusal on screen saying why there is none.
 fn live_app(state: &mut State, env: usize, app: &str) -> Option<AppRow> {
-    let re = state.releases.env(env);
+    let re = state.argocd.env(env);
     let row = re.and_then(|e| e.app(app)).cloned();
     if row.is_none() {
         let why = match re.map(|e| &e.link) {
@@ -120,7 +120,7 @@ fn live_app(state: &mut State, env: usize, app: &str) -> Option<AppRow> {
 /// R in the history view: roll back to the selected entry; with auto-sync on, offer to
 /// turn it off first.
 fn request_rollback(state: &mut State) {
-    let Some(h) = state.releases.history.clone() else {
+    let Some(h) = state.argocd.history.clone() else {
         refuse(
             state,
             "open an app's history (Enter) and choose the entry to roll back to".into(),
@@ -153,7 +153,7 @@ fn request_rollback(state: &mut State) {
     }
     let revision = Some(entry.revision.clone()).filter(|r| !r.is_empty());
     if app.automated.is_some() {
-        state.releases.pending = Some(PendingRollback {
+        state.argocd.pending = Some(PendingRollback {
             env: h.env,
             app: app.name.clone(),
             id: entry.id,

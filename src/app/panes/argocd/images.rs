@@ -88,14 +88,14 @@ pub fn history_images<'a>(
 /// When a history view opens: one manifests fetch per entry whose images are unknown
 /// (a failed one is tried again), none for those already in flight.
 pub fn fetch_missing(state: &mut State) -> Vec<Effect> {
-    let Some(h) = &state.releases.history else {
+    let Some(h) = &state.argocd.history else {
         return Vec::new();
     };
     let (env, name) = (h.env, h.app.clone());
     let Some(env_name) = state.envs.get(env).map(|e| e.config.name.clone()) else {
         return Vec::new();
     };
-    let Some(re) = state.releases.envs.get_mut(env) else {
+    let Some(re) = state.argocd.envs.get_mut(env) else {
         return Vec::new();
     };
     let Some(app) = re.apps.iter().find(|a| a.name == name).cloned() else {
@@ -125,7 +125,7 @@ pub fn fetch_missing(state: &mut State) -> Vec<Effect> {
 
 /// The answer to a manifests fetch.
 pub fn on_manifests(state: &mut State, fetch: ManifestFetch, result: Result<Vec<String>, String>) {
-    let Some(re) = state.releases.envs.get_mut(fetch.env) else {
+    let Some(re) = state.argocd.envs.get_mut(fetch.env) else {
         return;
     };
     let key = (fetch.app, fetch.revision);

@@ -76,7 +76,7 @@ pub struct HistoryView {
 }
 
 #[derive(Debug, Default)]
-pub struct ReleaseState {
+pub struct ArgocdState {
     pub envs: Vec<ReleaseEnv>,
     /// The selected service row of the matrix (the column is the selected environment).
     pub row: usize,
@@ -87,7 +87,7 @@ pub struct ReleaseState {
     pub wait_on: HashMap<OpId, (usize, String, Option<String>, bool)>,
 }
 
-impl ReleaseState {
+impl ArgocdState {
     pub fn env(&self, env: usize) -> Option<&ReleaseEnv> {
         self.envs.get(env)
     }
@@ -113,7 +113,7 @@ fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             commands::on_action(state, action);
             Some(images::fetch_missing(state))
         }
-        Action::Back if focused && state.releases.history.is_some() => {
+        Action::Back if focused && state.argocd.history.is_some() => {
             commands::on_action(state, action);
             Some(Vec::new())
         }
@@ -154,7 +154,7 @@ pub fn on_event(state: &mut State, env: usize, update: ArgoUpdate) -> bool {
         return false;
     }
     let now = state.now;
-    let rs = &mut state.releases;
+    let rs = &mut state.argocd;
     if rs.envs.len() <= env {
         rs.envs.resize_with(state.envs.len(), ReleaseEnv::default);
     }
@@ -193,37 +193,37 @@ pub fn on_event(state: &mut State, env: usize, update: ArgoUpdate) -> bool {
 }
 
 pub fn move_cursor(state: &mut State, delta: isize) {
-    if let Some(h) = &state.releases.history {
+    if let Some(h) = &state.argocd.history {
         let len = state
-            .releases
+            .argocd
             .env(h.env)
             .and_then(|e| e.app(&h.app))
             .map_or(0, |a| a.history.len());
         let page = crate::app::layout::table_rows(state, Pane::Argocd)
             .saturating_sub(3)
             .max(1);
-        if let Some(h) = &mut state.releases.history {
+        if let Some(h) = &mut state.argocd.history {
             h.cursor.move_by(delta, len, page);
         }
         return;
     }
     let len = services(state).len();
-    let target = (state.releases.row as isize + delta).clamp(0, len.saturating_sub(1) as isize);
-    state.releases.row = target as usize;
+    let target = (state.argocd.row as isize + delta).clamp(0, len.saturating_sub(1) as isize);
+    state.argocd.row = target as usize;
 }
 
 /// The app under the matrix cursor (or whose history is open), as last seen.
 pub fn selected_app_row(state: &State) -> Option<&AppRow> {
     let (env, app) = selected_app(state)?;
-    state.releases.env(env)?.app(&app)
+    state.argocd.env(env)?.app(&app)
 }
 
 /// The app under the matrix cursor, or the one whose history is open.
 pub(super) fn selected_app(state: &State) -> Option<(usize, String)> {
-    if let Some(h) = &state.releases.history {
+    if let Some(h) = &state.argocd.history {
         return Some((h.env, h.app.clone()));
     }
-    let service = services(state).into_iter().nth(state.releases.row)?;
+    let service = services(state).into_iter().nth(state.argocd.row)?;
     let env = state.selected_env;
     Some((env, app_name(state, env, &service)?))
 }

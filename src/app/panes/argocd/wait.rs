@@ -33,7 +33,7 @@ impl Wait {
 }
 
 pub fn on_tick(state: &mut State) -> bool {
-    let waiting = state.releases.waits.iter().any(|w| w.outcome.is_none());
+    let waiting = state.argocd.waits.iter().any(|w| w.outcome.is_none());
     check_waits(state);
     waiting
 }
@@ -45,12 +45,12 @@ pub(super) fn check_waits(state: &mut State) {
     let now = state.now;
     let mut flash = None;
     for w in state
-        .releases
+        .argocd
         .waits
         .iter_mut()
         .filter(|w| w.outcome.is_none())
     {
-        let app = state.releases.envs.get(w.env).and_then(|e| e.app(&w.app));
+        let app = state.argocd.envs.get(w.env).and_then(|e| e.app(&w.app));
         if let Some(app) = app {
             if app.operation_in_flight() {
                 w.seen_running = true;
@@ -111,7 +111,7 @@ pub fn on_sent(state: &mut State, op: OpId, command: &Command) {
     let env_index = |name: &str| state.envs.iter().position(|e| e.config.name == name);
     match command {
         Command::ArgocdDisableAutoSync { env, app, .. } => {
-            if let Some(p) = &mut state.releases.pending
+            if let Some(p) = &mut state.argocd.pending
                 && p.app == *app
                 && env_index(env) == Some(p.env)
             {
@@ -123,7 +123,7 @@ pub fn on_sent(state: &mut State, op: OpId, command: &Command) {
         } => {
             if let Some(i) = env_index(env) {
                 state
-                    .releases
+                    .argocd
                     .wait_on
                     .insert(op, (i, app.clone(), revision.clone(), true));
             }
@@ -131,7 +131,7 @@ pub fn on_sent(state: &mut State, op: OpId, command: &Command) {
         Command::ArgocdSync { env, app, revision } => {
             if let Some(i) = env_index(env) {
                 state
-                    .releases
+                    .argocd
                     .wait_on
                     .insert(op, (i, app.clone(), revision.clone(), false));
             }
@@ -143,14 +143,14 @@ pub fn on_sent(state: &mut State, op: OpId, command: &Command) {
 /// Called when an operation's result arrives: starts the wait after a rollback or sync,
 /// and offers the rollback once auto-sync is off.
 pub fn on_op_finished(state: &mut State, op: OpId, outcome: &Result<String, String>) {
-    if let Some((env, app, revision, rollback)) = state.releases.wait_on.remove(&op)
+    if let Some((env, app, revision, rollback)) = state.argocd.wait_on.remove(&op)
         && outcome.is_ok()
     {
         state
-            .releases
+            .argocd
             .waits
             .retain(|w| !(w.env == env && w.app == app));
-        state.releases.waits.push(Wait {
+        state.argocd.waits.push(Wait {
             env,
             app,
             started: state.now,
@@ -162,10 +162,10 @@ pub fn on_op_finished(state: &mut State, op: OpId, outcome: &Result<String, Stri
         });
         check_waits(state);
     }
-    let Some(p) = state.releases.pending.clone().filter(|p| p.op == Some(op)) else {
+    let Some(p) = state.argocd.pending.clone().filter(|p| p.op == Some(op)) else {
         return;
     };
-    state.releases.pending = None;
+    state.argocd.pending = None;
     if outcome.is_err() {
         return;
     }

@@ -35,7 +35,7 @@ pub fn pod_change_offscreen(state: &State, env_index: usize, row: &PodRow) -> bo
 
 /// Canary views count the pods named after each Rollout, in every environment.
 fn feeds_canary(state: &State, env_index: usize, row: &PodRow) -> bool {
-    let Some(rollouts) = state.canary.envs.get(env_index) else {
+    let Some(rollouts) = state.rollouts.envs.get(env_index) else {
         return false;
     };
     rollouts.rollouts.iter().any(|ro| {

@@ -15,7 +15,7 @@ use crate::ui::panes::argocd::{health_mark, sync_mark};
 use crate::ui::panes::pane_block;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let Some(h) = &state.releases.history else {
+    let Some(h) = &state.argocd.history else {
         return;
     };
     let env_name = state
@@ -30,7 +30,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let re = state.releases.env(h.env);
+    let re = state.argocd.env(h.env);
     let Some((re, app)) = re.and_then(|re| re.app(&h.app).map(|a| (re, a))) else {
         frame.render_widget(
             Paragraph::new(Line::styled(

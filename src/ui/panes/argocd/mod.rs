@@ -42,7 +42,7 @@ pub fn health_mark(app: &AppRow, theme: &Theme) -> (&'static str, Style) {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    if state.releases.history.is_some() {
+    if state.argocd.history.is_some() {
         return history::render(frame, area, state, theme);
     }
     let focused = state.focus == Pane::Argocd;
@@ -84,7 +84,7 @@ fn matrix(frame: &mut Frame, area: Rect, state: &State, names: &[String], theme:
     let rows = names.iter().enumerate().map(|(r, service)| {
         let mut cells = vec![Cell::from(service.clone())];
         for (e, _) in state.envs.iter().enumerate() {
-            let selected = focused && r == state.releases.row && e == state.selected_env;
+            let selected = focused && r == state.argocd.row && e == state.selected_env;
             let mut cell = cell(state, e, service, theme);
             if selected {
                 cell = cell.style(theme.selection);
@@ -109,7 +109,7 @@ fn cell<'a>(state: &State, env: usize, service: &str, theme: &Theme) -> Cell<'a>
     let Some(name) = app_name(state, env, service) else {
         return Cell::from(Span::styled("·", theme.muted));
     };
-    let re = state.releases.env(env);
+    let re = state.argocd.env(env);
     match re.and_then(|e| e.app(&name)) {
         Some(app) => {
             let (s, ss) = sync_mark(app, theme);
@@ -162,7 +162,7 @@ fn wait_line<'a>(state: &State, w: &Wait, theme: &Theme) -> Line<'a> {
 /// Waits, operations in flight, links that are not live, and policy drift.
 fn below<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
     let mut lines: Vec<Line> = state
-        .releases
+        .argocd
         .waits
         .iter()
         .rev()
@@ -170,7 +170,7 @@ fn below<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
         .map(|w| wait_line(state, w, theme))
         .collect();
     for (i, env) in state.envs.iter().enumerate() {
-        let re = state.releases.env(i);
+        let re = state.argocd.env(i);
         let name = &env.config.name;
         match re.map(|e| &e.link) {
             Some(ArgoLink::Down { since, message }) => lines.push(Line::styled(
