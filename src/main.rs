@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use color_eyre::eyre::{Result, WrapErr};
 
-use rollcall::config::{self, LoadOptions};
+use rollcall::config::LoadOptions;
 use rollcall::wiring::demo::{self, DemoOptions, SimCommand};
 use rollcall::wiring::{self as runner, RunOptions, Source};
 
@@ -121,7 +121,7 @@ fn main() -> ExitCode {
     // the terminal is touched.
     let needs_config = !matches!(cli.command, Some(Cmd::Sim { .. }));
     let loaded = if needs_config {
-        match config::load(&LoadOptions {
+        match rollcall::app::load_config(&LoadOptions {
             dir: cli.common.config.as_deref(),
             theme: cli.common.theme.as_deref(),
         }) {
@@ -222,14 +222,14 @@ async fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
         (Cmd::Migrations { env, output, demo }, Some(mut config)) => {
             if demo {
                 rollcall::headless::migrations::use_demo_databases(
-                    &mut config,
+                    &mut config.environments,
                     &state_dir.join("demo"),
                 )
                 .await
                 .map_err(|e| color_eyre::eyre::eyre!("demo databases: {e}"))?;
             }
             let report = rollcall::headless::migrations::status_report(
-                &config,
+                &config.environments,
                 env.as_deref(),
                 output == "json",
             )

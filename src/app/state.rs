@@ -284,6 +284,19 @@ impl State {
         }
     }
 
+    /// Every configured service name, in config order, each once.
+    pub fn service_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for env in &self.envs {
+            for s in &env.config.services {
+                if !names.contains(&s.name) {
+                    names.push(s.name.clone());
+                }
+            }
+        }
+        names
+    }
+
     pub fn env(&self) -> Option<&EnvState> {
         self.envs.get(self.selected_env)
     }

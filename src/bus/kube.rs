@@ -119,6 +119,28 @@ async fn replicaset_of(
         .ok_or_else(|| format!("unable to find specified revision {revision} in history"))
 }
 
+/// Reads one object, in the words the user reads when it fails.
+async fn fetch(
+    kube: &KubeActions,
+    r: &ApiResource,
+    namespace: &str,
+    name: &str,
+) -> Result<DynamicObject, String> {
+    kube.get(r, namespace, name)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A plan of writes sent once (no GET-edit-PUT to retry).
+fn send(writes: Vec<Write>, done: String, event: EventSpec) -> Result<Plan, String> {
+    Ok(Plan::Send(Box::new(Prepared {
+        writes,
+        done,
+        event,
+        retry_on_conflict: false,
+    })))
+}
+
 /// The Kubernetes permissions the command needs; empty for commands that do not go to
 /// the Kubernetes API (migrations, Argo CD).
 pub fn access(command: &Command) -> Vec<Access> {
@@ -192,27 +214,23 @@ pub(super) async fn prepare(
             ..
         } => {
             let r = deployments();
-            let d = kube
-                .get(&r, namespace, name)
-                .await
-                .map_err(|e| e.to_string())?;
+            let d = fetch(kube, &r, namespace, name).await?;
             if paused(&d) {
                 return Err(format!(
                     "deployment/{name} is paused: resume it first (kubectl rollout resume)"
                 ));
             }
             let body = PatchBody::Strategic(Command::restart_patch(restarted_at));
-            Ok(Plan::Send(Box::new(Prepared {
-                writes: vec![write(r.clone(), namespace, name, body, false)],
-                done: format!("deployment/{name} restarted"),
-                event: EventSpec {
+            send(
+                vec![write(r.clone(), namespace, name, body, false)],
+                format!("deployment/{name} restarted"),
+                EventSpec {
                     target: reference(&r, &d),
                     reason: "RolloutRestart",
                     action: "Restart".into(),
                     message: format!("{user} restarted deployment/{name} with rollcall"),
                 },
-                retry_on_conflict: false,
-            })))
+            )
         }
         Command::SwitchBlueGreen {
             namespace,
@@ -224,15 +242,9 @@ pub(super) async fn prepare(
             ..
         } => {
             let r = services();
-            let svc = kube
-                .get(&r, namespace, service)
-                .await
-                .map_err(|e| e.to_string())?;
+            let svc = fetch(kube, &r, namespace, service).await?;
             if override_reason.is_none() {
-                let d = kube
-                    .get(&deployments(), namespace, target_deployment)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let d = fetch(kube, &deployments(), namespace, target_deployment).await?;
                 let desired = d
                     .data
                     .pointer("/spec/replicas")
@@ -251,10 +263,10 @@ pub(super) async fn prepare(
                 .as_deref()
                 .map(|r| format!(" (override: {r})"))
                 .unwrap_or_default();
-            Ok(Plan::Send(Box::new(Prepared {
-                writes: vec![write(r.clone(), namespace, service, body, false)],
-                done: format!("service/{service} now selects {selector_key}={to_colour}"),
-                event: EventSpec {
+            send(
+                vec![write(r.clone(), namespace, service, body, false)],
+                format!("service/{service} now selects {selector_key}={to_colour}"),
+                EventSpec {
                     target: reference(&r, &svc),
                     reason: "BlueGreenSwitch",
                     action: "Switch".into(),
@@ -262,8 +274,7 @@ pub(super) async fn prepare(
                         "{user} switched service/{service} to {to_colour} with rollcall{why}"
                     ),
                 },
-                retry_on_conflict: false,
-            })))
+            )
         }
         Command::UndoDeployment {
             namespace,
@@ -273,10 +284,7 @@ pub(super) async fn prepare(
             ..
         } => {
             let r = deployments();
-            let d = kube
-                .get(&r, namespace, name)
-                .await
-                .map_err(|e| e.to_string())?;
+            let d = fetch(kube, &r, namespace, name).await?;
             if paused(&d) {
                 return Err(
                     "you cannot rollback a paused deployment; resume it first with 'kubectl \
@@ -302,16 +310,16 @@ pub(super) async fn prepare(
             let merged = undo_annotations(&annotations(&d), &annotations(&rs));
             let patch = serde_json::from_value(undo_patch(&template, &merged))
                 .map_err(|e| e.to_string())?;
-            Ok(Plan::Send(Box::new(Prepared {
-                writes: vec![write(
+            send(
+                vec![write(
                     r.clone(),
                     namespace,
                     name,
                     PatchBody::Json(patch),
                     false,
                 )],
-                done: format!("deployment.apps/{name} rolled back"),
-                event: EventSpec {
+                format!("deployment.apps/{name} rolled back"),
+                EventSpec {
                     target: reference(&r, &d),
                     reason: "DeploymentRollback",
                     action: "Undo".into(),
@@ -320,8 +328,7 @@ pub(super) async fn prepare(
                          rollcall"
                     ),
                 },
-                retry_on_conflict: false,
-            })))
+            )
         }
         Command::Rollout {
             namespace,
@@ -353,10 +360,7 @@ async fn prepare_rollout(
     user: &str,
 ) -> Result<Plan, String> {
     let r = rollouts();
-    let ro = kube
-        .get(&r, namespace, name)
-        .await
-        .map_err(|e| e.to_string())?;
+    let ro = fetch(kube, &r, namespace, name).await?;
     let verb = action.verb();
     let event = EventSpec {
         // As the plugin's own Events, without the uid.

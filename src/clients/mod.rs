@@ -6,3 +6,15 @@ pub mod kube;
 pub mod migrations;
 pub mod rollouts;
 pub mod watch;
+
+/// The innermost cause of an error ("Connection refused", "invalid peer certificate"),
+/// which is what an operator can act on.
+pub fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg = s.to_string();
+        source = s.source();
+    }
+    msg
+}

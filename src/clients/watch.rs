@@ -245,14 +245,7 @@ where
 }
 
 fn describe_watch_error(e: &watcher::Error) -> String {
-    // The innermost cause ("Connection refused") is what an operator can act on.
-    let mut msg = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        msg = s.to_string();
-        source = s.source();
-    }
-    msg
+    super::innermost(e)
 }
 
 #[cfg(test)]

@@ -7,17 +7,20 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::config::{Config, Database};
+use crate::config::{Database, Environment};
 use crate::domain::migrations::{EnvMigrations, RowState, SourceSnapshot};
 use rollcall_migrate::demo;
 use rollcall_migrate::source::Source;
 use rollcall_migrate::status;
 
 /// Seeds the demo databases under `dir` and points each environment at its own.
-pub async fn use_demo_databases<A>(config: &mut Config<A>, dir: &Path) -> Result<(), String> {
-    let names: Vec<String> = config.environments.iter().map(|e| e.name.clone()).collect();
+pub async fn use_demo_databases(
+    environments: &mut [Environment],
+    dir: &Path,
+) -> Result<(), String> {
+    let names: Vec<String> = environments.iter().map(|e| e.name.clone()).collect();
     let dbs = demo::prepare(dir, &names).await?;
-    for (env, db) in config.environments.iter_mut().zip(dbs) {
+    for (env, db) in environments.iter_mut().zip(dbs) {
         env.database = Some(Database {
             url: Some(db.url),
             url_env: None,
@@ -37,22 +40,17 @@ struct Pending {
 }
 
 /// Reads every selected environment's status and renders it as text or JSON.
-pub async fn status_report<A>(
-    config: &Config<A>,
+pub async fn status_report(
+    environments: &[Environment],
     env: Option<&str>,
     json_out: bool,
 ) -> Result<String, String> {
-    let envs: Vec<_> = config
-        .environments
+    let envs: Vec<_> = environments
         .iter()
         .filter(|e| env.is_none_or(|n| n == e.name))
         .collect();
     if envs.is_empty() {
-        let known: Vec<&str> = config
-            .environments
-            .iter()
-            .map(|e| e.name.as_str())
-            .collect();
+        let known: Vec<&str> = environments.iter().map(|e| e.name.as_str()).collect();
         return Err(format!(
             "no environment `{}` (known: {})",
             env.unwrap_or_default(),

@@ -25,7 +25,7 @@ pub struct DemoOptions {
 
 /// Starts the simulator with the DictaMesh scenario and runs rollcall against it.
 pub async fn run(mut config: Config, opts: DemoOptions) -> Result<()> {
-    crate::headless::migrations::use_demo_databases(&mut config, &opts.databases)
+    crate::headless::migrations::use_demo_databases(&mut config.environments, &opts.databases)
         .await
         .map_err(|e| eyre!("demo databases: {e}"))?;
     let handle = rollcall_sim::start(SimOptions {

@@ -98,30 +98,18 @@ impl ArgoError {
         }
         if e.is_decode() {
             return ArgoError::Decode {
-                message: innermost(e),
+                message: crate::clients::innermost(e),
             };
         }
         if e.is_builder() {
             return ArgoError::Config {
-                message: innermost(e),
+                message: crate::clients::innermost(e),
             };
         }
         ArgoError::Unreachable {
-            message: innermost(e),
+            message: crate::clients::innermost(e),
         }
     }
-}
-
-/// The innermost cause ("Connection refused", "invalid peer certificate"), which is
-/// what an operator can act on.
-fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut msg = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        msg = s.to_string();
-        source = s.source();
-    }
-    msg
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             )
         })
         .collect();
-    let services = service_names(state);
+    let services = state.service_names();
     let env_rows = state.envs.len() as u16 + 1;
     let [table_area, matrix_area, drift_area] = Layout::vertical([
         Constraint::Length(env_rows),
@@ -139,18 +139,6 @@ fn env_table(
         Constraint::Min(5),
     ];
     frame.render_widget(Table::new(rows, widths).header(header), area);
-}
-
-fn service_names(state: &State) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for env in &state.envs {
-        for s in &env.config.services {
-            if !names.contains(&s.name) {
-                names.push(s.name.clone());
-            }
-        }
-    }
-    names
 }
 
 fn matrix(

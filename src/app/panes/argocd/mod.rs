@@ -126,15 +126,7 @@ fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
 }
 
 pub fn services(state: &State) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for env in &state.envs {
-        for s in &env.config.services {
-            if !names.contains(&s.name) {
-                names.push(s.name.clone());
-            }
-        }
-    }
-    names
+    state.service_names()
 }
 
 /// The Argo CD app of `service` in environment `env`.
