@@ -134,18 +134,7 @@ fn main() -> ExitCode {
     } else {
         None
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("rollcall: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(cli, loaded)) {
+    match run(cli, loaded) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rollcall: {e:?}");
@@ -154,7 +143,9 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
+/// Dispatches to the library, which runs each command on its own async runtime (so
+/// this crate compiles no async code of its own).
+fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
     let state_dir = state_dir();
     let log_file = cli
         .common
@@ -182,16 +173,13 @@ async fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
                 flags,
             },
             _,
-        ) => {
-            demo::run_sim(SimCommand {
-                listen,
-                kubeconfig_out: kubeconfig_out.as_deref(),
-                speed,
-                token,
-                flags: &flags,
-            })
-            .await
-        }
+        ) => demo::run_sim(SimCommand {
+            listen,
+            kubeconfig_out: kubeconfig_out.as_deref(),
+            speed,
+            token,
+            flags: &flags,
+        }),
         (Cmd::Run(target), Some(mut config)) => {
             // Pointed at a context or namespace directly: one ad-hoc environment
             // instead of the configured ones, so rollcall works on any cluster.
@@ -217,40 +205,29 @@ async fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
                 clock: rollcall::domain::clock::wall(),
                 argocd: runner::ArgocdSource::FromConfig { cli_config: None },
             })
-            .await
         }
         (Cmd::Migrations { env, output, demo }, Some(mut config)) => {
-            if demo {
-                rollcall::headless::migrations::use_demo_databases(
-                    &mut config.environments,
-                    &state_dir.join("demo"),
-                )
-                .await
-                .map_err(|e| color_eyre::eyre::eyre!("demo databases: {e}"))?;
-            }
-            let report = rollcall::headless::migrations::status_report(
-                &config.environments,
+            let demo_dir = demo.then(|| state_dir.join("demo"));
+            let report = rollcall::headless::migrations::report(
+                &mut config.environments,
                 env.as_deref(),
                 output == "json",
+                demo_dir.as_deref(),
             )
-            .await
             .map_err(|e| color_eyre::eyre::eyre!(e))?;
             println!("{}", report.trim_end());
             Ok(())
         }
-        (Cmd::Demo { speed }, Some(config)) => {
-            demo::run(
-                config,
-                DemoOptions {
-                    speed,
-                    readonly: cli.common.readonly,
-                    audit_log,
-                    user,
-                    databases: state_dir.join("demo"),
-                },
-            )
-            .await
-        }
+        (Cmd::Demo { speed }, Some(config)) => demo::run(
+            config,
+            DemoOptions {
+                speed,
+                readonly: cli.common.readonly,
+                audit_log,
+                user,
+                databases: state_dir.join("demo"),
+            },
+        ),
         (_, None) => unreachable_config(),
     }
 }

@@ -39,6 +39,28 @@ struct Pending {
     problems: Vec<rollcall_migrate::lint::ParseProblem>,
 }
 
+/// `rollcall migrations`: the status report of the selected environments, from the demo's
+/// freshly seeded databases when `demo_dir` is given.
+pub fn report(
+    environments: &mut [Environment],
+    env: Option<&str>,
+    json_out: bool,
+    demo_dir: Option<&Path>,
+) -> Result<String, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async {
+        if let Some(dir) = demo_dir {
+            use_demo_databases(environments, dir)
+                .await
+                .map_err(|e| format!("demo databases: {e}"))?;
+        }
+        status_report(environments, env, json_out).await
+    })
+}
+
 /// Reads every selected environment's status and renders it as text or JSON.
 pub async fn status_report(
     environments: &[Environment],

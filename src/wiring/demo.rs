@@ -24,7 +24,11 @@ pub struct DemoOptions {
 }
 
 /// Starts the simulator with the DictaMesh scenario and runs rollcall against it.
-pub async fn run(mut config: Config, opts: DemoOptions) -> Result<()> {
+pub fn run(config: Config, opts: DemoOptions) -> Result<()> {
+    super::block_on(run_async(config, opts))
+}
+
+async fn run_async(mut config: Config, opts: DemoOptions) -> Result<()> {
     crate::headless::migrations::use_demo_databases(&mut config.environments, &opts.databases)
         .await
         .map_err(|e| eyre!("demo databases: {e}"))?;
@@ -38,7 +42,7 @@ pub async fn run(mut config: Config, opts: DemoOptions) -> Result<()> {
     let kubeconfig = Kubeconfig::from_yaml(&handle.kubeconfig_yaml())
         .wrap_err("the simulator wrote an unreadable kubeconfig")?;
     let label = format!("demo: simulator {} ×{}", handle.addr(), opts.speed);
-    let result = super::run(RunOptions {
+    let result = super::run_async(RunOptions {
         config,
         source: Source::Fixed {
             kubeconfig: Box::new(kubeconfig),
@@ -65,7 +69,11 @@ pub struct SimCommand<'a> {
 }
 
 /// Runs the simulator alone until Ctrl-C or SIGTERM, printing where to find it.
-pub async fn run_sim(cmd: SimCommand<'_>) -> Result<()> {
+pub fn run_sim(cmd: SimCommand<'_>) -> Result<()> {
+    super::block_on(run_sim_async(cmd))
+}
+
+async fn run_sim_async(cmd: SimCommand<'_>) -> Result<()> {
     let mut opts = SimOptions {
         listen: cmd.listen,
         speed: cmd.speed,

@@ -10,7 +10,7 @@ pub mod terminal;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use color_eyre::eyre::Result;
+use color_eyre::eyre::{Result, WrapErr};
 use kube::config::Kubeconfig;
 use tokio::sync::mpsc;
 
@@ -65,7 +65,23 @@ pub fn ad_hoc_environment(context: Option<String>, namespace: String) -> Environ
     }
 }
 
-pub async fn run(opts: RunOptions) -> Result<()> {
+/// Runs `future` on rollcall's own runtime: two workers, as the watchers, the bus and the
+/// terminal loop need no more.
+pub(crate) fn block_on<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")?;
+    runtime.block_on(future)
+}
+
+/// Watches and acts on the environments until the user quits.
+pub fn run(opts: RunOptions) -> Result<()> {
+    block_on(run_async(opts))
+}
+
+async fn run_async(opts: RunOptions) -> Result<()> {
     let Config {
         environments,
         keys,
