@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::domain::OpId;
-use rollcall_migrate::lint::{LintReport, Rule, Verdict};
 use rollcall_migrate::{DbStatus, Source};
+use rollcall_sqllint::{LintReport, Rule, Verdict};
 
 /// The files of one environment's migrations directory and the lint of each up file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,7 +26,7 @@ impl SourceSnapshot {
             .values()
             .filter_map(|m| {
                 m.up.as_deref()
-                    .map(|sql| (m.version, rollcall_migrate::lint(sql)))
+                    .map(|sql| (m.version, rollcall_sqllint::lint(sql)))
             })
             .collect();
         SourceSnapshot { source, lint }

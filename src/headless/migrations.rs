@@ -34,9 +34,9 @@ pub async fn use_demo_databases(
 struct Pending {
     version: u64,
     title: String,
-    verdict: Option<rollcall_migrate::Verdict>,
-    findings: Vec<rollcall_migrate::lint::Finding>,
-    problems: Vec<rollcall_migrate::lint::ParseProblem>,
+    verdict: Option<rollcall_sqllint::Verdict>,
+    findings: Vec<rollcall_sqllint::Finding>,
+    problems: Vec<rollcall_sqllint::ParseProblem>,
 }
 
 /// `rollcall migrations`: the status report of the selected environments, from the demo's
@@ -160,9 +160,9 @@ pub async fn status_report(
         text.push_str(&format!("  applied: {}\n", applied.len()));
         for p in &pending {
             let verdict = match p.verdict {
-                Some(rollcall_migrate::Verdict::Safe) => "safe",
-                Some(rollcall_migrate::Verdict::Unsafe) => "UNSAFE",
-                Some(rollcall_migrate::Verdict::Unchecked) => "unparsed",
+                Some(rollcall_sqllint::Verdict::Safe) => "safe",
+                Some(rollcall_sqllint::Verdict::Unsafe) => "UNSAFE",
+                Some(rollcall_sqllint::Verdict::Unchecked) => "unparsed",
                 None => "-",
             };
             text.push_str(&format!(

@@ -2,7 +2,7 @@
 //! pattern that must not, plus a deterministic fuzz that arbitrary text never
 //! panics the linter.
 
-use rollcall_migrate::lint::{Rule, Verdict, lint};
+use rollcall_sqllint::{Rule, Verdict, lint};
 
 fn rules(sql: &str) -> Vec<Rule> {
     let report = lint(sql);

@@ -9,20 +9,17 @@
 //! - `store`: the version table and lock over sqlx (PostgreSQL, SQLite);
 //! - `ops`: up / down / goto / force as plans that are previewed, then executed;
 //! - `status`: the cheap read the poller and `rollcall migrations` use;
-//! - `lint`: zero-downtime checks of pending SQL;
 //! - `demo`: the demo's SQLite databases, seeded from the shipped migrations.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod demo;
-pub mod lint;
 pub mod ops;
 pub mod source;
 pub mod status;
 pub mod store;
 pub mod url;
 
-pub use lint::{LintReport, Verdict, lint};
 pub use ops::{Plan, Request, Step, execute, plan};
 pub use source::{Direction, Migration, Source, SourceProblem};
 pub use status::DbStatus;

@@ -13,7 +13,7 @@ use crate::config::Theme;
 use crate::domain::format::{age, truncate};
 use crate::domain::migrations::{MigrationRow, RowState};
 use crate::ui::panes::pane_block;
-use rollcall_migrate::Verdict;
+use rollcall_sqllint::Verdict;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let focused = state.focus == Pane::Migrations;

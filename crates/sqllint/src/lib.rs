@@ -3,6 +3,11 @@
 //! next release. The SQL is parsed with sqlparser (PostgreSQL dialect), statement by
 //! statement, so one statement it cannot parse is reported and the rest still linted.
 //! Nothing here panics on any input: every failure is a `LintReport::problems` entry.
+//! A crate of its own: it knows nothing of golang-migrate or rollcall, and the parser
+//! it builds on is the slowest dependency to compile, which this keeps off the
+//! migrations crate's path.
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde::Serialize;
 use sqlparser::ast::{
