@@ -204,12 +204,7 @@ fn on_action(state: &mut State, action: Action) {
         return open_image_prompt(state);
     }
     let Some((ro, view)) = selected(state) else {
-        state.flash = Some((
-            state.now,
-            "no Argo Rollout in this environment".into(),
-            false,
-        ));
-        return;
+        return no_rollout(state);
     };
     let rollout_action = match action {
         Action::Promote => RolloutAction::Promote { full: false },
@@ -348,14 +343,14 @@ pub struct Prompt {
     pub input: TextArea<'static>,
 }
 
+fn no_rollout(state: &mut State) {
+    let why = "no Argo Rollout in this environment".to_owned();
+    state.flash = Some((state.now, why, false));
+}
+
 fn open_image_prompt(state: &mut State) {
     let Some((ro, _)) = selected(state) else {
-        state.flash = Some((
-            state.now,
-            "no Argo Rollout in this environment".into(),
-            false,
-        ));
-        return;
+        return no_rollout(state);
     };
     let current = ro.image().unwrap_or("").to_owned();
     let mut input = TextArea::new(vec![current]);
