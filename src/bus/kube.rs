@@ -11,9 +11,57 @@ use serde_json::{Value, json};
 use super::Command;
 use super::bluegreen::{REVISION, switch_patch, template_for_undo, undo_annotations, undo_patch};
 use super::rollouts::{RolloutAction, WireRequest};
-use crate::clients::kube::{Access, KubeActions, PatchBody, Write, WriteOp, resource};
+use crate::clients::kube::{Access, KubeActions, KubeError, PatchBody, Write, WriteOp, resource};
 use crate::domain::WatchedRollout;
 use crate::domain::rollout::{HASH_LABEL, REVISION as ROLLOUT_REVISION};
+
+/// Why a command was not sent after all: what the fresh reads found.
+#[derive(Debug, thiserror::Error)]
+pub enum Unsendable {
+    #[error(transparent)]
+    Read(#[from] KubeError),
+    #[error("deployment/{0} is paused: resume it first (kubectl rollout resume)")]
+    PausedRestart(String),
+    #[error(
+        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout \
+         resume' and try again"
+    )]
+    PausedUndo,
+    #[error(
+        "deployment/{deployment} has {ready}/{desired} ready now; nothing was sent (switch \
+         with an override reason to send traffic anyway)"
+    )]
+    NotReady {
+        deployment: String,
+        ready: u64,
+        desired: u64,
+    },
+    #[error("unable to find specified revision {0} in history")]
+    NoRevision(u64),
+    #[error(
+        "revision {revision} of deployment/{name} changed since the preview; nothing was \
+         sent — look again and retry"
+    )]
+    RevisionChanged { revision: u64, name: String },
+    #[error("rollout/{0} changed since the preview; nothing was sent — look again and retry")]
+    RolloutChanged(String),
+    #[error("unable to find container named \"{0}\"")]
+    NoContainer(String),
+    /// An object or a planned body that does not decode as expected.
+    #[error("{what}: {source}")]
+    Shape {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{0} does not go to the Kubernetes API")]
+    NotKubernetes(String),
+}
+
+fn shape(what: impl Into<String>) -> impl FnOnce(serde_json::Error) -> Unsendable {
+    let what = what.into();
+    move |source| Unsendable::Shape { what, source }
+}
 
 /// What `prepare` found: writes to send, or a reason why nothing needs sending.
 pub(super) enum Plan {
@@ -105,18 +153,17 @@ async fn replicaset_of(
     owner: &DynamicObject,
     annotation: &str,
     revision: u64,
-) -> Result<DynamicObject, String> {
+) -> Result<DynamicObject, Unsendable> {
     let namespace = owner.metadata.namespace.clone().unwrap_or_default();
     let uid = owner.metadata.uid.clone().unwrap_or_default();
     kube.list(&replicasets(), &namespace, &label_selector(owner))
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .into_iter()
         .find(|rs| {
             crate::clients::kube::controlled_revision(&rs.metadata, &uid, annotation)
                 == Some(revision)
         })
-        .ok_or_else(|| format!("unable to find specified revision {revision} in history"))
+        .ok_or(Unsendable::NoRevision(revision))
 }
 
 /// Reads one object, in the words the user reads when it fails.
@@ -125,14 +172,12 @@ async fn fetch(
     r: &ApiResource,
     namespace: &str,
     name: &str,
-) -> Result<DynamicObject, String> {
-    kube.get(r, namespace, name)
-        .await
-        .map_err(|e| e.to_string())
+) -> Result<DynamicObject, Unsendable> {
+    Ok(kube.get(r, namespace, name).await?)
 }
 
 /// A plan of writes sent once (no GET-edit-PUT to retry).
-fn send(writes: Vec<Write>, done: String, event: EventSpec) -> Result<Plan, String> {
+fn send(writes: Vec<Write>, done: String, event: EventSpec) -> Result<Plan, Unsendable> {
     Ok(Plan::Send(Box::new(Prepared {
         writes,
         done,
@@ -205,7 +250,7 @@ pub(super) async fn prepare(
     kube: &KubeActions,
     command: &Command,
     user: &str,
-) -> Result<Plan, String> {
+) -> Result<Plan, Unsendable> {
     match command {
         Command::RestartDeployment {
             namespace,
@@ -216,9 +261,7 @@ pub(super) async fn prepare(
             let r = deployments();
             let d = fetch(kube, &r, namespace, name).await?;
             if paused(&d) {
-                return Err(format!(
-                    "deployment/{name} is paused: resume it first (kubectl rollout resume)"
-                ));
+                return Err(Unsendable::PausedRestart(name.clone()));
             }
             let body = PatchBody::Strategic(Command::restart_patch(restarted_at));
             send(
@@ -252,10 +295,11 @@ pub(super) async fn prepare(
                     .unwrap_or(1);
                 let ready = count(&d.data, "/status/readyReplicas");
                 if desired == 0 || ready < desired {
-                    return Err(format!(
-                        "deployment/{target_deployment} has {ready}/{desired} ready now; nothing \
-                         was sent (switch with an override reason to send traffic anyway)"
-                    ));
+                    return Err(Unsendable::NotReady {
+                        deployment: target_deployment.clone(),
+                        ready,
+                        desired,
+                    });
                 }
             }
             let body = PatchBody::Strategic(switch_patch(selector_key, to_colour.as_str()));
@@ -286,19 +330,15 @@ pub(super) async fn prepare(
             let r = deployments();
             let d = fetch(kube, &r, namespace, name).await?;
             if paused(&d) {
-                return Err(
-                    "you cannot rollback a paused deployment; resume it first with 'kubectl \
-                     rollout resume' and try again"
-                        .into(),
-                );
+                return Err(Unsendable::PausedUndo);
             }
             let rs = replicaset_of(kube, &d, REVISION, *to_revision).await?;
             let template = template_for_undo(&rs.data["spec"]["template"]);
             if template != *confirmed {
-                return Err(format!(
-                    "revision {to_revision} of deployment/{name} changed since the preview; \
-                     nothing was sent — look again and retry"
-                ));
+                return Err(Unsendable::RevisionChanged {
+                    revision: *to_revision,
+                    name: name.clone(),
+                });
             }
             if template_for_undo(&d.data["spec"]["template"]) == template {
                 return Ok(Plan::Nothing(format!(
@@ -309,7 +349,7 @@ pub(super) async fn prepare(
                 |o: &DynamicObject| o.metadata.annotations.clone().unwrap_or_default();
             let merged = undo_annotations(&annotations(&d), &annotations(&rs));
             let patch = serde_json::from_value(undo_patch(&template, &merged))
-                .map_err(|e| e.to_string())?;
+                .map_err(shape("the undo patch"))?;
             send(
                 vec![write(
                     r.clone(),
@@ -341,10 +381,9 @@ pub(super) async fn prepare(
         | Command::ArgocdRollback { .. }
         | Command::ArgocdSync { .. }
         | Command::ArgocdDisableAutoSync { .. }
-        | Command::ArgocdTerminateOperation { .. } => Err(format!(
-            "{} does not go to the Kubernetes API",
-            command.summary()
-        )),
+        | Command::ArgocdTerminateOperation { .. } => {
+            Err(Unsendable::NotKubernetes(command.summary()))
+        }
     }
 }
 
@@ -358,7 +397,7 @@ async fn prepare_rollout(
     action: &RolloutAction,
     confirmed: &[WireRequest],
     user: &str,
-) -> Result<Plan, String> {
+) -> Result<Plan, Unsendable> {
     let r = rollouts();
     let ro = fetch(kube, &r, namespace, name).await?;
     let verb = action.verb();
@@ -390,7 +429,7 @@ async fn prepare_rollout(
                 )));
             }
             let ops = json!([{"op": "replace", "path": "/spec/template", "value": template}]);
-            let patch = serde_json::from_value(ops).map_err(|e| e.to_string())?;
+            let patch = serde_json::from_value(ops).map_err(shape("the undo patch"))?;
             let w = write(r, namespace, name, PatchBody::Json(patch), false);
             prepared(vec![w], format!("rollout '{name}' undo"), false)
         }
@@ -413,7 +452,7 @@ async fn prepare_rollout(
                 }
             }
             if !found {
-                return Err(format!("unable to find container named \"{container}\""));
+                return Err(Unsendable::NoContainer(container.clone()));
             }
             let w = Write {
                 resource: r,
@@ -426,19 +465,17 @@ async fn prepare_rollout(
         _ => {
             if matches!(action, RolloutAction::Promote { .. }) {
                 // The plugin plans promote from a fresh GET; so does the check here.
+                let value = serde_json::to_value(&ro).map_err(shape(format!("rollout/{name}")))?;
                 let now: WatchedRollout =
-                    serde_json::from_value(serde_json::to_value(&ro).map_err(|e| e.to_string())?)
-                        .map_err(|e| format!("rollout/{name}: {e}"))?;
+                    serde_json::from_value(value).map_err(shape(format!("rollout/{name}")))?;
                 if action.requests(&now.row) != confirmed {
-                    return Err(format!(
-                        "rollout/{name} changed since the preview; nothing was sent — look \
-                         again and retry"
-                    ));
+                    return Err(Unsendable::RolloutChanged(name.to_owned()));
                 }
             }
             let mut writes = Vec::new();
             for req in confirmed {
-                let body: Value = serde_json::from_str(&req.body).map_err(|e| e.to_string())?;
+                let body: Value =
+                    serde_json::from_str(&req.body).map_err(shape("the confirmed patch"))?;
                 let status = req.subresource == Some("status");
                 writes.push(write(
                     r.clone(),

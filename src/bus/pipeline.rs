@@ -68,7 +68,21 @@ pub enum Refused {
     #[error("{0}")]
     ArgocdRbac(String),
     #[error("server-side dry run refused: {0}")]
-    DryRun(String),
+    DryRun(KubeError),
+}
+
+/// Why a command of the Kubernetes family did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum Failed {
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    #[error(transparent)]
+    Unsendable(#[from] kube::Unsendable),
+    /// The write itself was refused, after its dry run passed.
+    #[error(transparent)]
+    Send(KubeError),
+    #[error("gave up after {attempts} conflicts: {last}")]
+    Conflicts { attempts: usize, last: KubeError },
 }
 
 /// The sending side of the bus, held by the main loop.
@@ -271,8 +285,18 @@ impl<E: Sink> Inner<E> {
     async fn run(&self, op: OpId, command: &Command) -> Result<String, String> {
         match self.route(command).map_err(|e| e.to_string())? {
             Route::Kube(kube) => {
-                authorize(kube, command).await?;
-                self.send_kube(kube, command).await
+                let sent = match authorize(kube, command).await {
+                    Ok(()) => self.send_kube(kube, command).await,
+                    Err(refused) => Err(refused.into()),
+                };
+                match sent {
+                    Ok((done, Some(event))) => {
+                        self.leave_event(command, event, false, Ok(done)).await
+                    }
+                    // Nothing was sent: the cluster already was as asked.
+                    Ok((done, None)) => Ok(done),
+                    Err(failed) => Err(failed.to_string()),
+                }
             }
             Route::Argocd(client) => {
                 // Argo CD's RBAC needs the app's project; the app read also says where
@@ -301,37 +325,35 @@ impl<E: Sink> Inner<E> {
         }
     }
 
-    /// Prepare, dry run, send, Event, for the Kubernetes-API family.
-    async fn send_kube(&self, kube: &KubeActions, command: &Command) -> Result<String, String> {
+    /// Prepare, dry run and send, for the Kubernetes-API family: what it did, and the
+    /// Event to leave.
+    async fn send_kube(
+        &self,
+        kube: &KubeActions,
+        command: &Command,
+    ) -> Result<(String, Option<EventSpec>), Failed> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let prepared = match kube::prepare(kube, command, &self.user).await? {
-                Plan::Nothing(why) => return Ok(why),
+                Plan::Nothing(why) => return Ok((why, None)),
                 Plan::Send(p) => p,
             };
             for w in &prepared.writes {
-                kube.write(w, true)
-                    .await
-                    .map_err(|e| Refused::DryRun(e.to_string()).to_string())?;
+                kube.write(w, true).await.map_err(Refused::DryRun)?;
             }
             match send_all(kube, &prepared.writes).await {
-                Ok(()) => {}
-                Err(e)
-                    if e.code() == Some(409)
-                        && prepared.retry_on_conflict
-                        && attempt < CONFLICT_ATTEMPTS =>
-                {
-                    continue;
-                }
+                Ok(()) => return Ok((prepared.done, Some(prepared.event))),
                 Err(e) if e.code() == Some(409) && prepared.retry_on_conflict => {
-                    return Err(format!("gave up after {CONFLICT_ATTEMPTS} conflicts: {e}"));
+                    if attempt >= CONFLICT_ATTEMPTS {
+                        return Err(Failed::Conflicts {
+                            attempts: attempt,
+                            last: e,
+                        });
+                    }
                 }
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(Failed::Send(e)),
             }
-            return self
-                .leave_event(command, prepared.event, false, Ok(prepared.done))
-                .await;
         }
     }
 
@@ -401,7 +423,7 @@ impl<E: Sink> Inner<E> {
 
 /// RBAC first, as the user would check with `kubectl auth can-i`: a refusal names the
 /// permission instead of surfacing as a 403 from the dry run.
-async fn authorize(kube: &KubeActions, command: &Command) -> Result<(), String> {
+async fn authorize(kube: &KubeActions, command: &Command) -> Result<(), Refused> {
     for access in kube::access(command) {
         match kube.can_i(&access).await {
             Ok(None) => {}
@@ -414,8 +436,7 @@ async fn authorize(kube: &KubeActions, command: &Command) -> Result<(), String> 
                 return Err(Refused::Rbac {
                     permission: access.describe(),
                     why,
-                }
-                .to_string());
+                });
             }
             // The server still enforces RBAC on the request itself.
             Err(e) => tracing::warn!(error = %e, "access review failed; sending anyway"),
