@@ -99,25 +99,44 @@ pub fn terminate_preview(env: &str, app: &str) -> Preview {
     )
 }
 
+/// Why an Argo CD command did not go through, once past RBAC.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgocdFailed {
+    #[error(transparent)]
+    Call(#[from] ArgoError),
+    /// The dry run's operation could not be followed to its end.
+    #[error("dry run: {0}")]
+    DryRunLost(ArgoError),
+    /// The dry run's operation ended Failed or Error.
+    #[error("dry run {phase}: {message}")]
+    DryRun { phase: String, message: String },
+    #[error("{0}: Argo CD still reports auto-sync on")]
+    StillAutomated(String),
+    #[error("{0} is not an Argo CD command")]
+    NotArgocd(String),
+}
+
+/// Argo CD's RBAC said no (`argocd account can-i`).
+#[derive(Debug, thiserror::Error)]
+#[error("forbidden: Argo CD RBAC does not let you {permission}; nothing was sent")]
+pub struct ArgocdForbidden {
+    pub permission: String,
+}
+
 /// Sends the dry run, waits for its operation, and reports how it ended.
-async fn dry_run(client: &ArgoClient, app: &str, call: ApiCall) -> Result<(), String> {
-    let _: serde_json::Value = client.call(&call).await.map_err(|e| e.to_string())?;
+async fn dry_run(client: &ArgoClient, app: &str, call: ApiCall) -> Result<(), ArgocdFailed> {
+    let _: serde_json::Value = client.call(&call).await?;
     let after = client
         .wait_operation_done(app, DRY_RUN_LIMIT, DRY_RUN_POLL)
         .await
-        .map_err(|e| format!("dry run: {e}"))?;
+        .map_err(ArgocdFailed::DryRunLost)?;
     match after.operation_state {
-        Some(op) if op.phase == "Failed" || op.phase == "Error" => Err(format!(
-            "dry run {}: {}",
-            op.phase.to_lowercase(),
-            op.message.unwrap_or_default()
-        )),
+        Some(op) if op.phase == "Failed" || op.phase == "Error" => Err(ArgocdFailed::DryRun {
+            phase: op.phase.to_lowercase(),
+            message: op.message.unwrap_or_default(),
+        }),
         _ => Ok(()),
     }
-}
-
-fn message(e: ArgoError) -> String {
-    e.to_string()
 }
 
 pub async fn rollback(
@@ -125,12 +144,9 @@ pub async fn rollback(
     app: &str,
     id: i64,
     prune: bool,
-) -> Result<String, String> {
+) -> Result<String, ArgocdFailed> {
     dry_run(client, app, requests::rollback(app, id, prune, true)).await?;
-    client
-        .rollback(app, id, prune, false)
-        .await
-        .map_err(message)?;
+    client.rollback(app, id, prune, false).await?;
     Ok(format!("{app}: rollback to history id {id} started"))
 }
 
@@ -139,24 +155,21 @@ pub async fn sync(
     app: &str,
     revision: Option<&str>,
     prune: bool,
-) -> Result<String, String> {
+) -> Result<String, ArgocdFailed> {
     dry_run(client, app, requests::sync(app, revision, prune, true)).await?;
-    client
-        .sync(app, revision, prune, false)
-        .await
-        .map_err(message)?;
+    client.sync(app, revision, prune, false).await?;
     Ok(format!("{app}: sync started"))
 }
 
-pub async fn terminate(client: &ArgoClient, app: &str) -> Result<String, String> {
-    client.terminate_operation(app).await.map_err(message)?;
+pub async fn terminate(client: &ArgoClient, app: &str) -> Result<String, ArgocdFailed> {
+    client.terminate_operation(app).await?;
     Ok(format!("{app}: operation terminating"))
 }
 
-pub async fn disable_auto_sync(client: &ArgoClient, app: &str) -> Result<String, String> {
-    let after = client.disable_auto_sync(app).await.map_err(message)?;
+pub async fn disable_auto_sync(client: &ArgoClient, app: &str) -> Result<String, ArgocdFailed> {
+    let after = client.disable_auto_sync(app).await?;
     if after.automated.is_some() {
-        return Err(format!("{app}: Argo CD still reports auto-sync on"));
+        return Err(ArgocdFailed::StillAutomated(app.to_owned()));
     }
     Ok(format!("{app}: auto-sync off"))
 }
@@ -166,7 +179,7 @@ pub async fn disable_auto_sync(client: &ArgoClient, app: &str) -> Result<String,
 pub(super) async fn authorize(
     client: &ArgoClient,
     command: &Command,
-) -> Result<Option<AppRow>, String> {
+) -> Result<Option<AppRow>, ArgocdForbidden> {
     match rbac_action(command) {
         Some(action) => check_rbac(client, command.target_name(), action).await,
         None => Ok(None),
@@ -174,7 +187,10 @@ pub(super) async fn authorize(
 }
 
 /// The dry run (where Argo CD has one), then the call.
-pub(super) async fn execute(client: &ArgoClient, command: &Command) -> Result<String, String> {
+pub(super) async fn execute(
+    client: &ArgoClient,
+    command: &Command,
+) -> Result<String, ArgocdFailed> {
     match command {
         Command::ArgocdRollback { app, id, .. } => rollback(client, app, *id, false).await,
         Command::ArgocdSync { app, revision, .. } => {
@@ -182,7 +198,7 @@ pub(super) async fn execute(client: &ArgoClient, command: &Command) -> Result<St
         }
         Command::ArgocdDisableAutoSync { app, .. } => disable_auto_sync(client, app).await,
         Command::ArgocdTerminateOperation { app, .. } => terminate(client, app).await,
-        _ => Err(format!("{} is not an Argo CD command", command.summary())),
+        _ => Err(ArgocdFailed::NotArgocd(command.summary())),
     }
 }
 
@@ -207,7 +223,7 @@ pub async fn check_rbac(
     client: &ArgoClient,
     app: &str,
     action: &'static str,
-) -> Result<Option<AppRow>, String> {
+) -> Result<Option<AppRow>, ArgocdForbidden> {
     let row = match client.get(app).await {
         Ok(row) => row,
         Err(e) => {
@@ -218,10 +234,9 @@ pub async fn check_rbac(
     let permission = Permission::on_app(action, &row.project, app);
     match client.can_i(&permission).await {
         Ok(true) => Ok(Some(row)),
-        Ok(false) => Err(format!(
-            "forbidden: Argo CD RBAC does not let you {}; nothing was sent",
-            permission.describe()
-        )),
+        Ok(false) => Err(ArgocdForbidden {
+            permission: permission.describe(),
+        }),
         Err(e) => {
             tracing::warn!(error = %e, "Argo CD can-i failed; sending anyway");
             Ok(Some(row))

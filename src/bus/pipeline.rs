@@ -65,8 +65,8 @@ pub enum Refused {
     #[error("forbidden: RBAC does not let you {permission}{why}; nothing was sent")]
     Rbac { permission: String, why: String },
     /// Argo CD's own RBAC (`argocd account can-i`) refused.
-    #[error("{0}")]
-    ArgocdRbac(String),
+    #[error(transparent)]
+    ArgocdRbac(#[from] super::argocd::ArgocdForbidden),
     #[error("server-side dry run refused: {0}")]
     DryRun(KubeError),
 }
@@ -301,8 +301,12 @@ impl<E: Sink> Inner<E> {
             Route::Argocd(client) => {
                 // Argo CD's RBAC needs the app's project; the app read also says where
                 // its Application lives, for the Event.
-                let app = super::argocd::authorize(client, command).await?;
-                let outcome = super::argocd::execute(client, command).await;
+                let app = super::argocd::authorize(client, command)
+                    .await
+                    .map_err(|e| Refused::from(e).to_string())?;
+                let outcome = super::argocd::execute(client, command)
+                    .await
+                    .map_err(|e| e.to_string());
                 // Argo CD commands leave their Event whatever the outcome, once past
                 // RBAC: a failed dry run or a refusal is worth a Warning on the app.
                 let namespace = app.as_ref().map(|a| a.namespace.as_str());
