@@ -71,7 +71,7 @@ pub fn undo_patch(template: &Value, annotations: &BTreeMap<String, String>) -> V
 
 /// Plans an undo of `d` to the revision `rs` holds, from the watched rows: the template
 /// without its hash label, and the annotations as far as the rows know them (the
-/// Deployment's revision annotation; the executor re-reads the Deployment's own).
+/// Deployment's revision annotation; the pipeline re-reads the Deployment's own).
 pub fn plan_undo(
     d: &DeploymentRow,
     rs: &ReplicaSetRow,

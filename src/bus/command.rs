@@ -1,5 +1,5 @@
 //! Mutations as data. A `Command` carries everything needed to send it, so the
-//! preview the user confirms is exactly what the executor sends.
+//! preview the user confirms is exactly what the pipeline sends.
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -20,7 +20,7 @@ pub enum Command {
         restarted_at: String,
     },
     /// A golang-migrate `up` / `down` / `goto` / `force` on an environment's database,
-    /// planned at preview time: the executor runs exactly these steps, under the lock,
+    /// planned at preview time: the pipeline runs exactly these steps, under the lock,
     /// and refuses if the database moved since.
     Migrate {
         env: String,
