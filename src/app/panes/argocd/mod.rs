@@ -1,7 +1,7 @@
 //! The release pane's part of `update()`: Argo CD Applications per environment (from
 //! the watch), the matrix cursor and the history view. The commands its keys open are in
-//! `release_commands`, what follows a sent command (waits, the pending rollback) in
-//! `release_wait`, the images of history entries in `release_images`.
+//! `commands`, what follows a sent command (waits, the pending rollback) in `wait`, the
+//! images of history entries in `images`.
 
 pub(crate) mod commands;
 pub mod images;
