@@ -2,15 +2,13 @@
 //! first (the read-only viewer's rollback is refused with nothing sent), and each
 //! command's outcome leaves a Kubernetes Event on the Application in `argocd`.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use rollcall::app::Event;
-use rollcall::bus::{AuditLog, Bus, Command, OpId};
+use rollcall::bus::Command;
 use rollcall::clients::argocd::{ArgoClient, Endpoint, Timeouts, Token};
-use rollcall::clients::kube::{KubeActions, connect_with};
 use rollcall_sim::{self as sim, SimHandle, SimOptions};
-use tokio::sync::mpsc;
+use rollcall_testkit::bus::{BusHarness, BusSetup};
 
 const APP: &str = "customer-adapter-prod";
 
@@ -24,61 +22,15 @@ fn argo(sim: &SimHandle, token: &str) -> ArgoClient {
     ArgoClient::new(&endpoint, Timeouts::default()).expect("client builds")
 }
 
-struct Harness {
-    bus: Bus<Event>,
-    rx: mpsc::Receiver<Event>,
-    audit: std::path::PathBuf,
-    kube: kube::Client,
-    _dir: tempfile::TempDir,
-}
-
-/// A bus whose prod environment talks to the simulator's Argo CD with `token`, and to its
-/// Kubernetes API as the admin (for Events).
-async fn harness(sim: &SimHandle, token: &str) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let audit = dir.path().join("audit.jsonl");
-    let kc = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_yaml()).unwrap();
-    let conn = connect_with(kc, None).await.unwrap();
-    let (tx, rx) = mpsc::channel(16);
-    let bus = Bus::new(
-        HashMap::from([("prod".to_string(), KubeActions::new(conn.client.clone()))]),
-        AuditLog::new(audit.clone()),
-        "tester".into(),
-        tx,
-    )
-    .with_argocd(HashMap::from([("prod".to_string(), argo(sim, token))]));
-    Harness {
-        bus,
-        rx,
-        audit,
-        kube: conn.client,
-        _dir: dir,
+/// A bus whose prod environment talks to the simulator's Argo CD as the admin or its
+/// viewer, and to its Kubernetes API as the admin (for Events).
+async fn harness(sim: &SimHandle, argocd_viewer: bool) -> BusHarness {
+    BusSetup {
+        argocd_viewer,
+        ..BusSetup::admin(sim)
     }
-}
-
-impl Harness {
-    async fn run(&mut self, op: u64, command: Command) -> Result<String, String> {
-        self.bus.send(OpId(op), command);
-        loop {
-            let ev = tokio::time::timeout(Duration::from_secs(90), self.rx.recv())
-                .await
-                .expect("the operation finishes")
-                .expect("bus alive");
-            if let Event::OpFinished { op: o, outcome } = ev
-                && o == OpId(op)
-            {
-                return outcome;
-            }
-        }
-    }
-
-    fn audit_lines(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(&self.audit)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
+    .build()
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,7 +42,7 @@ async fn the_viewers_rollback_is_refused_by_argo_cd_rbac_before_anything_is_sent
     let before = admin.get(APP).await.unwrap();
     let previous = before.history[before.history.len() - 2].id;
 
-    let mut h = harness(&sim, sim.argocd_viewer_token()).await;
+    let mut h = harness(&sim, true).await;
     let outcome = h
         .run(
             1,
@@ -172,7 +124,7 @@ async fn rollcall_events(kube: &kube::Client) -> Vec<[String; 6]> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_argo_cd_command_leaves_an_event_on_its_application() {
     let sim = sim::start(SimOptions::default()).await.unwrap();
-    let mut h = harness(&sim, sim.argocd_token()).await;
+    let mut h = harness(&sim, false).await;
     let outcome = h
         .run(
             1,
@@ -247,7 +199,7 @@ async fn terminate_stops_a_running_rollback_as_argo_cd_does() {
     admin.disable_auto_sync(APP).await.unwrap();
     let before = admin.get(APP).await.unwrap();
     let previous = before.history[before.history.len() - 2].id;
-    let mut h = harness(&sim, sim.argocd_token()).await;
+    let mut h = harness(&sim, false).await;
 
     // Nothing running: Argo CD's refusal comes back as the outcome.
     let outcome = h
@@ -334,7 +286,7 @@ async fn terminate_stops_a_running_rollback_as_argo_cd_does() {
 async fn manifests_fetch_answers_with_the_images_of_that_revision() {
     use rollcall::app::panes::argocd::images::ManifestFetch;
     let sim = sim::start(SimOptions::default()).await.unwrap();
-    let mut h = harness(&sim, sim.argocd_viewer_token()).await;
+    let mut h = harness(&sim, true).await;
     let app = argo(&sim, sim.argocd_viewer_token())
         .get(APP)
         .await

@@ -4,126 +4,29 @@
 //! webhook that cannot take a dry run), one send under a double confirm, and the audit
 //! record of each.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use rollcall::app::Event;
+use rollcall::bus::Command;
 use rollcall::bus::rollouts::{MERGE, RolloutAction, WireRequest};
-use rollcall::bus::{AuditLog, Bus, Command, OpId};
-use rollcall::clients::argocd::{ArgoClient, Endpoint, Timeouts, Token};
-use rollcall::clients::kube::KubeActions;
 use rollcall::clients::migrations::Target;
 use rollcall_migrate::{DbUrl, Recorded, Request, Source};
 use rollcall_sim::{FaultPlan, SimHandle};
+use rollcall_testkit::bus::{BusHarness, BusSetup};
 use rollcall_testkit::cluster;
 use serde_json::Value;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 const NS: &str = "dictamesh-prod";
 const DRY_RUN_REFUSED: &str = "admission webhook \"policy.dictamesh.io\" does not support dry run";
 
-/// A bus for the prod environment, as the admin or the viewer.
-struct Harness {
-    bus: Bus<Event>,
-    rx: mpsc::Receiver<Event>,
-    audit: std::path::PathBuf,
-    kube: kube::Client,
-    _dir: tempfile::TempDir,
+/// Reads of what the bus did, through the client it used.
+trait Observed {
+    async fn events(&self, namespace: &str, reason: &str)
+    -> Vec<k8s_openapi::api::core::v1::Event>;
+    async fn object(&self, group_version: &str, plural: &str, name: &str) -> Value;
 }
 
-struct Setup<'a> {
-    sim: &'a SimHandle,
-    viewer: bool,
-    readonly: bool,
-    migrations: Option<Target>,
-}
-
-impl<'a> Setup<'a> {
-    fn admin(sim: &'a SimHandle) -> Self {
-        Setup {
-            sim,
-            viewer: false,
-            readonly: false,
-            migrations: None,
-        }
-    }
-
-    async fn build(self) -> Harness {
-        let dir = tempfile::tempdir().unwrap();
-        let audit = dir.path().join("audit.jsonl");
-        let (kube_token, argocd_token) = if self.viewer {
-            (self.sim.viewer_token(), self.sim.argocd_viewer_token())
-        } else {
-            (self.sim.token(), self.sim.argocd_token())
-        };
-        let kube = cluster::client_for(self.sim, None, Some(kube_token)).await;
-        let argo = ArgoClient::new(
-            &Endpoint {
-                server: self.sim.argocd_url(),
-                insecure: false,
-                ca_pem: self.sim.argocd_ca_pem(),
-                token: Some(Token::new(argocd_token)),
-            },
-            Timeouts::default(),
-        )
-        .unwrap();
-        let (tx, rx) = mpsc::channel(64);
-        let bus = Bus::new(
-            HashMap::from([("prod".to_string(), KubeActions::new(kube.clone()))]),
-            AuditLog::new(audit.clone()),
-            "tester".into(),
-            tx,
-        )
-        .with_argocd(HashMap::from([("prod".to_string(), argo)]))
-        .with_migrations(
-            self.migrations
-                .map(|t| HashMap::from([("prod".to_string(), t)]))
-                .unwrap_or_default(),
-        )
-        .readonly(self.readonly);
-        Harness {
-            bus,
-            rx,
-            audit,
-            kube,
-            _dir: dir,
-        }
-    }
-}
-
-impl Harness {
-    /// Sends each (op, command) at once, and waits for all their outcomes.
-    async fn run_all(&mut self, sends: &[(u64, &Command)]) -> Vec<(u64, Result<String, String>)> {
-        for (op, command) in sends {
-            self.bus.send(OpId(*op), (*command).clone());
-        }
-        let mut out = Vec::new();
-        while out.len() < sends.len() {
-            let ev = tokio::time::timeout(Duration::from_secs(90), self.rx.recv())
-                .await
-                .expect("every operation finishes")
-                .expect("bus alive");
-            if let Event::OpFinished { op, outcome } = ev {
-                out.push((op.0, outcome));
-            }
-        }
-        out.sort_by_key(|(op, _)| *op);
-        out
-    }
-
-    async fn run(&mut self, op: u64, command: &Command) -> Result<String, String> {
-        self.run_all(&[(op, command)]).await.remove(0).1
-    }
-
-    fn audit_lines(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.audit)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-
+impl Observed for BusHarness {
     /// rollcall's Events with `reason` in `namespace`.
     async fn events(
         &self,
@@ -229,9 +132,9 @@ async fn kubernetes_commands_take_every_stage() {
             .cloned()
     };
 
-    let mut readonly = Setup {
+    let mut readonly = BusSetup {
         readonly: true,
-        ..Setup::admin(&sim)
+        ..BusSetup::admin(&sim)
     }
     .build()
     .await;
@@ -244,9 +147,10 @@ async fn kubernetes_commands_take_every_stage() {
         )]
     );
 
-    let mut viewer = Setup {
-        viewer: true,
-        ..Setup::admin(&sim)
+    let mut viewer = BusSetup {
+        kube_viewer: true,
+        argocd_viewer: true,
+        ..BusSetup::admin(&sim)
     }
     .build()
     .await;
@@ -260,7 +164,7 @@ async fn kubernetes_commands_take_every_stage() {
     );
     assert!(outcome.unwrap_err().ends_with("; nothing was sent"));
 
-    let mut admin = Setup::admin(&sim).build().await;
+    let mut admin = BusSetup::admin(&sim).build().await;
     set_faults(&sim, true, 0);
     let outcome = admin.run(1, &restart).await;
     assert_eq!(
@@ -281,7 +185,7 @@ async fn kubernetes_commands_take_every_stage() {
 
     // Slow enough that the second confirm arrives while the first is in flight.
     set_faults(&sim, false, 150);
-    let mut admin = Setup::admin(&sim).build().await;
+    let mut admin = BusSetup::admin(&sim).build().await;
     let outcomes = admin
         .run_all(&[(1, &restart), (2, &restart), (1, &restart)])
         .await;
@@ -322,17 +226,18 @@ async fn rollouts_commands_take_every_stage() {
     };
     let aborted = |ro: &Value| ro.pointer("/status/abort").and_then(Value::as_bool);
 
-    let mut readonly = Setup {
+    let mut readonly = BusSetup {
         readonly: true,
-        ..Setup::admin(&sim)
+        ..BusSetup::admin(&sim)
     }
     .build()
     .await;
     refused_read_only(&readonly.run(1, &abort).await);
 
-    let mut viewer = Setup {
-        viewer: true,
-        ..Setup::admin(&sim)
+    let mut viewer = BusSetup {
+        kube_viewer: true,
+        argocd_viewer: true,
+        ..BusSetup::admin(&sim)
     }
     .build()
     .await;
@@ -345,7 +250,7 @@ async fn rollouts_commands_take_every_stage() {
         "{outcome:?}"
     );
 
-    let mut admin = Setup::admin(&sim).build().await;
+    let mut admin = BusSetup::admin(&sim).build().await;
     set_faults(&sim, true, 0);
     assert_eq!(
         admin.run(1, &abort).await,
@@ -363,7 +268,7 @@ async fn rollouts_commands_take_every_stage() {
     );
 
     set_faults(&sim, false, 150);
-    let mut admin = Setup::admin(&sim).build().await;
+    let mut admin = BusSetup::admin(&sim).build().await;
     let outcomes = admin
         .run_all(&[(1, &abort), (2, &abort), (1, &abort)])
         .await;
@@ -393,17 +298,18 @@ async fn argocd_commands_take_every_stage() {
         revision: None,
     };
 
-    let mut readonly = Setup {
+    let mut readonly = BusSetup {
         readonly: true,
-        ..Setup::admin(&sim)
+        ..BusSetup::admin(&sim)
     }
     .build()
     .await;
     refused_read_only(&readonly.run(1, &sync).await);
 
-    let mut viewer = Setup {
-        viewer: true,
-        ..Setup::admin(&sim)
+    let mut viewer = BusSetup {
+        kube_viewer: true,
+        argocd_viewer: true,
+        ..BusSetup::admin(&sim)
     }
     .build()
     .await;
@@ -417,7 +323,7 @@ async fn argocd_commands_take_every_stage() {
 
     // Argo CD runs a dry run as an operation; the webhook fails it, so no sync is sent,
     // and the app gets a Warning Event saying so.
-    let mut admin = Setup::admin(&sim).build().await;
+    let mut admin = BusSetup::admin(&sim).build().await;
     set_faults(&sim, true, 0);
     let outcome = admin.run(1, &sync).await;
     assert!(
@@ -433,7 +339,7 @@ async fn argocd_commands_take_every_stage() {
     assert_eq!(warnings[0].type_.as_deref(), Some("Warning"));
 
     set_faults(&sim, false, 150);
-    let mut admin = Setup::admin(&sim).build().await;
+    let mut admin = BusSetup::admin(&sim).build().await;
     let outcomes = admin.run_all(&[(1, &sync), (2, &sync), (1, &sync)]).await;
     let winner = sent_once(&outcomes, &sync.summary(), &format!("{app}: sync started"));
     let normal: Vec<_> = admin
@@ -508,10 +414,10 @@ async fn migrations_take_every_stage_they_have() {
     // What the user confirms is the SQL that runs.
     assert!(up.preview().body.contains(UP_2));
 
-    let mut readonly = Setup {
+    let mut readonly = BusSetup {
         readonly: true,
         migrations: Some(target.clone()),
-        ..Setup::admin(&sim)
+        ..BusSetup::admin(&sim)
     }
     .build()
     .await;
@@ -526,10 +432,11 @@ async fn migrations_take_every_stage_they_have() {
         database: "prod.db".into(),
         plan: rollcall_migrate::plan(&source, Recorded::NIL, Request::Up { n: Some(1) }).unwrap(),
     };
-    let mut viewer = Setup {
-        viewer: true,
+    let mut viewer = BusSetup {
+        kube_viewer: true,
+        argocd_viewer: true,
         migrations: Some(target.clone()),
-        ..Setup::admin(&sim)
+        ..BusSetup::admin(&sim)
     }
     .build()
     .await;
@@ -542,9 +449,9 @@ async fn migrations_take_every_stage_they_have() {
     );
     assert_eq!(version(&target).await, Some(at_1));
 
-    let mut admin = Setup {
+    let mut admin = BusSetup {
         migrations: Some(target.clone()),
-        ..Setup::admin(&sim)
+        ..BusSetup::admin(&sim)
     }
     .build()
     .await;
