@@ -10,6 +10,7 @@ pub mod api;
 pub mod argocd;
 pub mod cli;
 pub mod clock;
+pub mod cnpg;
 pub mod controllers;
 pub mod objects;
 pub mod resources;
@@ -17,6 +18,7 @@ pub mod rollouts;
 pub mod scenario;
 pub mod status;
 pub mod store;
+pub mod trivy;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -148,6 +150,29 @@ impl Shared {
 
     pub fn set_events(&self, on: bool) {
         self.events.store(on, Ordering::Relaxed);
+    }
+
+    /// A world with no listener, for unit tests that step the controllers themselves.
+    /// Keep the returned sender: dropping it signals shutdown.
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> (Arc<Shared>, signal::Sender<bool>) {
+        let (tx, rx) = signal::channel(false);
+        let shared = Arc::new(Shared {
+            store: Store::new(100_000, 100_000),
+            clock: SimClock::new(1.0),
+            token: "t".into(),
+            bookmark_interval: Duration::from_secs(3),
+            shutdown: rx,
+            expire: signal::channel(0).0,
+            users: Vec::new(),
+            tls: false,
+            faults: Arc::new(api::faults::Faults::new(api::faults::FaultPlan::default())),
+            gitops: Default::default(),
+            unhealthy: controllers::unhealthy::UnhealthyImages::new(Vec::new()),
+            unhealthy_changed: signal::channel(0).0,
+            events: AtomicBool::new(true),
+        });
+        (shared, tx)
     }
 }
 

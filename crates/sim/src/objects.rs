@@ -380,6 +380,9 @@ pub fn has_generation(def: &ResourceDef) -> bool {
             | resources::ROLLOUTS
             | resources::APPLICATIONS
             | resources::JOBS
+            | resources::CNPG_CLUSTERS
+            | resources::CNPG_BACKUPS
+            | resources::VULNERABILITYREPORTS
     )
 }
 

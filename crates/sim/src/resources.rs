@@ -21,6 +21,12 @@ pub enum TableKind {
     ServiceAccount,
     Node,
     Job,
+    /// CloudNativePG's printer columns (Age, Instances, Ready, Status, Primary).
+    CnpgCluster,
+    /// CloudNativePG Backups (Age, Cluster, Method, Phase, Error).
+    CnpgBackup,
+    /// Trivy's printer columns (Repository, Tag, Scanner, Age; severities at priority 1).
+    VulnerabilityReport,
     Default,
 }
 
@@ -134,6 +140,11 @@ pub const JOBS: usize = 13;
 /// events.k8s.io/v1 Events: another version of the core Events, stored once (as core/v1)
 /// and converted on the way in and out (`events_v1.rs`).
 pub const EVENTS_V1: usize = 14;
+/// CloudNativePG (postgresql.cnpg.io/v1): the database Clusters and their Backups.
+pub const CNPG_CLUSTERS: usize = 15;
+pub const CNPG_BACKUPS: usize = 16;
+/// Trivy operator scan results (aquasecurity.github.io/v1alpha1), one per container.
+pub const VULNERABILITYREPORTS: usize = 17;
 
 /// All served resources; `RESOURCES[i].id == i`.
 pub static RESOURCES: &[ResourceDef] = &[
@@ -350,6 +361,48 @@ pub static RESOURCES: &[ResourceDef] = &[
         fields: EVENT_FIELDS,
         table: TableKind::Event,
     },
+    ResourceDef {
+        id: CNPG_CLUSTERS,
+        group: "postgresql.cnpg.io",
+        version: "v1",
+        plural: "clusters",
+        singular: "cluster",
+        kind: "Cluster",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        subresources: &["status", "scale"],
+        fields: &[],
+        table: TableKind::CnpgCluster,
+    },
+    ResourceDef {
+        id: CNPG_BACKUPS,
+        group: "postgresql.cnpg.io",
+        version: "v1",
+        plural: "backups",
+        singular: "backup",
+        kind: "Backup",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        subresources: &["status"],
+        fields: &[],
+        table: TableKind::CnpgBackup,
+    },
+    ResourceDef {
+        id: VULNERABILITYREPORTS,
+        group: "aquasecurity.github.io",
+        version: "v1alpha1",
+        plural: "vulnerabilityreports",
+        singular: "vulnerabilityreport",
+        kind: "VulnerabilityReport",
+        namespaced: true,
+        short_names: &["vuln", "vulns"],
+        categories: &[],
+        subresources: &[],
+        fields: &[],
+        table: TableKind::VulnerabilityReport,
+    },
 ];
 
 /// The definition whose store table holds a kind's objects (events.k8s.io Events live in
@@ -410,5 +463,10 @@ mod tests {
         assert!(!is_custom(def(EVENTS_V1)));
         assert_eq!(storage(def(EVENTS_V1)).id, EVENTS);
         assert!(groups().contains(&("batch", "v1")));
+        assert!(groups().contains(&("postgresql.cnpg.io", "v1")));
+        assert_eq!(
+            find("aquasecurity.github.io", "v1alpha1", "vulnerabilityreports").map(|d| d.id),
+            Some(VULNERABILITYREPORTS)
+        );
     }
 }

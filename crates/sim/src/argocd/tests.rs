@@ -2,8 +2,6 @@
 //! simulated clock (no listener).
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -12,14 +10,13 @@ use jiff::SignedDuration;
 use serde_json::{Value, json};
 use tokio::sync::watch as signal;
 
-use crate::api::faults::{FaultPlan, Faults};
+use crate::api::faults::FaultPlan;
 use crate::argocd::api::{self, ArgoServer};
 use crate::argocd::session::Sessions;
 use crate::argocd::state::NAMESPACE;
-use crate::clock::SimClock;
 use crate::controllers::Controllers;
 use crate::resources::{APPLICATIONS, DEPLOYMENTS, ROLLOUTS, def};
-use crate::store::{Store, WriteMode};
+use crate::store::WriteMode;
 use crate::{Scenario, Shared, scenario};
 
 struct World {
@@ -32,22 +29,7 @@ struct World {
 }
 
 fn world() -> World {
-    let (tx, rx) = signal::channel(false);
-    let shared = Arc::new(Shared {
-        store: Store::new(100_000, 100_000),
-        clock: SimClock::new(1.0),
-        token: "t".into(),
-        bookmark_interval: Duration::from_secs(3),
-        shutdown: rx,
-        expire: signal::channel(0).0,
-        users: Vec::new(),
-        tls: false,
-        faults: Arc::new(Faults::new(FaultPlan::default())),
-        gitops: Default::default(),
-        unhealthy: crate::controllers::unhealthy::UnhealthyImages::new(Vec::new()),
-        unhealthy_changed: signal::channel(0).0,
-        events: AtomicBool::new(true),
-    });
+    let (shared, stop) = Shared::for_tests();
     let mut ctl = Controllers::new(shared.clone());
     scenario::build(&shared, &mut ctl, Scenario::Dictamesh);
     crate::scenario::argocd::build(&shared);
@@ -69,7 +51,7 @@ fn world() -> World {
         srv,
         token,
         viewer,
-        _stop: tx,
+        _stop: stop,
     }
 }
 

@@ -22,7 +22,9 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, watch};
 
 use crate::Shared;
-use crate::resources::{DEPLOYMENTS, JOBS, NAMESPACES, PODS, REPLICASETS, ROLLOUTS, def};
+use crate::resources::{
+    DEPLOYMENTS, JOBS, NAMESPACES, PODS, REPLICASETS, ROLLOUTS, VULNERABILITYREPORTS, def,
+};
 use crate::store::{Change, ChangeType};
 use events::Recorder;
 use kubelet::Kubelet;
@@ -48,6 +50,10 @@ pub struct Controllers {
     argo: crate::rollouts::ArgoController,
     /// Argo CD's application controller (issue 5).
     argocd: crate::argocd::controller::AppController,
+    /// CloudNativePG's backups.
+    cnpg: crate::cnpg::BackupController,
+    /// The Trivy operator's scans.
+    trivy: crate::trivy::Scanner,
 }
 
 impl Controllers {
@@ -68,6 +74,8 @@ impl Controllers {
             ticks: 0,
             argo: Default::default(),
             argocd: Default::default(),
+            cnpg: Default::default(),
+            trivy: Default::default(),
         };
         c.resync_all();
         c
@@ -94,6 +102,8 @@ impl Controllers {
             self.kubelet.observe(&s, &e.meta, false);
         }
         self.argocd.resync(&s);
+        self.cnpg.resync(&s);
+        self.trivy.resync(&s);
         for def_id in gc::OWNERS {
             for e in s.store.list(def(*def_id), None, |m| m.deleting).1 {
                 self.gc.observe(&e.meta);
@@ -107,6 +117,8 @@ impl Controllers {
         let deleted = c.ty == ChangeType::Deleted;
         self.argo.observe(&self.shared, c);
         self.argocd.observe(c);
+        self.cnpg.observe(&self.shared, c);
+        self.trivy.observe(&self.shared, c);
         if m.deleting && !deleted {
             self.gc.observe(m);
         }
@@ -134,6 +146,7 @@ impl Controllers {
             REPLICASETS => {
                 if deleted {
                     self.collect_garbage(def(PODS), m);
+                    self.collect_garbage(def(VULNERABILITYREPORTS), m);
                 } else {
                     self.dirty_rs.insert(key());
                 }
@@ -246,6 +259,8 @@ impl Controllers {
         self.drain();
         self.argo.tick(&s, &mut self.recorder);
         self.argocd.tick(&s, &mut self.recorder);
+        self.cnpg.tick(&s, &mut self.recorder);
+        self.trivy.tick(&s);
         if self.ticks.is_multiple_of(40) {
             self.recorder.expire(&s);
         }
@@ -262,6 +277,8 @@ impl Controllers {
             && !self.kubelet.busy()
             && self.argo.idle()
             && self.argocd.idle()
+            && self.cnpg.idle()
+            && self.trivy.idle()
     }
 
     /// Runs until shutdown, ticking every `every` of real time and reacting to changes.

@@ -33,6 +33,11 @@ pub enum Scenario {
     },
 }
 
+/// The demo's CloudNativePG cluster (prod's in dictamesh-infra, staging's beside it).
+pub fn cnpg_cluster() -> &'static str {
+    crate::cnpg::scenario::CLUSTER
+}
+
 pub const SERVICE_NAMES: &[&str] = &["customer-adapter", "graphql-gateway", "metadata-catalog"];
 
 struct Env {
@@ -113,7 +118,7 @@ pub fn service_deployment(
     })
 }
 
-fn settle(shared: &Shared, ctl: &mut Controllers) {
+pub(crate) fn settle(shared: &Shared, ctl: &mut Controllers) {
     for _ in 0..600 {
         ctl.drain();
         ctl.tick();
@@ -148,6 +153,7 @@ pub fn build(shared: &Shared, ctl: &mut Controllers, scenario: Scenario) {
         );
     }
     if scenario == Scenario::Dictamesh {
+        crate::cnpg::scenario::build(shared, ctl, now);
         for env in ENVS {
             shared.clock.set(now - env.age);
             let ns = format!("dictamesh-{}", env.name);

@@ -1,5 +1,5 @@
-//! Table cells of the kinds added for issue 3 (Secrets, ServiceAccounts, Nodes, Jobs), as
-//! the API server's printers fill them.
+//! Table cells of the kinds added after the first few (Secrets, ServiceAccounts, Nodes,
+//! Jobs, and the CloudNativePG and Trivy custom resources), as the API server fills them.
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -165,8 +165,42 @@ pub fn cells(kind: TableKind, o: &Value, now: Timestamp) -> Vec<Value> {
                 json!(selector_string(o.pointer("/spec/selector"))),
             ]
         }
+        TableKind::CnpgCluster => vec![
+            json!(name),
+            json!(created),
+            column(o, "/status/instances"),
+            column(o, "/status/readyInstances"),
+            column(o, "/status/phase"),
+            column(o, "/status/currentPrimary"),
+        ],
+        TableKind::CnpgBackup => vec![
+            json!(name),
+            json!(created),
+            column(o, "/spec/cluster/name"),
+            column(o, "/spec/method"),
+            column(o, "/status/phase"),
+            column(o, "/status/error"),
+        ],
+        TableKind::VulnerabilityReport => vec![
+            json!(name),
+            column(o, "/report/artifact/repository"),
+            column(o, "/report/artifact/tag"),
+            column(o, "/report/scanner/name"),
+            json!(created),
+            column(o, "/report/summary/criticalCount"),
+            column(o, "/report/summary/highCount"),
+            column(o, "/report/summary/mediumCount"),
+            column(o, "/report/summary/lowCount"),
+            column(o, "/report/summary/unknownCount"),
+        ],
         _ => vec![json!(name), json!(created)],
     }
+}
+
+/// A CRD printer column: the value at its JSONPath, or null when the object has none
+/// (as the API server's CRD table converter leaves it).
+fn column(o: &Value, ptr: &str) -> Value {
+    o.pointer(ptr).cloned().unwrap_or(Value::Null)
 }
 
 #[cfg(test)]

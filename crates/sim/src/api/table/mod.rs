@@ -256,9 +256,13 @@ fn cells(kind: TableKind, o: &Value, now: Timestamp) -> Vec<Value> {
             json!(s(o, "/status/sync/revision")),
             json!(s(o, "/spec/project")),
         ],
-        TableKind::Secret | TableKind::ServiceAccount | TableKind::Node | TableKind::Job => {
-            crate::api::table::kinds::cells(kind, o, now)
-        }
+        TableKind::Secret
+        | TableKind::ServiceAccount
+        | TableKind::Node
+        | TableKind::Job
+        | TableKind::CnpgCluster
+        | TableKind::CnpgBackup
+        | TableKind::VulnerabilityReport => crate::api::table::kinds::cells(kind, o, now),
         TableKind::Default => vec![json!(name), json!(created)],
     }
 }
