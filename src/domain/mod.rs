@@ -4,6 +4,7 @@
 pub mod application;
 pub mod bluegreen;
 pub mod clock;
+pub mod cnpg;
 pub mod deployment;
 pub mod environment;
 pub mod event;
@@ -15,6 +16,7 @@ pub mod pod;
 pub mod rollout;
 pub mod service;
 pub mod store;
+pub mod vulnerability;
 pub(crate) mod wire;
 
 pub use application::AppRow;
