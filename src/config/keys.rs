@@ -153,8 +153,9 @@ impl<Action: Bindable> Layers<Action> {
             let mut keys: Vec<(Key, Origin)> = Vec::with_capacity(specs.items.len());
             for (i, spec) in specs.items.into_iter().enumerate() {
                 let path = format!("bindings.{name}[{i}]");
-                let key = Key::parse(&spec.value)
-                    .map_err(|why| ConfigError::at(file, spec.referenced, &path, why))?;
+                let key = Key::parse(&spec.value).map_err(|why| {
+                    ConfigError::at(file, spec.referenced, &path, why.to_string())
+                })?;
                 if keys.iter().all(|(k, _)| *k != key) {
                     let origin = Origin {
                         file: file.to_path_buf(),

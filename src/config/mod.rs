@@ -30,7 +30,7 @@ pub use environments::{
     BlueGreenPair, Colour, Environment, Service, WorkloadKind, parse_environments,
 };
 pub use error::{At, ConfigError};
-pub use key::Key;
+pub use key::{Key, KeySpecError};
 pub use keys::{Bindable, KeyMap, action_name};
 pub use policy::{DeployMode, ParseDeployModeError, Policy};
 pub use theme::Theme;
