@@ -322,7 +322,9 @@ impl<E: Sink> Inner<E> {
             // confirmed is re-checked against the recorded version under the lock.
             Route::Migrations(target) => match command {
                 Command::Migrate { plan, .. } => {
-                    crate::clients::migrations::run_op(target, op, plan, &self.events).await
+                    crate::clients::migrations::run_op(target, op, plan, &self.events)
+                        .await
+                        .map_err(|e| e.to_string())
                 }
                 _ => Err(format!("{} is not a migration", command.summary())),
             },

@@ -9,10 +9,12 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::domain::migrations::{MigrationUpdate, SourceSnapshot};
+use crate::config::ResolveError;
+use crate::domain::migrations::{MigrationUpdate, SourceSnapshot, StatusError};
+use rollcall_migrate::ExecError;
 use rollcall_migrate::source::Source;
 use rollcall_migrate::status;
-use rollcall_migrate::store::Db;
+use rollcall_migrate::store::{Db, DbError};
 use rollcall_migrate::url::DbUrl;
 
 pub const INTERVAL: Duration = Duration::from_secs(2);
@@ -21,10 +23,21 @@ pub const INTERVAL: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 pub struct Target {
     pub env: usize,
-    pub url: Result<DbUrl, String>,
+    pub url: Result<DbUrl, ResolveError>,
     pub migrations: std::path::PathBuf,
     /// Wakes the poller early (after an operation).
     pub refresh: Arc<Notify>,
+}
+
+/// Why a migration command did not run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Url(#[from] ResolveError),
+    #[error(transparent)]
+    Connect(#[from] DbError),
+    #[error(transparent)]
+    Execute(#[from] ExecError),
 }
 
 /// Migration files, status or progress of one environment.
@@ -44,7 +57,6 @@ pub fn spawn<E: From<MigrationItem> + Send + 'static>(
         let mut last_source: Option<Source> = None;
         let mut last_status = None;
         let mut db: Option<Db> = None;
-        let mut last_error: Option<String> = None;
         loop {
             let dir = target.migrations.clone();
             // File reads are blocking; keep them off the async workers.
@@ -66,18 +78,20 @@ pub fn spawn<E: From<MigrationItem> + Send + 'static>(
                     }
                 }
             }
-            let result = match &target.url {
-                Err(e) => Err(e.clone()),
+            let result: Result<_, StatusError> = match &target.url {
+                Err(e) => Err(e.clone().into()),
                 Ok(url) => {
-                    if db.is_none() {
-                        match Db::connect(url, false).await {
-                            Ok(conn) => db = Some(conn),
-                            Err(e) => last_error = Some(e),
+                    let conn = match db.take() {
+                        Some(conn) => Ok(conn),
+                        None => Db::connect(url, false).await,
+                    };
+                    match conn {
+                        Ok(mut conn) => {
+                            let read = status::read(&mut conn).await;
+                            db = Some(conn);
+                            read.map_err(Into::into)
                         }
-                    }
-                    match db.as_mut() {
-                        Some(conn) => status::read(conn).await,
-                        None => Err(last_error.take().unwrap_or_default()),
+                        Err(e) => Err(e.into()),
                     }
                 }
             };
@@ -120,7 +134,7 @@ pub async fn run_op<E: From<MigrationItem> + Send + 'static>(
     op: crate::domain::OpId,
     plan: &rollcall_migrate::Plan,
     events: &mpsc::Sender<E>,
-) -> Result<String, String> {
+) -> Result<String, RunError> {
     let url = target.url.clone()?;
     let mut db = Db::connect(&url, true).await?;
     let env = target.env;

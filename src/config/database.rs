@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::error::ConfigError;
-use rollcall_migrate::DbUrl;
+use rollcall_migrate::{DbUrl, UnsupportedUrl};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Database {
@@ -20,16 +20,31 @@ pub struct Database {
     pub migrations: PathBuf,
 }
 
+/// Why an environment has no database URL to connect to. Never includes the password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error("${var}: {source}")]
+    Invalid {
+        var: String,
+        #[source]
+        source: UnsupportedUrl,
+    },
+    #[error("set ${var} to this environment's database URL")]
+    Unset { var: String },
+}
+
 impl Database {
-    /// The URL to connect to, or why there is none. Never includes the password.
-    pub fn resolve(&self) -> Result<DbUrl, String> {
+    /// The URL to connect to, or why there is none.
+    pub fn resolve(&self) -> Result<DbUrl, ResolveError> {
         if let Some(url) = &self.url {
             return Ok(url.clone());
         }
-        let var = self.url_env.as_deref().unwrap_or_default();
-        match std::env::var(var) {
-            Ok(v) if !v.trim().is_empty() => DbUrl::parse(&v).map_err(|e| format!("${var}: {e}")),
-            _ => Err(format!("set ${var} to this environment's database URL")),
+        let var = self.url_env.clone().unwrap_or_default();
+        match std::env::var(&var) {
+            Ok(v) if !v.trim().is_empty() => {
+                DbUrl::parse(&v).map_err(|source| ResolveError::Invalid { var, source })
+            }
+            _ => Err(ResolveError::Unset { var }),
         }
     }
 }
@@ -46,13 +61,12 @@ pub(crate) struct RawDatabase {
 
 impl RawDatabase {
     pub(crate) fn validate(self, file: &Path, path: &str) -> Result<Database, ConfigError> {
-        let url =
-            match self.url {
-                Some(u) => Some(DbUrl::parse(&u.value).map_err(|why| {
-                    ConfigError::at(file, u.referenced, &format!("{path}.url"), why)
-                })?),
-                None => None,
-            };
+        let url = match self.url {
+            Some(u) => Some(DbUrl::parse(&u.value).map_err(|why| {
+                ConfigError::at(file, u.referenced, &format!("{path}.url"), why.to_string())
+            })?),
+            None => None,
+        };
         let url_env = match self.url_env {
             Some(v) if v.value.trim().is_empty() || v.value.contains(['=', '\0', ' ']) => {
                 return Err(ConfigError::at(

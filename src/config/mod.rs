@@ -25,7 +25,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use argocd::ArgocdServer;
-pub use database::Database;
+pub use database::{Database, ResolveError};
 pub use environments::{
     BlueGreenPair, Colour, Environment, Service, WorkloadKind, parse_environments,
 };

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::config::ResolveError;
 use crate::domain::OpId;
-use rollcall_migrate::{DbStatus, Source};
+use rollcall_migrate::{DbError, DbStatus, Source};
 use rollcall_sqllint::{LintReport, Rule, Verdict};
 
 /// The files of one environment's migrations directory and the lint of each up file.
@@ -33,13 +34,22 @@ impl SourceSnapshot {
     }
 }
 
+/// Why an environment's migration status is unknown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatusError {
+    #[error(transparent)]
+    Url(#[from] ResolveError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
 /// What the poller and the executor report about one environment's migrations.
 #[derive(Debug, Clone)]
 pub enum MigrationUpdate {
     Source(Arc<SourceSnapshot>),
     Status {
         at: Timestamp,
-        status: Result<DbStatus, String>,
+        status: Result<DbStatus, StatusError>,
     },
     /// One finished step of a running operation (`3/u add_index (12ms)`).
     Progress {
@@ -54,7 +64,7 @@ pub struct EnvMigrations {
     /// None: the environment has no `database:` in config.
     pub database: Option<String>,
     pub source: Option<Arc<SourceSnapshot>>,
-    pub status: Option<Result<DbStatus, String>>,
+    pub status: Option<Result<DbStatus, StatusError>>,
     pub checked: Option<Timestamp>,
     /// The last lines of the running or last operation.
     pub progress: Vec<String>,
@@ -201,7 +211,7 @@ impl EnvMigrations {
                 .count(),
             error: match (&self.database, &self.status) {
                 (None, _) => Some("no database configured".into()),
-                (_, Some(Err(e))) => Some(e.clone()),
+                (_, Some(Err(e))) => Some(e.to_string()),
                 (_, None) => Some("checking…".into()),
                 _ => None,
             },

@@ -9,15 +9,29 @@ use serde_json::json;
 
 use crate::config::{Database, Environment};
 use crate::domain::migrations::{EnvMigrations, RowState, SourceSnapshot};
-use rollcall_migrate::demo;
+use rollcall_migrate::demo::{self, DemoError};
 use rollcall_migrate::source::Source;
 use rollcall_migrate::status;
+
+/// Why `rollcall migrations` printed no report. No variant names a source: main prints
+/// the whole chain, and each message already ends with its cause.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("demo databases: {0}")]
+    Demo(DemoError),
+    #[error("no environment `{name}` (known: {known})")]
+    NoEnvironment { name: String, known: String },
+    #[error("{0}")]
+    Json(serde_json::Error),
+}
 
 /// Seeds the demo databases under `dir` and points each environment at its own.
 pub async fn use_demo_databases(
     environments: &mut [Environment],
     dir: &Path,
-) -> Result<(), String> {
+) -> Result<(), DemoError> {
     let names: Vec<String> = environments.iter().map(|e| e.name.clone()).collect();
     let dbs = demo::prepare(dir, &names).await?;
     for (env, db) in environments.iter_mut().zip(dbs) {
@@ -46,16 +60,16 @@ pub fn report(
     env: Option<&str>,
     json_out: bool,
     demo_dir: Option<&Path>,
-) -> Result<String, String> {
+) -> Result<String, ReportError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        .map_err(ReportError::Runtime)?;
     runtime.block_on(async {
         if let Some(dir) = demo_dir {
             use_demo_databases(environments, dir)
                 .await
-                .map_err(|e| format!("demo databases: {e}"))?;
+                .map_err(ReportError::Demo)?;
         }
         status_report(environments, env, json_out).await
     })
@@ -66,18 +80,17 @@ pub async fn status_report(
     environments: &[Environment],
     env: Option<&str>,
     json_out: bool,
-) -> Result<String, String> {
+) -> Result<String, ReportError> {
     let envs: Vec<_> = environments
         .iter()
         .filter(|e| env.is_none_or(|n| n == e.name))
         .collect();
     if envs.is_empty() {
         let known: Vec<&str> = environments.iter().map(|e| e.name.as_str()).collect();
-        return Err(format!(
-            "no environment `{}` (known: {})",
-            env.unwrap_or_default(),
-            known.join(", ")
-        ));
+        return Err(ReportError::NoEnvironment {
+            name: env.unwrap_or_default().to_owned(),
+            known: known.join(", "),
+        });
     }
     let mut text = String::new();
     let mut docs = Vec::new();
@@ -87,8 +100,8 @@ pub async fn status_report(
             let source = Source::read(&db.migrations);
             m.source = Some(std::sync::Arc::new(SourceSnapshot::new(source)));
             m.status = Some(match db.resolve() {
-                Ok(url) => status::read_url(&url).await,
-                Err(why) => Err(why),
+                Ok(url) => status::read_url(&url).await.map_err(Into::into),
+                Err(why) => Err(why.into()),
             });
         }
         let summary = m.summary();
@@ -189,7 +202,7 @@ pub async fn status_report(
         } else {
             serde_json::Value::Array(docs)
         };
-        return serde_json::to_string_pretty(&doc).map_err(|e| e.to_string());
+        return serde_json::to_string_pretty(&doc).map_err(ReportError::Json);
     }
     Ok(text)
 }

@@ -292,7 +292,7 @@ async fn table_and_lock_identity_match_golang_migrate() {
     let err = rollcall_migrate::execute(&mut db, &p, Some(Duration::from_millis(300)), &mut |_| {})
         .await
         .unwrap_err();
-    assert_eq!(err, "timeout: can't acquire database lock");
+    assert_eq!(err.to_string(), "timeout: can't acquire database lock");
     let status = rollcall_migrate::status::read(&mut db).await.unwrap();
     assert!(
         status.locked_by.is_some_and(|h| h.contains("pid")),

@@ -5,10 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::ops::{self, Request};
+use super::ops::{self, ExecError, PlanError, Request};
 use super::source::Source;
-use super::store::{Db, Recorded};
-use super::url::DbUrl;
+use super::store::{Db, DbError, Recorded};
+use super::url::{DbUrl, UnsupportedUrl};
 
 /// The files of the repository's `migrations/` folder.
 pub const FILES: &[(&str, &str)] = &[
@@ -62,6 +62,31 @@ pub struct DemoDb {
     pub migrations: PathBuf,
 }
 
+/// Why the demo databases could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("cannot create {}: {source}", .dir.display())]
+    CreateDir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {name}: {source}")]
+    Write {
+        name: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Url(#[from] UnsupportedUrl),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+}
+
 /// How the n-th environment is seeded: (clean version, then a dirty target if any).
 fn seed_for(index: usize, latest: u64) -> (u64, Option<u64>) {
     match index {
@@ -72,13 +97,15 @@ fn seed_for(index: usize, latest: u64) -> (u64, Option<u64>) {
 }
 
 /// Writes the migrations and fresh databases under `dir` (replacing old ones).
-pub async fn prepare(dir: &Path, envs: &[String]) -> Result<Vec<DemoDb>, String> {
+pub async fn prepare(dir: &Path, envs: &[String]) -> Result<Vec<DemoDb>, DemoError> {
     let migrations = dir.join("migrations");
-    std::fs::create_dir_all(&migrations)
-        .map_err(|e| format!("cannot create {}: {e}", migrations.display()))?;
+    std::fs::create_dir_all(&migrations).map_err(|source| DemoError::CreateDir {
+        dir: migrations.clone(),
+        source,
+    })?;
     for (name, text) in FILES {
         std::fs::write(migrations.join(name), text)
-            .map_err(|e| format!("cannot write {name}: {e}"))?;
+            .map_err(|source| DemoError::Write { name, source })?;
     }
     let source = Source::read(&migrations);
     let latest = source.latest().unwrap_or(0);

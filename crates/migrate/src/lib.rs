@@ -20,8 +20,8 @@ pub mod status;
 pub mod store;
 pub mod url;
 
-pub use ops::{Plan, Request, Step, execute, plan};
-pub use source::{Direction, Migration, Source, SourceProblem};
+pub use ops::{Dirty, ExecError, Plan, PlanError, Request, Step, execute, plan};
+pub use source::{Direction, Migration, NameError, Source, SourceProblem};
 pub use status::DbStatus;
-pub use store::{Db, Recorded};
-pub use url::DbUrl;
+pub use store::{Db, DbError, Recorded};
+pub use url::{DbUrl, UnsupportedUrl};

@@ -6,12 +6,13 @@
 //! Per step, as golang-migrate's `runMigrations`: `SetVersion(target, dirty=true)`,
 //! the SQL, `SetVersion(target, dirty=false)`. A failing step leaves `(target, dirty)`.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use super::source::{Direction, Source};
-use super::store::{Db, LOCK_TIMEOUT, NIL_VERSION, Recorded};
+use super::store::{Db, DbError, LOCK_TIMEOUT, NIL_VERSION, Recorded};
 
 /// What the user asked for, in golang-migrate's CLI terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -114,23 +115,76 @@ impl Plan {
     }
 }
 
-pub fn dirty_error(version: i64) -> String {
-    format!("Dirty database version {version}. Fix and force version.")
+/// golang-migrate's refusal of everything but force on a dirty database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Dirty database version {version}. Fix and force version.")]
+pub struct Dirty {
+    pub version: i64,
+}
+
+/// Why a request cannot be planned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// The migrations directory could not be listed; the source's own words.
+    #[error("{0}")]
+    Unlisted(String),
+    #[error("the migrations directory has duplicate versions; golang-migrate refuses it")]
+    Duplicates,
+    #[error("version must be >= -1")]
+    BelowNil,
+    #[error(transparent)]
+    Dirty(#[from] Dirty),
+    #[error("version {version} recorded in the database has no migration file in {}", .dir.display())]
+    NoFileForRecorded { version: u64, dir: PathBuf },
+    #[error("limit {n} short: only {pending} pending")]
+    UpShort { n: u64, pending: usize },
+    #[error("limit {n} short: only {applied} applied")]
+    DownShort { n: u64, applied: usize },
+    #[error("file does not exist: no migration {0}")]
+    NoSuchFile(u64),
+}
+
+/// Why `execute` did not take a plan to its end.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExecError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("done, but unlocking failed: {0}")]
+    Unlock(#[source] DbError),
+    #[error(transparent)]
+    Dirty(#[from] Dirty),
+    /// The recorded version is no longer the one the plan started from.
+    #[error(
+        "the database moved from version {from} to {now} since the preview; refresh and try again"
+    )]
+    Moved { from: i64, now: i64 },
+    /// A step's SQL failed and left `(target, dirty)`; the message says how to recover.
+    #[error(
+        "{label}: {source}. Database left at version {target} dirty, as golang-migrate leaves \
+         it. To recover: if its SQL rolled back as one transaction (the default), force \
+         {before} and fix {label}; if part of it was committed, repair the schema by hand, \
+         then force {target} (or {before})."
+    )]
+    Step {
+        label: String,
+        target: i64,
+        before: i64,
+        #[source]
+        source: DbError,
+    },
 }
 
 /// Works out the steps of `request` from `from`, or why it cannot run.
-pub fn plan(source: &Source, from: Recorded, request: Request) -> Result<Plan, String> {
+pub fn plan(source: &Source, from: Recorded, request: Request) -> Result<Plan, PlanError> {
     if let Some(e) = &source.error {
-        return Err(e.clone());
+        return Err(PlanError::Unlisted(e.clone()));
     }
     if source.is_unusable() {
-        return Err(
-            "the migrations directory has duplicate versions; golang-migrate refuses it".into(),
-        );
+        return Err(PlanError::Duplicates);
     }
     if let Request::Force { version } = request {
         if version < NIL_VERSION {
-            return Err("version must be >= -1".into());
+            return Err(PlanError::BelowNil);
         }
         return Ok(Plan {
             request,
@@ -139,16 +193,19 @@ pub fn plan(source: &Source, from: Recorded, request: Request) -> Result<Plan, S
         });
     }
     if from.dirty {
-        return Err(dirty_error(from.version));
+        return Err(Dirty {
+            version: from.version,
+        }
+        .into());
     }
     let current = from.applied();
     if let Some(v) = current
         && source.get(v).is_none()
     {
-        return Err(format!(
-            "version {v} recorded in the database has no migration file in {}",
-            source.dir.display()
-        ));
+        return Err(PlanError::NoFileForRecorded {
+            version: v,
+            dir: source.dir.clone(),
+        });
     }
     let up = |v: u64| -> Step {
         let m = source.get(v);
@@ -184,7 +241,8 @@ pub fn plan(source: &Source, from: Recorded, request: Request) -> Result<Plan, S
             if let Some(n) = n
                 && (steps.len() as u64) < n
             {
-                return Err(format!("limit {n} short: only {} pending", steps.len()));
+                let pending = steps.len();
+                return Err(PlanError::UpShort { n, pending });
             }
         }
         Request::Down { n } => {
@@ -197,12 +255,13 @@ pub fn plan(source: &Source, from: Recorded, request: Request) -> Result<Plan, S
                 at = source.prev(v);
             }
             if (steps.len() as u64) < n {
-                return Err(format!("limit {n} short: only {} applied", steps.len()));
+                let applied = steps.len();
+                return Err(PlanError::DownShort { n, applied });
             }
         }
         Request::Goto { version } => {
             if source.get(version).is_none() {
-                return Err(format!("file does not exist: no migration {version}"));
+                return Err(PlanError::NoSuchFile(version));
             }
             match current {
                 Some(c) if c > version => {
@@ -244,14 +303,14 @@ pub async fn execute(
     plan: &Plan,
     lock_timeout: Option<Duration>,
     progress: &mut (dyn FnMut(String) + Send),
-) -> Result<Outcome, String> {
+) -> Result<Outcome, ExecError> {
     db.lock(lock_timeout.unwrap_or(LOCK_TIMEOUT)).await?;
     let result = run_locked(db, plan, progress).await;
     // Released on every path, as golang-migrate's deferred unlock.
     let unlocked = db.unlock().await;
     match (result, unlocked) {
         (Ok(o), Ok(())) => Ok(o),
-        (Ok(_), Err(e)) => Err(format!("done, but unlocking failed: {e}")),
+        (Ok(_), Err(e)) => Err(ExecError::Unlock(e)),
         (Err(e), _) => Err(e),
     }
 }
@@ -260,7 +319,7 @@ async fn run_locked(
     db: &mut Db,
     plan: &Plan,
     progress: &mut (dyn FnMut(String) + Send),
-) -> Result<Outcome, String> {
+) -> Result<Outcome, ExecError> {
     db.ensure_table().await?;
     let now = db.version().await?.unwrap_or(Recorded::NIL);
     if let Request::Force { version } = plan.request {
@@ -277,13 +336,16 @@ async fn run_locked(
         });
     }
     if now.dirty {
-        return Err(dirty_error(now.version));
+        return Err(Dirty {
+            version: now.version,
+        }
+        .into());
     }
     if now != plan.from {
-        return Err(format!(
-            "the database moved from version {} to {} since the preview; refresh and try again",
-            plan.from.version, now.version
-        ));
+        return Err(ExecError::Moved {
+            from: plan.from.version,
+            now: now.version,
+        });
     }
     if plan.steps.is_empty() {
         progress("no change".into());
@@ -300,12 +362,12 @@ async fn run_locked(
         if let Some(sql) = &step.sql
             && let Err(e) = db.run(sql).await
         {
-            return Err(format!(
-                "{}: {e}. Database left at version {} dirty, as golang-migrate leaves it. {}",
-                step.label(),
-                step.target,
-                recovery(step, before)
-            ));
+            return Err(ExecError::Step {
+                label: step.label(),
+                target: step.target,
+                before,
+                source: e,
+            });
         }
         db.set_version(step.target, false).await?;
         let line = format!("{} ({:.1?})", step.label(), started.elapsed());
@@ -317,16 +379,6 @@ async fn run_locked(
         lines,
         version: before,
     })
-}
-
-/// How to get out of the dirty state a failed step leaves.
-fn recovery(step: &Step, before: i64) -> String {
-    format!(
-        "To recover: if its SQL rolled back as one transaction (the default), force {before} and fix {}; \
-         if part of it was committed, repair the schema by hand, then force {} (or {before}).",
-        step.label(),
-        step.target
-    )
 }
 
 /// The confirm dialog's words for what a plan does.
@@ -348,5 +400,35 @@ pub fn effect(plan: &Plan) -> String {
             plan.steps.len(),
             plan.final_version()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_step_says_how_to_recover() {
+        let e = ExecError::Step {
+            label: "5/u broken".into(),
+            target: 5,
+            before: 4,
+            source: DbError::Migration {
+                message: "relation \"t\" does not exist".into(),
+                line: Some(2),
+            },
+        };
+        assert_eq!(
+            e.to_string(),
+            "5/u broken: migration failed: relation \"t\" does not exist in line 2. Database \
+             left at version 5 dirty, as golang-migrate leaves it. To recover: if its SQL rolled \
+             back as one transaction (the default), force 4 and fix 5/u broken; if part of it \
+             was committed, repair the schema by hand, then force 5 (or 4)."
+        );
+        let unlocked = ExecError::Unlock(DbError::LockTimeout);
+        assert_eq!(
+            unlocked.to_string(),
+            "done, but unlocking failed: timeout: can't acquire database lock"
+        );
     }
 }

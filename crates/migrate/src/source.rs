@@ -25,7 +25,7 @@ pub enum SourceProblem {
     /// A file in the directory that golang-migrate would not accept as a migration.
     MalformedName {
         file: String,
-        why: String,
+        why: NameError,
     },
     /// Two files for the same version and direction; golang-migrate refuses the source.
     Duplicate {
@@ -77,19 +77,39 @@ pub struct Source {
     pub error: Option<String>,
 }
 
+/// Why a file name is not a golang-migrate migration name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("expected {{version}}_{{title}}.up.sql or .down.sql")]
+    NoVersion,
+    #[error("the version before `_` must be digits only")]
+    NotDigits,
+    #[error("the version does not fit in 64 bits")]
+    TooLarge,
+    #[error("expected `.up.` or `.down.` before the extension")]
+    NoDirection,
+    #[error("expected an extension after `.up.` / `.down.`")]
+    NoExtension,
+}
+
+/// As its message, the words the JSON status and the pane show.
+impl Serialize for NameError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// The pieces of a golang-migrate file name, or why it is not one. Mirrors the regex
 /// `^([0-9]+)_(.*)\.(down|up)\.(.*)$` (greedy title, so `a.up.b.up.sql` has title `a.up.b`).
-pub fn parse_name(name: &str) -> Result<(u64, String, Direction), String> {
+pub fn parse_name(name: &str) -> Result<(u64, String, Direction), NameError> {
     let (digits, rest) = match name.find('_') {
         Some(i) => (&name[..i], &name[i + 1..]),
-        None => return Err("expected {version}_{title}.up.sql or .down.sql".into()),
+        None => return Err(NameError::NoVersion),
     };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("the version before `_` must be digits only".into());
+        return Err(NameError::NotDigits);
     }
-    let version: u64 = digits
-        .parse()
-        .map_err(|_| "the version does not fit in 64 bits".to_owned())?;
+    let version: u64 = digits.parse().map_err(|_| NameError::TooLarge)?;
     // The greedy `(.*)` before `\.(down|up)\.` takes the last such marker.
     let up = rest.rfind(".up.");
     let down = rest.rfind(".down.");
@@ -97,10 +117,10 @@ pub fn parse_name(name: &str) -> Result<(u64, String, Direction), String> {
         (Some(u), Some(d)) if d > u => (d, Direction::Down, 6),
         (Some(u), _) => (u, Direction::Up, 4),
         (None, Some(d)) => (d, Direction::Down, 6),
-        (None, None) => return Err("expected `.up.` or `.down.` before the extension".into()),
+        (None, None) => return Err(NameError::NoDirection),
     };
     if at + len > rest.len() {
-        return Err("expected an extension after `.up.` / `.down.`".into());
+        return Err(NameError::NoExtension);
     }
     Ok((version, rest[..at].to_owned(), dir))
 }
@@ -143,7 +163,7 @@ impl Source {
             .collect();
         files.sort();
         let texts = files.into_iter().map(|(name, path)| {
-            let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
+            let text = std::fs::read_to_string(&path);
             (name, text)
         });
         source.add_files(texts);
@@ -164,7 +184,7 @@ impl Source {
         source
     }
 
-    fn add_files(&mut self, files: impl IntoIterator<Item = (String, Result<String, String>)>) {
+    fn add_files(&mut self, files: impl IntoIterator<Item = (String, std::io::Result<String>)>) {
         for (name, text) in files {
             // Editor leftovers and READMEs are not migrations and not worth a warning.
             if name.starts_with('.') || name.ends_with(".md") || name.ends_with('~') {
@@ -180,7 +200,9 @@ impl Source {
             };
             let text = match text {
                 Ok(t) => t,
-                Err(error) => {
+                Err(e) => {
+                    // Kept as text: a problem is compared and cloned with the source.
+                    let error = e.to_string();
                     self.problems
                         .push(SourceProblem::Unreadable { file: name, error });
                     continue;

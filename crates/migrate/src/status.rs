@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::store::{Db, Recorded};
+use super::store::{Db, DbError, Recorded};
 use super::url::DbUrl;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,7 +29,7 @@ impl DbStatus {
 }
 
 /// Reads the status over an open connection.
-pub async fn read(db: &mut Db) -> Result<DbStatus, String> {
+pub async fn read(db: &mut Db) -> Result<DbStatus, DbError> {
     let recorded = db.version().await?;
     let locked_by = db.lock_holder().await;
     let last = if recorded.is_some() {
@@ -48,7 +48,7 @@ pub async fn read(db: &mut Db) -> Result<DbStatus, String> {
 }
 
 /// Connects, reads and closes: for the headless command and one-off checks.
-pub async fn read_url(url: &DbUrl) -> Result<DbStatus, String> {
+pub async fn read_url(url: &DbUrl) -> Result<DbStatus, DbError> {
     let mut db = Db::connect(url, false).await?;
     let status = read(&mut db).await;
     db.close().await;

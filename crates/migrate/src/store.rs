@@ -95,6 +95,38 @@ enum Conn {
     },
 }
 
+/// Why the database could not be reached, read or written. The driver's errors are kept
+/// as text with the URL's password scrubbed, not as a `source`: sqlx's own message may
+/// echo the connection string, and a status is cloned and compared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DbError {
+    #[error("{0}")]
+    Driver(String),
+    #[error("no current schema: search_path names no existing schema")]
+    NoSchema,
+    #[error("{url}: no database file in the URL")]
+    NoFile { url: DbUrl },
+    #[error("unsupported database URL {url}")]
+    Unsupported { url: DbUrl },
+    /// golang-migrate's words when the lock stays taken past the timeout.
+    #[error("timeout: can't acquire database lock")]
+    LockTimeout,
+    #[error("transaction commit failed: {0}")]
+    Commit(String),
+    /// golang-migrate's shape: `migration failed: <message> in line <L>`.
+    #[error("migration failed: {message}{}", .line.map(|l| format!(" in line {l}")).unwrap_or_default())]
+    Migration {
+        message: String,
+        line: Option<usize>,
+    },
+}
+
+impl DbError {
+    fn driver(e: &sqlx::Error, url: &DbUrl) -> DbError {
+        DbError::Driver(scrub(&e.to_string(), url))
+    }
+}
+
 /// One open migration database.
 pub struct Db {
     url: DbUrl,
@@ -108,8 +140,8 @@ fn quote(ident: &str) -> String {
 impl Db {
     /// Connects. `create` lets SQLite create a missing file (as `migrate` does);
     /// status reads pass false so a typo in a path never leaves an empty database.
-    pub async fn connect(url: &DbUrl, create: bool) -> Result<Db, String> {
-        let err = |e: sqlx::Error| scrub(&e.to_string(), url);
+    pub async fn connect(url: &DbUrl, create: bool) -> Result<Db, DbError> {
+        let err = |e: sqlx::Error| DbError::driver(&e, url);
         let conn = match url.kind() {
             Some(DbKind::Postgres) => {
                 let opts = PgConnectOptions::from_str(url.expose()).map_err(err)?;
@@ -120,8 +152,7 @@ impl Db {
                     .map_err(err)?;
                 let schema: Option<String> = row.try_get(0).map_err(err)?;
                 let database: String = row.try_get(1).map_err(err)?;
-                let schema =
-                    schema.ok_or("no current schema: search_path names no existing schema")?;
+                let schema = schema.ok_or(DbError::NoSchema)?;
                 let key = lock_key(&database, &schema, TABLE);
                 Conn::Pg {
                     conn,
@@ -133,7 +164,7 @@ impl Db {
             Some(DbKind::Sqlite) => {
                 let path = url.sqlite_path().unwrap_or_default();
                 if path.is_empty() {
-                    return Err(format!("{url}: no database file in the URL"));
+                    return Err(DbError::NoFile { url: url.clone() });
                 }
                 let opts = SqliteConnectOptions::new()
                     .filename(&path)
@@ -146,7 +177,7 @@ impl Db {
                     guard: None,
                 }
             }
-            None => return Err(format!("unsupported database URL {url}")),
+            None => return Err(DbError::Unsupported { url: url.clone() }),
         };
         Ok(Db {
             url: url.clone(),
@@ -180,11 +211,11 @@ impl Db {
         }
     }
 
-    fn err(&self, e: sqlx::Error) -> String {
-        scrub(&e.to_string(), &self.url)
+    fn err(&self, e: sqlx::Error) -> DbError {
+        DbError::driver(&e, &self.url)
     }
 
-    pub async fn table_exists(&mut self) -> Result<bool, String> {
+    pub async fn table_exists(&mut self) -> Result<bool, DbError> {
         let result = match &mut self.conn {
             Conn::Pg { conn, schema, .. } => sqlx::query(
                 "SELECT COUNT(1) FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2",
@@ -206,7 +237,7 @@ impl Db {
     }
 
     /// Creates the table as golang-migrate's `ensureVersionTable` does.
-    pub async fn ensure_table(&mut self) -> Result<(), String> {
+    pub async fn ensure_table(&mut self) -> Result<(), DbError> {
         if self.table_exists().await? {
             return Ok(());
         }
@@ -243,7 +274,7 @@ impl Db {
     }
 
     /// The recorded version; None when the table does not exist yet.
-    pub async fn version(&mut self) -> Result<Option<Recorded>, String> {
+    pub async fn version(&mut self) -> Result<Option<Recorded>, DbError> {
         if !self.table_exists().await? {
             return Ok(None);
         }
@@ -281,7 +312,7 @@ impl Db {
 
     /// golang-migrate's `SetVersion`: in one transaction, empty the table, then insert
     /// the row unless it is (-1, clean).
-    pub async fn set_version(&mut self, version: i64, dirty: bool) -> Result<(), String> {
+    pub async fn set_version(&mut self, version: i64, dirty: bool) -> Result<(), DbError> {
         let table = self.table_ref();
         let insert = version >= 0 || (version == NIL_VERSION && dirty);
         let result: Result<(), sqlx::Error> = match &mut self.conn {
@@ -343,8 +374,7 @@ impl Db {
 
     /// Takes the migration lock, waiting at most `timeout` (then golang-migrate's
     /// `timeout: can't acquire database lock`).
-    pub async fn lock(&mut self, timeout: Duration) -> Result<(), String> {
-        const TIMEOUT: &str = "timeout: can't acquire database lock";
+    pub async fn lock(&mut self, timeout: Duration) -> Result<(), DbError> {
         match &mut self.conn {
             Conn::Pg { conn, key, .. } => {
                 // lock_timeout bounds the blocking pg_advisory_lock server-side, so a
@@ -368,9 +398,9 @@ impl Db {
                 match r {
                     Ok(_) => Ok(()),
                     Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => {
-                        Err(TIMEOUT.into())
+                        Err(DbError::LockTimeout)
                     }
-                    Err(e) => Err(scrub(&e.to_string(), &self.url)),
+                    Err(e) => Err(DbError::driver(&e, &self.url)),
                 }
             }
             Conn::Sqlite { path, guard, .. } => {
@@ -383,20 +413,20 @@ impl Db {
                         *guard = Some(g);
                         Ok(())
                     }
-                    Err(_) => Err(TIMEOUT.into()),
+                    Err(_) => Err(DbError::LockTimeout),
                 }
             }
         }
     }
 
-    pub async fn unlock(&mut self) -> Result<(), String> {
+    pub async fn unlock(&mut self) -> Result<(), DbError> {
         match &mut self.conn {
             Conn::Pg { conn, key, .. } => sqlx::query("SELECT pg_advisory_unlock($1)")
                 .bind(i64::from(*key))
                 .execute(conn)
                 .await
                 .map(|_| ())
-                .map_err(|e| scrub(&e.to_string(), &self.url)),
+                .map_err(|e| DbError::driver(&e, &self.url)),
             Conn::Sqlite { guard, .. } => {
                 guard.take();
                 Ok(())
@@ -427,7 +457,7 @@ impl Db {
     /// Runs one migration body as golang-migrate does: PostgreSQL gets the whole file
     /// in one simple-protocol Exec (one implicit transaction); SQLite runs it inside
     /// an explicit transaction. The error names the line when the server says where.
-    pub async fn run(&mut self, sql: &str) -> Result<(), String> {
+    pub async fn run(&mut self, sql: &str) -> Result<(), DbError> {
         let url = self.url.clone();
         match &mut self.conn {
             Conn::Pg { conn, .. } => sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
@@ -436,17 +466,15 @@ impl Db {
                 .map(|_| ())
                 .map_err(|e| failure(sql, &e, &url)),
             Conn::Sqlite { conn, .. } => {
-                let mut tx = conn
-                    .begin()
-                    .await
-                    .map_err(|e| scrub(&e.to_string(), &url))?;
+                let mut tx = conn.begin().await.map_err(|e| DbError::driver(&e, &url))?;
                 match sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
                     .execute(&mut *tx)
                     .await
                 {
-                    Ok(_) => tx.commit().await.map_err(|e| {
-                        format!("transaction commit failed: {}", scrub(&e.to_string(), &url))
-                    }),
+                    Ok(_) => tx
+                        .commit()
+                        .await
+                        .map_err(|e| DbError::Commit(scrub(&e.to_string(), &url))),
                     Err(e) => {
                         let _ = tx.rollback().await;
                         Err(failure(sql, &e, &url))
@@ -495,8 +523,8 @@ impl Db {
     }
 }
 
-/// golang-migrate's shape: `migration failed: <message> in line <L>: …`.
-fn failure(sql: &str, e: &sqlx::Error, url: &DbUrl) -> String {
+/// The failure of a migration's SQL, with the line when the server says where.
+fn failure(sql: &str, e: &sqlx::Error, url: &DbUrl) -> DbError {
     let (message, line) = match e {
         sqlx::Error::Database(db) => {
             let line = db
@@ -515,10 +543,9 @@ fn failure(sql: &str, e: &sqlx::Error, url: &DbUrl) -> String {
         }
         other => (other.to_string(), None),
     };
-    let message = scrub(&message, url);
-    match line {
-        Some(l) => format!("migration failed: {message} in line {l}"),
-        None => format!("migration failed: {message}"),
+    DbError::Migration {
+        message: scrub(&message, url),
+        line,
     }
 }
 

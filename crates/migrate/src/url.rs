@@ -15,17 +15,25 @@ pub struct DbUrl {
     raw: String,
 }
 
+/// A URL whose scheme names no driver rollcall has. Holds the redacted form only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unsupported database URL `{shown}`: expected postgres://, postgresql://, sqlite:// or sqlite3://"
+)]
+pub struct UnsupportedUrl {
+    shown: String,
+}
+
 impl DbUrl {
-    pub fn parse(raw: &str) -> Result<DbUrl, String> {
+    pub fn parse(raw: &str) -> Result<DbUrl, UnsupportedUrl> {
         let url = DbUrl {
             raw: raw.trim().to_owned(),
         };
         match url.kind() {
             Some(_) => Ok(url),
-            None => Err(format!(
-                "unsupported database URL `{}`: expected postgres://, postgresql://, sqlite:// or sqlite3://",
-                url
-            )),
+            None => Err(UnsupportedUrl {
+                shown: url.to_string(),
+            }),
         }
     }
 

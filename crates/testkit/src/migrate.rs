@@ -37,19 +37,21 @@ pub async fn version(url: &DbUrl) -> Option<Recorded> {
     v
 }
 
-/// Plans against the database's current version and runs it.
+/// Plans against the database's current version and runs it. The error is the text the
+/// user would read, which is what the tests assert on.
 pub async fn run(url: &DbUrl, src: &Source, req: Request) -> Result<Vec<String>, String> {
-    let mut db = Db::connect(url, true).await?;
-    db.ensure_table().await?;
-    let from = db.version().await?.unwrap_or(Recorded::NIL);
-    let p = plan(src, from, req)?;
+    let text = |e: &dyn std::error::Error| e.to_string();
+    let mut db = Db::connect(url, true).await.map_err(|e| text(&e))?;
+    db.ensure_table().await.map_err(|e| text(&e))?;
+    let from = db.version().await.map_err(|e| text(&e))?;
+    let p = plan(src, from.unwrap_or(Recorded::NIL), req).map_err(|e| text(&e))?;
     let mut lines = Vec::new();
     let r = execute(&mut db, &p, Some(Duration::from_secs(5)), &mut |l| {
         lines.push(l)
     })
     .await;
     db.close().await;
-    r.map(|_| lines)
+    r.map(|_| lines).map_err(|e| text(&e))
 }
 
 pub fn rec(version: i64, dirty: bool) -> Option<Recorded> {
@@ -166,7 +168,7 @@ pub async fn concurrent_runs_serialise(url: &DbUrl, slow_sql: &str) {
     let (a, b) = (a.await.unwrap(), b.await.unwrap());
     let oks = [&a, &b].iter().filter(|r| r.is_ok()).count();
     assert_eq!(oks, 1, "exactly one run applies the plan: {a:?} {b:?}");
-    let err = a.err().or(b.err()).unwrap();
+    let err = a.err().or(b.err()).unwrap().to_string();
     assert!(err.contains("moved from version -1 to 2"), "{err}");
     assert_eq!(version(url).await, rec(2, false));
 }

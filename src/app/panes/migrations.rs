@@ -6,11 +6,34 @@ use super::{Pane, PaneSpec};
 use crate::app::action::Action;
 use crate::app::state::{ConfirmDialog, Mode, State};
 use crate::bus::Command;
-use crate::domain::migrations::{MigrationUpdate, RowState};
-use rollcall_migrate::{Request, ops};
+use crate::domain::migrations::{MigrationUpdate, RowState, StatusError};
+use rollcall_migrate::{PlanError, Request, ops};
 
 /// How many progress lines the pane keeps per environment.
 const PROGRESS_LINES: usize = 8;
+
+/// Why a migration key opened no confirm dialog; flashed as is.
+#[derive(Debug, thiserror::Error)]
+enum PlanRefusal {
+    #[error("select a migration in the migrations pane (4) first")]
+    NotFocused,
+    #[error("no migration selected")]
+    NoneSelected,
+    #[error("no environment")]
+    NoEnvironment,
+    #[error("{0} is not pending")]
+    NotPending(u64),
+    #[error("{0} has no database in config")]
+    NoDatabase(String),
+    #[error("the migration files are still being read")]
+    FilesUnread,
+    #[error("database status unknown: {0}")]
+    StatusUnknown(#[source] StatusError),
+    #[error("the database status is still being read")]
+    StatusUnread,
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
 
 /// Applies a poller / executor event; returns whether anything visible changed.
 pub fn on_event(state: &mut State, env: usize, update: MigrationUpdate) -> bool {
@@ -101,14 +124,14 @@ fn on_action(state: &mut State, action: Action) -> bool {
     };
     match request.and_then(|r| build(state, r)) {
         Ok(command) => open_confirm(state, command),
-        Err(why) => state.flash = Some((state.now, why, false)),
+        Err(why) => state.flash = Some((state.now, why.to_string(), false)),
     }
     true
 }
 
-fn selected_version(state: &State) -> Result<u64, String> {
+fn selected_version(state: &State) -> Result<u64, PlanRefusal> {
     if state.focus != crate::app::Pane::Migrations {
-        return Err("select a migration in the migrations pane (4) first".into());
+        return Err(PlanRefusal::NotFocused);
     }
     state
         .env()
@@ -118,12 +141,12 @@ fn selected_version(state: &State) -> Result<u64, String> {
                 .get(state.migration_cursor.selected)
                 .map(|r| r.version)
         })
-        .ok_or_else(|| "no migration selected".into())
+        .ok_or(PlanRefusal::NoneSelected)
 }
 
 /// `up N` where N counts the pending migrations through `version`.
-fn up_to(state: &State, version: u64) -> Result<Request, String> {
-    let env = state.env().ok_or("no environment")?;
+fn up_to(state: &State, version: u64) -> Result<Request, PlanRefusal> {
+    let env = state.env().ok_or(PlanRefusal::NoEnvironment)?;
     let current = env.migrations.recorded().and_then(|r| r.applied());
     let n = env
         .migrations
@@ -138,26 +161,23 @@ fn up_to(state: &State, version: u64) -> Result<Request, String> {
         })
         .unwrap_or(0);
     if n == 0 {
-        return Err(format!("{version} is not pending"));
+        return Err(PlanRefusal::NotPending(version));
     }
     Ok(Request::Up { n: Some(n) })
 }
 
-fn build(state: &State, request: Request) -> Result<Command, String> {
-    let env = state.env().ok_or("no environment")?;
+fn build(state: &State, request: Request) -> Result<Command, PlanRefusal> {
+    let env = state.env().ok_or(PlanRefusal::NoEnvironment)?;
     let m = &env.migrations;
     let database = m
         .database
         .clone()
-        .ok_or_else(|| format!("{} has no database in config", env.config.name))?;
-    let snap = m
-        .source
-        .as_ref()
-        .ok_or("the migration files are still being read")?;
+        .ok_or_else(|| PlanRefusal::NoDatabase(env.config.name.clone()))?;
+    let snap = m.source.as_ref().ok_or(PlanRefusal::FilesUnread)?;
     let status = match &m.status {
         Some(Ok(s)) => s,
-        Some(Err(e)) => return Err(format!("database status unknown: {e}")),
-        None => return Err("the database status is still being read".into()),
+        Some(Err(e)) => return Err(PlanRefusal::StatusUnknown(e.clone())),
+        None => return Err(PlanRefusal::StatusUnread),
     };
     let plan = ops::plan(&snap.source, status.recorded(), request)?;
     Ok(Command::Migrate {
