@@ -9,7 +9,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::app::Event;
-use crate::clients::argocd::{ArgoClient, Endpoint, Timeouts, WatchItem, spawn_watch};
+use crate::clients::argocd::{
+    ArgoClient, CliConfigError, Endpoint, Timeouts, WatchItem, spawn_watch,
+};
 use crate::config::Environment;
 use crate::domain::WatchUpdate;
 use crate::domain::feed::ArgoUpdate;
@@ -37,39 +39,58 @@ pub fn demo_argocd(sim: &rollcall_sim::SimHandle) -> ArgocdSource {
     })
 }
 
+/// Why an environment has no Argo CD endpoint (shown in the release pane).
+#[derive(Debug, thiserror::Error)]
+pub enum NoEndpoint {
+    /// Argo CD is off for every environment; the reason the source gives.
+    #[error("{0}")]
+    Off(String),
+    #[error("Argo CD ca_file {}: {source}", .path.display())]
+    CaFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    CliConfig(#[from] CliConfigError),
+    #[error(
+        "no Argo CD server: add `argocd: {{server: …}}` to the environment, or run `argocd login`"
+    )]
+    NoServer,
+    #[error("no Argo CD token for {server}: set ARGOCD_AUTH_TOKEN or run `argocd login`")]
+    NoToken { server: String },
+}
+
 /// The endpoint of one environment, or why it has none.
-pub fn endpoint_for(env: &Environment, source: &ArgocdSource) -> Result<Endpoint, String> {
+pub fn endpoint_for(env: &Environment, source: &ArgocdSource) -> Result<Endpoint, NoEndpoint> {
     use crate::clients::argocd::{cli_current, token_for};
     let cli_config = match source {
         ArgocdSource::Fixed(e) => return Ok(e.clone()),
-        ArgocdSource::Off(why) => return Err(why.clone()),
+        ArgocdSource::Off(why) => return Err(NoEndpoint::Off(why.clone())),
         ArgocdSource::FromConfig { cli_config } => cli_config.as_deref(),
     };
     let (server, insecure, ca_pem) = match &env.argocd {
         Some(cfg) => {
-            let ca_pem = match &cfg.ca_file {
-                Some(path) => Some(
-                    std::fs::read_to_string(path)
-                        .map_err(|e| format!("Argo CD ca_file {}: {e}", path.display()))?,
-                ),
-                None => None,
-            };
+            let ca_pem = cfg
+                .ca_file
+                .as_ref()
+                .map(|path| {
+                    std::fs::read_to_string(path).map_err(|source| NoEndpoint::CaFile {
+                        path: path.clone(),
+                        source,
+                    })
+                })
+                .transpose()?;
             (cfg.server.clone(), cfg.insecure, ca_pem)
         }
         None => match cli_current(cli_config)? {
             Some(cur) => (cur.url, cur.insecure, None),
-            None => {
-                return Err(
-                    "no Argo CD server: add `argocd: {server: …}` to the environment, \
-                            or run `argocd login`"
-                        .into(),
-                );
-            }
+            None => return Err(NoEndpoint::NoServer),
         },
     };
-    let token = token_for(&server, cli_config)?.ok_or_else(|| {
-        format!("no Argo CD token for {server}: set ARGOCD_AUTH_TOKEN or run `argocd login`")
-    })?;
+    let Some(token) = token_for(&server, cli_config)? else {
+        return Err(NoEndpoint::NoToken { server });
+    };
     Ok(Endpoint {
         server,
         insecure,
@@ -95,7 +116,7 @@ pub fn spawn_argocd(
             Err(why) => {
                 let _ = tx.try_send(Event::Argocd {
                     env: i,
-                    update: ArgoUpdate::NotConfigured(why),
+                    update: ArgoUpdate::NotConfigured(why.to_string()),
                 });
             }
         }

@@ -20,7 +20,7 @@ use crate::bus::{AuditLog, Bus};
 use crate::clients::kube::{Connection, KubeActions, connect, connect_with};
 use crate::clients::watch::{ListMode, spawn_env_watchers};
 use crate::config::{DeployMode, Environment, Policy};
-pub use argocd::{ArgocdSource, demo_argocd, endpoint_for};
+pub use argocd::{ArgocdSource, NoEndpoint, demo_argocd, endpoint_for};
 
 /// Where the clusters come from.
 pub enum Source {

@@ -44,6 +44,24 @@ impl std::fmt::Display for Token {
     }
 }
 
+/// Why the argocd CLI's config file could not be used. A missing file is not an error.
+#[derive(Debug, thiserror::Error)]
+pub enum CliConfigError {
+    #[error("{}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Boxed: the parser's error is large, and this one is returned on every lookup.
+    #[error("{}: {source}", .path.display())]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: Box<serde_saphyr::Error>,
+    },
+}
+
 /// A server as the argocd CLI's current context names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CliServer {
@@ -127,8 +145,8 @@ fn host_port(server: &str) -> String {
 }
 
 impl LocalConfig {
-    fn parse(text: &str) -> Result<Self, String> {
-        serde_saphyr::from_str(text).map_err(|e| e.to_string())
+    fn parse(text: &str) -> Result<Self, serde_saphyr::Error> {
+        serde_saphyr::from_str(text)
     }
 
     fn resolve(&self, ctx: &ContextRef) -> CliServer {
@@ -175,19 +193,25 @@ impl LocalConfig {
     }
 }
 
-fn read_config(path: &Path) -> Result<Option<LocalConfig>, String> {
+fn read_config(path: &Path) -> Result<Option<LocalConfig>, CliConfigError> {
     match std::fs::read_to_string(path) {
         Ok(text) => LocalConfig::parse(&text)
             .map(Some)
-            .map_err(|e| format!("{}: {e}", path.display())),
+            .map_err(|e| CliConfigError::Parse {
+                path: path.to_path_buf(),
+                source: Box::new(e),
+            }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("{}: {e}", path.display())),
+        Err(source) => Err(CliConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
 /// The argocd CLI's current context, if it has one (used when an environment names no
 /// server).
-pub fn cli_current(path: Option<&Path>) -> Result<Option<CliServer>, String> {
+pub fn cli_current(path: Option<&Path>) -> Result<Option<CliServer>, CliConfigError> {
     let Some(path) = path.map(Path::to_path_buf).or_else(cli_config_path) else {
         return Ok(None);
     };
@@ -196,7 +220,7 @@ pub fn cli_current(path: Option<&Path>) -> Result<Option<CliServer>, String> {
 
 /// The token for `server`: `ARGOCD_AUTH_TOKEN` when set, else the CLI session for that
 /// server. `None` when neither has one.
-pub fn token_for(server: &str, cli_config: Option<&Path>) -> Result<Option<Token>, String> {
+pub fn token_for(server: &str, cli_config: Option<&Path>) -> Result<Option<Token>, CliConfigError> {
     if let Some(t) = std::env::var("ARGOCD_AUTH_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty())
@@ -259,6 +283,7 @@ mod tests {
             "https://argocd.example.com"
         );
         std::fs::write(&path, "contexts: {oops").unwrap();
-        assert!(cli_current(Some(&path)).unwrap_err().contains("config"));
+        let err = cli_current(Some(&path)).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{}: ", path.display())), "{err}");
     }
 }
