@@ -69,33 +69,47 @@ pub fn undo_patch(template: &Value, annotations: &BTreeMap<String, String>) -> V
     ])
 }
 
+/// Why an undo cannot be planned from the watched rows; flashed as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UndoRefusal {
+    #[error("replicaset/{0} is gone")]
+    Gone(String),
+    #[error("replicaset/{0} has no revision annotation")]
+    NoRevision(String),
+    #[error(
+        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout \
+         resume deployment/{0}' and try again"
+    )]
+    Paused(String),
+    #[error("deployment/{deployment} already runs revision {revision}")]
+    AlreadyThere { deployment: String, revision: u64 },
+    #[error("replicaset/{0} carries no pod template")]
+    NoTemplate(String),
+}
+
 /// Plans an undo of `d` to the revision `rs` holds, from the watched rows: the template
 /// without its hash label, and the annotations as far as the rows know them (the
 /// Deployment's revision annotation; the pipeline re-reads the Deployment's own).
 pub fn plan_undo(
     d: &DeploymentRow,
     rs: &ReplicaSetRow,
-) -> Result<(u64, Value, BTreeMap<String, String>), String> {
+) -> Result<(u64, Value, BTreeMap<String, String>), UndoRefusal> {
     let revision = rs
         .revision
-        .ok_or_else(|| format!("replicaset/{} has no revision annotation", rs.name))?;
+        .ok_or_else(|| UndoRefusal::NoRevision(rs.name.clone()))?;
     if d.paused {
-        return Err(format!(
-            "you cannot rollback a paused deployment; resume it first with 'kubectl rollout \
-             resume deployment/{}' and try again",
-            d.name
-        ));
+        return Err(UndoRefusal::Paused(d.name.clone()));
     }
     if d.revision.as_deref() == Some(revision.to_string().as_str()) {
-        return Err(format!(
-            "deployment/{} already runs revision {revision}",
-            d.name
-        ));
+        return Err(UndoRefusal::AlreadyThere {
+            deployment: d.name.clone(),
+            revision,
+        });
     }
     let source = rs
         .undo
         .as_ref()
-        .ok_or_else(|| format!("replicaset/{} carries no pod template", rs.name))?;
+        .ok_or_else(|| UndoRefusal::NoTemplate(rs.name.clone()))?;
     let mut known = BTreeMap::new();
     if let Some(r) = &d.revision {
         known.insert(REVISION.to_owned(), r.clone());

@@ -128,12 +128,14 @@ fn request_undo(state: &mut State) {
         .and_then(|re| re.replicasets.get(&revs.namespace, &entry.replica_set));
     let plan = match rs {
         Some(rs) => crate::bus::bluegreen::plan_undo(d, rs),
-        None => Err(format!("replicaset/{} is gone", entry.replica_set)),
+        None => Err(crate::bus::bluegreen::UndoRefusal::Gone(
+            entry.replica_set.clone(),
+        )),
     };
     let (to_revision, template, annotations) = match plan {
         Ok(p) => p,
         Err(why) => {
-            state.flash = Some((state.now, why, false));
+            state.flash = Some((state.now, why.to_string(), false));
             return;
         }
     };
