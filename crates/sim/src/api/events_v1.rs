@@ -141,7 +141,7 @@ fn patched(shared: &Shared, req: &ApiRequest) -> Result<Bytes, ApiError> {
         .get(def(EVENTS), req.ns.as_deref().unwrap_or(""), name)
         .ok_or_else(|| ApiError::not_found(def(crate::resources::EVENTS_V1), name))?;
     let mut v1 = to_v1(&e.value());
-    patch::apply(&mut v1, ty, &req.body).map_err(ApiError::bad_request)?;
+    patch::apply(&mut v1, ty, &req.body).map_err(|e| ApiError::bad_request(e.to_string()))?;
     as_core_body(&v1)
 }
 

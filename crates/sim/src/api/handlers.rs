@@ -15,7 +15,7 @@ use crate::clock::fmt_time;
 use crate::controllers::gc;
 use crate::resources::{self, ResourceDef};
 use crate::status::{ApiError, success_deleted};
-use crate::store::patch::{self, PatchType};
+use crate::store::patch::{self, PatchError, PatchType};
 use crate::store::selector::{FieldSelector, LabelSelector};
 use crate::store::{Entry, Meta, WriteMode};
 
@@ -28,9 +28,9 @@ pub struct Filter {
 impl Filter {
     pub fn from_request(req: &ApiRequest) -> Result<Self, ApiError> {
         let labels = LabelSelector::parse(req.query.get("labelSelector").unwrap_or(""))
-            .map_err(ApiError::bad_request)?;
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let fields = FieldSelector::parse(req.query.get("fieldSelector").unwrap_or(""), req.def)
-            .map_err(ApiError::bad_request)?;
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
         Ok(Filter { labels, fields })
     }
 
@@ -364,7 +364,8 @@ pub fn patch(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
     if req.sub.as_deref() == Some("scale") {
         let scaled = modify(shared, &scaled_req(req), |old| {
             let mut scale = scale_of(req.def, old);
-            patch::apply(&mut scale, ty, &req.body).map_err(ApiError::bad_request)?;
+            patch::apply(&mut scale, ty, &req.body)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
             let replicas = replicas_from_scale(&scale)?;
             let mut n = old.clone();
             n["spec"]["replicas"] = json!(replicas);
@@ -375,12 +376,9 @@ pub fn patch(shared: &Shared, req: &ApiRequest) -> Result<Response, ApiError> {
     let validation = field_validation(req)?;
     let v = modify(shared, req, |old| {
         let mut doc = old.clone();
-        patch::apply(&mut doc, ty, &req.body).map_err(|m| {
-            if m.starts_with("error decoding") {
-                ApiError::bad_request(m)
-            } else {
-                ApiError::new(422, "Invalid", m)
-            }
+        patch::apply(&mut doc, ty, &req.body).map_err(|e| match e {
+            PatchError::Rejected(_) => ApiError::new(422, "Invalid", e.to_string()),
+            _ => ApiError::bad_request(e.to_string()),
         })?;
         if req.sub.is_none() && validation == FieldValidation::Strict {
             fieldcheck::check(req.def, &doc, validation)?;

@@ -29,32 +29,39 @@ impl PatchType {
     }
 }
 
-/// Applies a patch body to `doc`. Errors are messages for a 400/422 Status.
-pub fn apply(doc: &mut Value, ty: PatchType, body: &[u8]) -> Result<(), String> {
+/// Why a patch was not applied, in the API server's words.
+#[derive(Debug, thiserror::Error)]
+pub enum PatchError {
+    /// The body is not a patch of its type: a 400.
+    #[error("error decoding patch: {0}")]
+    Decode(#[source] serde_json::Error),
+    /// A merge or strategic merge patch that is not an object: a 400.
+    #[error("error decoding patch: {0} must be a JSON object")]
+    NotAnObject(&'static str),
+    /// A JSON patch operation that failed on this object (a `test`, a missing path): a 422.
+    #[error("the server rejected our request due to an error in our request: {0}")]
+    Rejected(#[source] json_patch::PatchError),
+}
+
+/// Applies a patch body to `doc`.
+pub fn apply(doc: &mut Value, ty: PatchType, body: &[u8]) -> Result<(), PatchError> {
     match ty {
         PatchType::Json => {
-            let p: json_patch::Patch =
-                serde_json::from_slice(body).map_err(|e| format!("error decoding patch: {e}"))?;
-            json_patch::patch(doc, &p.0).map_err(|e| {
-                format!("the server rejected our request due to an error in our request: {e}")
-            })
+            let p: json_patch::Patch = serde_json::from_slice(body).map_err(PatchError::Decode)?;
+            json_patch::patch(doc, &p.0).map_err(PatchError::Rejected)
         }
         PatchType::Merge => {
-            let p: Value =
-                serde_json::from_slice(body).map_err(|e| format!("error decoding patch: {e}"))?;
+            let p: Value = serde_json::from_slice(body).map_err(PatchError::Decode)?;
             if !p.is_object() {
-                return Err("error decoding patch: merge patch must be a JSON object".into());
+                return Err(PatchError::NotAnObject("merge patch"));
             }
             json_patch::merge(doc, &p);
             Ok(())
         }
         PatchType::Strategic => {
-            let p: Value =
-                serde_json::from_slice(body).map_err(|e| format!("error decoding patch: {e}"))?;
+            let p: Value = serde_json::from_slice(body).map_err(PatchError::Decode)?;
             let Some(pm) = p.as_object() else {
-                return Err(
-                    "error decoding patch: strategic merge patch must be a JSON object".into(),
-                );
+                return Err(PatchError::NotAnObject("strategic merge patch"));
             };
             if !doc.is_object() {
                 *doc = Value::Object(Map::new());

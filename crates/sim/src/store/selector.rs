@@ -23,6 +23,20 @@ struct Requirement {
     values: Vec<String>,
 }
 
+/// Why a selector does not parse, in the API server's words (a 400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectorError {
+    #[error("unable to parse requirement: {why} in selector {selector:?}")]
+    Requirement { why: &'static str, selector: String },
+    /// A `matchExpressions` operator that is none of In, NotIn, Exists, DoesNotExist.
+    #[error("{0:?} is not a valid label selector operator")]
+    Operator(Option<String>),
+    #[error("invalid selector: '{selector}'; can't understand '{part}'")]
+    FieldSyntax { selector: String, part: String },
+    #[error("field label not supported: {0}")]
+    FieldUnsupported(String),
+}
+
 /// A parsed label selector; empty matches everything.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LabelSelector {
@@ -73,10 +87,13 @@ impl Cursor<'_> {
 
 impl LabelSelector {
     /// Parses the query-string form.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, SelectorError> {
         let mut c = Cursor { s, i: 0 };
         let mut reqs = Vec::new();
-        let err = |m: &str| format!("unable to parse requirement: {m} in selector {s:?}");
+        let err = |why| SelectorError::Requirement {
+            why,
+            selector: s.to_owned(),
+        };
         loop {
             c.skip_ws();
             if c.at_end() {
@@ -148,7 +165,7 @@ impl LabelSelector {
     }
 
     /// Builds a selector from a `metav1.LabelSelector` object (matchLabels + matchExpressions).
-    pub fn from_object(v: &Value) -> Result<Self, String> {
+    pub fn from_object(v: &Value) -> Result<Self, SelectorError> {
         let mut reqs = Vec::new();
         if let Some(m) = v.get("matchLabels").and_then(Value::as_object) {
             for (k, val) in m {
@@ -181,9 +198,7 @@ impl LabelSelector {
                     Some("NotIn") => Op::NotIn,
                     Some("Exists") => Op::Exists,
                     Some("DoesNotExist") => Op::NotExists,
-                    other => {
-                        return Err(format!("{other:?} is not a valid label selector operator"));
-                    }
+                    other => return Err(SelectorError::Operator(other.map(String::from))),
                 };
                 reqs.push(Requirement { key, op, values });
             }
@@ -247,7 +262,7 @@ pub struct FieldSelector {
 
 impl FieldSelector {
     /// Parses and validates; an unsupported field gives the server's 400 message.
-    pub fn parse(s: &str, def: &ResourceDef) -> Result<Self, String> {
+    pub fn parse(s: &str, def: &ResourceDef) -> Result<Self, SelectorError> {
         let mut reqs = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (field, eq, value) = if let Some((f, v)) = part.split_once("!=") {
@@ -257,16 +272,17 @@ impl FieldSelector {
             } else if let Some((f, v)) = part.split_once('=') {
                 (f, true, v)
             } else {
-                return Err(format!(
-                    "invalid selector: '{s}'; can't understand '{part}'"
-                ));
+                return Err(SelectorError::FieldSyntax {
+                    selector: s.to_owned(),
+                    part: part.to_owned(),
+                });
             };
             let field = field.trim();
             let known = field == "metadata.name"
                 || field == "metadata.namespace"
                 || def.fields.iter().any(|(n, _)| *n == field);
             if !known {
-                return Err(format!("field label not supported: {field}"));
+                return Err(SelectorError::FieldUnsupported(field.to_owned()));
             }
             reqs.push((field.to_string(), eq, value.trim().to_string()));
         }
@@ -334,7 +350,18 @@ mod tests {
         assert!(LabelSelector::parse("app=web,").is_ok());
         assert!(LabelSelector::parse("app in web").is_err());
         assert!(LabelSelector::parse("=x").is_err());
-        assert!(LabelSelector::parse("a b").is_err());
+        assert_eq!(
+            LabelSelector::parse("a b").unwrap_err().to_string(),
+            "unable to parse requirement: found unexpected operator in selector \"a b\""
+        );
+        assert_eq!(
+            LabelSelector::from_object(
+                &json!({"matchExpressions": [{"key": "a", "operator": "Is"}]})
+            )
+            .unwrap_err()
+            .to_string(),
+            "Some(\"Is\") is not a valid label selector operator"
+        );
         let s = LabelSelector::from_object(
             &json!({"matchLabels": {"app": "x", "pod-template-hash": "abc"}}),
         )
@@ -348,7 +375,7 @@ mod tests {
         use crate::resources::{CONFIGMAPS, PODS, def};
         assert!(FieldSelector::parse("status.phase=Running,spec.nodeName!=x", def(PODS)).is_ok());
         let e = FieldSelector::parse("status.phase=Running", def(CONFIGMAPS)).unwrap_err();
-        assert_eq!(e, "field label not supported: status.phase");
+        assert_eq!(e.to_string(), "field label not supported: status.phase");
         let f = FieldSelector::parse("metadata.name==web", def(CONFIGMAPS)).unwrap();
         assert_eq!(f.pinned_name(), Some("web"));
     }
