@@ -115,7 +115,7 @@ pub enum SimError {
         source: std::io::Error,
     },
     #[error("cannot set up TLS: {0}")]
-    Tls(String),
+    Tls(#[source] api::tls::TlsError),
     #[error("simulator I/O error: {0}")]
     Io(#[from] std::io::Error),
 }

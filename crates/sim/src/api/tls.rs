@@ -24,14 +24,33 @@ pub struct Pki {
     config: Arc<rustls::ServerConfig>,
 }
 
-static PKI: OnceLock<Result<Pki, String>> = OnceLock::new();
+/// Why the certificates could not be made. Clone: the first outcome is kept for the
+/// whole process.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PkiError {
+    #[error("{0}")]
+    Certificate(#[source] rcgen::Error),
+    #[error("{0}")]
+    Config(#[source] rustls::Error),
+}
 
-fn make() -> Result<Pki, String> {
+/// Why a TLS listener could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error("{0}")]
+    LocalAddr(#[source] std::io::Error),
+}
+
+static PKI: OnceLock<Result<Pki, PkiError>> = OnceLock::new();
+
+fn make() -> Result<Pki, PkiError> {
     use rcgen::{
         BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
         KeyPair, KeyUsagePurpose, SanType,
     };
-    let err = |e: rcgen::Error| e.to_string();
+    let err = PkiError::Certificate;
     let ca_key = KeyPair::generate().map_err(err)?;
     let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -54,13 +73,13 @@ fn make() -> Result<Pki, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(PkiError::Config)?
         .with_no_client_auth()
         .with_single_cert(
             vec![cert.der().clone(), ca_cert.der().clone()],
             pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(PkiError::Config)?;
     // axum serves HTTP/1.1 only here (its http2 feature is off).
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Pki {
@@ -70,7 +89,7 @@ fn make() -> Result<Pki, String> {
 }
 
 /// The certificates, made on first use.
-pub fn pki() -> Result<&'static Pki, String> {
+pub fn pki() -> Result<&'static Pki, PkiError> {
     PKI.get_or_init(make).as_ref().map_err(Clone::clone)
 }
 
@@ -99,7 +118,7 @@ pub struct TlsListener {
 }
 
 impl TlsListener {
-    pub fn new(tcp: TcpListener, faults: Arc<Faults>) -> Result<Self, String> {
+    pub fn new(tcp: TcpListener, faults: Arc<Faults>) -> Result<Self, TlsError> {
         Self::with_refusal(tcp, move || faults.refusing())
     }
 
@@ -108,8 +127,8 @@ impl TlsListener {
     pub fn with_refusal(
         tcp: TcpListener,
         refusing: impl Fn() -> bool + Send + 'static,
-    ) -> Result<Self, String> {
-        let local = tcp.local_addr().map_err(|e| e.to_string())?;
+    ) -> Result<Self, TlsError> {
+        let local = tcp.local_addr().map_err(TlsError::LocalAddr)?;
         let acceptor = TlsAcceptor::from(pki()?.config.clone());
         let (tx, rx) = mpsc::channel(64);
         tokio::spawn(async move {
