@@ -2,7 +2,19 @@
 //! with --pods/--namespaces/--churn), viewer token, plain HTTP, and the fault plan
 //! (`--fault drop-watches=5 --fault errors=0.1 …`), and `--unhealthy-image TAG`.
 
+use crate::api::faults::FaultFlagError;
 use crate::{FaultPlan, Scenario, SimOptions};
+
+/// Which flag of `rollcall sim` is wrong, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlagError {
+    #[error("unknown scenario {0:?} (expected dictamesh, empty or scale)")]
+    Scenario(String),
+    #[error(transparent)]
+    Fault(#[from] FaultFlagError),
+    #[error("--unhealthy-image needs a non-empty image tag")]
+    EmptyUnhealthyImage,
+}
 
 /// Extra flags of `rollcall sim` (flattened into the subcommand).
 #[derive(Debug, Clone, clap::Args)]
@@ -49,7 +61,7 @@ pub struct SimFlags {
 
 impl SimFlags {
     /// Applies the flags to `opts`; the error says which flag is wrong.
-    pub fn apply(&self, opts: &mut SimOptions) -> Result<(), String> {
+    pub fn apply(&self, opts: &mut SimOptions) -> Result<(), FlagError> {
         opts.scenario = match self.scenario.as_str() {
             "dictamesh" => Scenario::Dictamesh,
             "empty" => Scenario::Empty,
@@ -58,11 +70,7 @@ impl SimFlags {
                 namespaces: self.namespaces.max(1),
                 churn: self.churn,
             },
-            other => {
-                return Err(format!(
-                    "unknown scenario {other:?} (expected dictamesh, empty or scale)"
-                ));
-            }
+            other => return Err(FlagError::Scenario(other.to_owned())),
         };
         opts.viewer_token = self.viewer_token.clone();
         opts.tls = !self.plain_http;
@@ -74,7 +82,7 @@ impl SimFlags {
         opts.argocd_listen = self.argocd_listen;
         opts.argocd_password = self.argocd_password.clone();
         if self.unhealthy_images.iter().any(|t| t.trim().is_empty()) {
-            return Err("--unhealthy-image needs a non-empty image tag".into());
+            return Err(FlagError::EmptyUnhealthyImage);
         }
         opts.unhealthy_images = self.unhealthy_images.clone();
         Ok(())
@@ -105,6 +113,17 @@ mod tests {
         cmd.flags.apply(&mut opts).unwrap();
         assert_eq!(opts.unhealthy_images, ["v1.2.0", "ghcr.io/x/app:v2"]);
         let cmd = Cmd::parse_from(["sim", "--unhealthy-image", " "]);
-        assert!(cmd.flags.apply(&mut SimOptions::default()).is_err());
+        assert_eq!(
+            cmd.flags.apply(&mut SimOptions::default()),
+            Err(FlagError::EmptyUnhealthyImage)
+        );
+        let cmd = Cmd::parse_from(["sim", "--fault", "deny=t:500"]);
+        assert_eq!(
+            cmd.flags
+                .apply(&mut SimOptions::default())
+                .unwrap_err()
+                .to_string(),
+            "fault deny: \"500\" is not 401 or 403"
+        );
     }
 }

@@ -55,9 +55,15 @@ pub fn is_prod(ns: &str) -> bool {
     ns == "prod" || ns.ends_with("-prod")
 }
 
+/// No rule allows the request. Its words are never sent: the caller answers with
+/// `forbidden` or `allowed: false`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("denied: no RBAC rule allows the request")]
+pub struct Denied;
+
 /// The policy: admin may do anything; the viewer may read anything, and write only inside
 /// non-production namespaces. Returns the RBAC-style reason when allowed.
-pub fn authorize(user: &User, a: &Attributes) -> Result<String, String> {
+pub fn authorize(user: &User, a: &Attributes) -> Result<String, Denied> {
     if user.admin {
         return Ok(
             "RBAC: allowed by ClusterRoleBinding \"cluster-admin\" of ClusterRole \"cluster-admin\" to Group \"system:masters\"".into(),
@@ -75,7 +81,7 @@ pub fn authorize(user: &User, a: &Attributes) -> Result<String, String> {
             if read { "view" } else { "edit" }
         ));
     }
-    Err(String::new())
+    Err(Denied)
 }
 
 /// The real server's Forbidden Status for a denied request.
@@ -201,7 +207,7 @@ pub fn review(user: &User, mut review: Value) -> Result<Value, ApiError> {
         if user.admin || READS.contains(&s(nr, "verb").as_str()) {
             Ok("RBAC: allowed by ClusterRoleBinding \"system:discovery\"".into())
         } else {
-            Err(String::new())
+            Err(Denied)
         }
     } else {
         return Err(ApiError::new(

@@ -42,19 +42,41 @@ pub struct FaultPlan {
 pub const DRY_RUN_REFUSED: &str =
     "admission webhook \"policy.dictamesh.io\" does not support dry run";
 
+/// Why a `--fault` flag does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaultFlagError {
+    #[error("fault {0:?}: expected NAME=VALUE")]
+    NoValue(String),
+    #[error("fault {name}: {value:?} is not a non-negative number")]
+    NotANumber { name: String, value: String },
+    #[error("fault watch-list: {0:?} is not on or off")]
+    WatchList(String),
+    #[error("fault dry-run: {0:?} is not refuse or allow")]
+    DryRun(String),
+    #[error("fault deny: expected TOKEN:401 or TOKEN:403")]
+    DenyShape,
+    #[error("fault deny: {0:?} is not 401 or 403")]
+    DenyCode(String),
+    #[error("unknown fault {0:?}")]
+    Unknown(String),
+}
+
 impl FaultPlan {
     /// Parses `--fault` flags: `drop-watches=5`, `errors=0.1`, `latency-ms=50`,
     /// `expire-watches=10`, `outage=3`, `deny=TOKEN:403`, `argocd-down=SECS`, `watch-list=off`,
     /// `dry-run=refuse`.
-    pub fn apply_flag(&mut self, flag: &str) -> Result<(), String> {
+    pub fn apply_flag(&mut self, flag: &str) -> Result<(), FaultFlagError> {
         let (k, v) = flag
             .split_once('=')
-            .ok_or_else(|| format!("fault {flag:?}: expected NAME=VALUE"))?;
+            .ok_or_else(|| FaultFlagError::NoValue(flag.to_owned()))?;
         let num = |v: &str| {
             v.parse::<f64>()
                 .ok()
                 .filter(|x| x.is_finite() && *x >= 0.0)
-                .ok_or_else(|| format!("fault {k}: {v:?} is not a non-negative number"))
+                .ok_or_else(|| FaultFlagError::NotANumber {
+                    name: k.to_owned(),
+                    value: v.to_owned(),
+                })
         };
         match k {
             "drop-watches" => self.drop_watches_every_secs = Some(num(v)?),
@@ -67,28 +89,26 @@ impl FaultPlan {
                 self.watch_list_off = match v {
                     "off" => true,
                     "on" => false,
-                    _ => return Err(format!("fault watch-list: {v:?} is not on or off")),
+                    _ => return Err(FaultFlagError::WatchList(v.to_owned())),
                 }
             }
             "dry-run" => {
                 self.refuse_dry_runs = match v {
                     "refuse" => true,
                     "allow" => false,
-                    _ => return Err(format!("fault dry-run: {v:?} is not refuse or allow")),
+                    _ => return Err(FaultFlagError::DryRun(v.to_owned())),
                 }
             }
             "deny" => {
-                let (t, c) = v
-                    .rsplit_once(':')
-                    .ok_or_else(|| "fault deny: expected TOKEN:401 or TOKEN:403".to_string())?;
+                let (t, c) = v.rsplit_once(':').ok_or(FaultFlagError::DenyShape)?;
                 let code = match c {
                     "401" => 401,
                     "403" => 403,
-                    _ => return Err(format!("fault deny: {c:?} is not 401 or 403")),
+                    _ => return Err(FaultFlagError::DenyCode(c.to_owned())),
                 };
                 self.deny_tokens.insert(t.to_string(), code);
             }
-            _ => return Err(format!("unknown fault {k:?}")),
+            _ => return Err(FaultFlagError::Unknown(k.to_owned())),
         }
         Ok(())
     }

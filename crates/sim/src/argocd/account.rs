@@ -76,7 +76,7 @@ pub fn login(srv: &ArgoServer, req: &Req) -> ApiResult {
     let token = srv
         .sessions
         .login(&s("username"), &s("password"), jiff::Timestamp::now())
-        .map_err(|e| GrpcError::new(UNAUTHENTICATED, e))?;
+        .map_err(|e| GrpcError::new(UNAUTHENTICATED, e.to_string()))?;
     let secure = if srv.tls { "; Secure" } else { "" };
     let mut r = json_response(200, &json!({"token": token}));
     if let Ok(v) = header::HeaderValue::from_str(&format!(

@@ -14,6 +14,7 @@ use crate::argocd::repo::{GitRepo, Images, WorkloadKey};
 use crate::argocd::state::{Managed, TRACKING, tracking_id, workload_def};
 use crate::clock::{fmt_time, parse_time};
 use crate::controllers::events::{NewEvent, Recorder, Source};
+use crate::status::ApiError;
 use crate::store::WriteMode;
 
 pub const SOURCE: Source<'static> = Source {
@@ -59,6 +60,22 @@ fn remove(v: &mut Value, k: &str) {
     }
 }
 
+/// Why a workload's images were not applied: the resource's message in `syncResult`.
+#[derive(Debug, thiserror::Error)]
+enum ApplyError {
+    #[error("unknown kind {0}")]
+    UnknownKind(String),
+    #[error("{qualified} \"{name}\" not found")]
+    NotFound { qualified: String, name: String },
+    #[error("{}", crate::api::faults::DRY_RUN_REFUSED)]
+    DryRunRefused,
+    /// Admission or the store refused the write.
+    #[error("{}", .0.message)]
+    Refused(ApiError),
+    #[error("Operation cannot be fulfilled on {0}: the object has been modified")]
+    Conflict(String),
+}
+
 /// Sets a workload's container images (and the app's tracking annotation). Ok(true) when
 /// the live object differed.
 fn apply_images(
@@ -67,13 +84,16 @@ fn apply_images(
     key: &WorkloadKey,
     images: &Images,
     dry_run: bool,
-) -> Result<bool, String> {
+) -> Result<bool, ApplyError> {
     let Some(d) = workload_def(&key.kind) else {
-        return Err(format!("unknown kind {}", key.kind));
+        return Err(ApplyError::UnknownKind(key.kind.clone()));
     };
     for _ in 0..3 {
         let Some(e) = shared.store.get(d, &key.namespace, &key.name) else {
-            return Err(format!("{} \"{}\" not found", d.qualified(), key.name));
+            return Err(ApplyError::NotFound {
+                qualified: d.qualified(),
+                name: key.name.clone(),
+            });
         };
         let old = e.value();
         let mut new = old.clone();
@@ -91,25 +111,22 @@ fn apply_images(
             json!(tracking_id(app, d, &key.namespace, &key.name));
         let changed = new["spec"] != old["spec"];
         if dry_run && shared.faults.refuse_dry_runs() {
-            return Err(crate::api::faults::DRY_RUN_REFUSED.into());
+            return Err(ApplyError::DryRunRefused);
         }
         if dry_run || new == old {
             return Ok(changed);
         }
-        let mut new = finish_update(d, None, &old, new).map_err(|e| e.message)?;
+        let mut new = finish_update(d, None, &old, new).map_err(ApplyError::Refused)?;
         match shared
             .store
             .write(d, &mut new, WriteMode::Update(Some(e.meta.rv)))
         {
             Ok(_) => return Ok(changed),
             Err(e) if e.code == 409 => continue,
-            Err(e) => return Err(e.message),
+            Err(e) => return Err(ApplyError::Refused(e)),
         }
     }
-    Err(format!(
-        "Operation cannot be fulfilled on {}: the object has been modified",
-        d.qualified()
-    ))
+    Err(ApplyError::Conflict(d.qualified()))
 }
 
 fn event(
@@ -234,7 +251,7 @@ pub fn advance(
                     let mut r = sync_result_resource(m, false, dry_run);
                     r["status"] = json!("SyncFailed");
                     r["hookPhase"] = json!("Failed");
-                    r["message"] = json!(e);
+                    r["message"] = json!(e.to_string());
                     failed.get_or_insert(e);
                     resources.push(r);
                 }

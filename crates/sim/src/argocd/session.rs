@@ -40,6 +40,43 @@ impl Claims {
     }
 }
 
+/// Why `POST /api/v1/session` refused, in argocd-server's words (Unauthenticated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LoginRefused {
+    #[error("no credentials supplied")]
+    NoCredentials,
+    #[error("Invalid username or password")]
+    BadCredentials,
+}
+
+/// Why a token is not a session: argocd-server's text after `invalid session: `.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidSession {
+    #[error("token is malformed: token contains an invalid number of segments")]
+    Segments,
+    #[error("token is malformed: could not base64 decode claim: {0}")]
+    Base64(#[source] base64::DecodeError),
+    #[error("token is malformed: could not JSON decode claim")]
+    Claims,
+    /// Not issued by argocd itself (an SSO token, which this server does not take).
+    #[error("SSO is not configured")]
+    Foreign,
+    #[error("token signature is invalid: signature is invalid")]
+    Signature,
+    #[error("token has invalid claims: token is expired")]
+    Expired,
+    #[error("account viewer does not have 'login' capability")]
+    ViewerLogin,
+    #[error("account '{0}' does not exist")]
+    NoAccount(String),
+    #[error("token does not have a unique identifier (jti claim) and cannot be validated")]
+    NoJti,
+    #[error("token is revoked, please re-login")]
+    Revoked,
+    #[error("account {account} does not have token with id {jti}")]
+    UnknownKey { account: String, jti: String },
+}
+
 /// Accounts, issued API keys and revoked tokens.
 #[derive(Debug)]
 pub struct Sessions {
@@ -89,12 +126,17 @@ impl Sessions {
     }
 
     /// `POST /api/v1/session`: a 24 h login token, or the server's Unauthenticated message.
-    pub fn login(&self, username: &str, password: &str, now: Timestamp) -> Result<String, String> {
+    pub fn login(
+        &self,
+        username: &str,
+        password: &str,
+        now: Timestamp,
+    ) -> Result<String, LoginRefused> {
         if username.is_empty() || password.is_empty() {
-            return Err("no credentials supplied".into());
+            return Err(LoginRefused::NoCredentials);
         }
         if username != "admin" || password != self.password {
-            return Err("Invalid username or password".into());
+            return Err(LoginRefused::BadCredentials);
         }
         let t = now.as_second();
         Ok(sign(&json!({
@@ -116,22 +158,22 @@ impl Sessions {
         }
     }
 
-    /// Verifies a token; the error is the text after `invalid session: `.
-    pub fn verify(&self, token: &str, now: Timestamp) -> Result<Claims, String> {
+    /// Verifies a token.
+    pub fn verify(&self, token: &str, now: Timestamp) -> Result<Claims, InvalidSession> {
         let claims = decode(token)?;
         if claims["iss"] != "argocd" {
-            return Err("SSO is not configured".into());
+            return Err(InvalidSession::Foreign);
         }
         let mut parts = token.rsplitn(2, '.');
         let (sig, input) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key());
         let sig = B64.decode(sig).unwrap_or_default();
         if ring::hmac::verify(&k, input.as_bytes(), &sig).is_err() {
-            return Err("token signature is invalid: signature is invalid".into());
+            return Err(InvalidSession::Signature);
         }
         let t = now.as_second();
         if claims["exp"].as_i64().is_some_and(|exp| t >= exp) {
-            return Err("token has invalid claims: token is expired".into());
+            return Err(InvalidSession::Expired);
         }
         let sub = claims["sub"].as_str().unwrap_or("");
         let (account, capability) = match sub.split_once(':') {
@@ -141,14 +183,11 @@ impl Sessions {
         let admin = match account {
             "admin" => true,
             "viewer" if capability == "apiKey" => false,
-            "viewer" => return Err("account viewer does not have 'login' capability".into()),
-            other => return Err(format!("account '{other}' does not exist")),
+            "viewer" => return Err(InvalidSession::ViewerLogin),
+            other => return Err(InvalidSession::NoAccount(other.to_owned())),
         };
         let Some(jti) = claims["jti"].as_str() else {
-            return Err(
-                "token does not have a unique identifier (jti claim) and cannot be validated"
-                    .into(),
-            );
+            return Err(InvalidSession::NoJti);
         };
         if self
             .revoked
@@ -156,7 +195,7 @@ impl Sessions {
             .unwrap_or_else(|e| e.into_inner())
             .contains(jti)
         {
-            return Err("token is revoked, please re-login".into());
+            return Err(InvalidSession::Revoked);
         }
         if capability == "apiKey"
             && !self
@@ -165,9 +204,10 @@ impl Sessions {
                 .unwrap_or_else(|e| e.into_inner())
                 .contains(jti)
         {
-            return Err(format!(
-                "account {account} does not have token with id {jti}"
-            ));
+            return Err(InvalidSession::UnknownKey {
+                account: account.to_owned(),
+                jti: jti.to_owned(),
+            });
         }
         Ok(Claims {
             sub: account.to_string(),
@@ -178,17 +218,15 @@ impl Sessions {
 }
 
 /// The claims of a token, unverified (the error is jwt-go's wording).
-fn decode(token: &str) -> Result<Value, String> {
-    let payload = token.split('.').nth(1).ok_or_else(|| {
-        "token is malformed: token contains an invalid number of segments".to_string()
-    })?;
+fn decode(token: &str) -> Result<Value, InvalidSession> {
+    let payload = token.split('.').nth(1).ok_or(InvalidSession::Segments)?;
     let bytes = B64
         .decode(payload.trim_end_matches('='))
-        .map_err(|e| format!("token is malformed: could not base64 decode claim: {e}"))?;
+        .map_err(InvalidSession::Base64)?;
     serde_json::from_slice::<Value>(&bytes)
         .ok()
         .filter(Value::is_object)
-        .ok_or_else(|| "token is malformed: could not JSON decode claim".to_string())
+        .ok_or(InvalidSession::Claims)
 }
 
 #[cfg(test)]
@@ -207,15 +245,18 @@ mod tests {
         let viewer = s.api_key("viewer", now);
         assert!(!s.verify(&viewer, now).unwrap().admin);
         assert_eq!(
-            s.login("admin", "nope", now).unwrap_err(),
+            s.login("admin", "nope", now).unwrap_err().to_string(),
             "Invalid username or password"
         );
-        assert_eq!(s.login("", "", now).unwrap_err(), "no credentials supplied");
+        assert_eq!(
+            s.login("", "", now).unwrap_err().to_string(),
+            "no credentials supplied"
+        );
         let login = s.login("admin", "pw", now).unwrap();
         assert_eq!(s.verify(&login, now).unwrap().sub, "admin");
         let later = now + jiff::SignedDuration::from_hours(25);
         assert_eq!(
-            s.verify(&login, later).unwrap_err(),
+            s.verify(&login, later).unwrap_err().to_string(),
             "token has invalid claims: token is expired"
         );
         // A tampered signature, a foreign issuer, a revoked token.
@@ -224,6 +265,7 @@ mod tests {
         assert!(
             s.verify(&bad, now)
                 .unwrap_err()
+                .to_string()
                 .starts_with("token signature is invalid")
         );
         let foreign = format!(
@@ -232,12 +274,12 @@ mod tests {
             B64.encode(r#"{"iss":"dex"}"#)
         );
         assert_eq!(
-            s.verify(&foreign, now).unwrap_err(),
+            s.verify(&foreign, now).unwrap_err().to_string(),
             "SSO is not configured"
         );
         s.revoke(&login);
         assert_eq!(
-            s.verify(&login, now).unwrap_err(),
+            s.verify(&login, now).unwrap_err().to_string(),
             "token is revoked, please re-login"
         );
         // An API key this server never issued.
@@ -245,6 +287,7 @@ mod tests {
         assert!(
             s.verify(&other, now)
                 .unwrap_err()
+                .to_string()
                 .contains("does not have token with id")
         );
     }
