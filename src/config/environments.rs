@@ -13,6 +13,7 @@ use serde_saphyr::Spanned;
 use super::argocd::{ArgocdServer, RawArgocd};
 use super::database::{Database, RawDatabase};
 use super::error::ConfigError;
+use super::monitoring::{BackupTarget, Monitoring, RawBackup, RawMonitoring};
 use super::policy::{DeployMode, Policy, RawPolicy};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +32,9 @@ pub struct Environment {
     /// The Argo CD server of this environment; `None` uses the argocd CLI's current
     /// context, if there is one.
     pub argocd: Option<ArgocdServer>,
+    /// The CloudNativePG Cluster whose backups the checklist checks.
+    pub backup: Option<BackupTarget>,
+    pub monitoring: Monitoring,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,6 +159,10 @@ struct RawEnvironment {
     database: Option<RawDatabase>,
     #[serde(default)]
     argocd: Option<RawArgocd>,
+    #[serde(default)]
+    backup: Option<RawBackup>,
+    #[serde(default)]
+    monitoring: Option<RawMonitoring>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -285,6 +293,14 @@ impl RawEnvironment {
             Some(raw) => Some(raw.validate(file, &format!("{path}.argocd"))?),
             None => None,
         };
+        let backup = match self.backup {
+            Some(raw) => Some(raw.validate(file, &format!("{path}.backup"), &ns.value)?),
+            None => None,
+        };
+        let monitoring = match self.monitoring {
+            Some(raw) => raw.validate(file, &format!("{path}.monitoring"))?,
+            None => Monitoring::default(),
+        };
         Ok(Environment {
             name: name.value,
             context,
@@ -294,6 +310,8 @@ impl RawEnvironment {
             services,
             database,
             argocd,
+            backup,
+            monitoring,
         })
     }
 }
@@ -443,7 +461,7 @@ fn label_key_problem(key: &str) -> Option<String> {
 }
 
 /// Why `name` is not a valid DNS-1123 label (or subdomain, when dots are allowed).
-fn dns_label_problem(name: &str, max: usize, dots: bool) -> Option<String> {
+pub(crate) fn dns_label_problem(name: &str, max: usize, dots: bool) -> Option<String> {
     if name.is_empty() {
         return Some("it must not be empty".to_owned());
     }

@@ -5,17 +5,20 @@
 //!
 //! Layout of a config directory (every file optional):
 //! - `DIR/environments.yaml` replaces the built-in environment list as a whole;
+//! - `DIR/checklists.yaml` replaces the built-in checklists as a whole;
 //! - `DIR/keys.yaml` patches the built-in key map, action by action;
 //! - `DIR/themes/NAME.yaml` adds theme NAME, or overrides the built-in one of that
 //!   name role by role; roles it leaves out come from the built-in theme of the same
 //!   name, else from the (possibly overridden) default theme.
 
 mod argocd;
+mod checklists;
 mod database;
 mod environments;
 mod error;
 mod key;
 mod keys;
+mod monitoring;
 mod policy;
 mod theme;
 mod window;
@@ -25,6 +28,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use argocd::ArgocdServer;
+pub use checklists::{Check, Checklist, Checklists, Item, OnCall, parse_checklists};
 pub use database::{Database, ResolveError};
 pub use environments::{
     BlueGreenPair, Colour, Environment, Service, WorkloadKind, parse_environments,
@@ -32,18 +36,22 @@ pub use environments::{
 pub use error::{At, ConfigError};
 pub use key::{Key, KeySpecError};
 pub use keys::{Bindable, KeyMap, action_name};
+pub use monitoring::{BackupTarget, Monitoring};
 pub use policy::{DeployMode, ParseDeployModeError, Policy};
 pub use theme::Theme;
 pub use window::ChangeWindow;
 
 const ENVIRONMENTS_FILE: &str = "config/environments.yaml";
 const ENVIRONMENTS: &str = include_str!("../../config/environments.yaml");
+const CHECKLISTS_FILE: &str = "config/checklists.yaml";
+const CHECKLISTS: &str = include_str!("../../config/checklists.yaml");
 
 /// Everything rollcall reads from config, validated. `Action` is the app's action type
 /// the key map binds (config does not know the app).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config<Action> {
     pub environments: Vec<Environment>,
+    pub checklists: Checklists,
     pub keys: KeyMap<Action>,
     pub theme: Theme,
     /// The user files that were read, in the order read; empty when only the built-in
@@ -84,6 +92,11 @@ pub fn load<Action: Bindable>(opts: &LoadOptions) -> Result<Config<Action>, Conf
         Some((file, text)) => parse_environments(&file, &text)?,
         None => parse_environments(Path::new(ENVIRONMENTS_FILE), ENVIRONMENTS)?,
     };
+    let names: Vec<&str> = environments.iter().map(|e| e.name.as_str()).collect();
+    let checklists = match read_user_file(opts.dir, "checklists.yaml", &mut sources)? {
+        Some((file, text)) => parse_checklists(&file, &text, &names)?,
+        None => parse_checklists(Path::new(CHECKLISTS_FILE), CHECKLISTS, &names)?,
+    };
     let keys = match read_user_file(opts.dir, "keys.yaml", &mut sources)? {
         Some((file, text)) => KeyMap::with_patch(&file, &text)?,
         None => KeyMap::builtin()?,
@@ -91,6 +104,7 @@ pub fn load<Action: Bindable>(opts: &LoadOptions) -> Result<Config<Action>, Conf
     let theme = load_theme(opts.dir, opts.theme.unwrap_or("default"), &mut sources)?;
     Ok(Config {
         environments,
+        checklists,
         keys,
         theme,
         sources,
@@ -197,6 +211,24 @@ mod tests {
         assert_eq!(names, ["dev", "staging", "prod"]);
         let mins: Vec<u32> = environments.iter().map(|e| e.policy.min_replicas).collect();
         assert_eq!(mins, [1, 2, 3]);
+    }
+
+    #[test]
+    fn builtin_checklists_are_the_seeds_two_lists() {
+        let lists = parse_checklists(
+            Path::new(CHECKLISTS_FILE),
+            CHECKLISTS,
+            &["dev", "staging", "prod"],
+        )
+        .expect("built-in checklists load");
+        let titles: Vec<&str> = lists.lists.iter().map(|l| l.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            ["For all deployments", "For production deployments"]
+        );
+        assert_eq!(lists.items(false).count(), 8);
+        assert_eq!(lists.items(true).count(), 17);
+        assert!(lists.on_call.is_some());
     }
 
     #[test]

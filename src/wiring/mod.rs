@@ -62,6 +62,8 @@ pub fn ad_hoc_environment(context: Option<String>, namespace: String) -> Environ
         services: Vec::new(),
         database: None,
         argocd: None,
+        backup: None,
+        monitoring: Default::default(),
     }
 }
 

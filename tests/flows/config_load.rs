@@ -555,3 +555,80 @@ fn a_bad_number_says_what_was_expected() {
     assert!(err.contains("environments.yaml:5:21"), "{err}");
     assert!(err.contains("expected a whole number"), "{err}");
 }
+
+#[test]
+fn checklists_replace_the_builtin_ones_and_bad_ones_point_at_the_line() {
+    let dir = dir_with(&[(
+        "checklists.yaml",
+        "checklists:\n  - name: ours\n    items:\n      - id: smoke\n        title: Smoke tested\n      - id: scan\n        title: Scan\n        check:\n          kind: vulnerabilities\n          fail_at: high\n",
+    )]);
+    let config = load_dir(dir.path(), None).expect("loads");
+    let lists = &config.checklists.lists;
+    assert_eq!(lists.len(), 1);
+    assert_eq!(lists[0].title, "ours");
+    assert_eq!(lists[0].items[0].check, config::Check::Manual);
+    assert_eq!(
+        lists[0].items[1].check,
+        config::Check::Vulnerabilities {
+            fail_at: "HIGH".into()
+        }
+    );
+
+    let defaults = config::load::<Action>(&LoadOptions::default()).expect("defaults");
+    let prod = defaults
+        .environments
+        .iter()
+        .find(|e| e.name == "prod")
+        .unwrap();
+    assert_eq!(
+        prod.backup
+            .as_ref()
+            .map(|b| (b.namespace.as_str(), b.cluster.as_str())),
+        Some(("dictamesh-infra", "metadata-catalog-db"))
+    );
+    assert!(defaults.checklists.items(true).any(|i| i.id == "backup"));
+
+    let item = |check: &str| {
+        format!(
+            "checklists:\n  - name: ours\n    items:\n      - id: x\n        title: X\n        check:\n{check}"
+        )
+    };
+    let cases = [
+        (
+            item("          kind: coffee\n"),
+            "checklists.yaml:7:17: unknown check kind `coffee`, expected one of manual, on-call,",
+        ),
+        (
+            item("          kind: argocd-healthy\n          environment: qa\n"),
+            "checklists.yaml:8:24: unknown environment `qa`, expected one of dev, staging, prod",
+        ),
+        (
+            item("          kind: migrations\n          url: http://x\n"),
+            "checklists.yaml:8:16: `url` is not used by a `migrations` check",
+        ),
+        (
+            item("          kind: backup\n          max_age: soon\n"),
+            "checklists.yaml:8:20: invalid duration `soon`",
+        ),
+        (
+            item("          kind: http\n          url: ftp://x\n"),
+            "checklists.yaml:8:16: invalid URL `ftp://x`",
+        ),
+        (
+            "checklists:\n  - name: a\n    items:\n      - id: x\n        title: X\n  - name: b\n    items:\n      - id: x\n        title: Y\n".to_owned(),
+            "checklists.yaml:8:13: duplicate item id `x`",
+        ),
+        (
+            "checklists:\n  - name: a\n    applies_to: staging\n    items: []\n".to_owned(),
+            "checklists.yaml:3:17: unknown applies_to `staging`, expected all or production",
+        ),
+        (
+            "on_call:\n  name: x\n".to_owned(),
+            "checklists.yaml: expected `checklists:`",
+        ),
+    ];
+    for (text, want) in cases {
+        let err = load_err(&[("checklists.yaml", &text)]);
+        assert!(err.contains(want), "{text}\n→ {err}\nwanted {want}");
+    }
+}
