@@ -32,6 +32,14 @@ impl Policy {
             DeployMode::Auto | DeployMode::Manual => None,
         }
     }
+
+    /// When the next change window opens after `now`, if the policy has windows.
+    pub fn next_window(&self, now: Timestamp) -> Option<Timestamp> {
+        self.change_windows
+            .iter()
+            .filter_map(|w| w.next_open(now))
+            .min()
+    }
 }
 
 /// How changes reach an environment, from the seed's environment table.

@@ -44,6 +44,20 @@ impl ChangeWindow {
     }
 }
 
+impl ChangeWindow {
+    /// When the window next opens after `now`, within the coming week.
+    pub fn next_open(&self, now: Timestamp) -> Option<Timestamp> {
+        let tz = time_zone(&self.timezone)?;
+        let today = now.to_zoned(tz.clone()).date();
+        (0..=7)
+            .filter_map(|offset| today.checked_add(jiff::Span::new().days(offset)).ok())
+            .filter(|day| self.days.contains(&day.weekday()))
+            .filter_map(|day| day.to_datetime(self.start).to_zoned(tz.clone()).ok())
+            .map(|zoned| zoned.timestamp())
+            .find(|start| *start > now)
+    }
+}
+
 impl fmt::Display for ChangeWindow {
     /// `Tue Wed Thu 10:00-16:00 UTC`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -3,6 +3,7 @@
 
 pub mod application;
 pub mod bluegreen;
+pub mod checklist;
 pub mod clock;
 pub mod cnpg;
 pub mod deployment;
