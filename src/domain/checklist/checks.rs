@@ -95,7 +95,7 @@ pub fn argocd_healthy(
             &app.health
         }
     );
-    let on_version = runs.iter().any(|t| *t == release.version);
+    let on_version = runs.contains(&release.version);
     let verdict = if app.sync_status == "Synced" && app.health == "Healthy" && on_version {
         Verdict::Pass
     } else {
