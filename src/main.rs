@@ -204,6 +204,7 @@ fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
                 user,
                 clock: rollcall::domain::clock::wall(),
                 argocd: runner::ArgocdSource::FromConfig { cli_config: None },
+                ticks_file: state_dir.join("checklist-ticks.json"),
             })
         }
         (Cmd::Migrations { env, output, demo }, Some(mut config)) => {

@@ -138,6 +138,12 @@ actions! {
     PaneRevisions => Pane(Pane::Revisions), reads, "focus revisions (Deployment history, undo)";
     /// Flip the selected blue/green Service to its other colour.
     SwitchBlueGreen => Pane(Pane::BlueGreen), mutates, "switch the blue/green Service to its other colour";
+    /// Focus the checklist pane (the pre-deployment checklist of a release).
+    PaneChecklist => Pane(Pane::Checklist), reads, "focus checklist (pre-deployment checklist of a release)";
+    /// Tick or untick the selected manual item, with an optional note.
+    ChecklistTick => Pane(Pane::Checklist), mutates, "tick / untick the selected checklist item (with a note)";
+    /// Walk the next release of the environment.
+    ChecklistNextRelease => Pane(Pane::Checklist), reads, "checklist of the environment's next release";
 }
 
 impl crate::config::Bindable for Action {

@@ -51,6 +51,13 @@ pub enum Event {
         fetch: crate::app::panes::argocd::images::ManifestFetch,
         result: Result<Vec<String>, String>,
     },
+    /// Checklist data of one environment (index into the config).
+    Checklist {
+        env: usize,
+        update: crate::domain::feed::ChecklistUpdate,
+    },
+    /// A URL a check reads answered (or did not).
+    Probe(crate::domain::checklist::checks::HttpProbe),
     /// An operation sent through the command bus finished.
     OpFinished {
         op: OpId,

@@ -161,6 +161,8 @@ pub enum Mode {
     Prompt(Box<crate::app::panes::rollouts::Prompt>),
     /// Why switch a blue/green Service to a colour that is not fully ready.
     Reason(Box<crate::app::panes::bluegreen::ReasonPrompt>),
+    /// The note of a checklist tick.
+    Note(Box<crate::app::panes::checklist::NotePrompt>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -231,6 +233,8 @@ pub struct State {
     pub bluegreen: crate::app::panes::bluegreen::BlueGreenState,
     /// The revisions pane's cursors and open Deployment.
     pub revisions: crate::app::panes::revisions::RevisionsState,
+    /// The checklist: its lists, what its checks read, ticks not yet in the cluster.
+    pub checklist: crate::app::panes::checklist::ChecklistState,
     pub filter: TextArea<'static>,
     /// The pods passing `filter`, kept in step with the watch by `update()`.
     pub pod_filter: crate::app::panes::pods::filter::PodFilterIndex,
@@ -269,6 +273,7 @@ impl State {
             argocd: crate::app::panes::argocd::ArgocdState::default(),
             bluegreen: Default::default(),
             revisions: Default::default(),
+            checklist: Default::default(),
             filter: TextArea::default(),
             pod_filter: Default::default(),
             pod_sort: Default::default(),

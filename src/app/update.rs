@@ -20,6 +20,9 @@ pub enum Effect {
     /// Read an app's manifests at a revision (a read: no audit, no confirmation); the
     /// answer comes back as `Event::Manifests`.
     FetchManifests(crate::app::panes::argocd::images::ManifestFetch),
+    /// Keep these checklist ticks, which the cluster does not have yet, in the local
+    /// file (replacing what it held).
+    SaveTicks(Vec<crate::app::panes::checklist::Unsynced>),
 }
 
 /// Applies one event. Returns the effects to run, and whether anything visible changed.
@@ -48,7 +51,7 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             }
             crate::app::panes::rollouts::on_tick(state);
             crate::app::panes::argocd::on_tick(state);
-            (Vec::new(), true)
+            (crate::app::panes::checklist::on_tick(state), true)
         }
         Event::Watch { env, update } => {
             let changed = on_watch(state, env, update);
@@ -83,6 +86,14 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             let changed = crate::app::panes::migrations::on_event(state, env, update);
             (Vec::new(), changed)
         }
+        Event::Checklist { env, update } => {
+            let changed = crate::app::panes::checklist::on_event(state, env, update);
+            (Vec::new(), changed)
+        }
+        Event::Probe(probe) => {
+            let changed = crate::app::panes::checklist::on_probe(state, probe);
+            (Vec::new(), changed)
+        }
         Event::OpFinished { op, outcome } => {
             let ok = outcome.is_ok();
             let text = match &outcome {
@@ -91,10 +102,11 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             };
             state.flash = Some((state.now, text, ok));
             crate::app::panes::argocd::on_op_finished(state, op, &outcome);
+            let effects = crate::app::panes::checklist::on_op_finished(state, op, &outcome);
             if let Some(rec) = state.ops.get_mut(&op) {
                 rec.outcome = Some(outcome);
             }
-            (Vec::new(), true)
+            (effects, true)
         }
     }
 }
@@ -257,6 +269,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
         },
         Mode::Prompt(_) => crate::app::panes::rollouts::on_prompt_key(state, key),
         Mode::Reason(_) => crate::app::panes::bluegreen::on_reason_key(state, key),
+        Mode::Note(_) => crate::app::panes::checklist::on_note_key(state, key),
         Mode::Normal => match state.keys.action(&key) {
             Some(action) => on_action(state, action),
             None => (Vec::new(), false),

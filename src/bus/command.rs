@@ -85,6 +85,19 @@ pub enum Command {
         /// The annotations as planned from the watched rows (kubectl's merge).
         annotations: std::collections::BTreeMap<String, String>,
     },
+    /// Tick or un-tick an item of a release's shared checklist. Applied to the ConfigMap
+    /// as it is when sent (GET, apply, PUT; a conflict re-reads), so ticks teammates made
+    /// in between stay.
+    MarkChecklist {
+        env: String,
+        namespace: String,
+        /// `service@version`.
+        release: String,
+        item: String,
+        /// The item's title, for the preview, the Event and the audit.
+        title: String,
+        mark: crate::domain::checklist::Mark,
+    },
 }
 
 /// What will go over the wire, for the confirm dialog and the audit log.
@@ -123,6 +136,7 @@ impl Command {
             | Command::ArgocdTerminateOperation { env, .. } => env,
             Command::SwitchBlueGreen { env, .. } => env,
             Command::UndoDeployment { env, .. } => env,
+            Command::MarkChecklist { env, .. } => env,
         }
     }
 
@@ -139,6 +153,7 @@ impl Command {
             | Command::ArgocdTerminateOperation { app, .. } => app,
             Command::SwitchBlueGreen { service, .. } => service,
             Command::UndoDeployment { name, .. } => name,
+            Command::MarkChecklist { item, .. } => item,
         }
     }
 
@@ -189,6 +204,16 @@ impl Command {
                 to_revision,
                 ..
             } => format!("undo deployment/{name} to revision {to_revision} in {env}"),
+            Command::MarkChecklist {
+                env,
+                release,
+                title,
+                mark,
+                ..
+            } => format!(
+                "{} \"{title}\" for {release} in {env}",
+                if mark.done { "tick" } else { "untick" }
+            ),
         }
     }
 
@@ -275,6 +300,14 @@ impl Command {
             } => {
                 super::bluegreen::undo_preview(namespace, name, *to_revision, template, annotations)
             }
+            Command::MarkChecklist {
+                namespace,
+                release,
+                item,
+                title,
+                mark,
+                ..
+            } => super::checklist::preview(namespace, release, item, title, mark),
         }
     }
 }

@@ -56,6 +56,9 @@ pub enum Unsendable {
     },
     #[error("{0} does not go to the Kubernetes API")]
     NotKubernetes(String),
+    /// What the command names is not usable (a bad release, a foreign ConfigMap).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 fn shape(what: impl Into<String>) -> impl FnOnce(serde_json::Error) -> Unsendable {
@@ -226,6 +229,13 @@ pub fn access(command: &Command) -> Vec<Access> {
             }
             needed
         }
+        Command::MarkChecklist { namespace, .. } => {
+            let any = String::new();
+            vec![
+                one("get", "", "configmaps", namespace, &any),
+                one("update", "", "configmaps", namespace, &any),
+            ]
+        }
         Command::Migrate { .. }
         | Command::ArgocdRollback { .. }
         | Command::ArgocdSync { .. }
@@ -377,6 +387,14 @@ pub(super) async fn prepare(
             requests,
             ..
         } => prepare_rollout(kube, namespace, name, action, requests, user).await,
+        Command::MarkChecklist {
+            env,
+            namespace,
+            release,
+            item,
+            title,
+            mark,
+        } => super::checklist::prepare(kube, env, namespace, release, item, title, mark).await,
         Command::Migrate { .. }
         | Command::ArgocdRollback { .. }
         | Command::ArgocdSync { .. }

@@ -13,6 +13,7 @@
 pub mod argocd;
 pub mod audit;
 pub mod bluegreen;
+pub mod checklist;
 pub mod command;
 pub mod kube;
 pub mod pipeline;

@@ -273,7 +273,8 @@ impl<E: Sink> Inner<E> {
             Command::RestartDeployment { .. }
             | Command::Rollout { .. }
             | Command::SwitchBlueGreen { .. }
-            | Command::UndoDeployment { .. } => self
+            | Command::UndoDeployment { .. }
+            | Command::MarkChecklist { .. } => self
                 .clients
                 .get(env)
                 .map(Route::Kube)

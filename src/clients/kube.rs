@@ -118,6 +118,8 @@ pub enum WriteOp {
     /// A PUT of the whole object as read (its resourceVersion kept: a 409 means someone
     /// wrote in between).
     Replace(Box<DynamicObject>),
+    /// A POST of a new object (409 AlreadyExists when someone created it meanwhile).
+    Create(Box<DynamicObject>),
 }
 
 #[derive(Debug, Clone)]
@@ -239,6 +241,13 @@ impl KubeActions {
                 };
                 api.replace(&w.name, &post, object).await
             }
+            WriteOp::Create(object) => {
+                let post = PostParams {
+                    dry_run,
+                    field_manager: Some("rollcall".into()),
+                };
+                api.create(&post, object).await
+            }
         };
         Ok(result?)
     }
@@ -358,4 +367,19 @@ pub fn controlled_revision(meta: &ObjectMeta, owner_uid: &str, annotation: &str)
         return None;
     }
     meta.annotations.as_ref()?.get(annotation)?.parse().ok()
+}
+
+/// Who the cluster says the current user is: a SelfSubjectReview, as `kubectl auth
+/// whoami` sends it (Kubernetes 1.28+). Ticks on a shared checklist are signed with it.
+pub async fn whoami(client: &Client) -> Result<String, KubeError> {
+    use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+    let api: Api<SelfSubjectReview> = Api::all(client.clone());
+    let review = api
+        .create(&PostParams::default(), &SelfSubjectReview::default())
+        .await?;
+    Ok(review
+        .status
+        .and_then(|s| s.user_info)
+        .and_then(|u| u.username)
+        .unwrap_or_default())
 }

@@ -2,6 +2,7 @@
 //! app state.
 
 pub mod argocd;
+pub mod checklist;
 pub mod kube;
 pub mod migrations;
 pub mod rollouts;

@@ -200,6 +200,24 @@ where
     K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
     R: Send + 'static,
 {
+    watch_selected(api, to_row, lists, None)
+}
+
+/// `watch_rows` of the objects carrying `labels` (a label selector) only.
+pub fn watch_selected<K, R>(
+    api: Api<K>,
+    to_row: fn(K) -> R,
+    lists: ListMode,
+    labels: Option<&'static str>,
+) -> impl Stream<Item = Result<WatchUpdate<R>, String>>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
+    R: Send + 'static,
+{
+    let select = move |config: watcher::Config| match labels {
+        Some(labels) => config.labels(labels),
+        None => config,
+    };
     struct Current<K: 'static> {
         stream: futures::stream::BoxStream<'static, Result<watcher::Event<K>, watcher::Error>>,
         /// Set while streaming, to fall back to paged lists if the server refuses.
@@ -207,25 +225,25 @@ where
     }
     let start = async move {
         let streaming = lists.streaming(&api.clone().into_client()).await;
-        let config = if streaming {
+        let config = select(if streaming {
             watcher::Config::default().streaming_lists()
         } else {
             watcher::Config::default()
-        };
+        });
         Current {
             stream: watcher(api.clone(), config).default_backoff().boxed(),
             fallback: streaming.then_some(api),
         }
     };
     futures::stream::once(start)
-        .flat_map(|first| {
-            futures::stream::unfold(first, |mut current| async move {
+        .flat_map(move |first| {
+            futures::stream::unfold(first, move |mut current| async move {
                 loop {
                     match current.stream.next().await? {
                         Err(e) if refuses_streaming_list(&e) && current.fallback.is_some() => {
                             let api = current.fallback.take()?;
                             tracing::info!("streaming list refused ({e}); using paged lists");
-                            current.stream = watcher(api, watcher::Config::default())
+                            current.stream = watcher(api, select(watcher::Config::default()))
                                 .default_backoff()
                                 .boxed();
                         }

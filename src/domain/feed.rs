@@ -1,6 +1,10 @@
 //! What the watchers feed the app, per environment: rows of each watched kind, Argo CD
 //! Applications, and watch failures. Clients produce these; the app consumes them.
 
+use crate::domain::checklist::checks::HttpProbe;
+use crate::domain::checklist::shared::SharedRow;
+use crate::domain::cnpg::BackupRow;
+use crate::domain::vulnerability::VulnerabilityReportRow;
 use crate::domain::{AppRow, DeploymentRow, EventRow, PodRow, ServiceRow, WatchUpdate};
 
 #[derive(Debug, Clone)]
@@ -65,3 +69,30 @@ pub enum ArgoUpdate {
     /// No server configured for the environment, or no token: said once, at start.
     NotConfigured(String),
 }
+
+/// What the checklist's watchers and prober tell, per environment.
+#[derive(Debug, Clone)]
+pub enum ChecklistUpdate {
+    /// CloudNativePG Backups in the environment's backup namespace.
+    Backups(WatchUpdate<BackupRow>),
+    /// Trivy reports in the environment's namespace.
+    Reports(WatchUpdate<VulnerabilityReportRow>),
+    /// The release checklists kept in the environment's namespace.
+    Shared(WatchUpdate<SharedRow>),
+    /// A watch failed (the kind is not served, no permission, the server is away).
+    WatchError {
+        stream: ChecklistStream,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChecklistStream {
+    Backups,
+    Reports,
+    Shared,
+}
+
+/// One GET of a URL a check reads.
+#[derive(Debug, Clone)]
+pub struct ProbeUpdate(pub HttpProbe);

@@ -102,7 +102,7 @@ fn hints(state: &State) -> Vec<(String, &'static str)> {
             ("Esc".into(), "clear filter"),
         ],
         Mode::Help => vec![("any key".into(), "close help")],
-        Mode::Confirm(_) | Mode::Prompt(_) | Mode::Reason(_) => {
+        Mode::Confirm(_) | Mode::Prompt(_) | Mode::Reason(_) | Mode::Note(_) => {
             vec![("Enter".into(), "confirm"), ("Esc".into(), "cancel")]
         }
         Mode::Normal => {

@@ -39,6 +39,15 @@ async fn run_async(mut config: Config, opts: DemoOptions) -> Result<()> {
     })
     .await
     .wrap_err("cannot start the embedded simulator")?;
+    // Monitoring checks read the simulator's Grafana-style endpoint.
+    for env in &mut config.environments {
+        if env.monitoring.health_url.is_some() {
+            env.monitoring.health_url = Some(format!("{}/api/health", handle.monitoring_url()));
+        }
+    }
+    // The demo's world is new at every start: so are its unsynced ticks.
+    let ticks_file = opts.databases.join("checklist-ticks.json");
+    let _ = std::fs::remove_file(&ticks_file);
     let kubeconfig = Kubeconfig::from_yaml(&handle.kubeconfig_yaml())
         .wrap_err("the simulator wrote an unreadable kubeconfig")?;
     let label = format!("demo: simulator {} ×{}", handle.addr(), opts.speed);
@@ -53,6 +62,7 @@ async fn run_async(mut config: Config, opts: DemoOptions) -> Result<()> {
         user: opts.user,
         clock: crate::domain::clock::scaled(handle.now(), opts.speed),
         argocd: demo_argocd(&handle),
+        ticks_file,
     })
     .await;
     handle.shutdown().await;
@@ -95,6 +105,10 @@ async fn run_sim_async(cmd: SimCommand<'_>) -> Result<()> {
         println!("try: kubectl --kubeconfig {} get pods -A", path.display());
     }
     println!("argocd api listening on {}", handle.argocd_url());
+    println!(
+        "monitoring (Grafana /api/health) on {}",
+        handle.monitoring_url()
+    );
     println!("argocd admin token: {}", handle.argocd_token());
     if let Some(path) = &cmd.flags.argocd_config_out {
         std::fs::write(path, handle.argocd_cli_config())

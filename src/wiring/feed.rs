@@ -3,6 +3,7 @@
 
 use crate::app::Event;
 use crate::bus::Report;
+use crate::clients::checklist::ChecklistItem;
 use crate::clients::migrations::MigrationItem;
 use crate::clients::rollouts::RolloutItem;
 use crate::clients::watch::EnvBatch;
@@ -26,6 +27,18 @@ impl From<RolloutItem> for Event {
 impl From<MigrationItem> for Event {
     fn from(MigrationItem { env, update }: MigrationItem) -> Self {
         Event::Migrations { env, update }
+    }
+}
+
+impl From<ChecklistItem> for Event {
+    fn from(ChecklistItem { env, update }: ChecklistItem) -> Self {
+        Event::Checklist { env, update }
+    }
+}
+
+impl From<crate::domain::feed::ProbeUpdate> for Event {
+    fn from(crate::domain::feed::ProbeUpdate(probe): crate::domain::feed::ProbeUpdate) -> Self {
+        Event::Probe(probe)
     }
 }
 

@@ -6,6 +6,7 @@ pub mod argocd;
 pub mod demo;
 mod feed;
 pub mod terminal;
+pub mod ticks;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -42,6 +43,8 @@ pub struct RunOptions {
     pub clock: crate::domain::Clock,
     /// Where the environments' Argo CD is.
     pub argocd: ArgocdSource,
+    /// Where checklist ticks the cluster does not have yet are kept.
+    pub ticks_file: PathBuf,
 }
 
 /// An environment for a cluster given on the command line: no services, no policy
@@ -86,6 +89,7 @@ pub fn run(opts: RunOptions) -> Result<()> {
 async fn run_async(opts: RunOptions) -> Result<()> {
     let Config {
         environments,
+        checklists,
         keys,
         theme,
         ..
@@ -94,6 +98,15 @@ async fn run_async(opts: RunOptions) -> Result<()> {
     let mut state = State::new(environments.clone(), keys, (opts.clock)());
     state.readonly = opts.readonly;
     state.user = opts.user.clone();
+    let probe_urls = crate::domain::checklist::walk::probe_urls(&checklists, &environments);
+    state.checklist =
+        crate::app::panes::checklist::ChecklistState::new(checklists, environments.len());
+    let (unsynced, warning) = ticks::load(&opts.ticks_file);
+    state.checklist.unsynced = unsynced;
+    if let Some(warning) = warning {
+        tracing::warn!("{warning}");
+        state.flash = Some((state.now, warning, false));
+    }
 
     // One connection per distinct context; a failure marks only its environments down.
     let mut by_context: HashMap<Option<String>, Result<Connection, String>> = HashMap::new();
@@ -126,6 +139,7 @@ async fn run_async(opts: RunOptions) -> Result<()> {
     let mut watchers = Vec::new();
     // One list-mode probe per connection, shared by all its watchers.
     let mut list_modes: HashMap<Option<String>, ListMode> = HashMap::new();
+    let mut identities: HashMap<Option<String>, Option<String>> = HashMap::new();
     for (index, env) in environments.iter().enumerate() {
         match by_context.get(&env.context) {
             Some(Ok(conn)) => {
@@ -145,6 +159,31 @@ async fn run_async(opts: RunOptions) -> Result<()> {
                     lists,
                     tx.clone(),
                 ));
+                watchers.extend(crate::clients::checklist::spawn_watchers(
+                    index,
+                    conn.client.clone(),
+                    env,
+                    lists,
+                    tx.clone(),
+                ));
+                // Ticks are signed with who the cluster says the user is.
+                match identities.get(&env.context) {
+                    Some(Some(who)) => {
+                        state.checklist.identity.insert(index, who.clone());
+                    }
+                    Some(None) => {}
+                    None => {
+                        let who = crate::clients::kube::whoami(&conn.client)
+                            .await
+                            .inspect_err(|e| tracing::info!("SelfSubjectReview: {e}"))
+                            .ok()
+                            .filter(|w| !w.is_empty());
+                        if let Some(who) = &who {
+                            state.checklist.identity.insert(index, who.clone());
+                        }
+                        identities.insert(env.context.clone(), who);
+                    }
+                }
             }
             Some(Err(message)) => {
                 let message = message.clone();
@@ -173,6 +212,13 @@ async fn run_async(opts: RunOptions) -> Result<()> {
         ));
     }
 
+    // The URLs the checklist's checks GET.
+    watchers.extend(crate::clients::checklist::spawn_prober(
+        probe_urls,
+        opts.clock.clone(),
+        tx.clone(),
+    ));
+
     // Argo CD (issue 5): one watch per distinct server, apps routed to environments.
     let (argocd_clients, argocd_tasks) = argocd::spawn_argocd(&environments, &opts.argocd, &tx);
     watchers.extend(argocd_tasks);
@@ -187,7 +233,7 @@ async fn run_async(opts: RunOptions) -> Result<()> {
     .with_argocd(argocd_clients)
     .readonly(opts.readonly);
     drop(tx);
-    let result = terminal::run(state, theme, bus, rx, opts.clock).await;
+    let result = terminal::run(state, theme, bus, rx, opts.clock, &opts.ticks_file).await;
     for w in watchers {
         w.abort();
     }

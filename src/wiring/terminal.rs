@@ -3,6 +3,7 @@
 //! second after a key, ~15 times a second for watch data alone. The terminal is
 //! restored on every exit path, panics included.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use color_eyre::eyre::{Result, WrapErr};
@@ -34,9 +35,14 @@ pub async fn run(
     bus: Bus<Event>,
     rx: mpsc::Receiver<Event>,
     clock: Clock,
+    ticks_file: &Path,
 ) -> Result<()> {
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
-    let result = event_loop(&mut terminal, state, &theme, &bus, rx, clock).await;
+    let io = Io {
+        bus: &bus,
+        ticks_file,
+    };
+    let result = event_loop(&mut terminal, state, &theme, &io, rx, clock).await;
     ratatui::try_restore().wrap_err("cannot restore the terminal")?;
     result
 }
@@ -45,7 +51,7 @@ async fn event_loop(
     terminal: &mut DefaultTerminal,
     mut state: State,
     theme: &Theme,
-    bus: &Bus<Event>,
+    io: &Io<'_>,
     mut rx: mpsc::Receiver<Event>,
     clock: Clock,
 ) -> Result<()> {
@@ -89,24 +95,41 @@ async fn event_loop(
         if matches!(event, Event::Key(_) | Event::Resize { .. }) {
             gap = FRAME_GAP;
         }
-        dirty |= apply(&mut state, event, bus);
+        dirty |= apply(&mut state, event, io);
         // Coalesce whatever else is queued into this frame, within a time budget.
         let started = Instant::now();
         while started.elapsed() < DRAIN_BUDGET {
             match rx.try_recv() {
-                Ok(ev) => dirty |= apply(&mut state, ev, bus),
+                Ok(ev) => dirty |= apply(&mut state, ev, io),
                 Err(_) => break,
             }
         }
     }
 }
 
-fn apply(state: &mut State, event: Event, bus: &Bus<Event>) -> bool {
-    let (effects, changed) = update(state, event);
+/// Where the loop's effects go.
+struct Io<'a> {
+    bus: &'a Bus<Event>,
+    ticks_file: &'a Path,
+}
+
+fn apply(state: &mut State, event: Event, io: &Io<'_>) -> bool {
+    let (effects, mut changed) = update(state, event);
     for effect in effects {
         match effect {
-            Effect::Send { op, command } => bus.send(op, command),
-            Effect::FetchManifests(fetch) => bus.fetch_manifests(fetch),
+            Effect::Send { op, command } => io.bus.send(op, command),
+            Effect::FetchManifests(fetch) => io.bus.fetch_manifests(fetch),
+            Effect::SaveTicks(ticks) => {
+                if let Err(e) = super::ticks::save(io.ticks_file, &ticks) {
+                    let why = format!(
+                        "cannot keep unsynced ticks in {}: {e}",
+                        io.ticks_file.display()
+                    );
+                    tracing::warn!("{why}");
+                    state.flash = Some((state.now, why, false));
+                    changed = true;
+                }
+            }
         }
     }
     changed

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod cnpg;
 pub mod controllers;
+pub mod monitoring;
 pub mod objects;
 pub mod resources;
 pub mod rollouts;
@@ -186,6 +187,8 @@ pub struct SimHandle {
     tls: bool,
     viewer_token: String,
     argocd: argocd::ArgoCd,
+    /// Where the Grafana-style monitoring answers.
+    monitoring: SocketAddr,
 }
 
 /// Builds the scenario, binds, and spawns the server and the controllers.
@@ -237,6 +240,8 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         rx.clone(),
     )
     .await?;
+    let (monitoring, monitoring_task) =
+        monitoring::start(SocketAddr::from(([127, 0, 0, 1], 0)), rx.clone()).await?;
     let scale_keys = match opts.scenario {
         Scenario::Scale {
             pods, namespaces, ..
@@ -298,7 +303,8 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         addr,
         token: opts.token,
         shutdown: tx,
-        tasks: vec![server, controllers, faults, churner],
+        tasks: vec![server, controllers, faults, churner, monitoring_task],
+        monitoring,
         shared,
         tls: opts.tls,
         viewer_token: opts.viewer_token,
@@ -309,6 +315,11 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
 impl SimHandle {
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// `http://127.0.0.1:PORT` of the demo's monitoring (Grafana's `/api/health`).
+    pub fn monitoring_url(&self) -> String {
+        format!("http://{}", self.monitoring)
     }
 
     /// `https://127.0.0.1:PORT` (or `http://` when TLS is off).

@@ -8,6 +8,7 @@
 
 pub mod argocd;
 pub mod bluegreen;
+pub mod checklist;
 pub mod environments;
 pub mod migrations;
 pub mod pods;
@@ -30,6 +31,8 @@ pub enum Pane {
     BlueGreen,
     /// Deployments and their revisions (undo).
     Revisions,
+    /// The pre-deployment checklist of a release.
+    Checklist,
 }
 
 /// What every pane offers the app.
@@ -50,7 +53,7 @@ pub struct PaneSpec {
 }
 
 /// The panes in tab order.
-const SPECS: [&PaneSpec; 7] = [
+const SPECS: [&PaneSpec; 8] = [
     &environments::SPEC,
     &pods::SPEC,
     &rollouts::SPEC,
@@ -58,11 +61,12 @@ const SPECS: [&PaneSpec; 7] = [
     &argocd::SPEC,
     &bluegreen::SPEC,
     &revisions::SPEC,
+    &checklist::SPEC,
 ];
 
 impl Pane {
     /// Every pane, in tab order.
-    pub const ALL: [Pane; 7] = [
+    pub const ALL: [Pane; 8] = [
         SPECS[0].pane,
         SPECS[1].pane,
         SPECS[2].pane,
@@ -70,6 +74,7 @@ impl Pane {
         SPECS[4].pane,
         SPECS[5].pane,
         SPECS[6].pane,
+        SPECS[7].pane,
     ];
 
     pub fn spec(self) -> &'static PaneSpec {

@@ -113,10 +113,9 @@ pub fn argocd_healthy(
 
 /// `ghcr.io/controle-digital/customer-adapter:v1.2.0` → `customer-adapter`.
 fn image_service(image: &str) -> &str {
-    let path =
-        image
-            .rsplit_once(':')
-            .map_or(image, |(p, t)| if t.contains('/') { image } else { p });
+    let path = image
+        .rsplit_once(':')
+        .map_or(image, |(p, t)| if t.contains('/') { image } else { p });
     path.rsplit('/').next().unwrap_or(path)
 }
 

@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod shared;
+pub mod walk;
 
 use std::fmt;
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{Mark, Release};
+use crate::domain::store::Keyed;
 use crate::domain::wire::{MetaWire, slim_resource, watch_meta};
 
 /// The label every checklist ConfigMap carries (watches select on it).
@@ -175,15 +176,27 @@ impl SharedChecklist {
     }
 }
 
+/// A checklist ConfigMap as the app keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedRow {
+    pub namespace: String,
+    pub name: String,
+    /// None when the ConfigMap carries the label but is not a checklist.
+    pub checklist: Option<SharedChecklist>,
+}
+
+impl Keyed for SharedRow {
+    fn key(&self) -> (&str, &str) {
+        (&self.namespace, &self.name)
+    }
+}
+
 /// A watched checklist ConfigMap, decoded straight into its state.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(from = "MapWire")]
 pub struct WatchedChecklist {
     pub meta: ObjectMeta,
-    /// None when the ConfigMap is not a checklist (no release annotation).
-    pub checklist: Option<SharedChecklist>,
-    /// Namespace and name, to drop it when it is deleted.
-    pub key: (String, String),
+    pub row: SharedRow,
 }
 
 slim_resource!(WatchedChecklist, "ConfigMap", "", "v1", "configmaps");
@@ -208,8 +221,11 @@ impl From<MapWire> for WatchedChecklist {
         );
         WatchedChecklist {
             meta,
-            checklist,
-            key: (namespace, w.metadata.name.unwrap_or_default()),
+            row: SharedRow {
+                namespace,
+                name: w.metadata.name.unwrap_or_default(),
+                checklist,
+            },
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod argocd;
 pub mod bluegreen;
+pub mod checklist;
 pub mod environments;
 pub mod migrations;
 pub mod pods;
@@ -26,6 +27,7 @@ pub fn render(pane: Pane, frame: &mut Frame, area: Rect, state: &State, theme: &
         Pane::Argocd => argocd::render,
         Pane::BlueGreen => bluegreen::render,
         Pane::Revisions => revisions::render,
+        Pane::Checklist => checklist::render,
     };
     draw(frame, area, state, theme);
 }

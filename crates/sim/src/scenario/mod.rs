@@ -3,6 +3,7 @@
 //! if deployed days ago, by running the real controllers on a clock set in the past.
 
 pub mod argocd;
+pub mod checklist;
 pub mod cluster;
 pub mod rollouts;
 pub mod scale;
@@ -78,6 +79,11 @@ fn create(shared: &Shared, d: &ResourceDef, ns: Option<&str>, mut obj: Value) {
     if prepare_create(shared, d, ns, &mut obj).is_ok() {
         let _ = shared.store.write(d, &mut obj, WriteMode::Create);
     }
+}
+
+/// Creates `obj` in namespace `ns`, as of the simulated clock's now.
+pub(crate) fn create_at(shared: &Shared, d: &ResourceDef, ns: &str, obj: Value) {
+    create(shared, d, Some(ns), obj);
 }
 
 fn labels(service: &str) -> Value {
@@ -198,6 +204,8 @@ pub fn build(shared: &Shared, ctl: &mut Controllers, scenario: Scenario) {
         }
         create_green(shared, ctl, "dictamesh-prod", now);
         crate::scenario::rollouts::start_canary(shared, ctl, "dictamesh-prod", "v1.2.0", now);
+        shared.clock.set(now - SignedDuration::from_hours(6));
+        checklist::build(shared, now);
     } else {
         settle(shared, ctl);
     }
