@@ -256,6 +256,7 @@ pub struct State {
 
 impl State {
     pub fn new(envs: Vec<Environment>, keys: KeyMap, now: Timestamp) -> Self {
+        let envs_len = envs.len();
         State {
             now,
             envs: envs.into_iter().map(EnvState::new).collect(),
@@ -273,7 +274,10 @@ impl State {
             argocd: crate::app::panes::argocd::ArgocdState::default(),
             bluegreen: Default::default(),
             revisions: Default::default(),
-            checklist: Default::default(),
+            checklist: crate::app::panes::checklist::ChecklistState::new(
+                Default::default(),
+                envs_len,
+            ),
             filter: TextArea::default(),
             pod_filter: Default::default(),
             pod_sort: Default::default(),

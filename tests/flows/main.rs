@@ -7,6 +7,7 @@ mod argocd_fixtures;
 mod bluegreen;
 mod canary_fixtures;
 mod canary_update;
+mod checklist_update;
 mod cnpg_trivy_fixtures;
 mod config_load;
 mod fixtures_decode;

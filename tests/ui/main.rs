@@ -2,6 +2,7 @@
 //! 160×48 and as checks on the screen text. No I/O.
 
 mod canary_render;
+mod checklist_render;
 mod migrate_render;
 mod release_render;
 mod render_snapshots;

@@ -4,6 +4,7 @@
 
 pub mod bus;
 pub mod canary;
+pub mod checklist;
 pub mod cluster;
 pub mod fixtures;
 pub mod kubectl;

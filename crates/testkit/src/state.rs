@@ -65,7 +65,9 @@ pub fn state(w: u16, h: u16) -> State {
         theme: None,
     })
     .unwrap();
+    let envs = cfg.environments.len();
     let mut s = State::new(cfg.environments, cfg.keys, now());
+    s.checklist = rollcall::app::panes::checklist::ChecklistState::new(cfg.checklists, envs);
     s.size = (w, h);
     s.user = "oncall".into();
     s.source = "ctx: k3s-dictamesh as oncall".into();

@@ -26,27 +26,30 @@ fn state_style(s: ItemState, theme: &Theme) -> Style {
     }
 }
 
-/// `alice · 2h ago · "note"`.
-fn mark_text(state: &State, mark: &Mark) -> String {
-    let verb = if mark.done {
-        "ticked by"
-    } else {
-        "unticked by"
-    };
+/// `ticked by alice@example.com 2h ago · "note"`; in a row, `alice · 2h ago · "note"`
+/// (the mark in front already says whether it is ticked).
+fn mark_text(state: &State, mark: &Mark, short: bool) -> String {
     let note = if mark.note.is_empty() {
         String::new()
     } else {
         format!(" · \"{}\"", mark.note)
     };
-    format!(
-        "{verb} {} {} ago{note}",
-        mark.by,
-        age(state.now, Some(mark.at))
-    )
+    let when = age(state.now, Some(mark.at));
+    if short {
+        let who = mark.by.split('@').next().unwrap_or(&mark.by);
+        let verb = if mark.done { "" } else { "unticked by " };
+        return format!("{verb}{who} · {when} ago{note}");
+    }
+    let verb = if mark.done {
+        "ticked by"
+    } else {
+        "unticked by"
+    };
+    format!("{verb} {} {when} ago{note}", mark.by)
 }
 
-/// What an item's row says after its title.
-fn detail(state: &State, release: &Release, v: &ItemView) -> (String, Option<String>) {
+/// What an item says after its title: short in its row, whole in the detail.
+fn detail(state: &State, release: &Release, v: &ItemView, short: bool) -> (String, Option<String>) {
     let unsynced =
         is_unsynced(state, state.selected_env, release, &v.item.id).map(|u| match &u.error {
             Some(e) => format!("⇡ not in the cluster yet: {e}"),
@@ -54,10 +57,10 @@ fn detail(state: &State, release: &Release, v: &ItemView) -> (String, Option<Str
         });
     let text = match (&v.evaluation, &v.mark) {
         (Some(e), Some(m)) if v.state == ItemState::Done && m.done => {
-            format!("{} · {}", e.evidence, mark_text(state, m))
+            format!("{} · {}", e.evidence, mark_text(state, m, short))
         }
         (Some(e), _) => e.evidence.clone(),
-        (None, Some(m)) => mark_text(state, m),
+        (None, Some(m)) => mark_text(state, m, short),
         (None, None) if v.item.check == Check::OnCall => match &state.checklist.lists.on_call {
             Some(o) => format!("reach {}: {}", o.name, o.contact),
             None => "reach the on-call engineer".to_owned(),
@@ -67,7 +70,7 @@ fn detail(state: &State, release: &Release, v: &ItemView) -> (String, Option<Str
     (text, unsynced)
 }
 
-fn title(state: &State, w: Option<&Walked>, env: &str) -> String {
+fn title(w: Option<&Walked>, env: &str) -> String {
     match w {
         None => format!(" Checklist · {env} "),
         Some(w) => {
@@ -77,7 +80,6 @@ fn title(state: &State, w: Option<&Walked>, env: &str) -> String {
             } else {
                 String::new()
             };
-            let _ = state;
             format!(
                 " Checklist · {} {} → {env} · {}/{} done{failing} ",
                 w.release.service,
@@ -93,7 +95,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let focused = state.focus == Pane::Checklist;
     let env_name = state.env().map_or("", |e| e.config.name.as_str());
     let w = walked(state, state.selected_env);
-    let block = pane_block(title(state, w.as_ref(), env_name), focused, theme);
+    let block = pane_block(title(w.as_ref(), env_name), focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(w) = w else {
@@ -164,7 +166,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             selected_line = lines.len();
         }
         let pointer = if i == selected && focused { "▶" } else { " " };
-        let (text, unsynced) = detail(state, &w.release, v);
+        let (text, unsynced) = detail(state, &w.release, v, true);
         let rest = width.saturating_sub(title_width + 4);
         let mut spans = vec![
             Span::raw(pointer),
@@ -256,7 +258,7 @@ fn selected_detail(
             state_style(v.state, theme),
         ));
     }
-    let (text, unsynced) = detail(state, release, v);
+    let (text, unsynced) = detail(state, release, v, false);
     if v.evaluation.is_none() {
         lines.push(Line::styled(text, theme.text));
     }
