@@ -24,8 +24,14 @@ use crate::clients::kube::{AuditEvent, KubeActions, KubeError};
 use crate::clients::migrations::{MigrationItem, Target};
 use crate::domain::application::ManifestFetch;
 
-/// How many times a GET-edit-PUT is prepared again after a 409 Conflict.
-const CONFLICT_ATTEMPTS: usize = 5;
+/// How many times a GET-edit-PUT (or a create) is prepared again after a 409.
+const CONFLICT_ATTEMPTS: usize = 8;
+
+/// A pause before preparing again after a conflict, growing and jittered so writers
+/// racing for one object (teammates ticking one checklist) stop colliding.
+fn conflict_pause(attempt: usize) -> std::time::Duration {
+    std::time::Duration::from_millis(fastrand::u64(5..40) * attempt as u64)
+}
 
 /// What the bus tells the app.
 #[derive(Debug)]
@@ -346,8 +352,28 @@ impl<E: Sink> Inner<E> {
                 Plan::Nothing(why) => return Ok((why, None)),
                 Plan::Send(p) => p,
             };
+            // A write someone else made since prepare read (409 on the dry run or the
+            // send) means prepare again, for a GET-edit-PUT or a create.
+            let mut raced = None;
             for w in &prepared.writes {
-                kube.write(w, true).await.map_err(Refused::DryRun)?;
+                match kube.write(w, true).await {
+                    Ok(_) => {}
+                    Err(e) if e.code() == Some(409) && prepared.retry_on_conflict => {
+                        raced = Some(e);
+                        break;
+                    }
+                    Err(e) => return Err(Refused::DryRun(e).into()),
+                }
+            }
+            if let Some(e) = raced {
+                if attempt >= CONFLICT_ATTEMPTS {
+                    return Err(Failed::Conflicts {
+                        attempts: attempt,
+                        last: e,
+                    });
+                }
+                tokio::time::sleep(conflict_pause(attempt)).await;
+                continue;
             }
             match send_all(kube, &prepared.writes).await {
                 Ok(()) => return Ok((prepared.done, Some(prepared.event))),
@@ -358,6 +384,7 @@ impl<E: Sink> Inner<E> {
                             last: e,
                         });
                     }
+                    tokio::time::sleep(conflict_pause(attempt)).await;
                 }
                 Err(e) => return Err(Failed::Send(e)),
             }

@@ -8,6 +8,7 @@ mod all_namespaces;
 mod argocd_bus;
 mod argocd_client;
 mod argocd_client_sim;
+mod checklist_shared;
 mod kubectl_cnpg_trivy;
 mod kubectl_conformance;
 mod kubectl_conformance_kinds;
