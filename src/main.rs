@@ -96,6 +96,26 @@ enum Cmd {
         #[command(flatten)]
         flags: rollcall_sim::cli::SimFlags,
     },
+    /// Evaluate a release's pre-deployment checklist in an environment and print it with
+    /// its evidence. Exits 0 when complete, 1 when not, 2 on bad input or an unreachable
+    /// cluster.
+    Checklist {
+        /// The environment the release goes to.
+        #[arg(long, value_name = "NAME")]
+        env: String,
+        /// The release, as SERVICE@VERSION (customer-adapter@v1.2.0).
+        #[arg(long, value_name = "SERVICE@VERSION")]
+        release: String,
+        /// Output format: text or json.
+        #[arg(short = 'o', long, default_value = "text", value_parser = ["text", "json"])]
+        output: String,
+        /// Kubeconfig to use instead of $KUBECONFIG / ~/.kube/config.
+        #[arg(long, value_name = "FILE")]
+        kubeconfig: Option<PathBuf>,
+        /// Read the embedded simulator's demo world instead of your clusters.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Print the migration status of the environments' databases (golang-migrate's
     /// schema_migrations), with the lint of pending migrations.
     Migrations {
@@ -113,6 +133,69 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Cmd::Checklist { .. }) = &cli.command {
+        return checklist(cli);
+    }
+    main_with(cli)
+}
+
+/// `rollcall checklist`, whose exit status is its answer: 0 complete, 1 not, 2 when it
+/// could not tell (bad input, config, an unreachable cluster).
+fn checklist(cli: Cli) -> ExitCode {
+    let Some(Cmd::Checklist {
+        env,
+        release,
+        output,
+        kubeconfig,
+        demo,
+    }) = cli.command
+    else {
+        return ExitCode::from(2);
+    };
+    let config = match rollcall::app::load_config(&LoadOptions {
+        dir: cli.common.config.as_deref(),
+        theme: cli.common.theme.as_deref(),
+    }) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("rollcall: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let state_dir = state_dir();
+    let log_file = cli
+        .common
+        .log_file
+        .clone()
+        .unwrap_or_else(|| state_dir.join("rollcall.log"));
+    if let Err(e) = init_tracing(&log_file) {
+        eprintln!("rollcall: {e}");
+        return ExitCode::from(2);
+    }
+    let cmd = rollcall::wiring::checklist::ChecklistCommand {
+        env,
+        release,
+        json: output == "json",
+        kubeconfig,
+        demo: demo.then(|| state_dir.join("demo")),
+    };
+    match rollcall::wiring::checklist::run(config, cmd) {
+        Ok(Ok(outcome)) => {
+            println!("{}", outcome.text.trim_end());
+            ExitCode::from(outcome.status)
+        }
+        Ok(Err(bad)) => {
+            eprintln!("rollcall: {bad}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("rollcall: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn main_with(cli: Cli) -> ExitCode {
     if let Err(e) = color_eyre::install() {
         eprintln!("rollcall: {e}");
         return ExitCode::FAILURE;
@@ -229,6 +312,8 @@ fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
                 databases: state_dir.join("demo"),
             },
         ),
+        // Handled before the config is loaded for everything else (its own exit codes).
+        (Cmd::Checklist { .. }, _) => unreachable_config(),
         (_, None) => unreachable_config(),
     }
 }

@@ -75,6 +75,21 @@ pub fn report(
     })
 }
 
+/// An environment's migrations as the pane would show them: its files, their lint and
+/// the database's recorded version, read once.
+pub async fn read(e: &Environment) -> EnvMigrations {
+    let mut m = EnvMigrations::configured(e.database.as_ref());
+    if let Some(db) = &e.database {
+        let source = Source::read(&db.migrations);
+        m.source = Some(std::sync::Arc::new(SourceSnapshot::new(source)));
+        m.status = Some(match db.resolve() {
+            Ok(url) => status::read_url(&url).await.map_err(Into::into),
+            Err(why) => Err(why.into()),
+        });
+    }
+    m
+}
+
 /// Reads every selected environment's status and renders it as text or JSON.
 pub async fn status_report(
     environments: &[Environment],
@@ -95,15 +110,7 @@ pub async fn status_report(
     let mut text = String::new();
     let mut docs = Vec::new();
     for e in envs {
-        let mut m = EnvMigrations::configured(e.database.as_ref());
-        if let Some(db) = &e.database {
-            let source = Source::read(&db.migrations);
-            m.source = Some(std::sync::Arc::new(SourceSnapshot::new(source)));
-            m.status = Some(match db.resolve() {
-                Ok(url) => status::read_url(&url).await.map_err(Into::into),
-                Err(why) => Err(why.into()),
-            });
-        }
+        let m = read(e).await;
         let summary = m.summary();
         let rows = m.rows();
         let snap = m.source.clone();

@@ -1,4 +1,5 @@
 //! Commands that print and exit, without the terminal UI: what a script or an incident
 //! channel reads.
 
+pub mod checklist;
 pub mod migrations;

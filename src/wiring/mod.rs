@@ -3,6 +3,7 @@
 //! everything to the terminal loop. Shared by `run` and `demo`.
 
 pub mod argocd;
+pub mod checklist;
 pub mod demo;
 mod feed;
 pub mod terminal;

@@ -1,0 +1,310 @@
+//! `rollcall checklist`: reads what a release's checklist needs from the clusters, Argo
+//! CD, the migration database and the monitoring URLs once, then hands the snapshot to
+//! `headless::checklist` to evaluate and print. With `--demo` it reads the embedded
+//! simulator's DictaMesh world, as `rollcall demo` shows it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use kube::config::Kubeconfig;
+use kube::{Api, Client};
+
+use super::{ArgocdSource, demo_argocd, endpoint_for};
+use crate::app::Config;
+use crate::clients::argocd::{ArgoClient, Timeouts};
+use crate::clients::kube::{connect, connect_with};
+use crate::config::Environment;
+use crate::domain::checklist::Release;
+use crate::domain::checklist::shared::{WatchedChecklist, configmap_name};
+use crate::domain::checklist::walk::probe_urls;
+use crate::domain::cnpg::WatchedBackup;
+use crate::domain::environment::{Health, summarize};
+use crate::domain::vulnerability::WatchedVulnerabilityReport;
+use crate::domain::{RowStore, WatchUpdate, WatchedDeployment, WatchedRollout};
+use crate::headless::checklist::{ArgoRead, Snapshot, report};
+
+/// What `rollcall checklist` was asked.
+pub struct ChecklistCommand {
+    pub env: String,
+    pub release: String,
+    pub json: bool,
+    pub kubeconfig: Option<PathBuf>,
+    /// Read the embedded simulator, with the demo's databases under this directory.
+    pub demo: Option<PathBuf>,
+}
+
+/// The report, and the exit status it deserves: 0 complete, 1 not, 2 bad input.
+pub struct Outcome {
+    pub text: String,
+    pub status: u8,
+}
+
+/// A bad `--env` or `--release`: the user's to fix (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum BadInput {
+    #[error("no environment `{name}` (known: {known})")]
+    Environment { name: String, known: String },
+    #[error(transparent)]
+    Release(#[from] crate::domain::checklist::ReleaseParseError),
+}
+
+pub fn run(
+    config: Config,
+    cmd: ChecklistCommand,
+) -> Result<std::result::Result<Outcome, BadInput>> {
+    super::block_on(run_async(config, cmd))
+}
+
+async fn run_async(
+    mut config: Config,
+    cmd: ChecklistCommand,
+) -> Result<std::result::Result<Outcome, BadInput>> {
+    let Some(env) = config.environments.iter().position(|e| e.name == cmd.env) else {
+        let known: Vec<&str> = config
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        return Ok(Err(BadInput::Environment {
+            name: cmd.env,
+            known: known.join(", "),
+        }));
+    };
+    let release = match Release::parse(&cmd.release) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    let (kubeconfig, argocd, sim) = match &cmd.demo {
+        Some(dir) => {
+            crate::headless::migrations::use_demo_databases(&mut config.environments, dir)
+                .await
+                .map_err(|e| eyre!("demo databases: {e}"))?;
+            let handle = rollcall_sim::start(rollcall_sim::SimOptions::default())
+                .await
+                .wrap_err("cannot start the embedded simulator")?;
+            for e in &mut config.environments {
+                if e.monitoring.health_url.is_some() {
+                    e.monitoring.health_url =
+                        Some(format!("{}/api/health", handle.monitoring_url()));
+                }
+            }
+            let kc = Kubeconfig::from_yaml(&handle.kubeconfig_yaml())
+                .wrap_err("the simulator wrote an unreadable kubeconfig")?;
+            (Some(kc), demo_argocd(&handle), Some(handle))
+        }
+        None => (None, ArgocdSource::FromConfig { cli_config: None }, None),
+    };
+    let environments = config.environments.clone();
+    let mut clients: HashMap<Option<String>, Client> = HashMap::new();
+    for e in &environments {
+        if clients.contains_key(&e.context) {
+            continue;
+        }
+        let conn = match &kubeconfig {
+            Some(kc) => connect_with(kc.clone(), None).await,
+            None => connect(cmd.kubeconfig.as_deref(), e.context.as_deref()).await,
+        }
+        .wrap_err_with(|| format!("cannot reach the cluster of {}", e.name))?;
+        clients.insert(e.context.clone(), conn.client);
+    }
+    let snapshot = read(
+        &environments,
+        env,
+        &release,
+        &clients,
+        &argocd,
+        &config.checklists,
+    )
+    .await;
+    if let Some(handle) = sim {
+        handle.shutdown().await;
+    }
+    let (text, progress) = report(
+        &config.checklists,
+        &environments,
+        env,
+        &release,
+        &snapshot,
+        cmd.json,
+    );
+    Ok(Ok(Outcome {
+        text,
+        status: if progress.complete() { 0 } else { 1 },
+    }))
+}
+
+fn client_of<'a>(
+    clients: &'a HashMap<Option<String>, Client>,
+    e: &Environment,
+) -> Option<&'a Client> {
+    clients.get(&e.context)
+}
+
+fn innermost(e: &kube::Error) -> String {
+    crate::clients::innermost(e)
+}
+
+/// Rows of a kind in a namespace, listed once.
+async fn list<K>(client: &Client, namespace: &str) -> std::result::Result<Vec<K>, String>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    api.list(&Default::default())
+        .await
+        .map(|l| l.items)
+        .map_err(|e| innermost(&e))
+}
+
+/// The environment's Deployments and Rollouts as the environments pane counts them.
+async fn workloads(
+    client: &Client,
+    namespace: &str,
+) -> std::result::Result<RowStore<crate::domain::DeploymentRow>, String> {
+    let mut store = RowStore::default();
+    store.apply(WatchUpdate::Init);
+    for d in list::<WatchedDeployment>(client, namespace).await? {
+        store.apply(WatchUpdate::InitApply(d.row));
+    }
+    // A cluster without Argo Rollouts simply has none.
+    for r in list::<WatchedRollout>(client, namespace)
+        .await
+        .unwrap_or_default()
+    {
+        store.apply(WatchUpdate::InitApply(r.row.as_workload()));
+    }
+    store.apply(WatchUpdate::InitDone);
+    Ok(store)
+}
+
+async fn read(
+    environments: &[Environment],
+    env: usize,
+    release: &Release,
+    clients: &HashMap<Option<String>, Client>,
+    argocd: &ArgocdSource,
+    lists: &crate::config::Checklists,
+) -> Snapshot {
+    let now = jiff::Timestamp::now();
+    let here = &environments[env];
+    let client = client_of(clients, here);
+
+    // Argo CD, per environment (the check reads another environment's app).
+    let mut argo = HashMap::new();
+    for e in environments {
+        let read = match endpoint_for(e, argocd) {
+            Err(why) => ArgoRead::NotConfigured(why.to_string()),
+            Ok(endpoint) => match ArgoClient::new(&endpoint, Timeouts::default()) {
+                Err(err) => ArgoRead::Down(err.to_string()),
+                Ok(c) => match c.list().await {
+                    Ok(list) => ArgoRead::Apps(list.items),
+                    Err(err) => ArgoRead::Down(err.to_string()),
+                },
+            },
+        };
+        argo.insert(e.name.clone(), read);
+    }
+
+    let backups = match (&here.backup, client) {
+        (Some(target), Some(c)) => list::<WatchedBackup>(c, &target.namespace)
+            .await
+            .map(|v| v.into_iter().map(|w| w.row).collect()),
+        (None, _) => Ok(Vec::new()),
+        (Some(_), None) => Err("no cluster connection".into()),
+    };
+
+    let mut reports = Vec::new();
+    let mut report_errors = Vec::new();
+    let mut images = HashMap::new();
+    let mut rolling = Err("no cluster connection".to_owned());
+    for (i, e) in environments.iter().enumerate() {
+        let Some(c) = client_of(clients, e) else {
+            continue;
+        };
+        match list::<WatchedVulnerabilityReport>(c, &e.namespace).await {
+            Ok(v) => reports.extend(v.into_iter().map(|w| w.row)),
+            Err(why) => report_errors.push(why),
+        }
+        let store = match workloads(c, &e.namespace).await {
+            Ok(s) => s,
+            Err(why) => {
+                if i == env {
+                    rolling = Err(why);
+                }
+                continue;
+            }
+        };
+        for svc in &e.services {
+            if let Some(image) = store
+                .get(&e.namespace, &svc.workload)
+                .and_then(|row| row.image.clone())
+            {
+                let repo = match image.rsplit_once(':') {
+                    Some((path, tag)) if !tag.contains('/') => path.to_owned(),
+                    _ => image,
+                };
+                images.entry(svc.name.clone()).or_insert(repo);
+            }
+        }
+        if i == env {
+            let summary = summarize(e, &store, now);
+            rolling = Ok(summary
+                .services
+                .iter()
+                .filter(|s| s.health == Health::Progressing)
+                .map(|s| {
+                    (
+                        s.name.clone(),
+                        format!("rolling: {}/{} updated", s.updated, s.desired),
+                    )
+                })
+                .collect());
+        }
+    }
+    let reports = if reports.is_empty() && !report_errors.is_empty() {
+        Err(report_errors.remove(0))
+    } else {
+        Ok(reports)
+    };
+
+    let marks = match client {
+        Some(c) => {
+            let api: Api<WatchedChecklist> = Api::namespaced(c.clone(), &here.namespace);
+            match api.get_opt(&configmap_name(release)).await {
+                Ok(Some(w)) => w.row.checklist.map(|s| s.marks).unwrap_or_default(),
+                _ => BTreeMap::new(),
+            }
+        }
+        None => BTreeMap::new(),
+    };
+
+    let migrations = crate::headless::migrations::read(here).await;
+
+    let mut probes = HashMap::new();
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    if let Ok(http) = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+    {
+        for url in probe_urls(lists, std::slice::from_ref(here)) {
+            let probe = crate::clients::checklist::probe(&http, &url, now).await;
+            probes.insert(url, probe);
+        }
+    }
+
+    Snapshot {
+        now,
+        argocd: argo,
+        backups,
+        reports,
+        images,
+        migrations,
+        probes,
+        rolling,
+        marks,
+    }
+}
