@@ -87,8 +87,7 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             (Vec::new(), changed)
         }
         Event::Checklist { env, update } => {
-            let changed = crate::app::panes::checklist::on_event(state, env, update);
-            (Vec::new(), changed)
+            crate::app::panes::checklist::on_event(state, env, update)
         }
         Event::Probe(probe) => {
             let changed = crate::app::panes::checklist::on_probe(state, probe);

@@ -492,10 +492,12 @@ pub fn on_tick(state: &mut State) -> Vec<Effect> {
     due.into_iter().flat_map(|i| send(state, i)).collect()
 }
 
-/// Watch data for the checklist of environment `env`.
-pub fn on_event(state: &mut State, env: usize, update: ChecklistUpdate) -> bool {
+/// Watch data for the checklist of environment `env`: whether anything changed, and
+/// the local file's new content when ticks it held are now in the cluster.
+pub fn on_event(state: &mut State, env: usize, update: ChecklistUpdate) -> (Vec<Effect>, bool) {
+    let mut effects = Vec::new();
     let Some(c) = state.checklist.envs.get_mut(env) else {
-        return false;
+        return (effects, false);
     };
     let changed = match update {
         ChecklistUpdate::WatchError { stream, message } => {
@@ -512,7 +514,11 @@ pub fn on_event(state: &mut State, env: usize, update: ChecklistUpdate) -> bool 
         ChecklistUpdate::Shared(u) => {
             c.errors.remove(&ChecklistStream::Shared);
             let changed = c.shared.apply(u);
+            let before = state.checklist.unsynced.len();
             prune_synced(state);
+            if state.checklist.unsynced.len() != before {
+                effects.push(save(state));
+            }
             changed
         }
     };
@@ -521,7 +527,7 @@ pub fn on_event(state: &mut State, env: usize, update: ChecklistUpdate) -> bool 
         let page = crate::app::layout::table_rows(state, Pane::Checklist).max(1);
         state.checklist.cursor.scroll_into_view(len, page);
     }
-    changed
+    (effects, changed)
 }
 
 /// Drops unsynced ticks the cluster's checklists now log.
