@@ -212,7 +212,7 @@ mod keymap_tests {
             map.action(&press(KeyCode::Char('g'), none)),
             Some(Action::Top)
         );
-        assert_eq!(map.action(&press(KeyCode::Char('x'), none)), None);
+        assert_eq!(map.action(&press(KeyCode::Char('w'), none)), None);
         assert_eq!(map.keys_for(Action::PageDown), vec!["pgdn", "ctrl-f"]);
     }
 

@@ -6,14 +6,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use color_eyre::eyre::{Result, WrapErr, eyre};
-use kube::config::Kubeconfig;
+use color_eyre::eyre::Result;
 use kube::{Api, Client};
 
-use super::{ArgocdSource, demo_argocd, endpoint_for};
+use super::once::{client_of, list, workloads};
+use super::{ArgocdSource, endpoint_for};
 use crate::app::Config;
 use crate::clients::argocd::{ArgoClient, Timeouts};
-use crate::clients::kube::{connect, connect_with};
 use crate::config::Environment;
 use crate::domain::checklist::Release;
 use crate::domain::checklist::shared::{WatchedChecklist, configmap_name};
@@ -21,7 +20,6 @@ use crate::domain::checklist::walk::probe_urls;
 use crate::domain::cnpg::WatchedBackup;
 use crate::domain::environment::{Health, summarize};
 use crate::domain::vulnerability::WatchedVulnerabilityReport;
-use crate::domain::{RowStore, WatchUpdate, WatchedDeployment, WatchedRollout};
 use crate::headless::checklist::{ArgoRead, Snapshot, report};
 
 /// What `rollcall checklist` was asked.
@@ -75,51 +73,19 @@ async fn run_async(
         Ok(r) => r,
         Err(e) => return Ok(Err(e.into())),
     };
-    let (kubeconfig, argocd, sim) = match &cmd.demo {
-        Some(dir) => {
-            crate::headless::migrations::use_demo_databases(&mut config.environments, dir)
-                .await
-                .map_err(|e| eyre!("demo databases: {e}"))?;
-            let handle = rollcall_sim::start(rollcall_sim::SimOptions::default())
-                .await
-                .wrap_err("cannot start the embedded simulator")?;
-            for e in &mut config.environments {
-                if e.monitoring.health_url.is_some() {
-                    e.monitoring.health_url =
-                        Some(format!("{}/api/health", handle.monitoring_url()));
-                }
-            }
-            let kc = Kubeconfig::from_yaml(&handle.kubeconfig_yaml())
-                .wrap_err("the simulator wrote an unreadable kubeconfig")?;
-            (Some(kc), demo_argocd(&handle), Some(handle))
-        }
-        None => (None, ArgocdSource::FromConfig { cli_config: None }, None),
-    };
+    let world =
+        super::once::open(&mut config, cmd.kubeconfig.as_deref(), cmd.demo.as_deref()).await?;
     let environments = config.environments.clone();
-    let mut clients: HashMap<Option<String>, Client> = HashMap::new();
-    for e in &environments {
-        if clients.contains_key(&e.context) {
-            continue;
-        }
-        let conn = match &kubeconfig {
-            Some(kc) => connect_with(kc.clone(), None).await,
-            None => connect(cmd.kubeconfig.as_deref(), e.context.as_deref()).await,
-        }
-        .wrap_err_with(|| format!("cannot reach the cluster of {}", e.name))?;
-        clients.insert(e.context.clone(), conn.client);
-    }
     let snapshot = read(
         &environments,
         env,
         &release,
-        &clients,
-        &argocd,
+        &world.clients,
+        &world.argocd,
         &config.checklists,
     )
     .await;
-    if let Some(handle) = sim {
-        handle.shutdown().await;
-    }
+    world.close().await;
     let (text, progress) = report(
         &config.checklists,
         &environments,
@@ -132,53 +98,6 @@ async fn run_async(
         text,
         status: if progress.complete() { 0 } else { 1 },
     }))
-}
-
-fn client_of<'a>(
-    clients: &'a HashMap<Option<String>, Client>,
-    e: &Environment,
-) -> Option<&'a Client> {
-    clients.get(&e.context)
-}
-
-fn innermost(e: &kube::Error) -> String {
-    crate::clients::innermost(e)
-}
-
-/// Rows of a kind in a namespace, listed once.
-async fn list<K>(client: &Client, namespace: &str) -> std::result::Result<Vec<K>, String>
-where
-    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
-{
-    let api: Api<K> = Api::namespaced(client.clone(), namespace);
-    api.list(&Default::default())
-        .await
-        .map(|l| l.items)
-        .map_err(|e| innermost(&e))
-}
-
-/// The environment's Deployments and Rollouts as the environments pane counts them.
-async fn workloads(
-    client: &Client,
-    namespace: &str,
-) -> std::result::Result<RowStore<crate::domain::DeploymentRow>, String> {
-    let mut store = RowStore::default();
-    store.apply(WatchUpdate::Init);
-    for d in list::<WatchedDeployment>(client, namespace).await? {
-        store.apply(WatchUpdate::InitApply(d.row));
-    }
-    // A cluster without Argo Rollouts simply has none.
-    for r in list::<WatchedRollout>(client, namespace)
-        .await
-        .unwrap_or_default()
-    {
-        store.apply(WatchUpdate::InitApply(r.row.as_workload()));
-    }
-    store.apply(WatchUpdate::InitDone);
-    Ok(store)
 }
 
 async fn read(

@@ -6,6 +6,7 @@ pub mod argocd;
 pub mod checklist;
 pub mod demo;
 mod feed;
+pub mod once;
 pub mod terminal;
 pub mod ticks;
 

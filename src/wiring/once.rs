@@ -1,0 +1,120 @@
+//! What the print-and-exit commands share: the clusters (or the embedded simulator's
+//! demo world) connected once, and one-shot reads of the kinds they summarise.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use kube::config::Kubeconfig;
+use kube::{Api, Client};
+
+use super::{ArgocdSource, demo_argocd};
+use crate::app::Config;
+use crate::clients::kube::{connect, connect_with};
+use crate::config::Environment;
+use crate::domain::{DeploymentRow, RowStore, WatchUpdate, WatchedDeployment, WatchedRollout};
+
+/// The connected world: a client per kube context, where Argo CD is, and the simulator
+/// when it is the demo's.
+pub struct World {
+    pub clients: HashMap<Option<String>, Client>,
+    pub argocd: ArgocdSource,
+    sim: Option<rollcall_sim::SimHandle>,
+}
+
+impl World {
+    pub async fn close(self) {
+        if let Some(handle) = self.sim {
+            handle.shutdown().await;
+        }
+    }
+}
+
+/// Connects every environment's context; with `demo`, starts the simulator first and
+/// points the config at it (the demo's databases under `demo`, its monitoring).
+pub async fn open(
+    config: &mut Config,
+    kubeconfig_path: Option<&Path>,
+    demo: Option<&Path>,
+) -> Result<World> {
+    let (kubeconfig, argocd, sim) = match demo {
+        Some(dir) => {
+            crate::headless::migrations::use_demo_databases(&mut config.environments, dir)
+                .await
+                .map_err(|e| eyre!("demo databases: {e}"))?;
+            let handle = rollcall_sim::start(rollcall_sim::SimOptions::default())
+                .await
+                .wrap_err("cannot start the embedded simulator")?;
+            for e in &mut config.environments {
+                if e.monitoring.health_url.is_some() {
+                    e.monitoring.health_url =
+                        Some(format!("{}/api/health", handle.monitoring_url()));
+                }
+            }
+            let kc = Kubeconfig::from_yaml(&handle.kubeconfig_yaml())
+                .wrap_err("the simulator wrote an unreadable kubeconfig")?;
+            (Some(kc), demo_argocd(&handle), Some(handle))
+        }
+        None => (None, ArgocdSource::FromConfig { cli_config: None }, None),
+    };
+    let mut clients: HashMap<Option<String>, Client> = HashMap::new();
+    for e in &config.environments {
+        if clients.contains_key(&e.context) {
+            continue;
+        }
+        let conn = match &kubeconfig {
+            Some(kc) => connect_with(kc.clone(), None).await,
+            None => connect(kubeconfig_path, e.context.as_deref()).await,
+        }
+        .wrap_err_with(|| format!("cannot reach the cluster of {}", e.name))?;
+        clients.insert(e.context.clone(), conn.client);
+    }
+    Ok(World {
+        clients,
+        argocd,
+        sim,
+    })
+}
+
+pub fn client_of<'a>(
+    clients: &'a HashMap<Option<String>, Client>,
+    e: &Environment,
+) -> Option<&'a Client> {
+    clients.get(&e.context)
+}
+
+/// Objects of a kind in a namespace, listed once, or why not.
+pub async fn list<K>(client: &Client, namespace: &str) -> std::result::Result<Vec<K>, String>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    api.list(&Default::default())
+        .await
+        .map(|l| l.items)
+        .map_err(|e| crate::clients::innermost(&e))
+}
+
+/// The environment's Deployments and Rollouts, as the environments pane counts them.
+pub async fn workloads(
+    client: &Client,
+    namespace: &str,
+) -> std::result::Result<RowStore<DeploymentRow>, String> {
+    let mut store = RowStore::default();
+    store.apply(WatchUpdate::Init);
+    for d in list::<WatchedDeployment>(client, namespace).await? {
+        store.apply(WatchUpdate::InitApply(d.row));
+    }
+    // A cluster without Argo Rollouts simply has none.
+    for r in list::<WatchedRollout>(client, namespace)
+        .await
+        .unwrap_or_default()
+    {
+        store.apply(WatchUpdate::InitApply(r.row.as_workload()));
+    }
+    store.apply(WatchUpdate::InitDone);
+    Ok(store)
+}
