@@ -392,7 +392,7 @@ impl RawCheck {
                     return Err(err(at, "url", "an `http` check needs a url".to_owned()));
                 };
                 let checked = super::monitoring::http_url(&url.value)
-                    .map_err(|why| err(url.referenced, "url", why))?;
+                    .map_err(|why| err(url.referenced, "url", why.to_string()))?;
                 let expect_status = match self.expect_status {
                     None => 200,
                     Some(s) if (100..=599).contains(&s.value) => s.value,

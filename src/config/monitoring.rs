@@ -83,7 +83,12 @@ impl RawMonitoring {
         let check = |field: &str, url: Option<Spanned<String>>| match url {
             None => Ok(None),
             Some(u) => http_url(&u.value).map(Some).map_err(|why| {
-                ConfigError::at(file, u.referenced, &format!("{path}.{field}"), why)
+                ConfigError::at(
+                    file,
+                    u.referenced,
+                    &format!("{path}.{field}"),
+                    why.to_string(),
+                )
             }),
         };
         Ok(Monitoring {
