@@ -116,6 +116,23 @@ enum Cmd {
         #[arg(long)]
         demo: bool,
     },
+    /// Print every environment in a few lines: versions, health, canary, Argo CD, the
+    /// migration database, checklist progress. Exits 1 when something is degraded, 2 on
+    /// bad input or an unreachable cluster.
+    Status {
+        /// Only this environment.
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// Output format: text or json.
+        #[arg(short = 'o', long, default_value = "text", value_parser = ["text", "json"])]
+        output: String,
+        /// Kubeconfig to use instead of $KUBECONFIG / ~/.kube/config.
+        #[arg(long, value_name = "FILE")]
+        kubeconfig: Option<PathBuf>,
+        /// Read the embedded simulator's demo world instead of your clusters.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Print the migration status of the environments' databases (golang-migrate's
     /// schema_migrations), with the lint of pending migrations.
     Migrations {
@@ -133,25 +150,15 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Cmd::Checklist { .. }) = &cli.command {
-        return checklist(cli);
+    if let Some(Cmd::Checklist { .. } | Cmd::Status { .. }) = &cli.command {
+        return report(cli);
     }
     main_with(cli)
 }
 
-/// `rollcall checklist`, whose exit status is its answer: 0 complete, 1 not, 2 when it
-/// could not tell (bad input, config, an unreachable cluster).
-fn checklist(cli: Cli) -> ExitCode {
-    let Some(Cmd::Checklist {
-        env,
-        release,
-        output,
-        kubeconfig,
-        demo,
-    }) = cli.command
-    else {
-        return ExitCode::from(2);
-    };
+/// `rollcall checklist` and `rollcall status`, whose exit status is their answer (0 yes,
+/// 1 no) and 2 when they could not tell (bad input, config, an unreachable cluster).
+fn report(cli: Cli) -> ExitCode {
     let config = match rollcall::app::load_config(&LoadOptions {
         dir: cli.common.config.as_deref(),
         theme: cli.common.theme.as_deref(),
@@ -172,17 +179,45 @@ fn checklist(cli: Cli) -> ExitCode {
         eprintln!("rollcall: {e}");
         return ExitCode::from(2);
     }
-    let cmd = rollcall::wiring::checklist::ChecklistCommand {
-        env,
-        release,
-        json: output == "json",
-        kubeconfig,
-        demo: demo.then(|| state_dir.join("demo")),
+    let demo_dir = state_dir.join("demo");
+    let result = match cli.command {
+        Some(Cmd::Checklist {
+            env,
+            release,
+            output,
+            kubeconfig,
+            demo,
+        }) => {
+            let cmd = rollcall::wiring::checklist::ChecklistCommand {
+                env,
+                release,
+                json: output == "json",
+                kubeconfig,
+                demo: demo.then_some(demo_dir),
+            };
+            rollcall::wiring::checklist::run(config, cmd)
+                .map(|r| r.map(|o| (o.text, o.status)).map_err(|bad| bad.to_string()))
+        }
+        Some(Cmd::Status {
+            env,
+            output,
+            kubeconfig,
+            demo,
+        }) => {
+            let cmd = rollcall::wiring::status::StatusCommand {
+                env,
+                json: output == "json",
+                kubeconfig,
+                demo: demo.then_some(demo_dir),
+            };
+            rollcall::wiring::status::run(config, cmd).map(|r| r.map(|o| (o.text, o.status)))
+        }
+        _ => return ExitCode::from(2),
     };
-    match rollcall::wiring::checklist::run(config, cmd) {
-        Ok(Ok(outcome)) => {
-            println!("{}", outcome.text.trim_end());
-            ExitCode::from(outcome.status)
+    match result {
+        Ok(Ok((text, status))) => {
+            println!("{}", text.trim_end());
+            ExitCode::from(status)
         }
         Ok(Err(bad)) => {
             eprintln!("rollcall: {bad}");
@@ -313,7 +348,7 @@ fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
             },
         ),
         // Handled before the config is loaded for everything else (its own exit codes).
-        (Cmd::Checklist { .. }, _) => unreachable_config(),
+        (Cmd::Checklist { .. } | Cmd::Status { .. }, _) => unreachable_config(),
         (_, None) => unreachable_config(),
     }
 }

@@ -224,3 +224,34 @@ pub fn deployment_revisions<'a>(
         revisions,
     }
 }
+
+/// The Deployment each blue/green service of `env` serves from (the colour its Service
+/// selects), renamed after the service, so an environment's summary counts the pair as
+/// the one workload it is; the idle colour is for the blue/green view.
+pub fn serving_rows(
+    env: &crate::config::Environment,
+    services: &RowStore<ServiceRow>,
+    deployments: &RowStore<DeploymentRow>,
+) -> Vec<DeploymentRow> {
+    env.services
+        .iter()
+        .filter_map(|svc| {
+            let pair = svc.blue_green.as_ref()?;
+            let view = bluegreen_view(
+                &svc.name,
+                &svc.workload,
+                &env.namespace,
+                pair,
+                services,
+                deployments,
+                None,
+            );
+            let live = view.live?;
+            let mut row = deployments
+                .get(&env.namespace, &view.side(live).deployment)?
+                .clone();
+            row.name = svc.workload.clone();
+            Some(row)
+        })
+        .collect()
+}

@@ -3,3 +3,4 @@
 
 pub mod checklist;
 pub mod migrations;
+pub mod status;

@@ -100,7 +100,7 @@ async fn run_async(
     }))
 }
 
-async fn read(
+pub(super) async fn read(
     environments: &[Environment],
     env: usize,
     release: &Release,
@@ -148,7 +148,7 @@ async fn read(
             Ok(v) => reports.extend(v.into_iter().map(|w| w.row)),
             Err(why) => report_errors.push(why),
         }
-        let store = match workloads(c, &e.namespace).await {
+        let store = match workloads(c, e).await {
             Ok(s) => s,
             Err(why) => {
                 if i == env {

@@ -7,6 +7,7 @@ pub mod checklist;
 pub mod demo;
 mod feed;
 pub mod once;
+pub mod status;
 pub mod terminal;
 pub mod ticks;
 

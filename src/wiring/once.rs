@@ -12,7 +12,9 @@ use super::{ArgocdSource, demo_argocd};
 use crate::app::Config;
 use crate::clients::kube::{connect, connect_with};
 use crate::config::Environment;
-use crate::domain::{DeploymentRow, RowStore, WatchUpdate, WatchedDeployment, WatchedRollout};
+use crate::domain::{
+    DeploymentRow, RowStore, WatchUpdate, WatchedDeployment, WatchedRollout, WatchedService,
+};
 
 /// The connected world: a client per kube context, where Argo CD is, and the simulator
 /// when it is the demo's.
@@ -98,15 +100,28 @@ where
         .map_err(|e| crate::clients::innermost(&e))
 }
 
-/// The environment's Deployments and Rollouts, as the environments pane counts them.
+/// The environment's Deployments and Rollouts, as the environments pane counts them (a
+/// blue/green pair as the colour its Service selects).
 pub async fn workloads(
     client: &Client,
-    namespace: &str,
+    env: &Environment,
 ) -> std::result::Result<RowStore<DeploymentRow>, String> {
+    let namespace = env.namespace.as_str();
     let mut store = RowStore::default();
     store.apply(WatchUpdate::Init);
     for d in list::<WatchedDeployment>(client, namespace).await? {
         store.apply(WatchUpdate::InitApply(d.row));
+    }
+    if env.services.iter().any(|s| s.blue_green.is_some()) {
+        let mut services = RowStore::default();
+        services.apply(WatchUpdate::Init);
+        for s in list::<WatchedService>(client, namespace).await? {
+            services.apply(WatchUpdate::InitApply(s.row));
+        }
+        services.apply(WatchUpdate::InitDone);
+        for row in crate::domain::bluegreen::serving_rows(env, &services, &store) {
+            store.apply(WatchUpdate::InitApply(row));
+        }
     }
     // A cluster without Argo Rollouts simply has none.
     for r in list::<WatchedRollout>(client, namespace)

@@ -159,3 +159,42 @@ fn complete_exits_0_and_bad_input_exits_2() {
     assert!(stderr.contains("checklists.yaml:6:"), "{stderr}");
     assert!(stderr.contains("unknown check kind `coffee`"), "{stderr}");
 }
+
+#[test]
+fn status_says_what_runs_where_and_exits_1_when_something_is_degraded() {
+    let dir = tempfile::tempdir().unwrap();
+    // The demo's staging database is left DIRTY: degraded.
+    let out = run(dir.path(), &["status", "--demo"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    for want in [
+        "staging (dictamesh-staging) · 6/6 ready ✔ Healthy",
+        "migrations: DIRTY at version 4",
+        "✖ migrations DIRTY",
+        "canary ॥ Paused step 2/6 20%",
+        "graphql-gateway    v1.1.4   3/3 ✔  argocd Synced/Healthy",
+        "checklist customer-adapter@v1.2.0: 9/17 done, 3 failing",
+    ] {
+        assert!(stdout.contains(want), "no {want:?} in\n{stdout}");
+    }
+
+    let out = run(
+        dir.path(),
+        &["status", "--demo", "--env", "prod", "-o", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["degraded"], false);
+    let prod = &doc["environments"][0];
+    assert_eq!(prod["env"], "prod");
+    let adapter = &prod["services"][0];
+    assert_eq!(adapter["name"], "customer-adapter");
+    assert_eq!(adapter["canary"]["phase"], "Paused");
+    assert_eq!(adapter["argocd"]["sync"], "Synced");
+    assert_eq!(prod["checklists"][0]["release"], "customer-adapter@v1.2.0");
+    assert_eq!(prod["checklists"][0]["complete"], false);
+
+    let out = run(dir.path(), &["status", "--demo", "--env", "qa"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("no environment `qa`"));
+}

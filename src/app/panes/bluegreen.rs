@@ -12,7 +12,7 @@ use crate::app::action::Action;
 use crate::app::state::{ConfirmDialog, Mode, State, TableCursor};
 use crate::app::update::Effect;
 use crate::bus::Command;
-use crate::domain::bluegreen::{BlueGreenView, bluegreen_view};
+use crate::domain::bluegreen::{BlueGreenView, bluegreen_view, serving_rows};
 use crate::domain::{DeploymentRow, RowStore, WatchUpdate};
 
 #[derive(Debug, Default)]
@@ -70,21 +70,16 @@ pub fn views(state: &State, env: usize) -> Vec<BlueGreenView> {
 /// idle colour is shown in the blue/green pane.
 pub fn workloads<'a>(state: &'a State, env: usize) -> Cow<'a, RowStore<DeploymentRow>> {
     let base = crate::app::panes::rollouts::workloads(state, env);
-    let views = views(state, env);
-    if views.is_empty() {
-        return base;
-    }
     let Some(es) = state.envs.get(env) else {
         return base;
     };
+    let rows = serving_rows(&es.config, &es.services, &es.deployments);
+    if rows.is_empty() {
+        return base;
+    }
     let mut all = base.into_owned();
-    for v in views {
-        let Some(live) = v.live else { continue };
-        if let Some(d) = es.deployments.get(&v.namespace, &v.side(live).deployment) {
-            let mut row = d.clone();
-            row.name = v.service.clone();
-            all.apply(WatchUpdate::Apply(row));
-        }
+    for row in rows {
+        all.apply(WatchUpdate::Apply(row));
     }
     Cow::Owned(all)
 }
