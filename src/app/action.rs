@@ -144,6 +144,12 @@ actions! {
     ChecklistTick => Pane(Pane::Checklist), mutates, "tick / untick the selected checklist item (with a note)";
     /// Walk the next release of the environment.
     ChecklistNextRelease => Pane(Pane::Checklist), reads, "checklist of the environment's next release";
+    /// Focus the logs pane.
+    PaneLogs => Pane(Pane::Logs), reads, "focus logs";
+    /// Logs of the selected pod, or of every pod of the service on screen, followed.
+    Logs => Pane(Pane::Logs), reads, "logs of the selected pod (2) or service (3, 5), followed";
+    /// The previous container's logs: why a crash-looping pod died.
+    LogsPrevious => Pane(Pane::Logs), reads, "logs of the previous container (a crash-looping pod's last run)";
 }
 
 impl crate::config::Bindable for Action {

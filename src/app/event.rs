@@ -56,6 +56,11 @@ pub enum Event {
         env: usize,
         update: crate::domain::feed::ChecklistUpdate,
     },
+    /// A line (or the end) of a logs view's streams.
+    Log {
+        session: u64,
+        update: crate::domain::logs::LogUpdate,
+    },
     /// A URL a check reads answered (or did not).
     Probe(crate::domain::checklist::checks::HttpProbe),
     /// An operation sent through the command bus finished.

@@ -163,6 +163,8 @@ pub enum Mode {
     Reason(Box<crate::app::panes::bluegreen::ReasonPrompt>),
     /// The note of a checklist tick.
     Note(Box<crate::app::panes::checklist::NotePrompt>),
+    /// Typing the logs pane's filter.
+    LogFilter,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -235,6 +237,8 @@ pub struct State {
     pub revisions: crate::app::panes::revisions::RevisionsState,
     /// The checklist: its lists, what its checks read, ticks not yet in the cluster.
     pub checklist: crate::app::panes::checklist::ChecklistState,
+    /// The logs pane's view and its stream session.
+    pub logs: crate::app::panes::logs::LogsState,
     pub filter: TextArea<'static>,
     /// The pods passing `filter`, kept in step with the watch by `update()`.
     pub pod_filter: crate::app::panes::pods::filter::PodFilterIndex,
@@ -278,6 +282,7 @@ impl State {
                 Default::default(),
                 envs_len,
             ),
+            logs: Default::default(),
             filter: TextArea::default(),
             pod_filter: Default::default(),
             pod_sort: Default::default(),

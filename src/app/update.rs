@@ -23,6 +23,10 @@ pub enum Effect {
     /// Keep these checklist ticks, which the cluster does not have yet, in the local
     /// file (replacing what it held).
     SaveTicks(Vec<crate::app::panes::checklist::Unsynced>),
+    /// Stream these pods' logs into the app (`Event::Log`).
+    StreamLogs(crate::clients::logs::LogRequest),
+    /// Stop the streams of a logs session.
+    StopLogs(u64),
 }
 
 /// Applies one event. Returns the effects to run, and whether anything visible changed.
@@ -88,6 +92,10 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
         }
         Event::Checklist { env, update } => {
             crate::app::panes::checklist::on_event(state, env, update)
+        }
+        Event::Log { session, update } => {
+            let changed = crate::app::panes::logs::on_log(state, session, update);
+            (Vec::new(), changed)
         }
         Event::Probe(probe) => {
             let changed = crate::app::panes::checklist::on_probe(state, probe);
@@ -269,6 +277,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
         Mode::Prompt(_) => crate::app::panes::rollouts::on_prompt_key(state, key),
         Mode::Reason(_) => crate::app::panes::bluegreen::on_reason_key(state, key),
         Mode::Note(_) => crate::app::panes::checklist::on_note_key(state, key),
+        Mode::LogFilter => crate::app::panes::logs::on_filter_key(state, key),
         Mode::Normal => match state.keys.action(&key) {
             Some(action) => on_action(state, action),
             None => (Vec::new(), false),

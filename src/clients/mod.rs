@@ -4,6 +4,7 @@
 pub mod argocd;
 pub mod checklist;
 pub mod kube;
+pub mod logs;
 pub mod migrations;
 pub mod rollouts;
 pub mod watch;

@@ -97,7 +97,7 @@ pub fn tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 /// The hints shown for the current mode, from the live key map.
 fn hints(state: &State) -> Vec<(String, &'static str)> {
     match &state.mode {
-        Mode::Filter => vec![
+        Mode::Filter | Mode::LogFilter => vec![
             ("Enter".into(), "keep filter"),
             ("Esc".into(), "clear filter"),
         ],
@@ -132,6 +132,12 @@ pub fn footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if let Mode::Filter = state.mode {
         spans.push(Span::styled(
             format!(" /{}▏", state.filter_text()),
+            theme.accent,
+        ));
+    }
+    if let (Mode::LogFilter, Some(v)) = (&state.mode, &state.logs.view) {
+        spans.push(Span::styled(
+            format!(" logs /{}▏", v.filter_text()),
             theme.accent,
         ));
     }

@@ -42,6 +42,14 @@ impl From<crate::domain::feed::ProbeUpdate> for Event {
     }
 }
 
+impl From<crate::clients::logs::LogItem> for Event {
+    fn from(
+        crate::clients::logs::LogItem { session, update }: crate::clients::logs::LogItem,
+    ) -> Self {
+        Event::Log { session, update }
+    }
+}
+
 impl From<Report> for Event {
     fn from(report: Report) -> Self {
         match report {

@@ -139,6 +139,7 @@ async fn run_async(opts: RunOptions) -> Result<()> {
     };
 
     let mut actions = HashMap::new();
+    let mut log_clients = HashMap::new();
     let mut watchers = Vec::new();
     // One list-mode probe per connection, shared by all its watchers.
     let mut list_modes: HashMap<Option<String>, ListMode> = HashMap::new();
@@ -147,6 +148,7 @@ async fn run_async(opts: RunOptions) -> Result<()> {
         match by_context.get(&env.context) {
             Some(Ok(conn)) => {
                 actions.insert(env.name.clone(), KubeActions::new(conn.client.clone()));
+                log_clients.insert(index, conn.client.clone());
                 let lists = list_modes.entry(env.context.clone()).or_default();
                 watchers.extend(spawn_env_watchers(
                     index,
@@ -235,8 +237,9 @@ async fn run_async(opts: RunOptions) -> Result<()> {
     .with_migrations(migration_targets)
     .with_argocd(argocd_clients)
     .readonly(opts.readonly);
+    let logs = terminal::LogStreams::new(log_clients, tx.clone());
     drop(tx);
-    let result = terminal::run(state, theme, bus, rx, opts.clock, &opts.ticks_file).await;
+    let result = terminal::run(state, theme, bus, rx, opts.clock, &opts.ticks_file, logs).await;
     for w in watchers {
         w.abort();
     }

@@ -3,7 +3,9 @@
 //! second after a key, ~15 times a second for watch data alone. The terminal is
 //! restored on every exit path, panics included.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use color_eyre::eyre::{Result, WrapErr};
@@ -11,6 +13,7 @@ use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio::time::{MissedTickBehavior, interval, sleep_until};
 
 use crate::app::{Effect, Event, State, update};
@@ -36,11 +39,13 @@ pub async fn run(
     rx: mpsc::Receiver<Event>,
     clock: Clock,
     ticks_file: &Path,
+    logs: LogStreams,
 ) -> Result<()> {
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
     let io = Io {
         bus: &bus,
         ticks_file,
+        logs: &logs,
     };
     let result = event_loop(&mut terminal, state, &theme, &io, rx, clock).await;
     ratatui::try_restore().wrap_err("cannot restore the terminal")?;
@@ -111,6 +116,55 @@ async fn event_loop(
 struct Io<'a> {
     bus: &'a Bus<Event>,
     ticks_file: &'a Path,
+    logs: &'a LogStreams,
+}
+
+/// The clusters' clients by environment, for log streams, and the streams running.
+pub struct LogStreams {
+    clients: HashMap<usize, kube::Client>,
+    tx: mpsc::Sender<Event>,
+    running: Mutex<HashMap<u64, Vec<JoinHandle<()>>>>,
+}
+
+impl LogStreams {
+    pub fn new(clients: HashMap<usize, kube::Client>, tx: mpsc::Sender<Event>) -> Self {
+        LogStreams {
+            clients,
+            tx,
+            running: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn start(&self, request: &crate::clients::logs::LogRequest) -> Option<String> {
+        let Some(client) = self.clients.get(&request.env) else {
+            return Some("logs: no cluster connection for this environment".into());
+        };
+        let tasks = crate::clients::logs::spawn(client, request, &self.tx);
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(request.session, tasks);
+        }
+        None
+    }
+
+    fn stop(&self, session: u64) {
+        if let Ok(mut running) = self.running.lock()
+            && let Some(tasks) = running.remove(&session)
+        {
+            for t in tasks {
+                t.abort();
+            }
+        }
+    }
+}
+
+impl Drop for LogStreams {
+    fn drop(&mut self) {
+        if let Ok(running) = self.running.get_mut() {
+            for t in running.drain().flat_map(|(_, t)| t) {
+                t.abort();
+            }
+        }
+    }
 }
 
 fn apply(state: &mut State, event: Event, io: &Io<'_>) -> bool {
@@ -119,6 +173,13 @@ fn apply(state: &mut State, event: Event, io: &Io<'_>) -> bool {
         match effect {
             Effect::Send { op, command } => io.bus.send(op, command),
             Effect::FetchManifests(fetch) => io.bus.fetch_manifests(fetch),
+            Effect::StreamLogs(request) => {
+                if let Some(why) = io.logs.start(&request) {
+                    state.flash = Some((state.now, why, false));
+                    changed = true;
+                }
+            }
+            Effect::StopLogs(session) => io.logs.stop(session),
             Effect::SaveTicks(ticks) => {
                 if let Err(e) = super::ticks::save(io.ticks_file, &ticks) {
                     let why = format!(

@@ -13,6 +13,7 @@ mod kubectl_cnpg_trivy;
 mod kubectl_conformance;
 mod kubectl_conformance_kinds;
 mod kubectl_conformance_ops;
+mod logs_stream;
 mod migrate_postgres;
 mod migrate_sqlite;
 mod pipeline;

@@ -13,6 +13,7 @@ mod config_load;
 mod fixtures_decode;
 mod layers;
 mod lint_rules;
+mod logs_update;
 mod pod_sort;
 mod redraw_on_visible_change;
 mod release_update;

@@ -3,6 +3,7 @@
 
 mod canary_render;
 mod checklist_render;
+mod logs_render;
 mod migrate_render;
 mod release_render;
 mod render_snapshots;

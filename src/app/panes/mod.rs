@@ -10,6 +10,7 @@ pub mod argocd;
 pub mod bluegreen;
 pub mod checklist;
 pub mod environments;
+pub mod logs;
 pub mod migrations;
 pub mod pods;
 pub mod revisions;
@@ -33,6 +34,8 @@ pub enum Pane {
     Revisions,
     /// The pre-deployment checklist of a release.
     Checklist,
+    /// A pod's or a service's container logs.
+    Logs,
 }
 
 /// What every pane offers the app.
@@ -53,7 +56,7 @@ pub struct PaneSpec {
 }
 
 /// The panes in tab order.
-const SPECS: [&PaneSpec; 8] = [
+const SPECS: [&PaneSpec; 9] = [
     &environments::SPEC,
     &pods::SPEC,
     &rollouts::SPEC,
@@ -62,11 +65,12 @@ const SPECS: [&PaneSpec; 8] = [
     &bluegreen::SPEC,
     &revisions::SPEC,
     &checklist::SPEC,
+    &logs::SPEC,
 ];
 
 impl Pane {
     /// Every pane, in tab order.
-    pub const ALL: [Pane; 8] = [
+    pub const ALL: [Pane; 9] = [
         SPECS[0].pane,
         SPECS[1].pane,
         SPECS[2].pane,
@@ -75,6 +79,7 @@ impl Pane {
         SPECS[5].pane,
         SPECS[6].pane,
         SPECS[7].pane,
+        SPECS[8].pane,
     ];
 
     pub fn spec(self) -> &'static PaneSpec {

@@ -89,6 +89,24 @@ pub fn selected(state: &State) -> Option<(&RolloutRow, CanaryView)> {
     Some((ro, view))
 }
 
+/// The service of the Rollout the pane shows (its config name, else the Rollout's).
+pub fn shown_service(state: &State) -> Option<String> {
+    let env = state.rollouts.envs.get(state.selected_env)?;
+    let i = state
+        .rollouts
+        .selected
+        .min(env.rollouts.len().saturating_sub(1));
+    let ro = env.rollouts.iter().nth(i)?;
+    let config = &state.envs.get(state.selected_env)?.config;
+    Some(
+        config
+            .services
+            .iter()
+            .find(|s| s.workload == ro.name)
+            .map_or_else(|| ro.name.clone(), |s| s.name.clone()),
+    )
+}
+
 /// The board: every Rollout of every environment.
 pub fn board(state: &State) -> Vec<BoardRow> {
     (0..state.envs.len())

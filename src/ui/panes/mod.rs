@@ -5,6 +5,7 @@ pub mod argocd;
 pub mod bluegreen;
 pub mod checklist;
 pub mod environments;
+pub mod logs;
 pub mod migrations;
 pub mod pods;
 pub mod revisions;
@@ -28,6 +29,7 @@ pub fn render(pane: Pane, frame: &mut Frame, area: Rect, state: &State, theme: &
         Pane::BlueGreen => bluegreen::render,
         Pane::Revisions => revisions::render,
         Pane::Checklist => checklist::render,
+        Pane::Logs => logs::render,
     };
     draw(frame, area, state, theme);
 }
