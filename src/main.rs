@@ -71,6 +71,20 @@ struct Common {
     log_file: Option<PathBuf>,
 }
 
+/// Where a print-and-exit command reads from, and how it prints.
+#[derive(Args, Clone)]
+struct ReadOnce {
+    /// Output format: text or json.
+    #[arg(short = 'o', long, default_value = "text", value_parser = ["text", "json"])]
+    output: String,
+    /// Kubeconfig to use instead of $KUBECONFIG / ~/.kube/config.
+    #[arg(long, value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
+    /// Read the embedded simulator's demo world instead of your clusters.
+    #[arg(long)]
+    demo: bool,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Watch and act on the clusters of your environments (the default).
@@ -106,15 +120,8 @@ enum Cmd {
         /// The release, as SERVICE@VERSION (customer-adapter@v1.2.0).
         #[arg(long, value_name = "SERVICE@VERSION")]
         release: String,
-        /// Output format: text or json.
-        #[arg(short = 'o', long, default_value = "text", value_parser = ["text", "json"])]
-        output: String,
-        /// Kubeconfig to use instead of $KUBECONFIG / ~/.kube/config.
-        #[arg(long, value_name = "FILE")]
-        kubeconfig: Option<PathBuf>,
-        /// Read the embedded simulator's demo world instead of your clusters.
-        #[arg(long)]
-        demo: bool,
+        #[command(flatten)]
+        read: ReadOnce,
     },
     /// Print every environment in a few lines: versions, health, canary, Argo CD, the
     /// migration database, checklist progress. Exits 1 when something is degraded, 2 on
@@ -123,15 +130,8 @@ enum Cmd {
         /// Only this environment.
         #[arg(long, value_name = "NAME")]
         env: Option<String>,
-        /// Output format: text or json.
-        #[arg(short = 'o', long, default_value = "text", value_parser = ["text", "json"])]
-        output: String,
-        /// Kubeconfig to use instead of $KUBECONFIG / ~/.kube/config.
-        #[arg(long, value_name = "FILE")]
-        kubeconfig: Option<PathBuf>,
-        /// Read the embedded simulator's demo world instead of your clusters.
-        #[arg(long)]
-        demo: bool,
+        #[command(flatten)]
+        read: ReadOnce,
     },
     /// Print the migration status of the environments' databases (golang-migrate's
     /// schema_migrations), with the lint of pending migrations.
@@ -181,34 +181,23 @@ fn report(cli: Cli) -> ExitCode {
     }
     let demo_dir = state_dir.join("demo");
     let result = match cli.command {
-        Some(Cmd::Checklist {
-            env,
-            release,
-            output,
-            kubeconfig,
-            demo,
-        }) => {
+        Some(Cmd::Checklist { env, release, read }) => {
             let cmd = rollcall::wiring::checklist::ChecklistCommand {
                 env,
                 release,
-                json: output == "json",
-                kubeconfig,
-                demo: demo.then_some(demo_dir),
+                json: read.output == "json",
+                kubeconfig: read.kubeconfig,
+                demo: read.demo.then_some(demo_dir),
             };
             rollcall::wiring::checklist::run(config, cmd)
                 .map(|r| r.map(|o| (o.text, o.status)).map_err(|bad| bad.to_string()))
         }
-        Some(Cmd::Status {
-            env,
-            output,
-            kubeconfig,
-            demo,
-        }) => {
+        Some(Cmd::Status { env, read }) => {
             let cmd = rollcall::wiring::status::StatusCommand {
                 env,
-                json: output == "json",
-                kubeconfig,
-                demo: demo.then_some(demo_dir),
+                json: read.output == "json",
+                kubeconfig: read.kubeconfig,
+                demo: read.demo.then_some(demo_dir),
             };
             rollcall::wiring::status::run(config, cmd).map(|r| r.map(|o| (o.text, o.status)))
         }

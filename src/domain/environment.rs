@@ -86,6 +86,22 @@ pub struct EnvironmentSummary {
     pub window_open: Option<bool>,
 }
 
+impl EnvironmentSummary {
+    /// The services rolling out now, with how far they are.
+    pub fn rolling(&self) -> Vec<(String, String)> {
+        self.services
+            .iter()
+            .filter(|s| s.health == Health::Progressing)
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    format!("rolling: {}/{} updated", s.updated, s.desired),
+                )
+            })
+            .collect()
+    }
+}
+
 pub fn summarize(
     env: &Environment,
     deployments: &RowStore<DeploymentRow>,

@@ -10,6 +10,28 @@ use crate::app::State;
 use crate::app::state::ConfirmDialog;
 use crate::config::Theme;
 
+/// A bordered box of `width`×`height` in the middle of `area`, cleared, titled; returns
+/// its inside. The prompts (image, reason, note) are drawn in one.
+pub(crate) fn popup(
+    frame: &mut Frame,
+    area: Rect,
+    (width, height): (u16, u16),
+    title: &str,
+    border: ratatui::style::Style,
+) -> Rect {
+    let rect = centered(area, width, height);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(crate::domain::format::truncate(
+            title,
+            rect.width.saturating_sub(2) as usize,
+        ))
+        .border_style(border);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    inner
+}
+
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);

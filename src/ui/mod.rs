@@ -2,7 +2,7 @@
 //! nothing else. Only visible rows are built, so large lists cost the same as small.
 
 mod chrome;
-mod dialogs;
+pub(crate) mod dialogs;
 
 pub mod panes;
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use color_eyre::eyre::Result;
 use kube::{Api, Client};
 
-use super::once::{client_of, list, workloads};
+use super::once::{Outcome, client_of, list, workloads};
 use super::{ArgocdSource, endpoint_for};
 use crate::app::Config;
 use crate::clients::argocd::{ArgoClient, Timeouts};
@@ -18,7 +18,7 @@ use crate::domain::checklist::Release;
 use crate::domain::checklist::shared::{WatchedChecklist, configmap_name};
 use crate::domain::checklist::walk::probe_urls;
 use crate::domain::cnpg::WatchedBackup;
-use crate::domain::environment::{Health, summarize};
+use crate::domain::environment::summarize;
 use crate::domain::vulnerability::WatchedVulnerabilityReport;
 use crate::headless::checklist::{ArgoRead, Snapshot, report};
 
@@ -30,12 +30,6 @@ pub struct ChecklistCommand {
     pub kubeconfig: Option<PathBuf>,
     /// Read the embedded simulator, with the demo's databases under this directory.
     pub demo: Option<PathBuf>,
-}
-
-/// The report, and the exit status it deserves: 0 complete, 1 not, 2 bad input.
-pub struct Outcome {
-    pub text: String,
-    pub status: u8,
 }
 
 /// A bad `--env` or `--release`: the user's to fix (exit 2).
@@ -170,18 +164,7 @@ pub(super) async fn read(
             }
         }
         if i == env {
-            let summary = summarize(e, &store, now);
-            rolling = Ok(summary
-                .services
-                .iter()
-                .filter(|s| s.health == Health::Progressing)
-                .map(|s| {
-                    (
-                        s.name.clone(),
-                        format!("rolling: {}/{} updated", s.updated, s.desired),
-                    )
-                })
-                .collect());
+            rolling = Ok(summarize(e, &store, now).rolling());
         }
     }
     let reports = if reports.is_empty() && !report_errors.is_empty() {

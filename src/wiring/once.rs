@@ -16,6 +16,12 @@ use crate::domain::{
     DeploymentRow, RowStore, WatchUpdate, WatchedDeployment, WatchedRollout, WatchedService,
 };
 
+/// A print-and-exit command's report and the exit status it deserves.
+pub struct Outcome {
+    pub text: String,
+    pub status: u8,
+}
+
 /// The connected world: a client per kube context, where Argo CD is, and the simulator
 /// when it is the demo's.
 pub struct World {

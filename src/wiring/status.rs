@@ -9,7 +9,7 @@ use color_eyre::eyre::Result;
 use kube::Api;
 
 use super::endpoint_for;
-use super::once::{client_of, list, workloads};
+use super::once::{Outcome, client_of, list, workloads};
 use crate::app::Config;
 use crate::clients::argocd::{ArgoClient, Timeouts};
 use crate::domain::WatchedRollout;
@@ -24,12 +24,6 @@ pub struct StatusCommand {
     pub json: bool,
     pub kubeconfig: Option<PathBuf>,
     pub demo: Option<PathBuf>,
-}
-
-/// The report and its exit status: 0 nothing degraded, 1 something is, 2 bad input.
-pub struct Outcome {
-    pub text: String,
-    pub status: u8,
 }
 
 pub fn run(config: Config, cmd: StatusCommand) -> Result<std::result::Result<Outcome, String>> {

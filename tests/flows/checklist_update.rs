@@ -103,7 +103,7 @@ fn a_tick_goes_out_signed_and_stays_until_the_cluster_has_it() {
         s.checklist.unsynced[0].error.as_deref(),
         Some("configmaps is forbidden")
     );
-    let text = rows(&s);
+    let text = screen_text(&s);
     assert!(
         text.contains("⇡ not in the cluster yet: configmaps is forbidden"),
         "{text}"
@@ -126,7 +126,7 @@ fn a_tick_goes_out_signed_and_stays_until_the_cluster_has_it() {
         },
     );
     assert_eq!(saved(&effects), Some(0));
-    assert!(rows(&s).contains("✔ Load testing completed"));
+    assert!(screen_text(&s).contains("✔ Load testing completed"));
 
     // The watch shows the ConfigMap with the change logged: the tick is synced.
     let mut map = shared(
@@ -147,7 +147,7 @@ fn a_tick_goes_out_signed_and_stays_until_the_cluster_has_it() {
         ChecklistUpdate::Shared(WatchUpdate::Apply(map)),
     );
     assert!(s.checklist.unsynced.is_empty());
-    let text = rows(&s);
+    let text = screen_text(&s);
     assert!(text.contains("✔ Load testing completed"), "{text}");
     assert!(text.contains("alice · 11s ago · \"k6 run 4411\""), "{text}");
 }
@@ -209,22 +209,8 @@ fn a_teammates_tick_shows_and_unticking_is_a_change_too() {
         PROD,
         ChecklistUpdate::Shared(WatchUpdate::Apply(row)),
     );
-    let text = rows(&s);
+    let text = screen_text(&s);
     assert!(text.contains("☐ Tests passing in CI"), "{text}");
     assert!(text.contains("unticked by bob · 30s ago"), "{text}");
     assert!(text.contains("✔ Load testing completed"), "{text}");
-}
-
-/// The screen as text.
-fn rows(s: &State) -> String {
-    let t = draw(s);
-    let buffer = t.backend().buffer();
-    (0..buffer.area.height)
-        .map(|y| {
-            (0..buffer.area.width)
-                .map(|x| buffer[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }

@@ -14,26 +14,12 @@ fn scenario(w: u16, h: u16) -> State {
     s
 }
 
-/// The screen's rows as text.
-fn screen(s: &State) -> String {
-    let t = draw(s);
-    let buffer = t.backend().buffer();
-    (0..buffer.area.height)
-        .map(|y| {
-            (0..buffer.area.width)
-                .map(|x| buffer[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn checklist_pane_at_two_sizes() {
     for (w, h) in SIZES {
         let mut s = scenario(w, h);
         press(&mut s, "]]8");
-        let text = screen(&s);
+        let text = screen_text(&s);
         assert!(text.contains("customer-adapter v1.2.0 → prod"), "{text}");
         insta::assert_snapshot!(format!("checklist_{w}x{h}"), draw(&s).backend());
     }
@@ -43,7 +29,7 @@ fn checklist_pane_at_two_sizes() {
 fn what_each_item_says() {
     let mut s = scenario(160, 48);
     press(&mut s, "]]8zj");
-    let text = screen(&s);
+    let text = screen_text(&s);
     for want in [
         "✖ Security scan passed (Trivy)",
         "customer-adapter:v1.2.0: 1 at CRITICAL or worse: CVE-2024-45337 in golang.org/x/crypto v0.30.0 (fixed in 0.31.0)",

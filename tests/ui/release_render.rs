@@ -55,19 +55,6 @@ fn auto_sync_off_offered_before_rollback() {
     insta::assert_snapshot!("release_disable_auto_sync_160x48", draw(&s).backend());
 }
 
-/// The screen's rows as text.
-fn rows(s: &State) -> Vec<String> {
-    let t = draw(s);
-    let buf = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect()
-}
-
 /// The history row of id 3 (REV_OLD) or 4 (REV_NEW), found by its short revision.
 fn history_row(s: &State, id: &str) -> String {
     let rev = if id == "3" {
@@ -75,10 +62,10 @@ fn history_row(s: &State, id: &str) -> String {
     } else {
         &REV_NEW[..7]
     };
-    rows(s)
+    screen_rows(s)
         .into_iter()
         .find(|r| r.contains(rev))
-        .unwrap_or_else(|| panic!("no history row {id}:\n{}", rows(s).join("\n")))
+        .unwrap_or_else(|| panic!("no history row {id}:\n{}", screen_rows(s).join("\n")))
 }
 
 #[test]
@@ -135,11 +122,11 @@ fn history_fetches_images_of_revisions_never_seen_running() {
     // With id 3 selected, its whole error is on the status line.
     press(&mut s, "j");
     assert!(
-        rows(&s)
+        screen_rows(&s)
             .iter()
             .any(|r| r.contains("images of 3f9a1c7: Argo CD did not answer within 15s")),
         "{}",
-        rows(&s).join("\n")
+        screen_rows(&s).join("\n")
     );
     update(
         &mut s,

@@ -28,6 +28,24 @@ pub fn draw(state: &State) -> Terminal<TestBackend> {
     terminal
 }
 
+/// The screen's rows as text.
+pub fn screen_rows(state: &State) -> Vec<String> {
+    let t = draw(state);
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// The screen as one text, a line per row.
+pub fn screen_text(state: &State) -> String {
+    screen_rows(state).join("\n")
+}
+
 /// One key without modifiers; returns what the app asked the runner to do.
 pub fn key(state: &mut State, code: KeyCode) -> Vec<Effect> {
     update(state, Event::Key(KeyEvent::new(code, KeyModifiers::NONE))).0

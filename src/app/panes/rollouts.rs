@@ -79,24 +79,24 @@ pub fn views(state: &State, env: usize) -> Vec<CanaryView> {
 
 /// The Rollout the pane shows, with its view.
 pub fn selected(state: &State) -> Option<(&RolloutRow, CanaryView)> {
-    let env = state.rollouts.envs.get(state.selected_env)?;
-    let i = state
-        .rollouts
-        .selected
-        .min(env.rollouts.len().saturating_sub(1));
-    let ro = env.rollouts.iter().nth(i)?;
+    let (i, ro) = shown(state)?;
     let view = views(state, state.selected_env).into_iter().nth(i)?;
     Some((ro, view))
 }
 
-/// The service of the Rollout the pane shows (its config name, else the Rollout's).
-pub fn shown_service(state: &State) -> Option<String> {
+/// The Rollout the pane shows, and its index in the environment's.
+fn shown(state: &State) -> Option<(usize, &RolloutRow)> {
     let env = state.rollouts.envs.get(state.selected_env)?;
     let i = state
         .rollouts
         .selected
         .min(env.rollouts.len().saturating_sub(1));
-    let ro = env.rollouts.iter().nth(i)?;
+    Some((i, env.rollouts.iter().nth(i)?))
+}
+
+/// The service of the Rollout the pane shows (its config name, else the Rollout's).
+pub fn shown_service(state: &State) -> Option<String> {
+    let (_, ro) = shown(state)?;
     let config = &state.envs.get(state.selected_env)?.config;
     Some(
         config

@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::app::panes::bluegreen::{ReasonPrompt, views};
 use crate::app::{Action, Pane, State};
@@ -142,20 +142,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 /// The override question: why switch to a colour that is not fully ready.
 pub fn reason_prompt(frame: &mut Frame, area: Rect, p: &ReasonPrompt, theme: &Theme) {
-    let w = 76.min(area.width);
-    let h = 8.min(area.height);
-    let rect = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
-    frame.render_widget(Clear, rect);
-    let block = Block::bordered()
-        .title(p.title.clone())
-        .border_style(theme.warn);
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
+    let inner = crate::ui::dialogs::popup(frame, area, (76, 8), &p.title, theme.warn);
     let [text, field, hint] = ratatui::layout::Layout::vertical([
         ratatui::layout::Constraint::Length(2),
         ratatui::layout::Constraint::Length(3),

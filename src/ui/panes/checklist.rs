@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::app::panes::checklist::{NotePrompt, Walked, is_unsynced, releases, walked};
 use crate::app::{Action, Pane, State};
@@ -274,20 +274,7 @@ fn selected_detail(
 
 /// The note asked for with a tick.
 pub fn note_prompt(frame: &mut Frame, area: Rect, p: &NotePrompt, theme: &Theme) {
-    let w = 76.min(area.width);
-    let h = 7.min(area.height);
-    let rect = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
-    frame.render_widget(Clear, rect);
-    let block = Block::bordered()
-        .title(truncate(&p.title, w.saturating_sub(2) as usize))
-        .border_style(theme.accent);
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
+    let inner = crate::ui::dialogs::popup(frame, area, (76, 7), &p.title, theme.accent);
     let [field, hint] =
         Layout::vertical([Constraint::Length(3), Constraint::Length(2)]).areas(inner);
     let mut input = p.input.clone();

@@ -279,19 +279,7 @@ pub fn prompt(
     p: &crate::app::panes::rollouts::Prompt,
     theme: &Theme,
 ) {
-    let w = area.width.min(86);
-    let rect = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + area.height.saturating_sub(5) / 2,
-        width: w,
-        height: 5.min(area.height),
-    };
-    frame.render_widget(ratatui::widgets::Clear, rect);
-    let block = ratatui::widgets::Block::bordered()
-        .title(p.title.clone())
-        .border_style(theme.warn);
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
+    let inner = crate::ui::dialogs::popup(frame, area, (86, 5), &p.title, theme.warn);
     let [field, hint] =
         Layout::vertical([Constraint::Length(2), Constraint::Length(1)]).areas(inner);
     frame.render_widget(&p.input, field);

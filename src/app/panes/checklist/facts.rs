@@ -7,7 +7,7 @@ use crate::app::State;
 use crate::domain::checklist::checks::{ArgoView, HttpProbe};
 use crate::domain::checklist::walk::Facts;
 use crate::domain::cnpg::BackupRow;
-use crate::domain::environment::{Health, summarize};
+use crate::domain::environment::summarize;
 use crate::domain::feed::ChecklistStream;
 use crate::domain::migrations::MigrationSummary;
 use crate::domain::vulnerability::VulnerabilityReportRow;
@@ -114,19 +114,6 @@ impl Facts for LiveFacts<'_> {
             return None;
         }
         let workloads = crate::app::panes::bluegreen::workloads(self.state, self.env);
-        let summary = summarize(&env.config, &workloads, self.state.now);
-        Some(
-            summary
-                .services
-                .iter()
-                .filter(|s| s.health == Health::Progressing)
-                .map(|s| {
-                    (
-                        s.name.clone(),
-                        format!("rolling: {}/{} updated", s.updated, s.desired),
-                    )
-                })
-                .collect(),
-        )
+        Some(summarize(&env.config, &workloads, self.state.now).rolling())
     }
 }
