@@ -170,12 +170,7 @@ fn report(cli: Cli) -> ExitCode {
         }
     };
     let state_dir = state_dir();
-    let log_file = cli
-        .common
-        .log_file
-        .clone()
-        .unwrap_or_else(|| state_dir.join("rollcall.log"));
-    if let Err(e) = init_tracing(&log_file) {
+    if let Err(e) = start_logging(&cli.common, &state_dir) {
         eprintln!("rollcall: {e}");
         return ExitCode::from(2);
     }
@@ -254,12 +249,7 @@ fn main_with(cli: Cli) -> ExitCode {
 /// this crate compiles no async code of its own).
 fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
     let state_dir = state_dir();
-    let log_file = cli
-        .common
-        .log_file
-        .clone()
-        .unwrap_or_else(|| state_dir.join("rollcall.log"));
-    init_tracing(&log_file)?;
+    start_logging(&cli.common, &state_dir)?;
     let audit_log = cli
         .common
         .audit_log
@@ -354,6 +344,15 @@ fn state_dir() -> PathBuf {
         Some(home) => PathBuf::from(home).join(".local/state/rollcall"),
         None => std::env::temp_dir().join("rollcall"),
     }
+}
+
+/// rollcall's own log: `--log-file`, else rollcall.log in the state directory.
+fn start_logging(common: &Common, state_dir: &Path) -> Result<()> {
+    let log_file = common
+        .log_file
+        .clone()
+        .unwrap_or_else(|| state_dir.join("rollcall.log"));
+    init_tracing(&log_file)
 }
 
 fn init_tracing(path: &Path) -> Result<()> {
