@@ -79,7 +79,16 @@ pub fn areas(state: &State, area: Rect) -> Areas {
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(body);
         stack(&mut out, left, env_height, Pane::Pods);
-        let rows = Layout::vertical(right.iter().map(|_| Constraint::Fill(1))).split(right_col);
+        // The focused pane, when it is not one of the pinned ones, gets twice their
+        // height: it is the one being read.
+        let rows = Layout::vertical(right.iter().map(|p| {
+            if *p == state.focus && !p.pinned() {
+                Constraint::Fill(2)
+            } else {
+                Constraint::Fill(1)
+            }
+        }))
+        .split(right_col);
         out.panes
             .extend(right.iter().copied().zip(rows.iter().copied()));
         return out;
