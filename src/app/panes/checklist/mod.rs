@@ -142,10 +142,12 @@ pub fn releases(state: &State, env: usize) -> Vec<Release> {
         .filter_map(|s| Some((s.name, s.version?)))
         .collect()
     };
-    let mine = versions(env);
+    // Each environment summarised once (this runs while the pane is drawn).
+    let all: Vec<BTreeMap<String, String>> = (0..state.envs.len()).map(versions).collect();
+    let mine = &all[env];
     for svc in &here.config.services {
         for other in (0..state.envs.len()).filter(|i| *i != env) {
-            if let Some(v) = versions(other).get(&svc.name)
+            if let Some(v) = all[other].get(&svc.name)
                 && mine.get(&svc.name) != Some(v)
             {
                 let r = Release::new(&svc.name, v);
