@@ -144,6 +144,10 @@ actions! {
     ChecklistTick => Pane(Pane::Checklist), mutates, "tick / untick the selected checklist item (with a note)";
     /// Walk the next release of the environment.
     ChecklistNextRelease => Pane(Pane::Checklist), reads, "checklist of the environment's next release";
+    /// Focus the runbook pane (the production runbook of a release).
+    PaneRunbook => Pane(Pane::Runbook), reads, "focus runbook (x marks the current step done)";
+    /// Skip the current runbook step, with a reason.
+    RunbookSkip => Pane(Pane::Runbook), mutates, "skip the current runbook step (a reason is asked)";
     /// Focus the logs pane.
     PaneLogs => Pane(Pane::Logs), reads, "focus logs";
     /// Logs of the selected pod, or of every pod of the service on screen, followed.

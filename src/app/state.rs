@@ -237,6 +237,8 @@ pub struct State {
     pub revisions: crate::app::panes::revisions::RevisionsState,
     /// The checklist: its lists, what its checks read, ticks not yet in the cluster.
     pub checklist: crate::app::panes::checklist::ChecklistState,
+    /// The production runbook and the runbook pane's cursor.
+    pub runbook: crate::app::panes::runbook::RunbookState,
     /// The logs pane's view and its stream session.
     pub logs: crate::app::panes::logs::LogsState,
     pub filter: TextArea<'static>,
@@ -282,6 +284,7 @@ impl State {
                 Default::default(),
                 envs_len,
             ),
+            runbook: Default::default(),
             logs: Default::default(),
             filter: TextArea::default(),
             pod_filter: Default::default(),

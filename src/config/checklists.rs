@@ -48,8 +48,8 @@ pub enum Check {
     Manual,
     /// Ticked by hand; shows who is on call.
     OnCall,
-    /// The release's service in `environment` (None: the one before) is Synced and
-    /// Healthy on Argo CD at the release's version.
+    /// The release's service in `environment` (None: the one before; `this`: the one
+    /// being deployed to) is Synced and Healthy on Argo CD at the release's version.
     ArgocdHealthy {
         environment: Option<String>,
     },
@@ -108,6 +108,8 @@ const KINDS: &[&str] = &[
     "change-window",
     "no-other-rollout",
 ];
+/// An `argocd-healthy` check's environment meaning the one being deployed to.
+pub const THIS: &str = "this";
 const SEVERITIES: &[&str] = &["CRITICAL", "HIGH", "MEDIUM", "LOW"];
 
 #[derive(Debug, Deserialize, Default)]
@@ -151,7 +153,7 @@ struct RawItem {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawCheck {
+pub(crate) struct RawCheck {
     kind: Spanned<String>,
     #[serde(default)]
     environment: Option<Spanned<String>>,
@@ -276,7 +278,7 @@ pub fn parse_checklists(
 }
 
 impl RawCheck {
-    fn validate(
+    pub(crate) fn validate(
         self,
         file: &Path,
         path: &str,
@@ -338,13 +340,15 @@ impl RawCheck {
             "argocd-healthy" => Check::ArgocdHealthy {
                 environment: match self.environment {
                     None => None,
-                    Some(e) if environments.contains(&e.value.as_str()) => Some(e.value),
+                    Some(e) if e.value == THIS || environments.contains(&e.value.as_str()) => {
+                        Some(e.value)
+                    }
                     Some(e) => {
                         return Err(err(
                             e.referenced,
                             "environment",
                             format!(
-                                "unknown environment `{}`, expected one of {}",
+                                "unknown environment `{}`, expected one of {}, or {THIS}",
                                 e.value,
                                 environments.join(", ")
                             ),

@@ -6,6 +6,7 @@
 //! Layout of a config directory (every file optional):
 //! - `DIR/environments.yaml` replaces the built-in environment list as a whole;
 //! - `DIR/checklists.yaml` replaces the built-in checklists as a whole;
+//! - `DIR/runbooks/production.yaml` replaces the built-in production runbook;
 //! - `DIR/keys.yaml` patches the built-in key map, action by action;
 //! - `DIR/themes/NAME.yaml` adds theme NAME, or overrides the built-in one of that
 //!   name role by role; roles it leaves out come from the built-in theme of the same
@@ -20,6 +21,7 @@ mod key;
 mod keys;
 mod monitoring;
 mod policy;
+mod runbooks;
 mod theme;
 mod window;
 mod yaml;
@@ -28,7 +30,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use argocd::ArgocdServer;
-pub use checklists::{Check, Checklist, Checklists, Item, OnCall, parse_checklists};
+pub use checklists::{
+    Check, Checklist, Checklists, Item, OnCall, THIS as THIS_ENVIRONMENT, parse_checklists,
+};
 pub use database::{Database, ResolveError};
 pub use environments::{
     BlueGreenPair, Colour, Environment, Service, WorkloadKind, parse_environments,
@@ -38,6 +42,7 @@ pub use key::{Key, KeySpecError};
 pub use keys::{Bindable, KeyMap, action_name};
 pub use monitoring::{BackupTarget, Monitoring};
 pub use policy::{DeployMode, ParseDeployModeError, Policy};
+pub use runbooks::{Phase as RunbookPhase, Runbook, Step as RunbookStep, parse_runbook};
 pub use theme::Theme;
 pub use window::ChangeWindow;
 
@@ -45,6 +50,8 @@ const ENVIRONMENTS_FILE: &str = "config/environments.yaml";
 const ENVIRONMENTS: &str = include_str!("../../config/environments.yaml");
 const CHECKLISTS_FILE: &str = "config/checklists.yaml";
 const CHECKLISTS: &str = include_str!("../../config/checklists.yaml");
+const RUNBOOK_FILE: &str = "config/runbooks/production.yaml";
+const RUNBOOK: &str = include_str!("../../config/runbooks/production.yaml");
 
 /// Everything rollcall reads from config, validated. `Action` is the app's action type
 /// the key map binds (config does not know the app).
@@ -52,6 +59,7 @@ const CHECKLISTS: &str = include_str!("../../config/checklists.yaml");
 pub struct Config<Action> {
     pub environments: Vec<Environment>,
     pub checklists: Checklists,
+    pub runbook: Runbook,
     pub keys: KeyMap<Action>,
     pub theme: Theme,
     /// The user files that were read, in the order read; empty when only the built-in
@@ -97,6 +105,10 @@ pub fn load<Action: Bindable>(opts: &LoadOptions) -> Result<Config<Action>, Conf
         Some((file, text)) => parse_checklists(&file, &text, &names)?,
         None => parse_checklists(Path::new(CHECKLISTS_FILE), CHECKLISTS, &names)?,
     };
+    let runbook = match read_user_file(opts.dir, "runbooks/production.yaml", &mut sources)? {
+        Some((file, text)) => parse_runbook(&file, &text, &names)?,
+        None => parse_runbook(Path::new(RUNBOOK_FILE), RUNBOOK, &names)?,
+    };
     let keys = match read_user_file(opts.dir, "keys.yaml", &mut sources)? {
         Some((file, text)) => KeyMap::with_patch(&file, &text)?,
         None => KeyMap::builtin()?,
@@ -105,6 +117,7 @@ pub fn load<Action: Bindable>(opts: &LoadOptions) -> Result<Config<Action>, Conf
     Ok(Config {
         environments,
         checklists,
+        runbook,
         keys,
         theme,
         sources,
@@ -229,6 +242,15 @@ mod tests {
         assert_eq!(lists.items(false).count(), 8);
         assert_eq!(lists.items(true).count(), 17);
         assert!(lists.on_call.is_some());
+        let runbook = parse_runbook(
+            Path::new(RUNBOOK_FILE),
+            RUNBOOK,
+            &["dev", "staging", "prod"],
+        )
+        .expect("built-in runbook loads");
+        let names: Vec<&str> = runbook.phases.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["T-24h", "T-0", "T+5m", "T+30m"]);
+        assert_eq!(runbook.steps().count(), 16);
     }
 
     #[test]

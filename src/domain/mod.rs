@@ -16,6 +16,7 @@ pub mod migrations;
 pub mod op;
 pub mod pod;
 pub mod rollout;
+pub mod runbook;
 pub mod service;
 pub mod store;
 pub mod vulnerability;

@@ -60,27 +60,41 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 pub fn tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    /// How much of an unfocused tab's title shows.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Fit {
+        Full,
+        Short,
+        KeyOnly,
+    }
     // Labelled by the key that focuses the pane, so a remapped key shows.
-    let label = |pane: Pane, short: bool| {
-        let title = if short && pane != state.focus {
-            pane.short_title()
-        } else {
-            pane.title()
+    let label = |pane: Pane, fit: Fit| {
+        let key = state.keys.keys_for(pane.focus_action()).first().cloned();
+        let title = match fit {
+            _ if pane == state.focus => pane.title(),
+            Fit::Full => pane.title(),
+            Fit::Short => pane.short_title(),
+            Fit::KeyOnly if key.is_some() => "",
+            Fit::KeyOnly => pane.short_title(),
         };
-        match state.keys.keys_for(pane.focus_action()).first() {
-            Some(k) => format!(" {k} {title} "),
-            None => format!(" {title} "),
+        match (key, title.is_empty()) {
+            (Some(k), true) => format!(" {k} "),
+            (Some(k), false) => format!(" {k} {title} "),
+            (None, _) => format!(" {title} "),
         }
     };
-    let width = |short: bool| -> usize {
+    let width = |fit: Fit| -> usize {
         Pane::ALL
             .iter()
-            .map(|p| label(*p, short).chars().count() + 1)
+            .map(|p| label(*p, fit).chars().count())
             .sum()
     };
     // Every tab stays visible: short titles for the unfocused ones when the full ones
-    // would run off the edge.
-    let short = width(false) > usize::from(area.width);
+    // would run off the edge, only their keys when even those would.
+    let fit = [Fit::Full, Fit::Short]
+        .into_iter()
+        .find(|f| width(*f) <= usize::from(area.width))
+        .unwrap_or(Fit::KeyOnly);
     let mut spans = Vec::new();
     for pane in Pane::ALL.iter() {
         let style = if *pane == state.focus {
@@ -88,8 +102,7 @@ pub fn tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else {
             theme.muted
         };
-        spans.push(Span::styled(label(*pane, short), style));
-        spans.push(Span::raw(" "));
+        spans.push(Span::styled(label(*pane, fit), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

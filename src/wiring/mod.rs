@@ -93,6 +93,7 @@ async fn run_async(opts: RunOptions) -> Result<()> {
     let Config {
         environments,
         checklists,
+        runbook,
         keys,
         theme,
         ..
@@ -104,6 +105,7 @@ async fn run_async(opts: RunOptions) -> Result<()> {
     let probe_urls = crate::domain::checklist::walk::probe_urls(&checklists, &environments);
     state.checklist =
         crate::app::panes::checklist::ChecklistState::new(checklists, environments.len());
+    state.runbook.runbook = runbook;
     let (unsynced, warning) = ticks::load(&opts.ticks_file);
     state.checklist.unsynced = unsynced;
     if let Some(warning) = warning {

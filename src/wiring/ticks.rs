@@ -89,6 +89,7 @@ mod tests {
                     by: "alice".into(),
                     at: "2026-12-04T10:00:00Z".parse().unwrap(),
                     note: "k6 run 4411".into(),
+                    skipped: false,
                 },
             },
             error: Some("forbidden".into()),

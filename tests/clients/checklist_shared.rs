@@ -26,6 +26,7 @@ fn tick(release: &str, item: &str, by: &str, at: Timestamp) -> Command {
             by: by.into(),
             at,
             note: format!("{by} was here"),
+            skipped: false,
         },
     }
 }

@@ -80,7 +80,8 @@ fn a_tick_goes_out_signed_and_stays_until_the_cluster_has_it() {
             done: true,
             by: "alice@dictamesh.io".into(),
             at: now(),
-            note: "k6 run 4411".into()
+            note: "k6 run 4411".into(),
+            skipped: false
         }
     );
     assert_eq!(
@@ -196,6 +197,7 @@ fn a_teammates_tick_shows_and_unticking_is_a_change_too() {
                 by: by.into(),
                 at: now() - SignedDuration::from_secs(secs),
                 note: String::new(),
+                skipped: false,
             },
         });
     }

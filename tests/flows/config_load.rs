@@ -600,7 +600,7 @@ fn checklists_replace_the_builtin_ones_and_bad_ones_point_at_the_line() {
         ),
         (
             item("          kind: argocd-healthy\n          environment: qa\n"),
-            "checklists.yaml:8:24: unknown environment `qa`, expected one of dev, staging, prod",
+            "checklists.yaml:8:24: unknown environment `qa`, expected one of dev, staging, prod, or this",
         ),
         (
             item("          kind: migrations\n          url: http://x\n"),

@@ -17,3 +17,4 @@ mod logs_update;
 mod pod_sort;
 mod redraw_on_visible_change;
 mod release_update;
+mod runbook_update;

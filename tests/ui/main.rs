@@ -7,3 +7,4 @@ mod logs_render;
 mod migrate_render;
 mod release_render;
 mod render_snapshots;
+mod runbook_render;

@@ -86,6 +86,7 @@ pub fn state(w: u16, h: u16) -> State {
     let envs = cfg.environments.len();
     let mut s = State::new(cfg.environments, cfg.keys, now());
     s.checklist = rollcall::app::panes::checklist::ChecklistState::new(cfg.checklists, envs);
+    s.runbook.runbook = cfg.runbook;
     s.size = (w, h);
     s.user = "oncall".into();
     s.source = "ctx: k3s-dictamesh as oncall".into();

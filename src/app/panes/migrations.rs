@@ -95,7 +95,7 @@ fn move_cursor(state: &mut State, delta: isize, page: usize) {
 pub const SPEC: PaneSpec = PaneSpec {
     pane: Pane::Migrations,
     title: "Migrations",
-    short_title: "Migr",
+    short_title: "Mig",
     focus: Action::PaneMigrations,
     pinned: true,
     on_action: |state, action| on_action(state, action).then(Vec::new),

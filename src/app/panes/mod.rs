@@ -15,6 +15,7 @@ pub mod migrations;
 pub mod pods;
 pub mod revisions;
 pub mod rollouts;
+pub mod runbook;
 
 use super::action::Action;
 use super::state::State;
@@ -34,6 +35,8 @@ pub enum Pane {
     Revisions,
     /// The pre-deployment checklist of a release.
     Checklist,
+    /// The production runbook of a release.
+    Runbook,
     /// A pod's or a service's container logs.
     Logs,
 }
@@ -56,7 +59,7 @@ pub struct PaneSpec {
 }
 
 /// The panes in tab order.
-const SPECS: [&PaneSpec; 9] = [
+const SPECS: [&PaneSpec; 10] = [
     &environments::SPEC,
     &pods::SPEC,
     &rollouts::SPEC,
@@ -66,11 +69,12 @@ const SPECS: [&PaneSpec; 9] = [
     &revisions::SPEC,
     &checklist::SPEC,
     &logs::SPEC,
+    &runbook::SPEC,
 ];
 
 impl Pane {
     /// Every pane, in tab order.
-    pub const ALL: [Pane; 9] = [
+    pub const ALL: [Pane; 10] = [
         SPECS[0].pane,
         SPECS[1].pane,
         SPECS[2].pane,
@@ -80,6 +84,7 @@ impl Pane {
         SPECS[6].pane,
         SPECS[7].pane,
         SPECS[8].pane,
+        SPECS[9].pane,
     ];
 
     pub fn spec(self) -> &'static PaneSpec {

@@ -24,7 +24,7 @@ pub struct RevisionsState {
 pub const SPEC: PaneSpec = PaneSpec {
     pane: Pane::Revisions,
     title: "Revisions",
-    short_title: "Revs",
+    short_title: "Rev",
     focus: Action::PaneRevisions,
     pinned: false,
     on_action,

@@ -64,6 +64,9 @@ pub struct Mark {
     pub at: Timestamp,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
+    /// A runbook step passed over (the note says why) rather than done.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
 }
 
 /// What an automatic check concluded.
@@ -195,6 +198,7 @@ mod tests {
             by: "alice".into(),
             at,
             note: String::new(),
+            skipped: false,
         };
         assert_eq!(item_state(&Check::Manual, None, None), ItemState::Open);
         assert_eq!(

@@ -244,6 +244,7 @@ mod tests {
                 by: by.into(),
                 at: at.parse::<Timestamp>().unwrap(),
                 note: String::new(),
+                skipped: false,
             },
         }
     }

@@ -51,8 +51,10 @@ fn upstream(environments: &[Environment], env: usize) -> Option<&Environment> {
     env.checked_sub(1).and_then(|i| environments.get(i))
 }
 
-fn evaluate(
-    item: &Item,
+/// What `check` says about `release` in environment `env`; None for a check a person
+/// decides.
+pub fn evaluate(
+    check: &Check,
     environments: &[Environment],
     env: usize,
     release: &Release,
@@ -61,10 +63,11 @@ fn evaluate(
     let here = environments.get(env)?;
     let now = facts.now();
     let cannot = |why: String| Evaluation::new(super::Verdict::CannotTell, why, None);
-    Some(match &item.check {
+    Some(match check {
         Check::Manual | Check::OnCall => return None,
         Check::ArgocdHealthy { environment } => {
             let target = match environment {
+                Some(name) if name == crate::config::THIS_ENVIRONMENT => Some(here),
                 Some(name) => environments.iter().find(|e| &e.name == name),
                 None => upstream(environments, env),
             };
@@ -132,7 +135,7 @@ pub fn walk(
     let mut out = Vec::new();
     for list in lists.for_environment(production) {
         for item in &list.items {
-            let evaluation = evaluate(item, environments, env, release, facts);
+            let evaluation = evaluate(&item.check, environments, env, release, facts);
             let mark = marks.get(&item.id).cloned();
             let state = item_state(&item.check, evaluation.as_ref(), mark.as_ref());
             progress.add(state);

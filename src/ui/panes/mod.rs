@@ -10,6 +10,7 @@ pub mod migrations;
 pub mod pods;
 pub mod revisions;
 pub mod rollouts;
+pub mod runbook;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -30,6 +31,7 @@ pub fn render(pane: Pane, frame: &mut Frame, area: Rect, state: &State, theme: &
         Pane::Revisions => revisions::render,
         Pane::Checklist => checklist::render,
         Pane::Logs => logs::render,
+        Pane::Runbook => runbook::render,
     };
     draw(frame, area, state, theme);
 }

@@ -96,6 +96,10 @@ pub struct NotePrompt {
     pub item: String,
     pub item_title: String,
     pub done: bool,
+    /// A runbook step passed over rather than done.
+    pub skipped: bool,
+    /// Set when a note is required, saying why (a skip, a gate overridden).
+    pub reason_required: Option<String>,
 }
 
 impl ChecklistState {
@@ -318,6 +322,8 @@ fn open_note(state: &mut State) {
         item: view.item.id.clone(),
         item_title: view.item.title.clone(),
         done,
+        skipped: false,
+        reason_required: None,
     }));
 }
 
@@ -334,21 +340,16 @@ pub fn on_note_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
         }
         KeyCode::Enter => {
             let note = prompt.input.lines().join(" ").trim().to_owned();
+            if note.is_empty()
+                && let Some(why) = &prompt.reason_required
+            {
+                state.flash = Some((state.now, format!("a reason is needed: {why}"), false));
+                return (Vec::new(), true);
+            }
             let Mode::Note(prompt) = std::mem::replace(&mut state.mode, Mode::Normal) else {
                 return (Vec::new(), true);
             };
-            let NotePrompt {
-                env,
-                release,
-                item,
-                item_title,
-                done,
-                ..
-            } = *prompt;
-            (
-                tick(state, env, &release, item, item_title, done, note),
-                true,
-            )
+            (tick(state, &prompt, note), true)
         }
         _ => {
             prompt.input.input(key);
@@ -358,15 +359,9 @@ pub fn on_note_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
 }
 
 /// Records a tick and sends it; it stays unsynced until the cluster has it.
-fn tick(
-    state: &mut State,
-    env: usize,
-    release: &Release,
-    item: String,
-    title: String,
-    done: bool,
-    note: String,
-) -> Vec<Effect> {
+fn tick(state: &mut State, p: &NotePrompt, note: String) -> Vec<Effect> {
+    let (env, release, done, skipped) = (p.env, &p.release, p.done, p.skipped);
+    let (item, title) = (p.item.clone(), p.item_title.clone());
     let Some(name) = state.envs.get(env).map(|e| e.config.name.clone()) else {
         return Vec::new();
     };
@@ -387,6 +382,7 @@ fn tick(
                 by,
                 at: state.now,
                 note,
+                skipped,
             },
         },
         error: None,

@@ -72,7 +72,7 @@ pub struct LogsState {
 pub const SPEC: PaneSpec = PaneSpec {
     pane: Pane::Logs,
     title: "Logs",
-    short_title: "Logs",
+    short_title: "Log",
     focus: Action::PaneLogs,
     pinned: false,
     on_action,

@@ -15,7 +15,7 @@ use crate::bus::Command;
 pub const SPEC: PaneSpec = PaneSpec {
     pane: Pane::Pods,
     title: "Pods",
-    short_title: "Pods",
+    short_title: "Pod",
     focus: Action::PanePods,
     pinned: false,
     on_action,

@@ -1,0 +1,198 @@
+//! The production runbook (config/runbooks/production.yaml): phases at offsets from T-0,
+//! each a list of steps with what to run and, optionally, the check that says a step is
+//! done. Validated here, so a bad offset or check kind is reported at its line.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use jiff::SignedDuration;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::checklists::{Check, RawCheck};
+use super::error::{At, ConfigError};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Runbook {
+    pub title: String,
+    pub phases: Vec<Phase>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phase {
+    /// `T-24h`, `T-0`, …
+    pub name: String,
+    pub title: String,
+    /// From T-0; negative before it.
+    pub at: SignedDuration,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub id: String,
+    pub title: String,
+    /// What to run, with `{placeholders}` for the release.
+    pub run: Option<String>,
+    /// The check that says it is done; None: marked by hand.
+    pub done_when: Option<Check>,
+}
+
+impl Runbook {
+    pub fn steps(&self) -> impl Iterator<Item = (&Phase, &Step)> {
+        self.phases
+            .iter()
+            .flat_map(|p| p.steps.iter().map(move |s| (p, s)))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRunbook {
+    title: Option<String>,
+    phases: Spanned<Vec<RawPhase>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPhase {
+    name: Spanned<String>,
+    #[serde(default)]
+    title: Option<String>,
+    at: Spanned<String>,
+    steps: Vec<RawStep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    id: Spanned<String>,
+    title: Spanned<String>,
+    #[serde(default, rename = "do")]
+    run: Option<String>,
+    #[serde(default)]
+    done_when: Option<RawCheck>,
+}
+
+/// `-24h`, `0`, `+5m`, `30m`: a signed offset from T-0.
+fn parse_offset(text: &str) -> Option<SignedDuration> {
+    let t = text.trim();
+    if t == "0" {
+        return Some(SignedDuration::ZERO);
+    }
+    let (negative, rest) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let d = super::policy::parse_duration(rest)?;
+    Some(if negative { -d } else { d })
+}
+
+fn slug_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 60
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Parses and validates a runbook file; `environments` are the configured names.
+pub fn parse_runbook(
+    file: &Path,
+    text: &str,
+    environments: &[&str],
+) -> Result<Runbook, ConfigError> {
+    let raw: Option<RawRunbook> = super::yaml::parse_or_default(file, text)?;
+    let Some(raw) = raw else {
+        return Err(ConfigError::invalid(
+            file,
+            At::File,
+            "the file is empty; expected `phases:` followed by a list of phases",
+        ));
+    };
+    let mut ids = HashSet::new();
+    let mut phases = Vec::with_capacity(raw.phases.value.len());
+    let mut last_at = None;
+    for (i, p) in raw.phases.value.into_iter().enumerate() {
+        let path = format!("phases[{i}]");
+        let at = parse_offset(&p.at.value).ok_or_else(|| {
+            ConfigError::at(
+                file,
+                p.at.referenced,
+                &format!("{path}.at"),
+                format!(
+                    "invalid offset `{}`, expected one from T-0 like -24h, 0, +5m",
+                    p.at.value
+                ),
+            )
+        })?;
+        if last_at.is_some_and(|l| at < l) {
+            return Err(ConfigError::at(
+                file,
+                p.at.referenced,
+                &format!("{path}.at"),
+                "phases go in time order: this one is before the one above it",
+            ));
+        }
+        last_at = Some(at);
+        let mut steps = Vec::with_capacity(p.steps.len());
+        for (j, s) in p.steps.into_iter().enumerate() {
+            let here = format!("{path}.steps[{j}]");
+            if !slug_ok(&s.id.value) {
+                return Err(ConfigError::at(
+                    file,
+                    s.id.referenced,
+                    &format!("{here}.id"),
+                    format!(
+                        "invalid step id `{}`: use lower-case letters, digits and dashes",
+                        s.id.value
+                    ),
+                ));
+            }
+            if !ids.insert(s.id.value.clone()) {
+                return Err(ConfigError::at(
+                    file,
+                    s.id.referenced,
+                    &format!("{here}.id"),
+                    format!("duplicate step id `{}`", s.id.value),
+                ));
+            }
+            let done_when = match s.done_when {
+                Some(c) => Some(c.validate(file, &format!("{here}.done_when"), environments)?),
+                None => None,
+            };
+            steps.push(Step {
+                id: s.id.value,
+                title: s.title.value.trim().to_owned(),
+                run: s
+                    .run
+                    .map(|r| r.trim_end().to_owned())
+                    .filter(|r| !r.is_empty()),
+                done_when,
+            });
+        }
+        phases.push(Phase {
+            title: p.title.unwrap_or_else(|| p.name.value.clone()),
+            name: p.name.value,
+            at,
+            steps,
+        });
+    }
+    Ok(Runbook {
+        title: raw.title.unwrap_or_else(|| "Runbook".into()),
+        phases,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_signed() {
+        assert_eq!(parse_offset("-24h"), Some(SignedDuration::from_hours(-24)));
+        assert_eq!(parse_offset("0"), Some(SignedDuration::ZERO));
+        assert_eq!(parse_offset("+5m"), Some(SignedDuration::from_mins(5)));
+        assert_eq!(parse_offset("30m"), Some(SignedDuration::from_mins(30)));
+        assert_eq!(parse_offset("soon"), None);
+    }
+}

@@ -1,0 +1,202 @@
+//! The runbook pane: the phases (T-24h, T-0, T+5m, T+30m) and their steps for the
+//! release, each ✔ done, ↷ skipped, ▸ current, ✖ failing (its check's evidence) or ·
+//! to come, who marked it and how long it took; the T-0 clock; the gate while the
+//! production checklist is incomplete; under it, the selected step's commands.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::app::panes::runbook::{Walked, walked_runbook};
+use crate::app::{Action, Pane, State};
+use crate::config::Theme;
+use crate::domain::format::{age, duration, truncate};
+use crate::domain::runbook::{StepState, StepView};
+use crate::ui::panes::pane_block;
+
+fn style(s: StepState, theme: &Theme) -> Style {
+    match s {
+        StepState::Done => theme.ok,
+        StepState::Skipped => theme.warn,
+        StepState::Current => theme.accent,
+        StepState::Failed => theme.error,
+        StepState::Pending => theme.muted,
+    }
+}
+
+fn clock(state: &State, w: &Walked) -> String {
+    match w.progress.t0 {
+        None => "T-0 not reached".into(),
+        Some(t0) => {
+            let since = state.now.duration_since(t0).as_secs();
+            let rel = if since >= 0 {
+                format!("T+{}", duration(since))
+            } else {
+                format!("T-{}", duration(-since))
+            };
+            format!("T-0 {} UTC, now {rel}", t0.strftime("%H:%M"))
+        }
+    }
+}
+
+fn detail(state: &State, v: &StepView) -> String {
+    match (&v.mark, &v.evaluation, v.state) {
+        (Some(m), _, StepState::Skipped) => format!(
+            "skipped by {} {} ago: {}",
+            m.by.split('@').next().unwrap_or(&m.by),
+            age(state.now, Some(m.at)),
+            m.note
+        ),
+        (Some(m), _, _) => {
+            let took = v
+                .took
+                .map(|t| format!(" · took {}", duration(t.as_secs().max(0))))
+                .unwrap_or_default();
+            let note = if m.note.is_empty() {
+                String::new()
+            } else {
+                format!(" · \"{}\"", m.note)
+            };
+            format!(
+                "{} {} ago{took}{note}",
+                m.by.split('@').next().unwrap_or(&m.by),
+                age(state.now, Some(m.at))
+            )
+        }
+        (None, Some(e), _) => e.evidence.clone(),
+        (None, None, StepState::Current) => "marked by hand when done".into(),
+        (None, None, _) => String::new(),
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let focused = state.focus == Pane::Runbook;
+    let env_name = state.env().map_or("", |e| e.config.name.as_str());
+    let w = walked_runbook(state, state.selected_env);
+    let title = match &w {
+        Some(w) => format!(
+            " Runbook · {} {} → {env_name} · {}/{} ",
+            w.release.service,
+            w.release.version,
+            w.progress.done + w.progress.skipped,
+            w.progress.total
+        ),
+        None => format!(" Runbook · {env_name} "),
+    };
+    let block = pane_block(title, focused, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(w) = w else {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                format!("no release to walk in {env_name} (the checklist pane picks it)"),
+                theme.muted,
+            ))
+            .wrap(Wrap { trim: true }),
+            inner,
+        );
+        return;
+    };
+    let detail_height = if inner.height >= 14 { 5 } else { 0 };
+    let [top, list_area, detail_area, keys_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(detail_height),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let mut head = vec![Span::styled(
+        format!("{} · {}  ", state.runbook.runbook.title, clock(state, &w)),
+        theme.muted,
+    )];
+    if let Some((done, total)) = w.gate {
+        head.push(Span::styled(
+            format!("⚠ checklist {done}/{total}: T-0 steps need a reason"),
+            theme.warn,
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(head)), top);
+
+    let width = list_area.width as usize;
+    let title_width = (width * 2 / 5).clamp(16, 48);
+    let selected = state
+        .runbook
+        .cursor
+        .selected
+        .min(w.steps.len().saturating_sub(1));
+    let mut lines = Vec::new();
+    let mut selected_line = 0;
+    let mut phase = "";
+    for (i, v) in w.steps.iter().enumerate() {
+        if v.phase != phase {
+            lines.push(Line::styled(
+                format!("{} · {}", v.phase, v.phase_title),
+                theme.title,
+            ));
+            phase = &v.phase;
+        }
+        if i == selected {
+            selected_line = lines.len();
+        }
+        let pointer = if i == selected && focused { "▶" } else { " " };
+        let rest = width.saturating_sub(title_width + 4);
+        lines.push(Line::from(vec![
+            Span::raw(pointer),
+            Span::styled(format!("{} ", v.state.symbol()), style(v.state, theme)),
+            Span::styled(
+                format!("{:<title_width$} ", truncate(&v.step.title, title_width)),
+                if i == selected && focused {
+                    theme.selection
+                } else {
+                    theme.text
+                },
+            ),
+            Span::styled(
+                truncate(&detail(state, v), rest),
+                if v.state == StepState::Failed {
+                    theme.error
+                } else {
+                    theme.muted
+                },
+            ),
+        ]));
+    }
+    let height = list_area.height as usize;
+    let offset_rows = (selected_line + 1).saturating_sub(height);
+    frame.render_widget(
+        Paragraph::new(lines.into_iter().skip(offset_rows).collect::<Vec<_>>()),
+        list_area,
+    );
+    if detail_height > 0
+        && let Some(v) = w.steps.get(selected)
+    {
+        let mut d = vec![Line::styled(
+            format!("── {} · {}", v.phase, v.step.title),
+            theme.title,
+        )];
+        if let Some(e) = &v.evaluation {
+            d.push(Line::styled(
+                format!("check: {}", e.evidence),
+                style(v.state, theme),
+            ));
+        }
+        for l in v.run.as_deref().unwrap_or("").lines() {
+            d.push(Line::styled(format!("$ {l}"), theme.text));
+        }
+        frame.render_widget(Paragraph::new(d), detail_area);
+    }
+    let key = |a: Action| state.keys.keys_for(a).first().cloned().unwrap_or_default();
+    let keys = if state.readonly {
+        format!("{}/… move", key(Action::Down))
+    } else {
+        format!(
+            "{} mark done / reopen · {} skip (with a reason) · {}/… move",
+            key(Action::ChecklistTick),
+            key(Action::RunbookSkip),
+            key(Action::Down)
+        )
+    };
+    frame.render_widget(Paragraph::new(Line::styled(keys, theme.muted)), keys_area);
+}

@@ -1,0 +1,134 @@
+//! The production runbook through `update()`: steps in order, the current one marked
+//! done once its check passes, a failing check keeps it open with its evidence, a skip
+//! needs a reason, and from T-0 on a step needs a reason while the production checklist
+//! is incomplete. Marks go out through the pipeline like checklist ticks.
+
+use rollcall::app::{Effect, Mode, State};
+use rollcall::bus::Command;
+use rollcall::domain::WatchUpdate;
+use rollcall::domain::checklist::shared::Change;
+use rollcall::domain::feed::ChecklistUpdate;
+use rollcall_testkit::checklist::{PROD, backup, checklist, shared, with_checklist_data};
+use rollcall_testkit::release::with_apps;
+use rollcall_testkit::state::*;
+
+fn prod_runbook() -> State {
+    let mut s = populated(160, 48);
+    with_apps(&mut s);
+    with_checklist_data(&mut s);
+    s.checklist
+        .identity
+        .insert(PROD, "alice@dictamesh.io".into());
+    press(&mut s, "]]0z");
+    s
+}
+
+fn sent(effects: &[Effect]) -> Option<Command> {
+    effects.iter().find_map(|e| match e {
+        Effect::Send { command, .. } => Some(command.clone()),
+        _ => None,
+    })
+}
+
+/// Lets the watch bring back what was sent, as the cluster would.
+fn echo(s: &mut State, command: Command) {
+    let Command::MarkChecklist { item, mark, .. } = command else {
+        panic!("{command:?}")
+    };
+    let mut map = s.checklist.envs[PROD]
+        .shared
+        .iter()
+        .next()
+        .cloned()
+        .unwrap_or_else(|| shared("dictamesh-prod", "prod", "customer-adapter@v1.2.0", &[]));
+    if let Some(c) = map.checklist.as_mut() {
+        c.apply(&Change { item, mark });
+    }
+    checklist(s, PROD, ChecklistUpdate::Shared(WatchUpdate::Apply(map)));
+}
+
+#[test]
+fn steps_are_walked_in_order_with_their_checks() {
+    let mut s = prod_runbook();
+    let text = screen_text(&s);
+    assert!(text.contains("▶▸ Verify the staging deployment"), "{text}");
+    assert!(
+        text.contains("$ argocd app get customer-adapter-staging --hard-refresh"),
+        "{text}"
+    );
+    assert!(
+        text.contains("⚠ checklist 10/17: T-0 steps need a reason"),
+        "{text}"
+    );
+
+    // Staging is healthy: the step can be marked done.
+    let effects = press(&mut s, "x");
+    assert!(matches!(s.mode, Mode::Note(_)));
+    let effects = [effects, press(&mut s, "looked at it\n")].concat();
+    let command = sent(&effects).expect("the mark is sent");
+    let Command::MarkChecklist { item, mark, .. } = &command else {
+        panic!()
+    };
+    assert_eq!(item, "rb.check-staging");
+    assert!(mark.done && !mark.skipped);
+    echo(&mut s, command);
+
+    // The backup step's check fails (the newest is 3 h old, it wants 1 h): not done.
+    press(&mut s, "j");
+    let effects = press(&mut s, "x");
+    assert!(effects.is_empty() && matches!(s.mode, Mode::Normal));
+    let flash = s.flash.clone().unwrap().1;
+    assert!(flash.contains("completed 3h0m ago (limit 60m)"), "{flash}");
+    assert!(screen_text(&s).contains("✖ Create a production backup"));
+
+    // A fresh backup arrives: now it can be marked.
+    checklist(
+        &mut s,
+        PROD,
+        ChecklistUpdate::Backups(WatchUpdate::Apply(backup(
+            "dictamesh-infra",
+            "metadata-catalog-db-20261126140000",
+            "completed",
+            60,
+            None,
+        ))),
+    );
+    let effects = [press(&mut s, "x"), press(&mut s, "\n")].concat();
+    echo(&mut s, sent(&effects).expect("marked"));
+
+    // Skipping the tag needs a reason.
+    press(&mut s, "j");
+    press(&mut s, "X");
+    let effects = press(&mut s, "\n");
+    assert!(sent(&effects).is_none(), "no reason, nothing sent");
+    assert!(matches!(s.mode, Mode::Note(_)));
+    let effects = press(&mut s, "tagged by CI\n");
+    let command = sent(&effects).unwrap();
+    let Command::MarkChecklist { mark, .. } = &command else {
+        panic!()
+    };
+    assert!(mark.skipped && mark.note == "tagged by CI");
+    echo(&mut s, command);
+    let text = screen_text(&s);
+    assert!(text.contains("↷ Tag the release"), "{text}");
+    assert!(text.contains("T-0 not reached"), "{text}");
+
+    // T-0: the checklist is incomplete, so the step needs a reason too.
+    press(&mut s, "j");
+    press(&mut s, "x");
+    let effects = press(&mut s, "\n");
+    assert!(sent(&effects).is_none());
+    let effects = press(&mut s, "CAB approved, ticket CHG-1042\n");
+    let command = sent(&effects).unwrap();
+    echo(&mut s, command);
+    let text = screen_text(&s);
+    assert!(text.contains("T-0 14:02 UTC, now T+0s"), "{text}");
+    assert!(text.contains("✔ Enable maintenance mode"), "{text}");
+
+    // Pending steps wait their turn.
+    press(&mut s, "jjj");
+    let effects = press(&mut s, "x");
+    assert!(effects.is_empty());
+    let flash = s.flash.clone().unwrap().1;
+    assert!(flash.contains("the steps before it come first"), "{flash}");
+}
