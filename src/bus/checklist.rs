@@ -88,7 +88,11 @@ pub(super) async fn prepare(
         uid: existing.as_ref().and_then(|o| o.metadata.uid.clone()),
         ..Default::default()
     };
-    let verb = if mark.done { "ticked" } else { "unticked" };
+    let verb = match (mark.done, mark.skipped) {
+        (true, true) => "skipped",
+        (true, false) => "ticked",
+        (false, _) => "unticked",
+    };
     let note = if mark.note.is_empty() {
         String::new()
     } else {
