@@ -632,3 +632,34 @@ fn checklists_replace_the_builtin_ones_and_bad_ones_point_at_the_line() {
         assert!(err.contains(want), "{text}\n→ {err}\nwanted {want}");
     }
 }
+
+#[test]
+fn a_runbook_replaces_the_builtin_one_and_bad_ones_point_at_the_line() {
+    let dir = dir_with(&[(
+        "runbooks/production.yaml",
+        "title: Ours\nphases:\n  - name: T-0\n    at: 0\n    steps:\n      - id: go\n        title: Go\n        do: argocd app sync {app}\n        done_when: {kind: argocd-healthy, environment: this}\n",
+    )]);
+    let config = load_dir(dir.path(), None).expect("loads");
+    assert_eq!(config.runbook.title, "Ours");
+    assert_eq!(
+        config.runbook.phases[0].steps[0].run.as_deref(),
+        Some("argocd app sync {app}")
+    );
+    for (text, want) in [
+        (
+            "phases:\n  - name: T-24h\n    at: yesterday\n    steps: []\n",
+            "production.yaml:3:9: invalid offset `yesterday`",
+        ),
+        (
+            "phases:\n  - name: a\n    at: +5m\n    steps: []\n  - name: b\n    at: -1h\n    steps: []\n",
+            "production.yaml:6:9: phases go in time order",
+        ),
+        (
+            "phases:\n  - name: a\n    at: 0\n    steps:\n      - id: x\n        title: X\n      - id: x\n        title: Y\n",
+            "production.yaml:7:13: duplicate step id `x`",
+        ),
+    ] {
+        let err = load_err(&[("runbooks/production.yaml", text)]);
+        assert!(err.contains(want), "{text}\n→ {err}\nwanted {want}");
+    }
+}
