@@ -112,14 +112,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     };
-    let detail_height = if inner.height >= 14 { 4 } else { 0 };
-    let [top, list_area, detail_area, keys_area] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(1),
-        Constraint::Length(detail_height),
-        Constraint::Length(1),
-    ])
-    .areas(inner);
+    let [top, list_area, detail_area, keys_area] = crate::ui::panes::walk_areas(inner, 4);
+    let detail_height = detail_area.height;
 
     let all = releases(state, state.selected_env);
     let at = all
@@ -196,12 +190,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         lines.push(Line::from(spans));
     }
-    let height = list_area.height as usize;
-    let offset = (selected_line + 1).saturating_sub(height);
-    frame.render_widget(
-        Paragraph::new(lines.into_iter().skip(offset).collect::<Vec<_>>()),
-        list_area,
-    );
+    crate::ui::panes::scrolled(frame, list_area, lines, selected_line);
 
     if detail_height > 0
         && let Some(v) = w.items.get(selected)

@@ -36,6 +36,33 @@ pub fn render(pane: Pane, frame: &mut Frame, area: Rect, state: &State, theme: &
     draw(frame, area, state, theme);
 }
 
+/// The areas of a pane that walks a list (the checklist, the runbook): a summary line,
+/// the list, the selected entry in full (when there is room for `detail` rows), keys.
+pub fn walk_areas(inner: Rect, detail: u16) -> [Rect; 4] {
+    let detail = if inner.height >= 14 { detail } else { 0 };
+    ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Length(1),
+        ratatui::layout::Constraint::Min(1),
+        ratatui::layout::Constraint::Length(detail),
+        ratatui::layout::Constraint::Length(1),
+    ])
+    .areas(inner)
+}
+
+/// `lines` in `area`, scrolled just enough that line `selected` shows.
+pub fn scrolled(
+    frame: &mut Frame,
+    area: Rect,
+    lines: Vec<ratatui::text::Line<'_>>,
+    selected: usize,
+) {
+    let skip = (selected + 1).saturating_sub(area.height as usize);
+    frame.render_widget(
+        ratatui::widgets::Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>()),
+        area,
+    );
+}
+
 /// A pane's frame: highlighted when focused.
 pub fn pane_block<'a>(title: String, focused: bool, theme: &Theme) -> Block<'a> {
     let block = Block::bordered().title(title);

@@ -4,7 +4,7 @@
 //! production checklist is incomplete; under it, the selected step's commands.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -99,14 +99,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     };
-    let detail_height = if inner.height >= 14 { 5 } else { 0 };
-    let [top, list_area, detail_area, keys_area] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(1),
-        Constraint::Length(detail_height),
-        Constraint::Length(1),
-    ])
-    .areas(inner);
+    let [top, list_area, detail_area, keys_area] = crate::ui::panes::walk_areas(inner, 5);
+    let detail_height = detail_area.height;
     let mut head = vec![Span::styled(
         format!("{} · {}  ", state.runbook.runbook.title, clock(state, &w)),
         theme.muted,
@@ -163,12 +157,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ),
         ]));
     }
-    let height = list_area.height as usize;
-    let offset_rows = (selected_line + 1).saturating_sub(height);
-    frame.render_widget(
-        Paragraph::new(lines.into_iter().skip(offset_rows).collect::<Vec<_>>()),
-        list_area,
-    );
+    crate::ui::panes::scrolled(frame, list_area, lines, selected_line);
     if detail_height > 0
         && let Some(v) = w.steps.get(selected)
     {
