@@ -109,7 +109,10 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             };
             state.flash = Some((state.now, text, ok));
             crate::app::panes::argocd::on_op_finished(state, op, &outcome);
-            let effects = crate::app::panes::checklist::on_op_finished(state, op, &outcome);
+            let mut effects = crate::app::panes::checklist::on_op_finished(state, op, &outcome);
+            effects.extend(crate::app::panes::runbook::on_op_finished(
+                state, op, &outcome,
+            ));
             if let Some(rec) = state.ops.get_mut(&op) {
                 rec.outcome = Some(outcome);
             }
@@ -264,6 +267,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                 );
                 state.flash = Some((state.now, format!("{op} … {}", command.summary()), true));
                 crate::app::panes::argocd::on_sent(state, op, &command);
+                crate::app::panes::runbook::on_sent(state, op, &command);
                 (vec![Effect::Send { op, command }], true)
             }
             _ => {

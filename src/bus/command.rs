@@ -98,6 +98,13 @@ pub enum Command {
         title: String,
         mark: crate::domain::checklist::Mark,
     },
+    /// A runbook step rollcall runs itself (a backup, a flag), planned at preview time.
+    RunbookStep {
+        env: String,
+        /// The step's id, for the audit and the runbook pane.
+        step: String,
+        action: super::runbook::StepAction,
+    },
 }
 
 /// What will go over the wire, for the confirm dialog and the audit log.
@@ -137,6 +144,7 @@ impl Command {
             Command::SwitchBlueGreen { env, .. } => env,
             Command::UndoDeployment { env, .. } => env,
             Command::MarkChecklist { env, .. } => env,
+            Command::RunbookStep { env, .. } => env,
         }
     }
 
@@ -154,6 +162,7 @@ impl Command {
             Command::SwitchBlueGreen { service, .. } => service,
             Command::UndoDeployment { name, .. } => name,
             Command::MarkChecklist { item, .. } => item,
+            Command::RunbookStep { action, .. } => action.target(),
         }
     }
 
@@ -214,6 +223,7 @@ impl Command {
                 "{} \"{title}\" for {release} in {env}",
                 if mark.done { "tick" } else { "untick" }
             ),
+            Command::RunbookStep { env, action, .. } => format!("{} in {env}", action.summary()),
         }
     }
 
@@ -308,6 +318,7 @@ impl Command {
                 mark,
                 ..
             } => super::checklist::preview(namespace, release, item, title, mark),
+            Command::RunbookStep { action, .. } => action.preview(),
         }
     }
 }

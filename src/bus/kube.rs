@@ -236,6 +236,7 @@ pub fn access(command: &Command) -> Vec<Access> {
                 one("update", "", "configmaps", namespace, &any),
             ]
         }
+        Command::RunbookStep { action, .. } => action.access(),
         Command::Migrate { .. }
         | Command::ArgocdRollback { .. }
         | Command::ArgocdSync { .. }
@@ -395,6 +396,7 @@ pub(super) async fn prepare(
             title,
             mark,
         } => super::checklist::prepare(kube, env, namespace, release, item, title, mark).await,
+        Command::RunbookStep { action, .. } => super::runbook::prepare(kube, action, user).await,
         Command::Migrate { .. }
         | Command::ArgocdRollback { .. }
         | Command::ArgocdSync { .. }

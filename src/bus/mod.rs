@@ -18,6 +18,7 @@ pub mod command;
 pub mod kube;
 pub mod pipeline;
 pub mod rollouts;
+pub mod runbook;
 
 pub use audit::{AuditEntry, AuditLog};
 pub use command::{Command, OpId, Preview};

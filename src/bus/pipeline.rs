@@ -280,7 +280,8 @@ impl<E: Sink> Inner<E> {
             | Command::Rollout { .. }
             | Command::SwitchBlueGreen { .. }
             | Command::UndoDeployment { .. }
-            | Command::MarkChecklist { .. } => self
+            | Command::MarkChecklist { .. }
+            | Command::RunbookStep { .. } => self
                 .clients
                 .get(env)
                 .map(Route::Kube)

@@ -42,7 +42,7 @@ pub use key::{Key, KeySpecError};
 pub use keys::{Bindable, KeyMap, action_name};
 pub use monitoring::{BackupTarget, Monitoring};
 pub use policy::{DeployMode, ParseDeployModeError, Policy};
-pub use runbooks::{Phase as RunbookPhase, Runbook, Step as RunbookStep, parse_runbook};
+pub use runbooks::{Phase as RunbookPhase, Runbook, Step as RunbookStep, StepRun, parse_runbook};
 pub use theme::Theme;
 pub use window::ChangeWindow;
 

@@ -36,6 +36,21 @@ pub struct Step {
     pub run: Option<String>,
     /// The check that says it is done; None: marked by hand.
     pub done_when: Option<Check>,
+    /// What rollcall sends for it (Enter), when it can run it itself.
+    pub action: Option<StepRun>,
+}
+
+/// A step rollcall runs itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepRun {
+    /// A CloudNativePG backup of the environment's `backup:` cluster.
+    CnpgBackup,
+    /// A merge patch setting one key of a ConfigMap in the environment's namespace.
+    SetFlag {
+        configmap: String,
+        key: String,
+        value: String,
+    },
 }
 
 impl Runbook {
@@ -69,9 +84,46 @@ struct RawStep {
     id: Spanned<String>,
     title: Spanned<String>,
     #[serde(default, rename = "do")]
-    run: Option<String>,
+    instructions: Option<String>,
     #[serde(default)]
     done_when: Option<RawCheck>,
+    #[serde(default)]
+    run: Option<RawRun>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRun {
+    kind: Spanned<String>,
+    #[serde(default)]
+    configmap: Option<String>,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    value: Option<String>,
+}
+
+impl RawRun {
+    fn validate(self, file: &Path, path: &str) -> Result<StepRun, ConfigError> {
+        let at = self.kind.referenced;
+        let bad = |m: String| ConfigError::at(file, at, &format!("{path}.kind"), m);
+        match self.kind.value.as_str() {
+            "cnpg-backup" => Ok(StepRun::CnpgBackup),
+            "set-flag" => match (self.configmap, self.key, self.value) {
+                (Some(configmap), Some(key), Some(value)) if !key.is_empty() => {
+                    Ok(StepRun::SetFlag {
+                        configmap,
+                        key,
+                        value,
+                    })
+                }
+                _ => Err(bad("a `set-flag` run needs configmap, key and value".into())),
+            },
+            other => Err(bad(format!(
+                "unknown run kind `{other}`, expected cnpg-backup or set-flag"
+            ))),
+        }
+    }
 }
 
 /// `-24h`, `0`, `+5m`, `30m`: a signed offset from T-0.
@@ -160,14 +212,19 @@ pub fn parse_runbook(
                 Some(c) => Some(c.validate(file, &format!("{here}.done_when"), environments)?),
                 None => None,
             };
+            let action = match s.run {
+                Some(r) => Some(r.validate(file, &format!("{here}.run"))?),
+                None => None,
+            };
             steps.push(Step {
                 id: s.id.value,
                 title: s.title.value.trim().to_owned(),
                 run: s
-                    .run
+                    .instructions
                     .map(|r| r.trim_end().to_owned())
                     .filter(|r| !r.is_empty()),
                 done_when,
+                action,
             });
         }
         phases.push(Phase {

@@ -18,6 +18,7 @@ mod migrate_postgres;
 mod migrate_sqlite;
 mod pipeline;
 mod reconnect;
+mod runbook_steps;
 mod sim_argocd;
 mod sim_faults;
 mod sim_kinds;

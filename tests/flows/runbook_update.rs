@@ -132,3 +132,126 @@ fn steps_are_walked_in_order_with_their_checks() {
     let flash = s.flash.clone().unwrap().1;
     assert!(flash.contains("the steps before it come first"), "{flash}");
 }
+
+#[test]
+fn steps_rollcall_runs_go_through_the_confirm_dialog_and_mark_themselves() {
+    use rollcall::bus::runbook::StepAction;
+
+    let mut s = prod_runbook();
+    let effects = [press(&mut s, "x"), press(&mut s, "\n")].concat();
+    echo(&mut s, sent(&effects).unwrap());
+
+    // The backup step: Enter shows the plugin's POST, typed in production.
+    press(&mut s, "j");
+    let effects = key(&mut s, crossterm::event::KeyCode::Enter);
+    assert!(effects.is_empty());
+    let Mode::Confirm(dialog) = &s.mode else {
+        panic!("a confirm dialog")
+    };
+    assert_eq!(dialog.preview.method, "POST");
+    assert_eq!(
+        dialog.preview.path,
+        "/apis/postgresql.cnpg.io/v1/namespaces/dictamesh-infra/backups"
+    );
+    assert!(
+        dialog
+            .preview
+            .body
+            .contains("\"metadata-catalog-db-20261126140211\"")
+    );
+    let effects = press(&mut s, "metadata-catalog-db\n");
+    let (op, command) = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Send { op, command } => Some((*op, command.clone())),
+            _ => None,
+        })
+        .expect("sent");
+    assert!(matches!(
+        command,
+        Command::RunbookStep {
+            action: StepAction::CnpgBackup { .. },
+            ..
+        }
+    ));
+    let (effects, _) = rollcall::app::update(
+        &mut s,
+        rollcall::app::Event::OpFinished {
+            op,
+            outcome: Ok("backup/metadata-catalog-db-20261126140211 created".into()),
+        },
+    );
+    // Its check decides when it is done, not the run: nothing marked yet.
+    assert!(sent(&effects).is_none());
+    assert!(
+        screen_text(&s)
+            .contains("last run 0s ago: ✔ backup/metadata-catalog-db-20261126140211 created")
+    );
+
+    // Maintenance mode on (T-0) is gated while the checklist is incomplete.
+    let effects = [
+        press(&mut s, "X"),
+        press(&mut s, "done by the night shift\n"),
+    ]
+    .concat();
+    echo(&mut s, sent(&effects).unwrap());
+    let effects = [press(&mut s, "jX"), press(&mut s, "tagged by CI\n")].concat();
+    echo(&mut s, sent(&effects).unwrap());
+    press(&mut s, "j");
+    let effects = key(&mut s, crossterm::event::KeyCode::Enter);
+    assert!(effects.is_empty() && matches!(s.mode, Mode::Normal));
+    let flash = s.flash.clone().unwrap().1;
+    assert!(
+        flash.contains("the production checklist is 10/17"),
+        "{flash}"
+    );
+
+    // Outside production nothing gates it, and a run without a check marks the step.
+    let mut s = populated(160, 48);
+    with_apps(&mut s);
+    with_checklist_data(&mut s);
+    press(&mut s, "]0z");
+    let steps_before_t0 = 3;
+    for _ in 0..steps_before_t0 {
+        let effects = [press(&mut s, "X"), press(&mut s, "not in staging\n")].concat();
+        assert!(sent(&effects).is_some());
+        press(&mut s, "j");
+    }
+    // Skips are not in the cluster yet, but they count locally (unsynced).
+    let effects = key(&mut s, crossterm::event::KeyCode::Enter);
+    assert!(effects.is_empty());
+    let Mode::Confirm(dialog) = &s.mode else {
+        panic!("a confirm dialog: {:?}", s.flash)
+    };
+    assert_eq!(dialog.preview.method, "PATCH");
+    assert_eq!(
+        dialog.preview.path,
+        "/api/v1/namespaces/dictamesh-staging/configmaps/feature-flags"
+    );
+    assert!(
+        dialog
+            .preview
+            .body
+            .contains("\"maintenance_mode\": \"true\"")
+    );
+    let effects = key(&mut s, crossterm::event::KeyCode::Enter);
+    let (op, _) = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Send { op, command } => Some((*op, command.clone())),
+            _ => None,
+        })
+        .unwrap();
+    let (effects, _) = rollcall::app::update(
+        &mut s,
+        rollcall::app::Event::OpFinished {
+            op,
+            outcome: Ok("configmap/feature-flags: maintenance_mode=true".into()),
+        },
+    );
+    let Some(Command::MarkChecklist { item, mark, .. }) = sent(&effects) else {
+        panic!("the run marks the step: {effects:?}")
+    };
+    assert_eq!(item, "rb.maintenance-on");
+    assert!(mark.done && mark.note.starts_with("ran: configmap/feature-flags"));
+}

@@ -5,14 +5,19 @@
 //! reason is typed. Marks go the way of checklist ticks: the release's ConfigMap,
 //! through the pipeline, kept locally until the cluster has them.
 
+use std::collections::HashMap;
+
+use jiff::Timestamp;
 use ratatui_textarea::TextArea;
 
 use super::checklist::{NotePrompt, marks, release, walked};
 use super::{Pane, PaneSpec};
 use crate::app::action::Action;
-use crate::app::state::{Mode, State, TableCursor};
+use crate::app::state::{ConfirmDialog, Mode, State, TableCursor};
 use crate::app::update::Effect;
-use crate::config::Runbook;
+use crate::bus::runbook::StepAction;
+use crate::bus::{Command, OpId};
+use crate::config::{Runbook, StepRun};
 use crate::domain::checklist::Release;
 use crate::domain::runbook::{RunbookProgress, StepState, StepView, mark_key, may_mark, walk};
 
@@ -20,6 +25,23 @@ use crate::domain::runbook::{RunbookProgress, StepState, StepView, mark_key, may
 pub struct RunbookState {
     pub runbook: Runbook,
     pub cursor: TableCursor,
+    /// Runs in flight: the step each op runs.
+    pub running: HashMap<OpId, Running>,
+    /// The step whose confirm dialog is open.
+    pub pending: Option<Running>,
+    /// The last run of each step (by id): when, and what came of it.
+    pub last_run: HashMap<String, (Timestamp, Result<String, String>)>,
+}
+
+/// A step being run, and what marking it done needs when it succeeds.
+#[derive(Debug, Clone)]
+pub struct Running {
+    pub env: usize,
+    pub release: Release,
+    pub step: String,
+    pub title: String,
+    /// Marked done by the run's success (no check decides it).
+    pub marks_done: bool,
 }
 
 pub const SPEC: PaneSpec = PaneSpec {
@@ -86,6 +108,7 @@ fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         Action::PaneRunbook => state.focus = Pane::Runbook,
         Action::ChecklistTick if state.focus == Pane::Runbook => mark(state, false),
         Action::RunbookSkip => mark(state, true),
+        Action::Select if state.focus == Pane::Runbook => run(state),
         _ => return None,
     }
     Some(Vec::new())
@@ -151,4 +174,131 @@ fn mark(state: &mut State, skip: bool) {
         skipped: skip,
         reason_required,
     }));
+}
+
+/// Enter: run the selected step, when rollcall can (its confirm dialog shows exactly
+/// what goes out).
+fn run(state: &mut State) {
+    let env = state.selected_env;
+    let Some(w) = walked_runbook(state, env) else {
+        return;
+    };
+    let Some(view) = w.steps.get(state.runbook.cursor.selected) else {
+        return;
+    };
+    let fail = |state: &mut State, why: String| state.flash = Some((state.now, why, false));
+    let Some(run) = &view.step.action else {
+        return fail(
+            state,
+            format!(
+                "\"{}\" is run by hand (its commands are shown); x marks it done",
+                view.step.title
+            ),
+        );
+    };
+    match view.state {
+        StepState::Current | StepState::Failed => {}
+        StepState::Done | StepState::Skipped => {
+            return fail(state, format!("\"{}\" is already marked", view.step.title));
+        }
+        StepState::Pending => {
+            return fail(state, "the steps before it come first".into());
+        }
+    }
+    if view.at >= jiff::SignedDuration::ZERO
+        && let Some((done, total)) = w.gate
+    {
+        return fail(
+            state,
+            format!(
+                "the production checklist is {done}/{total}: complete it before T-0 steps \
+                 run, or do this one by hand and mark it with a reason (x)"
+            ),
+        );
+    }
+    let Some(config) = state.envs.get(env).map(|e| e.config.clone()) else {
+        return;
+    };
+    let action = match run {
+        StepRun::CnpgBackup => match &config.backup {
+            Some(b) => StepAction::cnpg_backup(&b.namespace, &b.cluster, state.now),
+            None => {
+                return fail(
+                    state,
+                    format!(
+                        "{} has no backup: cluster in environments.yaml",
+                        config.name
+                    ),
+                );
+            }
+        },
+        StepRun::SetFlag {
+            configmap,
+            key,
+            value,
+        } => StepAction::SetConfigMapKey {
+            namespace: config.namespace.clone(),
+            configmap: configmap.clone(),
+            key: key.clone(),
+            value: value.clone(),
+        },
+    };
+    let target = action.target().to_owned();
+    let command = Command::RunbookStep {
+        env: config.name.clone(),
+        step: view.step.id.clone(),
+        action,
+    };
+    state.runbook.pending = Some(Running {
+        env,
+        release: w.release.clone(),
+        step: view.step.id.clone(),
+        title: view.step.title.clone(),
+        marks_done: view.step.done_when.is_none(),
+    });
+    let dialog = ConfirmDialog::new(command, config.production, target);
+    state.mode = Mode::Confirm(Box::new(dialog));
+}
+
+/// A confirmed command left: if it is the step asked for, it is now running.
+pub fn on_sent(state: &mut State, op: OpId, command: &Command) {
+    let pending = state.runbook.pending.take();
+    if let (Command::RunbookStep { step, .. }, Some(p)) = (command, pending)
+        && &p.step == step
+    {
+        state.runbook.running.insert(op, p);
+    }
+}
+
+/// A step's run finished: remembered, and the step marked done when its run is what
+/// decides it.
+pub fn on_op_finished(
+    state: &mut State,
+    op: OpId,
+    outcome: &Result<String, String>,
+) -> Vec<Effect> {
+    let Some(run) = state.runbook.running.remove(&op) else {
+        return Vec::new();
+    };
+    state
+        .runbook
+        .last_run
+        .insert(run.step.clone(), (state.now, outcome.clone()));
+    match outcome {
+        Ok(done) if run.marks_done => {
+            let prompt = NotePrompt {
+                title: String::new(),
+                input: TextArea::default(),
+                env: run.env,
+                release: run.release,
+                item: mark_key(&run.step),
+                item_title: run.title,
+                done: true,
+                skipped: false,
+                reason_required: None,
+            };
+            super::checklist::record(state, &prompt, format!("ran: {done}"))
+        }
+        _ => Vec::new(),
+    }
 }

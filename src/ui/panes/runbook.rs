@@ -171,17 +171,38 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 style(v.state, theme),
             ));
         }
+        if state.runbook.running.values().any(|r| r.step == v.step.id) {
+            d.push(Line::styled("running…", theme.accent));
+        } else if let Some((at, outcome)) = state.runbook.last_run.get(&v.step.id) {
+            let (text, st) = match outcome {
+                Ok(m) => (format!("✔ {m}"), theme.ok),
+                Err(m) => (format!("✖ {m}"), theme.error),
+            };
+            d.push(Line::styled(
+                format!("last run {} ago: {text}", age(state.now, Some(*at))),
+                st,
+            ));
+        }
         for l in v.run.as_deref().unwrap_or("").lines() {
             d.push(Line::styled(format!("$ {l}"), theme.text));
         }
         frame.render_widget(Paragraph::new(d), detail_area);
     }
     let key = |a: Action| state.keys.keys_for(a).first().cloned().unwrap_or_default();
+    let runnable = w
+        .steps
+        .get(selected)
+        .is_some_and(|v| v.step.action.is_some());
     let keys = if state.readonly {
         format!("{}/… move", key(Action::Down))
     } else {
         format!(
-            "{} mark done / reopen · {} skip (with a reason) · {}/… move",
+            "{}{} mark done / reopen · {} skip (with a reason) · {}/… move",
+            if runnable {
+                format!("{} run it · ", key(Action::Select))
+            } else {
+                String::new()
+            },
             key(Action::ChecklistTick),
             key(Action::RunbookSkip),
             key(Action::Down)

@@ -349,7 +349,7 @@ pub fn on_note_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
             let Mode::Note(prompt) = std::mem::replace(&mut state.mode, Mode::Normal) else {
                 return (Vec::new(), true);
             };
-            (tick(state, &prompt, note), true)
+            (record(state, &prompt, note), true)
         }
         _ => {
             prompt.input.input(key);
@@ -358,8 +358,9 @@ pub fn on_note_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
     }
 }
 
-/// Records a tick and sends it; it stays unsynced until the cluster has it.
-fn tick(state: &mut State, p: &NotePrompt, note: String) -> Vec<Effect> {
+/// Records a tick (or a runbook mark) and sends it; it stays unsynced until the
+/// cluster has it.
+pub fn record(state: &mut State, p: &NotePrompt, note: String) -> Vec<Effect> {
     let (env, release, done, skipped) = (p.env, &p.release, p.done, p.skipped);
     let (item, title) = (p.item.clone(), p.item_title.clone());
     let Some(name) = state.envs.get(env).map(|e| e.config.name.clone()) else {
