@@ -238,6 +238,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
         Mode::Confirm(dialog) => match key.code {
             KeyCode::Esc => {
                 state.mode = Mode::Normal;
+                state.runbook.pending = None;
                 state.flash = Some((state.now, "cancelled".into(), true));
                 (Vec::new(), true)
             }

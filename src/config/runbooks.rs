@@ -51,6 +51,8 @@ pub enum StepRun {
         key: String,
         value: String,
     },
+    /// `argocd app sync` of the release's Application in the environment.
+    ArgocdSync,
 }
 
 impl Runbook {
@@ -109,6 +111,7 @@ impl RawRun {
         let bad = |m: String| ConfigError::at(file, at, &format!("{path}.kind"), m);
         match self.kind.value.as_str() {
             "cnpg-backup" => Ok(StepRun::CnpgBackup),
+            "argocd-sync" => Ok(StepRun::ArgocdSync),
             "set-flag" => match (self.configmap, self.key, self.value) {
                 (Some(configmap), Some(key), Some(value)) if !key.is_empty() => {
                     Ok(StepRun::SetFlag {
@@ -120,7 +123,7 @@ impl RawRun {
                 _ => Err(bad("a `set-flag` run needs configmap, key and value".into())),
             },
             other => Err(bad(format!(
-                "unknown run kind `{other}`, expected cnpg-backup or set-flag"
+                "unknown run kind `{other}`, expected cnpg-backup, set-flag or argocd-sync"
             ))),
         }
     }

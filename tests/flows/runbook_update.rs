@@ -255,3 +255,60 @@ fn steps_rollcall_runs_go_through_the_confirm_dialog_and_mark_themselves() {
     assert_eq!(item, "rb.maintenance-on");
     assert!(mark.done && mark.note.starts_with("ran: configmap/feature-flags"));
 }
+
+#[test]
+fn the_sync_step_sends_argocd_sync_and_its_check_decides() {
+    let mut s = populated(160, 48);
+    with_apps(&mut s);
+    with_checklist_data(&mut s);
+    // Staging: three steps skipped, maintenance on marked, the image step skipped.
+    press(&mut s, "]0z");
+    for _ in 0..5 {
+        let effects = [press(&mut s, "X"), press(&mut s, "elsewhere\n")].concat();
+        echo_at(&mut s, 1, sent(&effects).unwrap());
+        press(&mut s, "j");
+    }
+    let effects = key(&mut s, crossterm::event::KeyCode::Enter);
+    assert!(effects.is_empty());
+    let Mode::Confirm(dialog) = &s.mode else {
+        panic!("a confirm dialog: {:?}", s.flash)
+    };
+    assert!(matches!(
+        &dialog.command,
+        Command::ArgocdSync { app, revision: None, .. } if app == "customer-adapter-staging"
+    ));
+    // Cancelled: nothing runs.
+    key(&mut s, crossterm::event::KeyCode::Esc);
+    assert!(s.runbook.pending.is_none());
+}
+
+/// `echo` for another environment.
+fn echo_at(s: &mut State, env: usize, command: Command) {
+    let Command::MarkChecklist {
+        item,
+        mark,
+        release,
+        ..
+    } = command
+    else {
+        panic!("{command:?}")
+    };
+    let names = ["dev", "staging", "prod"];
+    let mut map = s.checklist.envs[env]
+        .shared
+        .iter()
+        .next()
+        .cloned()
+        .unwrap_or_else(|| {
+            shared(
+                &format!("dictamesh-{}", names[env]),
+                names[env],
+                &release,
+                &[],
+            )
+        });
+    if let Some(c) = map.checklist.as_mut() {
+        c.apply(&Change { item, mark });
+    }
+    checklist(s, env, ChecklistUpdate::Shared(WatchUpdate::Apply(map)));
+}

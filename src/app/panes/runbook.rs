@@ -36,6 +36,8 @@ pub struct RunbookState {
 /// A step being run, and what marking it done needs when it succeeds.
 #[derive(Debug, Clone)]
 pub struct Running {
+    /// What its confirm dialog sends.
+    pub command: Command,
     pub env: usize,
     pub release: Release,
     pub step: String,
@@ -219,9 +221,13 @@ fn run(state: &mut State) {
     let Some(config) = state.envs.get(env).map(|e| e.config.clone()) else {
         return;
     };
-    let action = match run {
+    let (command, target) = match run {
         StepRun::CnpgBackup => match &config.backup {
-            Some(b) => StepAction::cnpg_backup(&b.namespace, &b.cluster, state.now),
+            Some(b) => step_command(
+                &config.name,
+                &view.step.id,
+                StepAction::cnpg_backup(&b.namespace, &b.cluster, state.now),
+            ),
             None => {
                 return fail(
                     state,
@@ -236,20 +242,33 @@ fn run(state: &mut State) {
             configmap,
             key,
             value,
-        } => StepAction::SetConfigMapKey {
-            namespace: config.namespace.clone(),
-            configmap: configmap.clone(),
-            key: key.clone(),
-            value: value.clone(),
-        },
-    };
-    let target = action.target().to_owned();
-    let command = Command::RunbookStep {
-        env: config.name.clone(),
-        step: view.step.id.clone(),
-        action,
+        } => step_command(
+            &config.name,
+            &view.step.id,
+            StepAction::SetConfigMapKey {
+                namespace: config.namespace.clone(),
+                configmap: configmap.clone(),
+                key: key.clone(),
+                value: value.clone(),
+            },
+        ),
+        StepRun::ArgocdSync => {
+            let app = config
+                .services
+                .iter()
+                .find(|s| s.name == w.release.service)
+                .map(|s| s.argocd_app.clone())
+                .unwrap_or_else(|| format!("{}-{}", w.release.service, config.name));
+            let command = Command::ArgocdSync {
+                env: config.name.clone(),
+                app: app.clone(),
+                revision: None,
+            };
+            (command, app)
+        }
     };
     state.runbook.pending = Some(Running {
+        command: command.clone(),
         env,
         release: w.release.clone(),
         step: view.step.id.clone(),
@@ -260,11 +279,21 @@ fn run(state: &mut State) {
     state.mode = Mode::Confirm(Box::new(dialog));
 }
 
-/// A confirmed command left: if it is the step asked for, it is now running.
+/// A runbook step's own command, and the name typed to confirm it in production.
+fn step_command(env: &str, step: &str, action: StepAction) -> (Command, String) {
+    let target = action.target().to_owned();
+    let command = Command::RunbookStep {
+        env: env.to_owned(),
+        step: step.to_owned(),
+        action,
+    };
+    (command, target)
+}
+
+/// A confirmed command left: if it is the step's, the step is now running.
 pub fn on_sent(state: &mut State, op: OpId, command: &Command) {
-    let pending = state.runbook.pending.take();
-    if let (Command::RunbookStep { step, .. }, Some(p)) = (command, pending)
-        && &p.step == step
+    if let Some(p) = state.runbook.pending.take()
+        && &p.command == command
     {
         state.runbook.running.insert(op, p);
     }
