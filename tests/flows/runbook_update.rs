@@ -24,27 +24,19 @@ fn prod_runbook() -> State {
 }
 
 fn sent(effects: &[Effect]) -> Option<Command> {
+    sent_op(effects).map(|(_, c)| c)
+}
+
+fn sent_op(effects: &[Effect]) -> Option<(rollcall::bus::OpId, Command)> {
     effects.iter().find_map(|e| match e {
-        Effect::Send { command, .. } => Some(command.clone()),
+        Effect::Send { op, command } => Some((*op, command.clone())),
         _ => None,
     })
 }
 
 /// Lets the watch bring back what was sent, as the cluster would.
 fn echo(s: &mut State, command: Command) {
-    let Command::MarkChecklist { item, mark, .. } = command else {
-        panic!("{command:?}")
-    };
-    let mut map = s.checklist.envs[PROD]
-        .shared
-        .iter()
-        .next()
-        .cloned()
-        .unwrap_or_else(|| shared("dictamesh-prod", "prod", "customer-adapter@v1.2.0", &[]));
-    if let Some(c) = map.checklist.as_mut() {
-        c.apply(&Change { item, mark });
-    }
-    checklist(s, PROD, ChecklistUpdate::Shared(WatchUpdate::Apply(map)));
+    echo_at(s, PROD, command);
 }
 
 #[test]
@@ -160,13 +152,7 @@ fn steps_rollcall_runs_go_through_the_confirm_dialog_and_mark_themselves() {
             .contains("\"metadata-catalog-db-20261126140211\"")
     );
     let effects = press(&mut s, "metadata-catalog-db\n");
-    let (op, command) = effects
-        .iter()
-        .find_map(|e| match e {
-            Effect::Send { op, command } => Some((*op, command.clone())),
-            _ => None,
-        })
-        .expect("sent");
+    let (op, command) = sent_op(&effects).expect("sent");
     assert!(matches!(
         command,
         Command::RunbookStep {
@@ -235,13 +221,7 @@ fn steps_rollcall_runs_go_through_the_confirm_dialog_and_mark_themselves() {
             .contains("\"maintenance_mode\": \"true\"")
     );
     let effects = key(&mut s, crossterm::event::KeyCode::Enter);
-    let (op, _) = effects
-        .iter()
-        .find_map(|e| match e {
-            Effect::Send { op, command } => Some((*op, command.clone())),
-            _ => None,
-        })
-        .unwrap();
+    let (op, _) = sent_op(&effects).unwrap();
     let (effects, _) = rollcall::app::update(
         &mut s,
         rollcall::app::Event::OpFinished {
