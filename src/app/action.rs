@@ -148,6 +148,8 @@ actions! {
     PaneRunbook => Pane(Pane::Runbook), reads, "focus runbook (x marks the current step done)";
     /// Skip the current runbook step, with a reason.
     RunbookSkip => Pane(Pane::Runbook), mutates, "skip the current runbook step (a reason is asked)";
+    /// Go on past the incomplete production checklist, with a reason (audited).
+    RunbookOverrideGate => Pane(Pane::Runbook), mutates, "pass over the incomplete checklist for the T-0 steps (a reason is asked)";
     /// Focus the logs pane.
     PaneLogs => Pane(Pane::Logs), reads, "focus logs";
     /// Logs of the selected pod, or of every pod of the service on screen, followed.

@@ -292,3 +292,37 @@ fn echo_at(s: &mut State, env: usize, command: Command) {
     }
     checklist(s, env, ChecklistUpdate::Shared(WatchUpdate::Apply(map)));
 }
+
+#[test]
+fn the_gate_is_passed_over_once_with_a_reason_then_t0_steps_run() {
+    let mut s = prod_runbook();
+    for _ in 0..3 {
+        let effects = [press(&mut s, "X"), press(&mut s, "done earlier\n")].concat();
+        echo(&mut s, sent(&effects).unwrap());
+        press(&mut s, "j");
+    }
+    // O asks why; without a reason nothing is recorded.
+    press(&mut s, "O");
+    assert!(sent(&press(&mut s, "\n")).is_none());
+    let effects = press(&mut s, "scan finding accepted, CHG-1042\n");
+    let command = sent(&effects).expect("the override is recorded");
+    let Command::MarkChecklist { item, mark, .. } = &command else {
+        panic!()
+    };
+    assert_eq!(item, "rb.gate");
+    assert_eq!(mark.note, "scan finding accepted, CHG-1042");
+    echo(&mut s, command);
+    let text = screen_text(&s);
+    assert!(
+        text.contains("⚠ checklist passed over by alice: scan finding accepted, CHG-1042"),
+        "{text}"
+    );
+    // Maintenance mode on now runs (typed confirmation in production).
+    key(&mut s, crossterm::event::KeyCode::Enter);
+    let Mode::Confirm(dialog) = &s.mode else {
+        panic!("a confirm dialog: {:?}", s.flash)
+    };
+    assert_eq!(dialog.preview.method, "PATCH");
+    let effects = press(&mut s, "feature-flags\n");
+    assert!(sent(&effects).is_some());
+}

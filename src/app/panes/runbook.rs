@@ -61,13 +61,20 @@ pub struct Walked {
     pub release: Release,
     pub steps: Vec<StepView>,
     pub progress: RunbookProgress,
-    /// In production: the checklist's done and total, when it is not complete.
+    /// In production: the checklist's done and total, when it is not complete and
+    /// nobody passed over it.
     pub gate: Option<(usize, usize)>,
+    /// Who passed over the incomplete checklist, and why.
+    pub gate_override: Option<crate::domain::checklist::Mark>,
 }
+
+/// The mark that records the checklist gate passed over.
+pub const GATE: &str = "gate";
 
 pub fn walked_runbook(state: &State, env: usize) -> Option<Walked> {
     let release = release(state, env)?;
     let marks = marks(state, env, &release);
+    let gate_override = marks.get(&mark_key(GATE)).filter(|m| m.done).cloned();
     let environments: Vec<crate::config::Environment> =
         state.envs.iter().map(|e| e.config.clone()).collect();
     let facts = super::checklist::facts::LiveFacts { state, env };
@@ -80,7 +87,7 @@ pub fn walked_runbook(state: &State, env: usize) -> Option<Walked> {
         &facts,
     );
     let production = state.envs.get(env).is_some_and(|e| e.config.production);
-    let gate = if production {
+    let gate = if production && gate_override.is_none() {
         walked(state, env)
             .filter(|w| !w.progress.complete())
             .map(|w| (w.progress.done, w.progress.total()))
@@ -92,6 +99,7 @@ pub fn walked_runbook(state: &State, env: usize) -> Option<Walked> {
         steps,
         progress,
         gate,
+        gate_override,
     })
 }
 
@@ -111,6 +119,7 @@ fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         Action::ChecklistTick if state.focus == Pane::Runbook => mark(state, false),
         Action::RunbookSkip => mark(state, true),
         Action::Select if state.focus == Pane::Runbook => run(state),
+        Action::RunbookOverrideGate => override_gate(state),
         _ => return None,
     }
     Some(Vec::new())
@@ -178,6 +187,33 @@ fn mark(state: &mut State, skip: bool) {
     }));
 }
 
+/// `O`: pass over the incomplete production checklist for this release, with a reason
+/// kept with the runbook's marks (and audited like them).
+fn override_gate(state: &mut State) {
+    let env = state.selected_env;
+    let Some(w) = walked_runbook(state, env) else {
+        return;
+    };
+    let Some((done, total)) = w.gate else {
+        let why = "nothing to pass over: the checklist is complete, or already passed over";
+        state.flash = Some((state.now, why.into(), true));
+        return;
+    };
+    let mut input = TextArea::default();
+    input.set_placeholder_text("why go on with the checklist incomplete (required, audited)");
+    state.mode = Mode::Note(Box::new(NotePrompt {
+        title: format!(" go on with the checklist at {done}/{total}? "),
+        input,
+        env,
+        release: w.release,
+        item: mark_key(GATE),
+        item_title: format!("checklist gate passed over at {done}/{total}"),
+        done: true,
+        skipped: false,
+        reason_required: Some("why go on with the checklist incomplete".into()),
+    }));
+}
+
 /// Enter: run the selected step, when rollcall can (its confirm dialog shows exactly
 /// what goes out).
 fn run(state: &mut State) {
@@ -214,7 +250,7 @@ fn run(state: &mut State) {
             state,
             format!(
                 "the production checklist is {done}/{total}: complete it before T-0 steps \
-                 run, or do this one by hand and mark it with a reason (x)"
+                 run, or pass over it with a reason (O)"
             ),
         );
     }

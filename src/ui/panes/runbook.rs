@@ -106,8 +106,23 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         theme.muted,
     )];
     if let Some((done, total)) = w.gate {
+        let key = state
+            .keys
+            .keys_for(Action::RunbookOverrideGate)
+            .first()
+            .cloned()
+            .unwrap_or_default();
         head.push(Span::styled(
-            format!("⚠ checklist {done}/{total}: T-0 steps need a reason"),
+            format!("⚠ checklist {done}/{total}: T-0 steps need a reason ({key} to go on)"),
+            theme.warn,
+        ));
+    } else if let Some(m) = &w.gate_override {
+        head.push(Span::styled(
+            format!(
+                "⚠ checklist passed over by {}: {}",
+                m.by.split('@').next().unwrap_or(&m.by),
+                m.note
+            ),
             theme.warn,
         ));
     }
