@@ -9,3 +9,4 @@ mod e2e_checklist_shared;
 mod e2e_demo;
 mod e2e_migrations;
 mod e2e_release;
+mod e2e_runbook;
