@@ -23,6 +23,12 @@ pub enum StepAction {
         /// `<cluster>-<YYYYMMDDHHMMSS>` (UTC), fixed at preview time.
         name: String,
     },
+    /// A Job created from its manifest, as `kubectl apply -f` creates a new one.
+    CreateJob {
+        namespace: String,
+        name: String,
+        manifest: Value,
+    },
     /// One key of a ConfigMap set by a merge patch.
     SetConfigMapKey {
         namespace: String,
@@ -47,6 +53,7 @@ impl StepAction {
         match self {
             StepAction::CnpgBackup { cluster, .. } => cluster,
             StepAction::SetConfigMapKey { configmap, .. } => configmap,
+            StepAction::CreateJob { name, .. } => name,
         }
     }
 
@@ -61,6 +68,11 @@ impl StepAction {
                 key,
                 value,
             } => format!("set {key}={value} in configmap/{configmap} ({namespace})"),
+            StepAction::CreateJob {
+                namespace, name, ..
+            } => {
+                format!("create job/{name} in {namespace}")
+            }
         }
     }
 
@@ -113,7 +125,30 @@ impl StepAction {
                      server-side dry run is sent first."
                 ),
             },
+            StepAction::CreateJob {
+                namespace,
+                name,
+                manifest,
+            } => Preview {
+                title: format!("Run job/{name}"),
+                method: "POST",
+                path: format!("/apis/batch/v1/namespaces/{namespace}/jobs"),
+                content_type: "application/json",
+                body: serde_json::to_string_pretty(&Self::job_body(namespace, manifest))
+                    .unwrap_or_default(),
+                effect: format!(
+                    "The Job runs its pods to completion; the step is done when job/{name} is \
+                     complete. If job/{name} is already there nothing is sent (a Job cannot \
+                     be changed; delete it to run it again)."
+                ),
+            },
         }
+    }
+
+    fn job_body(namespace: &str, manifest: &Value) -> Value {
+        let mut body = manifest.clone();
+        body["metadata"]["namespace"] = json!(namespace);
+        body
     }
 
     /// The RBAC it needs.
@@ -145,6 +180,9 @@ impl StepAction {
                 configmap,
                 ..
             } => vec![one("patch", "", "configmaps", namespace, configmap)],
+            StepAction::CreateJob { namespace, .. } => {
+                vec![one("create", "batch", "jobs", namespace, "")]
+            }
         }
     }
 }
@@ -193,6 +231,51 @@ pub(super) async fn prepare(
                     reason: "BackupRequested",
                     action: "Backup".into(),
                     message: format!("{user} requested backup/{name} with rollcall"),
+                },
+            )
+        }
+        StepAction::CreateJob {
+            namespace,
+            name,
+            manifest,
+        } => {
+            let jobs = resource("batch", "v1", "Job", "jobs");
+            match kube.get(&jobs, namespace, name).await {
+                Ok(_) => {
+                    return Ok(Plan::Nothing(format!(
+                        "job/{name} is already there; delete it to run it again"
+                    )));
+                }
+                Err(e) if e.code() == Some(404) => {}
+                Err(e) => return Err(e.into()),
+            }
+            let object: DynamicObject = serde_json::from_value(StepAction::job_body(
+                namespace, manifest,
+            ))
+            .map_err(|source| Unsendable::Shape {
+                what: format!("job/{name}"),
+                source,
+            })?;
+            let target = k8s_openapi::api::core::v1::ObjectReference {
+                api_version: Some("batch/v1".into()),
+                kind: Some("Job".into()),
+                name: Some(name.clone()),
+                namespace: Some(namespace.clone()),
+                ..Default::default()
+            };
+            (
+                Write {
+                    resource: jobs,
+                    namespace: namespace.clone(),
+                    name: name.clone(),
+                    op: WriteOp::Create(Box::new(object)),
+                },
+                format!("job/{name} created"),
+                EventSpec {
+                    target,
+                    reason: "JobRequested",
+                    action: "Create".into(),
+                    message: format!("{user} started job/{name} with rollcall"),
                 },
             )
         }

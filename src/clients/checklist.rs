@@ -1,6 +1,6 @@
 //! What the checklist reads from a cluster and the network: per environment, the
 //! CloudNativePG Backups of its backup namespace, the Trivy reports and the release
-//! checklists (ConfigMaps labelled `rollcall.dev/checklist`) of its namespace; and one
+//! checklists (ConfigMaps labelled `rollcall.dev/checklist`) and Jobs of its namespace; and one
 //! prober that GETs the URLs the checks name, every few seconds.
 
 use std::time::Duration;
@@ -18,6 +18,7 @@ use crate::domain::checklist::checks::HttpProbe;
 use crate::domain::checklist::shared::{LABEL, WatchedChecklist};
 use crate::domain::cnpg::WatchedBackup;
 use crate::domain::feed::{ChecklistStream, ChecklistUpdate, ProbeUpdate};
+use crate::domain::job::WatchedJob;
 use crate::domain::vulnerability::WatchedVulnerabilityReport;
 
 /// Checklist data of one environment.
@@ -114,6 +115,18 @@ pub fn spawn_watchers<E: From<ChecklistItem> + Send + 'static>(
             tx.clone(),
         ),
     ];
+    tasks.push(spawn_stream(
+        env,
+        Feed {
+            stream: ChecklistStream::Jobs,
+            api: Api::<WatchedJob>::namespaced(client.clone(), &namespace),
+            labels: None,
+            to_row: |w: WatchedJob| w.row,
+            wrap: ChecklistUpdate::Jobs,
+        },
+        lists.clone(),
+        tx.clone(),
+    ));
     if let Some(backup) = &config.backup {
         tasks.push(spawn_stream(
             env,

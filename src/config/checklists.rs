@@ -72,6 +72,10 @@ pub enum Check {
     },
     ChangeWindow,
     NoOtherRollout,
+    /// Job `job` in the environment's namespace has completed.
+    JobComplete {
+        job: String,
+    },
 }
 
 impl Check {
@@ -107,6 +111,7 @@ const KINDS: &[&str] = &[
     "http",
     "change-window",
     "no-other-rollout",
+    "job-complete",
 ];
 /// An `argocd-healthy` check's environment meaning the one being deployed to.
 pub const THIS: &str = "this";
@@ -165,6 +170,8 @@ pub(crate) struct RawCheck {
     url: Option<Spanned<String>>,
     #[serde(default)]
     expect_status: Option<Spanned<u16>>,
+    #[serde(default)]
+    job: Option<Spanned<String>>,
 }
 
 /// Parses and validates a checklists file. `environments` are the configured
@@ -305,6 +312,7 @@ impl RawCheck {
             "backup" => &["max_age"],
             "vulnerabilities" => &["fail_at"],
             "http" => &["url", "expect_status"],
+            "job-complete" => &["job"],
             _ => &[],
         };
         for (field, location) in [
@@ -319,6 +327,7 @@ impl RawCheck {
                 "expect_status",
                 self.expect_status.as_ref().map(|s| s.referenced),
             ),
+            ("job", self.job.as_ref().map(|s| s.referenced)),
         ] {
             if let Some(location) = location
                 && !used.contains(&field)
@@ -336,6 +345,12 @@ impl RawCheck {
             "migrations" => Check::Migrations,
             "monitoring-health" => Check::MonitoringHealth,
             "change-window" => Check::ChangeWindow,
+            "job-complete" => match self.job {
+                Some(j) if !j.value.trim().is_empty() => Check::JobComplete {
+                    job: j.value.trim().to_owned(),
+                },
+                _ => return Err(err(at, "job", "a `job-complete` check needs a job".to_owned())),
+            },
             "no-other-rollout" => Check::NoOtherRollout,
             "argocd-healthy" => Check::ArgocdHealthy {
                 environment: match self.environment {

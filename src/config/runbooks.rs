@@ -53,6 +53,34 @@ pub enum StepRun {
     },
     /// `argocd app sync` of the release's Application in the environment.
     ArgocdSync,
+    /// A Job created in the environment's namespace from a manifest (`kubectl apply -f`).
+    Job {
+        name: String,
+        /// The Job object, as read from the manifest.
+        manifest: serde_json::Value,
+    },
+}
+
+/// The smoke tests the built-in runbook runs.
+const SMOKE_FILE: &str = "config/smoke/production-smoke-tests.yaml";
+const SMOKE: &str = include_str!("../../config/smoke/production-smoke-tests.yaml");
+
+/// A Job manifest: YAML, kind Job, with a name.
+fn job_manifest(file: &Path, text: &str) -> Result<(String, serde_json::Value), ConfigError> {
+    let value: serde_json::Value = super::yaml::parse(file, text)?;
+    let name = value
+        .pointer("/metadata/name")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    if value["kind"] != "Job" || name.is_empty() {
+        return Err(ConfigError::invalid(
+            file,
+            At::File,
+            "expected a Job manifest (kind: Job) with metadata.name",
+        ));
+    }
+    Ok((name, value))
 }
 
 impl Runbook {
@@ -103,6 +131,8 @@ struct RawRun {
     key: Option<String>,
     #[serde(default)]
     value: Option<String>,
+    #[serde(default)]
+    manifest: Option<Spanned<String>>,
 }
 
 impl RawRun {
@@ -112,6 +142,24 @@ impl RawRun {
         match self.kind.value.as_str() {
             "cnpg-backup" => Ok(StepRun::CnpgBackup),
             "argocd-sync" => Ok(StepRun::ArgocdSync),
+            "job" => {
+                let (name, manifest) = match self.manifest {
+                    None => job_manifest(Path::new(SMOKE_FILE), SMOKE)?,
+                    Some(m) => {
+                        let manifest_path = file.parent().unwrap_or(Path::new(".")).join(&m.value);
+                        let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
+                            ConfigError::at(
+                                file,
+                                m.referenced,
+                                &format!("{path}.manifest"),
+                                format!("cannot read {}: {e}", manifest_path.display()),
+                            )
+                        })?;
+                        job_manifest(&manifest_path, &text)?
+                    }
+                };
+                Ok(StepRun::Job { name, manifest })
+            }
             "set-flag" => match (self.configmap, self.key, self.value) {
                 (Some(configmap), Some(key), Some(value)) if !key.is_empty() => {
                     Ok(StepRun::SetFlag {
@@ -123,7 +171,7 @@ impl RawRun {
                 _ => Err(bad("a `set-flag` run needs configmap, key and value".into())),
             },
             other => Err(bad(format!(
-                "unknown run kind `{other}`, expected cnpg-backup, set-flag or argocd-sync"
+                "unknown run kind `{other}`, expected cnpg-backup, set-flag, argocd-sync or job"
             ))),
         }
     }

@@ -79,6 +79,8 @@ pub enum ChecklistUpdate {
     Reports(WatchUpdate<VulnerabilityReportRow>),
     /// The release checklists kept in the environment's namespace.
     Shared(WatchUpdate<SharedRow>),
+    /// Jobs in the environment's namespace (the runbook's smoke tests).
+    Jobs(WatchUpdate<crate::domain::job::JobRow>),
     /// A watch failed (the kind is not served, no permission, the server is away).
     WatchError {
         stream: ChecklistStream,
@@ -91,6 +93,7 @@ pub enum ChecklistStream {
     Backups,
     Reports,
     Shared,
+    Jobs,
 }
 
 /// One GET of a URL a check reads.

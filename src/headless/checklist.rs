@@ -42,6 +42,8 @@ pub struct Snapshot {
     pub rolling: Result<Vec<(String, String)>, String>,
     /// The ticks in the release's ConfigMap.
     pub marks: BTreeMap<String, Mark>,
+    /// Jobs of the environment's namespace.
+    pub jobs: Result<Vec<crate::domain::job::JobRow>, String>,
 }
 
 impl Facts for Snapshot {
@@ -79,6 +81,11 @@ impl Facts for Snapshot {
             self.migrations.summary(),
             read,
         )
+    }
+
+    fn job(&self, name: &str) -> Result<Option<Option<crate::domain::job::JobRow>>, String> {
+        let jobs = self.jobs.as_ref().map_err(Clone::clone)?;
+        Ok(Some(jobs.iter().find(|j| j.name == name).cloned()))
     }
 
     fn probe(&self, url: &str) -> Option<HttpProbe> {

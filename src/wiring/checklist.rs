@@ -185,6 +185,12 @@ pub(super) async fn read(
     };
 
     let migrations = crate::headless::migrations::read(here).await;
+    let jobs = match client {
+        Some(c) => list::<crate::domain::job::WatchedJob>(c, &here.namespace)
+            .await
+            .map(|v| v.into_iter().map(|w| w.row).collect()),
+        None => Err("no cluster connection".into()),
+    };
 
     let mut probes = HashMap::new();
     let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
@@ -208,5 +214,6 @@ pub(super) async fn read(
         probes,
         rolling,
         marks,
+        jobs,
     }
 }

@@ -1,8 +1,9 @@
 //! The production runbook walked in a pseudo-terminal against `rollcall sim`: the
 //! staging check marked, a backup run through the pipeline and completed by the
 //! simulator's CNPG controller, the tag skipped with a reason, the incomplete checklist
-//! passed over with a reason, maintenance mode turned on and, after verification, off
-//! (kubectl sees the flag go true then false), and the audit holding every step.
+//! passed over with a reason, maintenance mode turned on, the smoke-test Job run to
+//! completion and maintenance mode off (kubectl sees the flag go true then false and the
+//! Job complete), and the audit holding every step.
 
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
@@ -138,13 +139,28 @@ fn the_production_runbook_from_the_backup_to_maintenance_off() {
     // T+5m: verified, then maintenance mode off.
     answer(&mut tui, "x", "done: T+5m", "all ready", "✔ Check the pods");
     answer(&mut tui, "x", "done: T+5m", "no errors", "✔ Check the logs");
-    answer(
-        &mut tui,
-        "X",
-        "skip T+5m",
-        "no smoke job here",
-        "↷ Run the smoke tests",
-    );
+    // The smoke tests: a Job from the built-in manifest, complete on the simulator.
+    tui.wait_for("✖ Run the smoke tests", WAIT);
+    tui.send("\r");
+    tui.wait_for("POST /apis/batch/v1/namespaces/dictamesh-prod/jobs", WAIT);
+    tui.send("smoke-tests\r");
+    tui.wait_for("job/smoke-tests complete", WAIT);
+    answer(&mut tui, "x", "done: T+5m", "", "✔ Run the smoke tests");
+    let out = Command::new(&kubectl)
+        .arg("--kubeconfig")
+        .arg(&kc)
+        .args([
+            "get",
+            "job",
+            "smoke-tests",
+            "-n",
+            "dictamesh-prod",
+            "-o",
+            "jsonpath={.status.conditions[?(@.type==\"Complete\")].status}",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "True");
     answer(
         &mut tui,
         "X",
@@ -174,7 +190,7 @@ fn the_production_runbook_from_the_backup_to_maintenance_off() {
         .iter()
         .filter(|r| r["command"] == "runbook-step" && r["result"] == "ok")
         .collect();
-    assert_eq!(runs.len(), 3, "{lines}");
+    assert_eq!(runs.len(), 4, "{lines}");
     let marks: Vec<&str> = records
         .iter()
         .filter(|r| r["command"] == "mark-checklist" && r["result"] == "ok")

@@ -153,3 +153,18 @@ fn every_trivy_report_reads_with_its_counts_and_worst_findings() {
     assert_eq!(coredns.updated.unwrap().to_string(), "2022-12-08T15:50:37Z");
     assert!(coredns.is_image("k8s.gcr.io/coredns/coredns:v1.8.0"));
 }
+
+#[test]
+fn real_jobs_read_as_kubectl_wait_does() {
+    let Some(dir) = rollcall_testkit::fixtures::real("kubernetes") else {
+        return;
+    };
+    let job = |f: &str| parse::<rollcall::domain::job::WatchedJob>(&dir.join(f)).row;
+    let done = job("job--succeeded.yaml");
+    assert!(done.complete, "{done:?}");
+    assert_eq!(done.failed, None);
+    assert!(done.succeeded >= 1);
+    let running = job("job--running.yaml");
+    assert!(!running.complete && running.failed.is_none(), "{running:?}");
+    assert!(running.active >= 1);
+}

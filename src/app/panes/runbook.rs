@@ -288,6 +288,15 @@ fn run(state: &mut State) {
                 value: value.clone(),
             },
         ),
+        StepRun::Job { name, manifest } => step_command(
+            &config.name,
+            &view.step.id,
+            StepAction::CreateJob {
+                namespace: config.namespace.clone(),
+                name: name.clone(),
+                manifest: manifest.clone(),
+            },
+        ),
         StepRun::ArgocdSync => {
             let app = config
                 .services

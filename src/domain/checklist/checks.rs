@@ -427,6 +427,35 @@ pub fn no_other_rollout(
     }
 }
 
+/// Job `name` has completed. `found` is None while the Jobs are being listed.
+pub fn job_complete(
+    name: &str,
+    found: Option<Option<crate::domain::job::JobRow>>,
+    now: Timestamp,
+) -> Evaluation {
+    match found {
+        None => Evaluation::new(Verdict::Pending, "reading jobs…", None),
+        Some(None) => Evaluation::new(Verdict::Fail, format!("job/{name} has not run"), Some(now)),
+        Some(Some(j)) if j.complete => Evaluation::new(
+            Verdict::Pass,
+            format!("job/{name} complete ({} succeeded)", j.succeeded),
+            Some(now),
+        ),
+        Some(Some(j)) => match &j.failed {
+            Some(why) => Evaluation::new(
+                Verdict::Fail,
+                format!("job/{name} failed: {why}"),
+                Some(now),
+            ),
+            None => Evaluation::new(
+                Verdict::Pending,
+                format!("job/{name} running ({} active)", j.active),
+                Some(now),
+            ),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ use super::checks::{self, ArgoView, HttpProbe};
 use super::{Evaluation, ItemState, Mark, Progress, Release, item_state};
 use crate::config::{Check, Checklists, Environment, Item};
 use crate::domain::cnpg::BackupRow;
+use crate::domain::job::JobRow;
 use crate::domain::migrations::MigrationSummary;
 use crate::domain::vulnerability::VulnerabilityReportRow;
 
@@ -32,6 +33,9 @@ pub trait Facts {
     fn probe(&self, url: &str) -> Option<HttpProbe>;
     /// The environment's services rolling out now, with what they are doing.
     fn rolling(&self) -> Option<Vec<(String, String)>>;
+    /// Job `name` in the environment's namespace: Ok(None) while the Jobs have not been
+    /// listed, Ok(Some(None)) when there is none.
+    fn job(&self, name: &str) -> Result<Option<Option<JobRow>>, String>;
 }
 
 /// One item as walked.
@@ -118,6 +122,10 @@ pub fn evaluate(
         }
         Check::ChangeWindow => checks::change_window(&here.policy, now),
         Check::NoOtherRollout => checks::no_other_rollout(release, facts.rolling().as_deref(), now),
+        Check::JobComplete { job } => match facts.job(job) {
+            Err(why) => cannot(format!("cannot list jobs: {why}; tick by hand")),
+            Ok(found) => checks::job_complete(job, found, now),
+        },
     })
 }
 

@@ -104,6 +104,20 @@ impl Facts for LiveFacts<'_> {
         }
     }
 
+    fn job(&self, name: &str) -> Result<Option<Option<crate::domain::job::JobRow>>, String> {
+        let Some(c) = self.state.checklist.envs.get(self.env) else {
+            return Ok(None);
+        };
+        if !c.jobs.listed() {
+            return match c.errors.get(&ChecklistStream::Jobs) {
+                Some(e) => Err(e.clone()),
+                None => Ok(None),
+            };
+        }
+        let ns = &self.state.envs[self.env].config.namespace;
+        Ok(Some(c.jobs.get(ns, name).cloned()))
+    }
+
     fn probe(&self, url: &str) -> Option<HttpProbe> {
         self.state.checklist.probes.get(url).cloned()
     }

@@ -38,6 +38,7 @@ pub struct EnvChecklist {
     pub backups: RowStore<BackupRow>,
     pub reports: RowStore<VulnerabilityReportRow>,
     pub shared: RowStore<SharedRow>,
+    pub jobs: RowStore<crate::domain::job::JobRow>,
     /// The last failure of each stream, until it lists again.
     pub errors: HashMap<ChecklistStream, String>,
 }
@@ -509,6 +510,10 @@ pub fn on_event(state: &mut State, env: usize, update: ChecklistUpdate) -> (Vec<
         ChecklistUpdate::Reports(u) => {
             c.errors.remove(&ChecklistStream::Reports);
             c.reports.apply(u)
+        }
+        ChecklistUpdate::Jobs(u) => {
+            c.errors.remove(&ChecklistStream::Jobs);
+            c.jobs.apply(u)
         }
         ChecklistUpdate::Shared(u) => {
             c.errors.remove(&ChecklistStream::Shared);
