@@ -53,6 +53,8 @@ pub enum StepRun {
     },
     /// `argocd app sync` of the release's Application in the environment.
     ArgocdSync,
+    /// The release's service's logs (its pods', the last 100 lines) opened with a filter.
+    Logs { filter: String },
     /// A Job created in the environment's namespace from a manifest (`kubectl apply -f`).
     Job {
         name: String,
@@ -133,6 +135,8 @@ struct RawRun {
     value: Option<String>,
     #[serde(default)]
     manifest: Option<Spanned<String>>,
+    #[serde(default)]
+    filter: Option<String>,
 }
 
 impl RawRun {
@@ -142,6 +146,9 @@ impl RawRun {
         match self.kind.value.as_str() {
             "cnpg-backup" => Ok(StepRun::CnpgBackup),
             "argocd-sync" => Ok(StepRun::ArgocdSync),
+            "logs" => Ok(StepRun::Logs {
+                filter: self.filter.unwrap_or_default(),
+            }),
             "job" => {
                 let (name, manifest) = match self.manifest {
                     None => job_manifest(Path::new(SMOKE_FILE), SMOKE)?,
@@ -171,7 +178,7 @@ impl RawRun {
                 _ => Err(bad("a `set-flag` run needs configmap, key and value".into())),
             },
             other => Err(bad(format!(
-                "unknown run kind `{other}`, expected cnpg-backup, set-flag, argocd-sync or job"
+                "unknown run kind `{other}`, expected cnpg-backup, set-flag, argocd-sync, job or logs"
             ))),
         }
     }

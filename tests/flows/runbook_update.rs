@@ -326,3 +326,29 @@ fn the_gate_is_passed_over_once_with_a_reason_then_t0_steps_run() {
     let effects = press(&mut s, "feature-flags\n");
     assert!(sent(&effects).is_some());
 }
+
+#[test]
+fn the_log_step_opens_the_services_logs_filtered_for_errors() {
+    let mut s = populated(160, 48);
+    with_apps(&mut s);
+    with_checklist_data(&mut s);
+    press(&mut s, "]0z");
+    // Staging's runbook: skip to the log step (the eighth).
+    for _ in 0..7 {
+        let effects = [press(&mut s, "X"), press(&mut s, "elsewhere\n")].concat();
+        echo_at(&mut s, 1, sent(&effects).unwrap());
+        press(&mut s, "j");
+    }
+    let effects = key(&mut s, crossterm::event::KeyCode::Enter);
+    let Some(Effect::StreamLogs(request)) =
+        effects.iter().find(|e| matches!(e, Effect::StreamLogs(_)))
+    else {
+        panic!("the logs are asked for: {effects:?} {:?}", s.flash)
+    };
+    assert_eq!(request.namespace, "dictamesh-staging");
+    assert_eq!(request.tail, 100);
+    assert!(!request.pods.is_empty());
+    let view = s.logs.view.as_ref().expect("the logs pane is open");
+    assert_eq!(view.filter_text(), "error");
+    assert_eq!(s.focus, rollcall::app::Pane::Logs);
+}

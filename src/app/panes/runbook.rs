@@ -118,7 +118,7 @@ fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         Action::PaneRunbook => state.focus = Pane::Runbook,
         Action::ChecklistTick if state.focus == Pane::Runbook => mark(state, false),
         Action::RunbookSkip => mark(state, true),
-        Action::Select if state.focus == Pane::Runbook => run(state),
+        Action::Select if state.focus == Pane::Runbook => return Some(run(state)),
         Action::RunbookOverrideGate => override_gate(state),
         _ => return None,
     }
@@ -216,15 +216,18 @@ fn override_gate(state: &mut State) {
 
 /// Enter: run the selected step, when rollcall can (its confirm dialog shows exactly
 /// what goes out).
-fn run(state: &mut State) {
+fn run(state: &mut State) -> Vec<Effect> {
     let env = state.selected_env;
     let Some(w) = walked_runbook(state, env) else {
-        return;
+        return Vec::new();
     };
     let Some(view) = w.steps.get(state.runbook.cursor.selected) else {
-        return;
+        return Vec::new();
     };
-    let fail = |state: &mut State, why: String| state.flash = Some((state.now, why, false));
+    let fail = |state: &mut State, why: String| {
+        state.flash = Some((state.now, why, false));
+        Vec::new()
+    };
     let Some(run) = &view.step.action else {
         return fail(
             state,
@@ -234,6 +237,12 @@ fn run(state: &mut State) {
             ),
         );
     };
+    if let StepRun::Logs { filter } = run {
+        // A read: the logs pane, nothing sent.
+        let service = w.release.service.clone();
+        let filter = filter.clone();
+        return crate::app::panes::logs::open_service(state, &service, &filter);
+    }
     match view.state {
         StepState::Current | StepState::Failed => {}
         StepState::Done | StepState::Skipped => {
@@ -255,7 +264,7 @@ fn run(state: &mut State) {
         );
     }
     let Some(config) = state.envs.get(env).map(|e| e.config.clone()) else {
-        return;
+        return Vec::new();
     };
     let (command, target) = match run {
         StepRun::CnpgBackup => match &config.backup {
@@ -297,6 +306,7 @@ fn run(state: &mut State) {
                 manifest: manifest.clone(),
             },
         ),
+        StepRun::Logs { .. } => return Vec::new(),
         StepRun::ArgocdSync => {
             let app = config
                 .services
@@ -322,6 +332,7 @@ fn run(state: &mut State) {
     });
     let dialog = ConfirmDialog::new(command, config.production, target);
     state.mode = Mode::Confirm(Box::new(dialog));
+    Vec::new()
 }
 
 /// A runbook step's own command, and the name typed to confirm it in production.

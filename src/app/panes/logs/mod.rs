@@ -144,6 +144,29 @@ fn open(state: &mut State, previous: bool) -> Vec<Effect> {
         state.flash = Some((state.now, why.into(), false));
         return Vec::new();
     };
+    open_target(state, target, previous, "")
+}
+
+/// The logs of every pod of `service` in the selected environment, filtered by `filter`
+/// (the runbook's "check the logs for errors").
+pub fn open_service(state: &mut State, service: &str, filter: &str) -> Vec<Effect> {
+    let Some(env) = state.env() else {
+        return Vec::new();
+    };
+    let pods = env
+        .pods
+        .iter()
+        .filter(|p| p.app.as_deref() == Some(service) && !p.deleting)
+        .map(|p| p.name.clone())
+        .collect();
+    let target = LogTarget::Service {
+        name: service.to_owned(),
+        pods,
+    };
+    open_target(state, target, false, filter)
+}
+
+fn open_target(state: &mut State, target: LogTarget, previous: bool, filter: &str) -> Vec<Effect> {
     let pods = match &target {
         LogTarget::Pod(p) => vec![p.clone()],
         LogTarget::Service { pods, name } if pods.is_empty() => {
@@ -170,7 +193,7 @@ fn open(state: &mut State, previous: bool) -> Vec<Effect> {
         lines: VecDeque::new(),
         notes: Vec::new(),
         scroll: 0,
-        filter: TextArea::default(),
+        filter: TextArea::new(vec![filter.to_owned()]),
     });
     state.focus = Pane::Logs;
     effects.push(Effect::StreamLogs(LogRequest {
