@@ -38,6 +38,8 @@ pub struct Step {
     pub done_when: Option<Check>,
     /// What rollcall sends for it (Enter), when it can run it itself.
     pub action: Option<StepRun>,
+    /// How long after a run its check is waited for (default 10 minutes).
+    pub timeout: Option<SignedDuration>,
 }
 
 /// A step rollcall runs itself.
@@ -121,6 +123,8 @@ struct RawStep {
     done_when: Option<RawCheck>,
     #[serde(default)]
     run: Option<RawRun>,
+    #[serde(default)]
+    timeout: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -274,6 +278,20 @@ pub fn parse_runbook(
                 Some(r) => Some(r.validate(file, &format!("{here}.run"))?),
                 None => None,
             };
+            let timeout = match s.timeout {
+                None => None,
+                Some(t) => Some(super::policy::parse_duration(&t.value).ok_or_else(|| {
+                    ConfigError::at(
+                        file,
+                        t.referenced,
+                        &format!("{here}.timeout"),
+                        format!(
+                            "invalid timeout `{}`, expected a duration like 600s or 10m",
+                            t.value
+                        ),
+                    )
+                })?),
+            };
             steps.push(Step {
                 id: s.id.value,
                 title: s.title.value.trim().to_owned(),
@@ -283,6 +301,7 @@ pub fn parse_runbook(
                     .filter(|r| !r.is_empty()),
                 done_when,
                 action,
+                timeout,
             });
         }
         phases.push(Phase {

@@ -24,6 +24,8 @@ pub enum StepState {
     Current,
     /// The current step's check says it is not done, with why.
     Failed,
+    /// The current step was run and its check is not there yet, within its timeout.
+    Waiting,
     Pending,
 }
 
@@ -35,6 +37,7 @@ impl StepState {
             StepState::Skipped => "↷",
             StepState::Current => "▸",
             StepState::Failed => "✖",
+            StepState::Waiting => "◐",
             StepState::Pending => "·",
         }
     }
@@ -188,6 +191,38 @@ pub fn walk(
     (out, progress)
 }
 
+/// A run of the current step at `ran`, seen at `now`: a failing check within the step's
+/// timeout is waited for; past it, the step failed and says so.
+pub fn after_run(view: &mut StepView, ran: Timestamp, now: Timestamp) {
+    if view.state != StepState::Failed {
+        return;
+    }
+    let limit = view.step.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let waited = now.duration_since(ran);
+    let Some(e) = view.evaluation.as_mut() else {
+        return;
+    };
+    let (secs, max) = (waited.as_secs().max(0), limit.as_secs());
+    if waited < limit {
+        view.state = StepState::Waiting;
+        e.evidence = format!(
+            "waiting {} of {}: {}",
+            crate::domain::format::duration(secs),
+            crate::domain::format::duration(max),
+            e.evidence
+        );
+    } else {
+        e.evidence = format!(
+            "timed out after {}: {}",
+            crate::domain::format::duration(max),
+            e.evidence
+        );
+    }
+}
+
+/// How long a run's check is waited for when the step names no timeout.
+pub const DEFAULT_TIMEOUT: SignedDuration = SignedDuration::from_mins(10);
+
 /// Whether a step may be marked done now: it is the current one and its check (if any)
 /// passes or cannot tell. A failing check is the reason it may not.
 pub fn may_mark(view: &StepView) -> Result<(), String> {
@@ -201,7 +236,7 @@ pub fn may_mark(view: &StepView) -> Result<(), String> {
             Err("its check has not read what it needs yet".into())
         }
         StepState::Current => Ok(()),
-        StepState::Failed => Err(view
+        StepState::Failed | StepState::Waiting => Err(view
             .evaluation
             .as_ref()
             .map_or("its check fails".into(), |e| e.evidence.clone())),

@@ -173,6 +173,21 @@ fn steps_rollcall_runs_go_through_the_confirm_dialog_and_mark_themselves() {
         screen_text(&s)
             .contains("last run 0s ago: ✔ backup/metadata-catalog-db-20261126140211 created")
     );
+    // The run is waited for (its check still sees only the old backup)...
+    let text = screen_text(&s);
+    assert!(text.contains("◐ Create a production backup"), "{text}");
+    assert!(
+        text.contains("waiting 0s of 10m: metadata-catalog-db-"),
+        "{text}"
+    );
+    // ...until its timeout, when the step says it timed out.
+    rollcall::app::update(
+        &mut s,
+        rollcall::app::Event::Tick(now() + jiff::SignedDuration::from_mins(11)),
+    );
+    let text = screen_text(&s);
+    assert!(text.contains("✖ Create a production backup"), "{text}");
+    assert!(text.contains("timed out after 10m: "), "{text}");
 
     // Maintenance mode on (T-0) is gated while the checklist is incomplete.
     let effects = [

@@ -78,7 +78,7 @@ pub fn walked_runbook(state: &State, env: usize) -> Option<Walked> {
     let environments: Vec<crate::config::Environment> =
         state.envs.iter().map(|e| e.config.clone()).collect();
     let facts = super::checklist::facts::LiveFacts { state, env };
-    let (steps, progress) = walk(
+    let (mut steps, progress) = walk(
         &state.runbook.runbook,
         &environments,
         env,
@@ -86,6 +86,11 @@ pub fn walked_runbook(state: &State, env: usize) -> Option<Walked> {
         &marks,
         &facts,
     );
+    for view in &mut steps {
+        if let Some((ran, Ok(_))) = state.runbook.last_run.get(&view.step.id) {
+            crate::domain::runbook::after_run(view, *ran, state.now);
+        }
+    }
     let production = state.envs.get(env).is_some_and(|e| e.config.production);
     let gate = if production && gate_override.is_none() {
         walked(state, env)
@@ -142,7 +147,12 @@ fn mark(state: &mut State, skip: bool) {
     };
     let marked = matches!(view.state, StepState::Done | StepState::Skipped);
     let fail = |state: &mut State, why: String| state.flash = Some((state.now, why, false));
-    if skip && !matches!(view.state, StepState::Current | StepState::Failed) {
+    if skip
+        && !matches!(
+            view.state,
+            StepState::Current | StepState::Failed | StepState::Waiting
+        )
+    {
         return fail(state, "only the current step can be skipped".into());
     }
     if !skip
@@ -244,7 +254,7 @@ fn run(state: &mut State) -> Vec<Effect> {
         return crate::app::panes::logs::open_service(state, &service, &filter);
     }
     match view.state {
-        StepState::Current | StepState::Failed => {}
+        StepState::Current | StepState::Failed | StepState::Waiting => {}
         StepState::Done | StepState::Skipped => {
             return fail(state, format!("\"{}\" is already marked", view.step.title));
         }

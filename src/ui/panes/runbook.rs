@@ -22,6 +22,7 @@ fn style(s: StepState, theme: &Theme) -> Style {
         StepState::Skipped => theme.warn,
         StepState::Current => theme.accent,
         StepState::Failed => theme.error,
+        StepState::Waiting => theme.warn,
         StepState::Pending => theme.muted,
     }
 }
