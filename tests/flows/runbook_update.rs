@@ -367,3 +367,27 @@ fn the_log_step_opens_the_services_logs_filtered_for_errors() {
     assert_eq!(view.filter_text(), "error");
     assert_eq!(s.focus, rollcall::app::Pane::Logs);
 }
+
+#[test]
+fn a_failed_run_says_why_and_how_to_run_it_again() {
+    let mut s = prod_runbook();
+    let effects = [press(&mut s, "x"), press(&mut s, "\n")].concat();
+    echo(&mut s, sent(&effects).unwrap());
+    press(&mut s, "j");
+    key(&mut s, crossterm::event::KeyCode::Enter);
+    let (op, _) = sent_op(&press(&mut s, "metadata-catalog-db\n")).expect("sent");
+    rollcall::app::update(
+        &mut s,
+        rollcall::app::Event::OpFinished {
+            op,
+            outcome: Err("backups.postgresql.cnpg.io is forbidden".into()),
+        },
+    );
+    let text = screen_text(&s);
+    assert!(
+        text.contains("✖ backups.postgresql.cnpg.io is forbidden · enter to run it again"),
+        "{text}"
+    );
+    // The step is still the one to do, its check failing as before.
+    assert!(text.contains("✖ Create a production backup"), "{text}");
+}

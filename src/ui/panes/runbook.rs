@@ -192,7 +192,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else if let Some((at, outcome)) = state.runbook.last_run.get(&v.step.id) {
             let (text, st) = match outcome {
                 Ok(m) => (format!("✔ {m}"), theme.ok),
-                Err(m) => (format!("✖ {m}"), theme.error),
+                Err(m) => (
+                    format!(
+                        "✖ {m} · {} to run it again",
+                        state
+                            .keys
+                            .keys_for(Action::Select)
+                            .first()
+                            .cloned()
+                            .unwrap_or_default()
+                    ),
+                    theme.error,
+                ),
             };
             d.push(Line::styled(
                 format!("last run {} ago: {text}", age(state.now, Some(*at))),
