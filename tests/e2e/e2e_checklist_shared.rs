@@ -3,7 +3,6 @@
 //! kept unsynced in the local file, then sent again once the cluster takes writes, and
 //! reaches the teammate then. kubectl sees both ticks in the ConfigMap.
 
-use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -17,23 +16,7 @@ const WAIT: Duration = Duration::from_secs(40);
 const MAP: &str = "rollcall-checklist-customer-adapter-v1-2-0";
 
 fn rollcall(dir: &Path, kc: &Path) -> Tui {
-    let args: Vec<OsString> = vec![
-        "run".into(),
-        "--kubeconfig".into(),
-        kc.into(),
-        "--audit-log".into(),
-        dir.join("audit.jsonl").into(),
-        "--log-file".into(),
-        dir.join("rollcall.log").into(),
-    ];
-    let home: OsString = dir.into();
-    let state: OsString = dir.join("state").into();
-    let env: Vec<(&str, &OsStr)> = vec![
-        ("HOME", &home),
-        ("XDG_CONFIG_HOME", &home),
-        ("XDG_STATE_HOME", &state),
-    ];
-    let mut tui = Tui::spawn(BIN, &args, &env);
+    let mut tui = Tui::run_against(BIN, dir, kc);
     tui.wait_for("Environments", WAIT);
     // Prod's checklist, zoomed so rows show whole.
     tui.send("]]8z");

@@ -5,7 +5,6 @@
 //! completion and maintenance mode off (kubectl sees the flag go true then false and the
 //! Job complete), and the audit holding every step.
 
-use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -52,23 +51,7 @@ fn the_production_runbook_from_the_backup_to_maintenance_off() {
     let dir = tempfile::tempdir().unwrap();
     let (_sim, kc) = start_sim(BIN, dir.path(), WAIT);
     let audit = dir.path().join("audit.jsonl");
-    let args: Vec<OsString> = vec![
-        "run".into(),
-        "--kubeconfig".into(),
-        kc.clone().into(),
-        "--audit-log".into(),
-        audit.clone().into(),
-        "--log-file".into(),
-        dir.path().join("rollcall.log").into(),
-    ];
-    let home: OsString = dir.path().into();
-    let state: OsString = dir.path().join("state").into();
-    let env: Vec<(&str, &OsStr)> = vec![
-        ("HOME", &home),
-        ("XDG_CONFIG_HOME", &home),
-        ("XDG_STATE_HOME", &state),
-    ];
-    let mut tui = Tui::spawn(BIN, &args, &env);
+    let mut tui = Tui::run_against(BIN, dir.path(), &kc);
     tui.wait_for("Environments", WAIT);
     tui.send("]]0z");
     tui.wait_for("Runbook · customer-adapter v1.2.0 → prod", WAIT);

@@ -45,6 +45,28 @@ pub struct Tui {
 impl Tui {
     /// Start `program args...` in a fresh 160x48 pseudo-terminal with
     /// TERM=xterm-256color and the given extra environment.
+    /// `rollcall run --kubeconfig KC` with its audit log (`DIR/audit.jsonl`), its own
+    /// log, HOME and XDG directories all in `dir`.
+    pub fn run_against(bin: &str, dir: &std::path::Path, kubeconfig: &std::path::Path) -> Tui {
+        let args: Vec<std::ffi::OsString> = vec![
+            "run".into(),
+            "--kubeconfig".into(),
+            kubeconfig.into(),
+            "--audit-log".into(),
+            dir.join("audit.jsonl").into(),
+            "--log-file".into(),
+            dir.join("rollcall.log").into(),
+        ];
+        let home = dir.as_os_str();
+        let state = dir.join("state");
+        let env: Vec<(&str, &OsStr)> = vec![
+            ("HOME", home),
+            ("XDG_CONFIG_HOME", home),
+            ("XDG_STATE_HOME", state.as_os_str()),
+        ];
+        Tui::spawn(bin, &args, &env)
+    }
+
     pub fn spawn<S: AsRef<OsStr>>(program: &str, args: &[S], env: &[(&str, &OsStr)]) -> Tui {
         let pty = native_pty_system()
             .openpty(PtySize {

@@ -200,6 +200,13 @@ pub struct Walked {
     pub progress: Progress,
 }
 
+/// How many items environment `env` walks: fixed by the config, so the cursor is kept
+/// in range without evaluating any check (this runs on every checklist watch event).
+fn item_count(state: &State, env: usize) -> usize {
+    let production = state.envs.get(env).is_some_and(|e| e.config.production);
+    state.checklist.lists.items(production).count()
+}
+
 pub fn walked(state: &State, env: usize) -> Option<Walked> {
     let release = release(state, env)?;
     let marks = marks(state, env, &release);
@@ -239,7 +246,7 @@ pub fn is_unsynced<'a>(
 }
 
 fn move_cursor(state: &mut State, delta: isize, page: usize) {
-    let len = walked(state, state.selected_env).map_or(0, |w| w.items.len());
+    let len = item_count(state, state.selected_env);
     state.checklist.cursor.move_by(delta, len, page);
 }
 
@@ -527,7 +534,7 @@ pub fn on_event(state: &mut State, env: usize, update: ChecklistUpdate) -> (Vec<
         }
     };
     if changed && env == state.selected_env {
-        let len = walked(state, env).map_or(0, |w| w.items.len());
+        let len = item_count(state, env);
         let page = crate::app::layout::table_rows(state, Pane::Checklist).max(1);
         state.checklist.cursor.scroll_into_view(len, page);
     }
