@@ -110,6 +110,14 @@ async fn run_sim_async(cmd: SimCommand<'_>) -> Result<()> {
         handle.monitoring_url()
     );
     println!("argocd admin token: {}", handle.argocd_token());
+    if let (Some(remote), Some(checkout)) = (handle.gitops_remote(), handle.gitops_checkout()) {
+        println!(
+            "gitops repository (argocd's {}): {}",
+            rollcall_sim::argocd::repo::REPO_URL,
+            remote.display()
+        );
+        println!("a clone to commit and push from: {}", checkout.display());
+    }
     if let Some(path) = &cmd.flags.argocd_config_out {
         std::fs::write(path, handle.argocd_cli_config())
             .wrap_err_with(|| format!("cannot write {}", path.display()))?;

@@ -57,6 +57,11 @@ pub struct SimFlags {
     /// are; change at run time with POST /_sim/unhealthy).
     #[arg(long = "unhealthy-image", value_name = "TAG")]
     pub unhealthy_images: Vec<String>,
+    /// Where the dictamesh scenario creates its GitOps repository (DIR/gitops.git, the
+    /// remote the simulated Argo CD reads, and DIR/gitops, a clone to commit and push
+    /// from), replacing what was there; a temporary directory when left out.
+    #[arg(long, value_name = "DIR")]
+    pub gitops_dir: Option<std::path::PathBuf>,
 }
 
 impl SimFlags {
@@ -74,6 +79,7 @@ impl SimFlags {
         };
         opts.viewer_token = self.viewer_token.clone();
         opts.tls = !self.plain_http;
+        opts.gitops_dir = self.gitops_dir.clone();
         let mut plan = FaultPlan::default();
         for f in &self.faults {
             plan.apply_flag(f)?;

@@ -67,6 +67,10 @@ pub struct SimOptions {
     /// Image tags that run an unhealthy version, besides tags containing `broken`
     /// (changeable at run time: `POST /_sim/unhealthy`).
     pub unhealthy_images: Vec<String>,
+    /// Where the demo's GitOps repository is created (`gitops.git`, the remote Argo CD
+    /// reads, and `gitops`, a clone to work in), replacing what was there; a temporary
+    /// directory when unset.
+    pub gitops_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for SimOptions {
@@ -82,6 +86,7 @@ impl Default for SimOptions {
             argocd_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             argocd_password: "rollcall-sim".into(),
             unhealthy_images: Vec::new(),
+            gitops_dir: None,
         }
     }
 }
@@ -117,6 +122,8 @@ pub enum SimError {
     },
     #[error("cannot set up TLS: {0}")]
     Tls(#[source] api::tls::TlsError),
+    #[error("cannot create the demo's GitOps repository: {0}")]
+    Gitops(#[source] argocd::repo::GitError),
     #[error("simulator I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -230,7 +237,7 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
     let mut ctl = Controllers::new(shared.clone());
     scenario::build(&shared, &mut ctl, opts.scenario);
     if opts.scenario == Scenario::Dictamesh {
-        scenario::argocd::build(&shared);
+        scenario::argocd::build(&shared, opts.gitops_dir.as_deref()).map_err(SimError::Gitops)?;
     }
     let argocd = argocd::start(
         shared.clone(),
@@ -320,6 +327,16 @@ impl SimHandle {
     /// `http://127.0.0.1:PORT` of the demo's monitoring (Grafana's `/api/health`).
     pub fn monitoring_url(&self) -> String {
         format!("http://{}", self.monitoring)
+    }
+
+    /// The demo's GitOps repository: the bare remote Argo CD reads.
+    pub fn gitops_remote(&self) -> Option<&std::path::Path> {
+        self.shared.gitops.remote()
+    }
+
+    /// The working clone of the GitOps repository made at start.
+    pub fn gitops_checkout(&self) -> Option<&std::path::Path> {
+        self.shared.gitops.checkout()
     }
 
     /// `https://127.0.0.1:PORT` (or `http://` when TLS is off).

@@ -10,6 +10,7 @@ pub mod api;
 pub mod apps;
 pub mod controller;
 pub mod health;
+pub mod kustomize;
 pub mod manifests;
 pub mod ops;
 pub mod repo;

@@ -32,7 +32,7 @@ fn world() -> World {
     let (shared, stop) = Shared::for_tests();
     let mut ctl = Controllers::new(shared.clone());
     scenario::build(&shared, &mut ctl, Scenario::Dictamesh);
-    crate::scenario::argocd::build(&shared);
+    crate::scenario::argocd::build(&shared, None).unwrap();
     let sessions = Sessions::new("pw");
     let now = jiff::Timestamp::now();
     let (token, viewer) = (

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::Shared;
 use crate::api::admission::{finish_update, prepare_create};
-use crate::argocd::repo::{Change, Images, REPO_URL, WorkloadKey};
+use crate::argocd::repo::{Change, GitError, Images, NewCommit, REPO_URL, WorkloadKey};
 use crate::argocd::state::{self, NAMESPACE, TRACKING, live_images, tracking_id};
 use crate::clock::{fmt_time, parse_time};
 use crate::resources::{
@@ -124,12 +124,13 @@ struct AppPlan {
     service: &'static str,
     env: &'static str,
     path: String,
-    /// (time, sha) of each release of this app, oldest first.
-    releases: Vec<(Timestamp, String)>,
+    /// (time, index of the commit) of each release of this app, oldest first.
+    releases: Vec<(Timestamp, usize)>,
 }
 
-/// Builds the Argo CD objects; the clock is left where it was.
-pub fn build(shared: &Shared) {
+/// Builds the GitOps repository (under `dir`, or a temporary directory) and the Argo CD
+/// objects; the clock is left where it was.
+pub fn build(shared: &Shared, dir: Option<&std::path::Path>) -> Result<(), GitError> {
     let now = shared.clock.now();
     create(
         shared,
@@ -176,6 +177,7 @@ pub fn build(shared: &Shared) {
     }
     events.sort_by_key(|e| (e.0, e.1, e.2));
     // Releases of one environment within the same second were one commit.
+    let mut commits: Vec<NewCommit> = Vec::new();
     let mut i = 0;
     while i < events.len() {
         let (at, env) = (events[i].0, events[i].1);
@@ -199,23 +201,26 @@ pub fn build(shared: &Shared) {
             })
             .collect();
         // The commit was pushed two minutes before the sync that applied it.
-        let sha = shared.gitops.commit(
-            at - SignedDuration::from_mins(2),
-            &message(env, &per_svc),
+        commits.push(NewCommit {
+            at: at - SignedDuration::from_mins(2),
+            message: message(env, &per_svc),
             changes,
-        );
+        });
+        let index = commits.len() - 1;
         for e in group {
             let r = &mut plans[e.2].releases;
-            if r.last().is_none_or(|(_, s)| *s != sha) {
-                r.push((at, sha.clone()));
+            if r.last().is_none_or(|(_, c)| *c != index) {
+                r.push((at, index));
             }
         }
         i = j;
     }
+    let shas = shared.gitops.create(dir, &commits)?;
     for plan in &plans {
-        create_app(shared, plan, now);
+        create_app(shared, plan, &shas, now);
     }
     shared.clock.set(now);
+    Ok(())
 }
 
 fn create(shared: &Shared, d: &ResourceDef, ns: Option<&str>, mut obj: Value) {
@@ -243,7 +248,7 @@ fn track(shared: &Shared, app: &str, service: &str, ns: &str) {
     }
 }
 
-fn create_app(shared: &Shared, plan: &AppPlan, now: Timestamp) {
+fn create_app(shared: &Shared, plan: &AppPlan, shas: &[String], now: Timestamp) {
     let mut app = application(plan.service, plan.env);
     let name = format!("{}-{}", plan.service, plan.env);
     let ns = format!("dictamesh-{}", plan.env);
@@ -268,15 +273,16 @@ fn create_app(shared: &Shared, plan: &AppPlan, now: Timestamp) {
         .releases
         .iter()
         .enumerate()
-        .map(|(id, (at, sha))| {
-            json!({"id": id, "revision": sha, "deployStartedAt": fmt_time(*at - SignedDuration::from_secs(1)),
+        .map(|(id, (at, commit))| {
+            json!({"id": id, "revision": shas[*commit], "deployStartedAt": fmt_time(*at - SignedDuration::from_secs(1)),
                    "deployedAt": fmt_time(*at), "source": source, "initiatedBy": initiated})
         })
         .collect();
     let keep = history.len().saturating_sub(10);
     let cmp = state::compare(shared, &shared.gitops, &app);
     state::apply_status(&mut app, &cmp, now);
-    let (last_at, last_sha) = plan.releases[plan.releases.len() - 1].clone();
+    let (last_at, last) = plan.releases[plan.releases.len() - 1];
+    let last_sha = &shas[last];
     let resources: Vec<Value> = cmp
         .resources
         .iter()
