@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod cnpg;
 pub mod controllers;
+pub mod metrics;
 pub mod monitoring;
 pub mod objects;
 pub mod resources;
@@ -247,8 +248,14 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         rx.clone(),
     )
     .await?;
-    let (monitoring, monitoring_task) =
-        monitoring::start(SocketAddr::from(([127, 0, 0, 1], 0)), rx.clone()).await?;
+    let history = Arc::new(metrics::History::default());
+    let (monitoring, monitoring_task) = monitoring::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        shared.clone(),
+        history.clone(),
+        rx.clone(),
+    )
+    .await?;
     let scale_keys = match opts.scenario {
         Scenario::Scale {
             pods, namespaces, ..
@@ -304,13 +311,21 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         churn,
         rx.clone(),
     ));
+    let sampler = tokio::spawn(metrics::run(shared.clone(), history, rx.clone()));
     let controllers = tokio::spawn(ctl.run(TICK, rx));
     tracing::info!(%addr, "simulator listening");
     Ok(SimHandle {
         addr,
         token: opts.token,
         shutdown: tx,
-        tasks: vec![server, controllers, faults, churner, monitoring_task],
+        tasks: vec![
+            server,
+            controllers,
+            faults,
+            churner,
+            monitoring_task,
+            sampler,
+        ],
         monitoring,
         shared,
         tls: opts.tls,
@@ -324,7 +339,8 @@ impl SimHandle {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT` of the demo's monitoring (Grafana's `/api/health`).
+    /// `http://127.0.0.1:PORT` of the demo's monitoring (Grafana's `/api/health`, and
+    /// Prometheus's `/api/v1/query` and `/api/v1/query_range`).
     pub fn monitoring_url(&self) -> String {
         format!("http://{}", self.monitoring)
     }
