@@ -13,6 +13,7 @@ pub mod feed;
 pub mod format;
 pub mod job;
 pub mod logs;
+pub mod metrics;
 pub mod migrations;
 pub mod op;
 pub mod pod;
