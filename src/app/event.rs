@@ -61,6 +61,11 @@ pub enum Event {
         session: u64,
         update: crate::domain::logs::LogUpdate,
     },
+    /// The environment's GitOps remote was read.
+    Git {
+        env: usize,
+        state: crate::domain::gitops::GitState,
+    },
     /// A URL a check reads answered (or did not).
     Probe(crate::domain::checklist::checks::HttpProbe),
     /// An operation sent through the command bus finished.

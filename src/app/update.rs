@@ -97,6 +97,10 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             let changed = crate::app::panes::logs::on_log(state, session, update);
             (Vec::new(), changed)
         }
+        Event::Git { env, state: git } => {
+            let changed = crate::app::panes::checklist::on_git(state, env, git);
+            (Vec::new(), changed)
+        }
         Event::Probe(probe) => {
             let changed = crate::app::panes::checklist::on_probe(state, probe);
             (Vec::new(), changed)

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod bluegreen;
 pub mod checklist;
 pub mod command;
+pub mod git;
 pub mod kube;
 pub mod pipeline;
 pub mod rollouts;

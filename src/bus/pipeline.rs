@@ -233,6 +233,8 @@ enum Route<'a> {
     Kube(&'a KubeActions),
     Argocd(&'a ArgoClient),
     Migrations(&'a Target),
+    /// The user's git in their clone: no cluster, no Event; the remote is the judge.
+    Git,
 }
 
 impl<E: Sink> Inner<E> {
@@ -276,6 +278,10 @@ impl<E: Sink> Inner<E> {
                 .get(env)
                 .map(Route::Argocd)
                 .ok_or_else(|| Refused::NoArgocd(env.to_owned())),
+            Command::RunbookStep {
+                action: super::runbook::StepAction::Git(_),
+                ..
+            } => Ok(Route::Git),
             Command::RestartDeployment { .. }
             | Command::Rollout { .. }
             | Command::SwitchBlueGreen { .. }
@@ -326,6 +332,13 @@ impl<E: Sink> Inner<E> {
                     None => outcome,
                 }
             }
+            Route::Git => match command {
+                Command::RunbookStep {
+                    action: super::runbook::StepAction::Git(g),
+                    ..
+                } => super::git::execute(g).await.map_err(|e| e.to_string()),
+                _ => Err(format!("{} is not a git step", command.summary())),
+            },
             // A database has no RBAC to ask nor dry run to send: the plan the user
             // confirmed is re-checked against the recorded version under the lock.
             Route::Migrations(target) => match command {

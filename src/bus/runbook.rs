@@ -36,6 +36,8 @@ pub enum StepAction {
         key: String,
         value: String,
     },
+    /// A tag or an image change in the GitOps repository, with the user's git.
+    Git(Box<super::git::GitAction>),
 }
 
 impl StepAction {
@@ -54,6 +56,7 @@ impl StepAction {
             StepAction::CnpgBackup { cluster, .. } => cluster,
             StepAction::SetConfigMapKey { configmap, .. } => configmap,
             StepAction::CreateJob { name, .. } => name,
+            StepAction::Git(g) => g.target(),
         }
     }
 
@@ -73,6 +76,7 @@ impl StepAction {
             } => {
                 format!("create job/{name} in {namespace}")
             }
+            StepAction::Git(g) => g.summary(),
         }
     }
 
@@ -142,6 +146,7 @@ impl StepAction {
                      be changed; delete it to run it again)."
                 ),
             },
+            StepAction::Git(g) => g.preview(),
         }
     }
 
@@ -183,6 +188,8 @@ impl StepAction {
             StepAction::CreateJob { namespace, .. } => {
                 vec![one("create", "batch", "jobs", namespace, "")]
             }
+            // The remote decides who may push; git asks it (push --dry-run).
+            StepAction::Git(_) => Vec::new(),
         }
     }
 }
@@ -205,6 +212,7 @@ pub(super) async fn prepare(
         }
     };
     let (write, done, event) = match action {
+        StepAction::Git(g) => return Err(Unsendable::NotKubernetes(g.summary())),
         StepAction::CnpgBackup {
             namespace,
             cluster,

@@ -3,6 +3,7 @@
 
 pub mod argocd;
 pub mod checklist;
+pub mod git;
 pub mod kube;
 pub mod logs;
 pub mod migrations;

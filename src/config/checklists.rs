@@ -76,7 +76,16 @@ pub enum Check {
     JobComplete {
         job: String,
     },
+    /// Tag `tag` ({version} filled in) is on the GitOps repository's remote.
+    GitTag {
+        tag: String,
+    },
+    /// The service's overlay on the remote branch sets its image to the release.
+    GitImage,
 }
+
+/// The tag a release gets in the GitOps repository unless told otherwise.
+pub const DEFAULT_TAG: &str = "{version}";
 
 impl Check {
     /// Whether rollcall decides the item (else a person ticks it).
@@ -112,6 +121,8 @@ const KINDS: &[&str] = &[
     "change-window",
     "no-other-rollout",
     "job-complete",
+    "git-tag",
+    "git-image",
 ];
 /// An `argocd-healthy` check's environment meaning the one being deployed to.
 pub const THIS: &str = "this";
@@ -172,6 +183,8 @@ pub(crate) struct RawCheck {
     expect_status: Option<Spanned<u16>>,
     #[serde(default)]
     job: Option<Spanned<String>>,
+    #[serde(default)]
+    tag: Option<Spanned<String>>,
 }
 
 /// Parses and validates a checklists file. `environments` are the configured
@@ -313,6 +326,7 @@ impl RawCheck {
             "vulnerabilities" => &["fail_at"],
             "http" => &["url", "expect_status"],
             "job-complete" => &["job"],
+            "git-tag" => &["tag"],
             _ => &[],
         };
         for (field, location) in [
@@ -328,6 +342,7 @@ impl RawCheck {
                 self.expect_status.as_ref().map(|s| s.referenced),
             ),
             ("job", self.job.as_ref().map(|s| s.referenced)),
+            ("tag", self.tag.as_ref().map(|s| s.referenced)),
         ] {
             if let Some(location) = location
                 && !used.contains(&field)
@@ -352,6 +367,16 @@ impl RawCheck {
                 _ => return Err(err(at, "job", "a `job-complete` check needs a job".to_owned())),
             },
             "no-other-rollout" => Check::NoOtherRollout,
+            "git-tag" => Check::GitTag {
+                tag: match self.tag {
+                    None => DEFAULT_TAG.to_owned(),
+                    Some(t) if !t.value.trim().is_empty() => t.value.trim().to_owned(),
+                    Some(t) => {
+                        return Err(err(t.referenced, "tag", "an empty tag".to_owned()));
+                    }
+                },
+            },
+            "git-image" => Check::GitImage,
             "argocd-healthy" => Check::ArgocdHealthy {
                 environment: match self.environment {
                     None => None,

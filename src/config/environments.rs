@@ -35,6 +35,8 @@ pub struct Environment {
     /// The CloudNativePG Cluster whose backups the checklist checks.
     pub backup: Option<BackupTarget>,
     pub monitoring: Monitoring,
+    /// The clone of the GitOps repository the runbook's git steps run in.
+    pub gitops: Option<super::gitops::Gitops>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +165,8 @@ struct RawEnvironment {
     backup: Option<RawBackup>,
     #[serde(default)]
     monitoring: Option<RawMonitoring>,
+    #[serde(default)]
+    gitops: Option<super::gitops::RawGitops>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -301,6 +305,10 @@ impl RawEnvironment {
             Some(raw) => raw.validate(file, &format!("{path}.monitoring"))?,
             None => Monitoring::default(),
         };
+        let gitops = match self.gitops {
+            Some(raw) => Some(raw.validate(file, &format!("{path}.gitops"))?),
+            None => None,
+        };
         Ok(Environment {
             name: name.value,
             context,
@@ -312,6 +320,7 @@ impl RawEnvironment {
             argocd,
             backup,
             monitoring,
+            gitops,
         })
     }
 }

@@ -17,6 +17,7 @@ mod checklists;
 mod database;
 mod environments;
 mod error;
+mod gitops;
 mod key;
 mod keys;
 mod monitoring;
@@ -38,6 +39,7 @@ pub use environments::{
     BlueGreenPair, Colour, Environment, Service, WorkloadKind, parse_environments,
 };
 pub use error::{At, ConfigError};
+pub use gitops::Gitops;
 pub use key::{Key, KeySpecError};
 pub use keys::{Bindable, KeyMap, action_name};
 pub use monitoring::{BackupTarget, Monitoring};

@@ -63,6 +63,16 @@ pub enum StepRun {
         /// The Job object, as read from the manifest.
         manifest: serde_json::Value,
     },
+    /// An annotated tag on the GitOps remote's branch tip, pushed (`{version}`,
+    /// `{service}` filled in).
+    GitTag { tag: String, message: String },
+    /// The service's overlay sets `image` (kustomize's image name) to the release's
+    /// version, committed with `message` and pushed.
+    SetImage {
+        image: String,
+        new_name: Option<String>,
+        message: String,
+    },
 }
 
 /// The smoke tests the built-in runbook runs.
@@ -141,6 +151,14 @@ struct RawRun {
     manifest: Option<Spanned<String>>,
     #[serde(default)]
     filter: Option<String>,
+    #[serde(default)]
+    tag: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    image: Option<String>,
+    #[serde(default)]
+    new_name: Option<String>,
 }
 
 impl RawRun {
@@ -181,11 +199,26 @@ impl RawRun {
                 }
                 _ => Err(bad("a `set-flag` run needs configmap, key and value".into())),
             },
+            "git-tag" => Ok(StepRun::GitTag {
+                tag: nonempty(self.tag).unwrap_or_else(|| super::checklists::DEFAULT_TAG.into()),
+                message: nonempty(self.message).unwrap_or_else(|| "Release {version}".into()),
+            }),
+            "set-image" => Ok(StepRun::SetImage {
+                image: nonempty(self.image).unwrap_or_else(|| "{service}".into()),
+                new_name: nonempty(self.new_name),
+                message: nonempty(self.message)
+                    .unwrap_or_else(|| "deploy: {service} {version} to {environment}".into()),
+            }),
             other => Err(bad(format!(
-                "unknown run kind `{other}`, expected cnpg-backup, set-flag, argocd-sync, job or logs"
+                "unknown run kind `{other}`, expected cnpg-backup, set-flag, argocd-sync, job, \
+                 logs, git-tag or set-image"
             ))),
         }
     }
+}
+
+fn nonempty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
 /// `-24h`, `0`, `+5m`, `30m`: a signed offset from T-0.

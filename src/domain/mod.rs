@@ -11,6 +11,7 @@ pub mod environment;
 pub mod event;
 pub mod feed;
 pub mod format;
+pub mod gitops;
 pub mod job;
 pub mod logs;
 pub mod metrics;

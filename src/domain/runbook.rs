@@ -69,7 +69,7 @@ pub struct RunbookProgress {
 }
 
 /// `{service}`, `{version}`, … filled in for the release in `env`.
-fn fill(text: &str, release: &Release, environments: &[Environment], env: usize) -> String {
+pub fn fill(text: &str, release: &Release, environments: &[Environment], env: usize) -> String {
     let Some(here) = environments.get(env) else {
         return text.to_owned();
     };
@@ -103,6 +103,14 @@ fn fill(text: &str, release: &Release, environments: &[Environment], env: usize)
             here.backup
                 .as_ref()
                 .map_or("-".into(), |b| b.namespace.clone()),
+        ),
+        (
+            "{overlay}",
+            here.gitops.as_ref().map_or("-".into(), |g| {
+                g.kustomization(&here.name, &release.service)
+                    .trim_end_matches("/kustomization.yaml")
+                    .to_owned()
+            }),
         ),
         (
             "{health_url}",

@@ -44,6 +44,8 @@ pub struct Snapshot {
     pub marks: BTreeMap<String, Mark>,
     /// Jobs of the environment's namespace.
     pub jobs: Result<Vec<crate::domain::job::JobRow>, String>,
+    /// The GitOps remote, read once.
+    pub git: Result<crate::domain::gitops::GitState, String>,
 }
 
 impl Facts for Snapshot {
@@ -90,6 +92,10 @@ impl Facts for Snapshot {
 
     fn probe(&self, url: &str) -> Option<HttpProbe> {
         self.probes.get(url).cloned()
+    }
+
+    fn git(&self) -> Result<Option<&crate::domain::gitops::GitState>, String> {
+        self.git.as_ref().map(Some).map_err(Clone::clone)
     }
 
     fn rolling(&self) -> Option<Vec<(String, String)>> {

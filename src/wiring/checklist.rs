@@ -204,6 +204,18 @@ pub(super) async fn read(
         }
     }
 
+    let git = match &here.gitops {
+        Some(g) => {
+            let files: Vec<String> = here
+                .services
+                .iter()
+                .map(|s| g.kustomization(&here.name, &s.name))
+                .collect();
+            Ok(crate::clients::git::read(g, &files, None, now).await)
+        }
+        None => Err(crate::domain::gitops::not_configured(&here.name)),
+    };
+
     Snapshot {
         now,
         argocd: argo,
@@ -215,5 +227,6 @@ pub(super) async fn read(
         rolling,
         marks,
         jobs,
+        git,
     }
 }

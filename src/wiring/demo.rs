@@ -35,16 +35,12 @@ async fn run_async(mut config: Config, opts: DemoOptions) -> Result<()> {
     let handle = rollcall_sim::start(SimOptions {
         speed: opts.speed,
         scenario: Scenario::Dictamesh,
+        gitops_dir: Some(opts.databases.clone()),
         ..SimOptions::default()
     })
     .await
     .wrap_err("cannot start the embedded simulator")?;
-    // Monitoring checks read the simulator's Grafana-style endpoint.
-    for env in &mut config.environments {
-        if env.monitoring.health_url.is_some() {
-            env.monitoring.health_url = Some(format!("{}/api/health", handle.monitoring_url()));
-        }
-    }
+    super::once::point_at_sim(&mut config.environments, &handle);
     // The demo's world is new at every start: so are its unsynced ticks.
     let ticks_file = opts.databases.join("checklist-ticks.json");
     let _ = std::fs::remove_file(&ticks_file);

@@ -36,6 +36,12 @@ impl From<ChecklistItem> for Event {
     }
 }
 
+impl From<crate::clients::git::GitItem> for Event {
+    fn from(crate::clients::git::GitItem { env, state }: crate::clients::git::GitItem) -> Self {
+        Event::Git { env, state }
+    }
+}
+
 impl From<crate::domain::feed::ProbeUpdate> for Event {
     fn from(crate::domain::feed::ProbeUpdate(probe): crate::domain::feed::ProbeUpdate) -> Self {
         Event::Probe(probe)

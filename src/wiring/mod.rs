@@ -70,6 +70,7 @@ pub fn ad_hoc_environment(context: Option<String>, namespace: String) -> Environ
         argocd: None,
         backup: None,
         monitoring: Default::default(),
+        gitops: None,
     }
 }
 
@@ -222,6 +223,13 @@ async fn run_async(opts: RunOptions) -> Result<()> {
     // The URLs the checklist's checks GET.
     watchers.extend(crate::clients::checklist::spawn_prober(
         probe_urls,
+        opts.clock.clone(),
+        tx.clone(),
+    ));
+
+    // The GitOps remotes the runbook's git steps and checks read.
+    watchers.extend(crate::clients::git::spawn_watcher(
+        crate::clients::git::plan_reads(&environments),
         opts.clock.clone(),
         tx.clone(),
     ));

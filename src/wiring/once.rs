@@ -53,12 +53,7 @@ pub async fn open(
             let handle = rollcall_sim::start(rollcall_sim::SimOptions::default())
                 .await
                 .wrap_err("cannot start the embedded simulator")?;
-            for e in &mut config.environments {
-                if e.monitoring.health_url.is_some() {
-                    e.monitoring.health_url =
-                        Some(format!("{}/api/health", handle.monitoring_url()));
-                }
-            }
+            point_at_sim(&mut config.environments, &handle);
             let kc = Kubeconfig::from_yaml(&handle.kubeconfig_yaml())
                 .wrap_err("the simulator wrote an unreadable kubeconfig")?;
             (Some(kc), demo_argocd(&handle), Some(handle))
@@ -138,4 +133,20 @@ pub async fn workloads(
     }
     store.apply(WatchUpdate::InitDone);
     Ok(store)
+}
+
+/// Points what the config reads beside the cluster at the simulator: the checks'
+/// Grafana-style health endpoint and the GitOps clone it made.
+pub fn point_at_sim(
+    environments: &mut [crate::config::Environment],
+    handle: &rollcall_sim::SimHandle,
+) {
+    for e in environments {
+        if e.monitoring.health_url.is_some() {
+            e.monitoring.health_url = Some(format!("{}/api/health", handle.monitoring_url()));
+        }
+        if let (Some(g), Some(checkout)) = (&mut e.gitops, handle.gitops_checkout()) {
+            g.checkout = checkout.to_path_buf();
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! which are shared through a ConfigMap in the environment's namespace (`shared`).
 
 pub mod checks;
+pub mod git;
 pub mod shared;
 pub mod walk;
 

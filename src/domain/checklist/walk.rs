@@ -36,6 +36,9 @@ pub trait Facts {
     /// Job `name` in the environment's namespace: Ok(None) while the Jobs have not been
     /// listed, Ok(Some(None)) when there is none.
     fn job(&self, name: &str) -> Result<Option<Option<JobRow>>, String>;
+    /// The environment's GitOps remote as last read: Err when there is nothing to read
+    /// (no `gitops:`), Ok(None) before the first read.
+    fn git(&self) -> Result<Option<&crate::domain::gitops::GitState>, String>;
 }
 
 /// One item as walked.
@@ -126,6 +129,14 @@ pub fn evaluate(
             Err(why) => cannot(format!("cannot list jobs: {why}; tick by hand")),
             Ok(found) => checks::job_complete(job, found, now),
         },
+        Check::GitTag { tag } => super::git::tagged(tag, release, facts.git()),
+        Check::GitImage => {
+            let file = here
+                .gitops
+                .as_ref()
+                .map(|g| g.kustomization(&here.name, &release.service));
+            super::git::image_set(file.as_deref(), release, facts.git())
+        }
     })
 }
 

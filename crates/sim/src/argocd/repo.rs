@@ -39,6 +39,9 @@ pub struct WorkloadKey {
 /// Container name → image.
 pub type Images = Vec<(String, String)>;
 
+/// The workloads of an app's path at a commit, with their images.
+pub type Rendered = Vec<(WorkloadKey, Images)>;
+
 /// One workload's new images under an app's path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -82,7 +85,7 @@ struct Backing {
     /// Holds a temporary home (unit tests) until the simulator is dropped.
     _temp: Option<tempfile::TempDir>,
     bases: Vec<Base>,
-    rendered: Mutex<HashMap<(String, String), Option<Vec<(WorkloadKey, Images)>>>>,
+    rendered: Mutex<HashMap<(String, String), Option<Rendered>>>,
     infos: Mutex<HashMap<String, Option<(Timestamp, String)>>>,
     head: Mutex<Option<(Instant, Option<String>)>>,
 }

@@ -118,6 +118,21 @@ impl Facts for LiveFacts<'_> {
         Ok(Some(c.jobs.get(ns, name).cloned()))
     }
 
+    fn git(&self) -> Result<Option<&crate::domain::gitops::GitState>, String> {
+        let Some(env) = self.state.envs.get(self.env) else {
+            return Ok(None);
+        };
+        if env.config.gitops.is_none() {
+            return Err(crate::domain::gitops::not_configured(&env.config.name));
+        }
+        Ok(self
+            .state
+            .checklist
+            .envs
+            .get(self.env)
+            .and_then(|c| c.git.as_ref()))
+    }
+
     fn probe(&self, url: &str) -> Option<HttpProbe> {
         self.state.checklist.probes.get(url).cloned()
     }

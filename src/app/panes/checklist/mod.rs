@@ -39,6 +39,8 @@ pub struct EnvChecklist {
     pub reports: RowStore<VulnerabilityReportRow>,
     pub shared: RowStore<SharedRow>,
     pub jobs: RowStore<crate::domain::job::JobRow>,
+    /// The GitOps remote as last read.
+    pub git: Option<crate::domain::gitops::GitState>,
     /// The last failure of each stream, until it lists again.
     pub errors: HashMap<ChecklistStream, String>,
 }
@@ -565,5 +567,15 @@ fn prune_synced(state: &mut State) {
 pub fn on_probe(state: &mut State, probe: HttpProbe) -> bool {
     let changed = state.checklist.probes.get(&probe.url) != Some(&probe);
     state.checklist.probes.insert(probe.url.clone(), probe);
+    changed
+}
+
+/// A read of the environment's GitOps remote.
+pub fn on_git(state: &mut State, env: usize, git: crate::domain::gitops::GitState) -> bool {
+    let Some(c) = state.checklist.envs.get_mut(env) else {
+        return false;
+    };
+    let changed = c.git.as_ref() != Some(&git);
+    c.git = Some(git);
     changed
 }

@@ -5,6 +5,8 @@
 //! reason is typed. Marks go the way of checklist ticks: the release's ConfigMap,
 //! through the pipeline, kept locally until the cluster has them.
 
+mod git;
+
 use std::collections::HashMap;
 
 use jiff::Timestamp;
@@ -317,6 +319,16 @@ fn run(state: &mut State) -> Vec<Effect> {
             },
         ),
         StepRun::Logs { .. } => return Vec::new(),
+        StepRun::GitTag { .. } | StepRun::SetImage { .. } => {
+            match git::plan(state, env, &w.release, run) {
+                Ok(action) => step_command(
+                    &config.name,
+                    &view.step.id,
+                    StepAction::Git(Box::new(action)),
+                ),
+                Err(why) => return fail(state, why),
+            }
+        }
         StepRun::ArgocdSync => {
             let app = config
                 .services
