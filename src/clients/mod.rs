@@ -7,6 +7,7 @@ pub mod git;
 pub mod kube;
 pub mod logs;
 pub mod migrations;
+pub mod prometheus;
 pub mod rollouts;
 pub mod watch;
 

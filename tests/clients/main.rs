@@ -18,6 +18,7 @@ mod logs_stream;
 mod migrate_postgres;
 mod migrate_sqlite;
 mod pipeline;
+mod prometheus_sim;
 mod reconnect;
 mod runbook_steps;
 mod sim_argocd;
