@@ -1,9 +1,11 @@
-//! The production runbook walked in a pseudo-terminal against `rollcall sim`: the
-//! staging check marked, a backup run through the pipeline and completed by the
-//! simulator's CNPG controller, the tag skipped with a reason, the incomplete checklist
-//! passed over with a reason, maintenance mode turned on, the smoke-test Job run to
-//! completion and maintenance mode off (kubectl sees the flag go true then false and the
-//! Job complete), and the audit holding every step.
+//! The production runbook walked in a pseudo-terminal against `rollcall sim`, for
+//! metadata-catalog v1.2.0: the staging check marked, a backup run through the pipeline
+//! and completed by the simulator's CNPG controller, the release tagged and pushed from
+//! the user's clone of the GitOps repository, the incomplete checklist passed over with a
+//! reason, maintenance mode turned on, the overlay's image set, committed and pushed, the
+//! smoke-test Job run to completion and maintenance mode off. Afterwards the remote has
+//! the tag and the kustomization commit, kubectl saw the flag go true then false and the
+//! Job complete, and the audit holds every step.
 
 use std::path::Path;
 use std::process::Command;
@@ -15,6 +17,21 @@ use rollcall_testkit::pty::Tui;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rollcall");
 const WAIT: Duration = Duration::from_secs(40);
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
 
 fn flag(kubectl: &Path, kc: &Path) -> String {
     let out = Command::new(kubectl)
@@ -50,11 +67,34 @@ fn the_production_runbook_from_the_backup_to_maintenance_off() {
     };
     let dir = tempfile::tempdir().unwrap();
     let (_sim, kc) = start_sim(BIN, dir.path(), WAIT);
+    // The user's clone of the GitOps repository, where the built-in config expects it
+    // (~/src/dictamesh; HOME is the test's directory).
+    let remote = dir.path().join("git/gitops.git");
+    let clone = dir.path().join("src/dictamesh");
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "-q",
+            &remote.to_string_lossy(),
+            &clone.to_string_lossy(),
+        ],
+    );
+    git(&clone, &["config", "user.email", "oncall@dictamesh.io"]);
+    git(&clone, &["config", "user.name", "On-call"]);
     let audit = dir.path().join("audit.jsonl");
     let mut tui = Tui::run_against(BIN, dir.path(), &kc);
     tui.wait_for("Environments", WAIT);
-    tui.send("]]0z");
-    tui.wait_for("Runbook · customer-adapter v1.2.0 → prod", WAIT);
+    // The release whose image prod does not run yet: the checklist's third.
+    tui.send("]]8");
+    tui.wait_for("Checklist · customer-adapter v1.2.0 → prod", WAIT);
+    tui.send("N");
+    tui.wait_for("Checklist · graphql-gateway v1.2.0 → prod", WAIT);
+    tui.send("N");
+    tui.wait_for("Checklist · metadata-catalog v1.2.0 → prod", WAIT);
+    tui.send("0z");
+    tui.wait_for("Runbook · metadata-catalog v1.2.0 → prod", WAIT);
     assert_eq!(flag(&kubectl, &kc), "false");
 
     // T-24h: staging (no Argo CD here, so a person decides), then the backup.
@@ -82,13 +122,13 @@ fn the_production_runbook_from_the_backup_to_maintenance_off() {
         "",
         "✔ Create a production backup",
     );
-    answer(
-        &mut tui,
-        "X",
-        "skip T-24h",
-        "tagged by CI",
-        "↷ Tag the release",
-    );
+    // The tag: planned from the remote as read, typed to confirm, pushed.
+    tui.wait_for("✖ Tag the release", WAIT);
+    tui.send("\r");
+    tui.wait_for("GIT push origin refs/tags/v1.2.0", WAIT);
+    tui.send("v1.2.0\r");
+    tui.wait_for("▸ Tag the release", WAIT);
+    answer(&mut tui, "x", "done: T-24h", "", "✔ Tag the release");
 
     // T-0: the checklist is incomplete; going on needs a reason.
     tui.send("O");
@@ -104,12 +144,18 @@ fn the_production_runbook_from_the_backup_to_maintenance_off() {
     tui.wait_for("✔ Enable maintenance mode", WAIT);
     assert_eq!(flag(&kubectl, &kc), "true");
     tui.send("j");
+    // The image: the overlay's one line, committed and pushed from the clone.
+    tui.wait_for("✖ Update the image tag in Git", WAIT);
+    tui.send("\r");
+    tui.wait_for("+  newTag: v1.2.0", WAIT);
+    tui.send("metadata-catalog\r");
+    tui.wait_for("▸ Update the image tag in Git", WAIT);
     answer(
         &mut tui,
-        "X",
-        "skip T-0",
-        "image set by hand",
-        "↷ Update the image tag in Git",
+        "x",
+        "done: T-0",
+        "",
+        "✔ Update the image tag in Git",
     );
     answer(
         &mut tui,
@@ -173,16 +219,33 @@ fn the_production_runbook_from_the_backup_to_maintenance_off() {
         .iter()
         .filter(|r| r["command"] == "runbook-step" && r["result"] == "ok")
         .collect();
-    assert_eq!(runs.len(), 4, "{lines}");
+    assert_eq!(runs.len(), 6, "{lines}");
     let marks: Vec<&str> = records
         .iter()
         .filter(|r| r["command"] == "mark-checklist" && r["result"] == "ok")
         .filter_map(|r| r["item"].as_str())
         .collect();
+    // The remote has the tag and the kustomization commit; the user's clone followed.
+    let file = "infrastructure/k8s/overlays/prod/metadata-catalog/kustomization.yaml";
+    assert_eq!(git(&remote, &["cat-file", "-t", "v1.2.0"]).trim(), "tag");
+    let last = git(
+        &remote,
+        &["log", "-1", "--format=%s%n%an", "--numstat", "main"],
+    );
+    assert_eq!(
+        last,
+        format!("deploy: metadata-catalog v1.2.0 to prod\nOn-call\n\n1\t1\t{file}\n")
+    );
+    assert!(git(&remote, &["show", &format!("main:{file}")]).contains("newTag: v1.2.0"));
+    assert_eq!(
+        git(&clone, &["rev-parse", "HEAD"]),
+        git(&remote, &["rev-parse", "main"])
+    );
     for want in [
         "rb.check-staging",
         "rb.backup",
         "rb.tag",
+        "rb.set-image",
         "rb.gate",
         "rb.maintenance-on",
         "rb.maintenance-off",
