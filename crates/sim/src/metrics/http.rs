@@ -173,7 +173,8 @@ pub fn instant(
     params: &HashMap<String, String>,
     now_ms: i64,
 ) -> Result<Value, BadData> {
-    let t = match params.get("time") {
+    // As Prometheus's parseTimeParam: absent or empty is now.
+    let t = match params.get("time").filter(|s| !s.is_empty()) {
         Some(s) => parse_time(s).map_err(|e| invalid("time", e))?,
         None => now_ms,
     };

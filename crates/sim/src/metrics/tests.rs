@@ -99,7 +99,12 @@ fn instant_and_range_answers_have_prometheus_shapes() {
     sample_for(&shared, &history, T0, 40);
     let now = T0 + 39 * 15_000;
 
-    let v = instant(&history, &params(&[("query", &errors_q("web"))]), now).unwrap();
+    let v = instant(
+        &history,
+        &params(&[("query", &errors_q("web")), ("time", "")]),
+        now,
+    )
+    .unwrap();
     assert_eq!(v["resultType"], "vector");
     assert_eq!(v["result"][0]["metric"], json!({}));
     assert_eq!(v["result"][0]["value"][0], json!(now / 1000));
