@@ -99,6 +99,19 @@ pub fn terminate_preview(env: &str, app: &str) -> Preview {
     )
 }
 
+pub fn refresh_preview(env: &str, app: &str) -> Preview {
+    let call = requests::get_refreshed(app, true);
+    preview_of(
+        format!("argocd app get {app} --hard-refresh ({env})"),
+        &call,
+        format!(
+            "Argo CD drops its cached manifests of {app}, reads git again and compares the \
+             app with the cluster now; the answer is the app as it then stands. Nothing is \
+             deployed."
+        ),
+    )
+}
+
 /// Why an Argo CD command did not go through, once past RBAC.
 #[derive(Debug, thiserror::Error)]
 pub enum ArgocdFailed {
@@ -198,6 +211,19 @@ pub(super) async fn execute(
         }
         Command::ArgocdDisableAutoSync { app, .. } => disable_auto_sync(client, app).await,
         Command::ArgocdTerminateOperation { app, .. } => terminate(client, app).await,
+        Command::ArgocdRefresh { app, .. } => {
+            let row = client
+                .call::<AppRow>(&requests::get_refreshed(app, true))
+                .await?;
+            Ok(format!(
+                "{app} refreshed: {} · {} at {}",
+                row.sync_status,
+                row.health,
+                row.sync_revision
+                    .as_deref()
+                    .map_or("no revision", |r| r.get(..7).unwrap_or(r))
+            ))
+        }
         _ => Err(ArgocdFailed::NotArgocd(command.summary())),
     }
 }
@@ -211,6 +237,8 @@ pub fn rbac_action(command: &Command) -> Option<&'static str> {
         Command::ArgocdDisableAutoSync { .. } => Some("update"),
         // argocd-server's TerminateOperation enforces `sync`.
         Command::ArgocdTerminateOperation { .. } => Some("sync"),
+        // A refresh is a get with ?refresh=, enforced as `get`.
+        Command::ArgocdRefresh { .. } => Some("get"),
         _ => None,
     }
 }

@@ -60,6 +60,8 @@ pub enum Command {
     },
     /// `argocd app terminate-op APP`: stop the app's running sync or rollback.
     ArgocdTerminateOperation { env: String, app: String },
+    /// `argocd app get APP --hard-refresh`: Argo CD re-reads git and compares now.
+    ArgocdRefresh { env: String, app: String },
     /// Flip a blue/green Service's selector to one colour, as the seed's
     /// `kubectl patch service NAME -p '{"spec":{"selector":{"version":"green"}}}'` does.
     SwitchBlueGreen {
@@ -140,7 +142,8 @@ impl Command {
             Command::ArgocdRollback { env, .. }
             | Command::ArgocdSync { env, .. }
             | Command::ArgocdDisableAutoSync { env, .. }
-            | Command::ArgocdTerminateOperation { env, .. } => env,
+            | Command::ArgocdTerminateOperation { env, .. }
+            | Command::ArgocdRefresh { env, .. } => env,
             Command::SwitchBlueGreen { env, .. } => env,
             Command::UndoDeployment { env, .. } => env,
             Command::MarkChecklist { env, .. } => env,
@@ -158,7 +161,8 @@ impl Command {
             Command::ArgocdRollback { app, .. }
             | Command::ArgocdSync { app, .. }
             | Command::ArgocdDisableAutoSync { app, .. }
-            | Command::ArgocdTerminateOperation { app, .. } => app,
+            | Command::ArgocdTerminateOperation { app, .. }
+            | Command::ArgocdRefresh { app, .. } => app,
             Command::SwitchBlueGreen { service, .. } => service,
             Command::UndoDeployment { name, .. } => name,
             Command::MarkChecklist { item, .. } => item,
@@ -192,6 +196,9 @@ impl Command {
             }
             Command::ArgocdTerminateOperation { env, app } => {
                 format!("argocd app terminate-op {app} in {env}")
+            }
+            Command::ArgocdRefresh { env, app } => {
+                format!("argocd app get {app} --hard-refresh in {env}")
             }
             Command::SwitchBlueGreen {
                 env,
@@ -286,6 +293,7 @@ impl Command {
             Command::ArgocdTerminateOperation { env, app } => {
                 super::argocd::terminate_preview(env, app)
             }
+            Command::ArgocdRefresh { env, app } => super::argocd::refresh_preview(env, app),
             Command::SwitchBlueGreen {
                 namespace,
                 service,

@@ -241,7 +241,8 @@ pub fn access(command: &Command) -> Vec<Access> {
         | Command::ArgocdRollback { .. }
         | Command::ArgocdSync { .. }
         | Command::ArgocdDisableAutoSync { .. }
-        | Command::ArgocdTerminateOperation { .. } => Vec::new(),
+        | Command::ArgocdTerminateOperation { .. }
+        | Command::ArgocdRefresh { .. } => Vec::new(),
     }
 }
 
@@ -401,9 +402,8 @@ pub(super) async fn prepare(
         | Command::ArgocdRollback { .. }
         | Command::ArgocdSync { .. }
         | Command::ArgocdDisableAutoSync { .. }
-        | Command::ArgocdTerminateOperation { .. } => {
-            Err(Unsendable::NotKubernetes(command.summary()))
-        }
+        | Command::ArgocdTerminateOperation { .. }
+        | Command::ArgocdRefresh { .. } => Err(Unsendable::NotKubernetes(command.summary())),
     }
 }
 

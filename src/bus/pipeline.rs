@@ -273,7 +273,8 @@ impl<E: Sink> Inner<E> {
             Command::ArgocdRollback { .. }
             | Command::ArgocdSync { .. }
             | Command::ArgocdDisableAutoSync { .. }
-            | Command::ArgocdTerminateOperation { .. } => self
+            | Command::ArgocdTerminateOperation { .. }
+            | Command::ArgocdRefresh { .. } => self
                 .argocd
                 .get(env)
                 .map(Route::Argocd)

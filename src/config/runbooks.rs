@@ -55,6 +55,9 @@ pub enum StepRun {
     },
     /// `argocd app sync` of the release's Application in the environment.
     ArgocdSync,
+    /// `argocd app get APP --hard-refresh` of the release's Application in `environment`
+    /// (None: the environment before).
+    ArgocdRefresh { environment: Option<String> },
     /// The release's service's logs (its pods', the last 100 lines) opened with a filter.
     Logs { filter: String },
     /// A Job created in the environment's namespace from a manifest (`kubectl apply -f`).
@@ -159,6 +162,8 @@ struct RawRun {
     image: Option<String>,
     #[serde(default)]
     new_name: Option<String>,
+    #[serde(default)]
+    environment: Option<String>,
 }
 
 impl RawRun {
@@ -168,6 +173,9 @@ impl RawRun {
         match self.kind.value.as_str() {
             "cnpg-backup" => Ok(StepRun::CnpgBackup),
             "argocd-sync" => Ok(StepRun::ArgocdSync),
+            "argocd-refresh" => Ok(StepRun::ArgocdRefresh {
+                environment: nonempty(self.environment),
+            }),
             "logs" => Ok(StepRun::Logs {
                 filter: self.filter.unwrap_or_default(),
             }),
@@ -210,8 +218,8 @@ impl RawRun {
                     .unwrap_or_else(|| "deploy: {service} {version} to {environment}".into()),
             }),
             other => Err(bad(format!(
-                "unknown run kind `{other}`, expected cnpg-backup, set-flag, argocd-sync, job, \
-                 logs, git-tag or set-image"
+                "unknown run kind `{other}`, expected cnpg-backup, set-flag, argocd-sync, \
+                 argocd-refresh, job, logs, git-tag or set-image"
             ))),
         }
     }

@@ -328,3 +328,57 @@ async fn manifests_fetch_answers_with_the_images_of_that_revision() {
     assert!(h.audit_lines().is_empty());
     sim.shutdown().await;
 }
+
+/// A push to the GitOps remote is what a hard refresh compares against: the app goes
+/// OutOfSync at the pushed commit, as Argo CD's repo server would read it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hard_refresh_compares_the_app_with_what_was_pushed() {
+    let sim = sim::start(SimOptions::default()).await.unwrap();
+    let mut h = harness(&sim, false).await;
+    let clone = sim.gitops_checkout().expect("a clone").to_path_buf();
+    let file = clone.join("infrastructure/k8s/overlays/prod/metadata-catalog/kustomization.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("newTag: v1.1.4", "newTag: v1.2.0")).unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&clone)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    git(&[
+        "commit",
+        "-qam",
+        "deploy: metadata-catalog v1.2.0 to production",
+    ]);
+    git(&["push", "-q", "origin", "main"]);
+    let pushed = git(&["rev-parse", "HEAD"]);
+    let app = "metadata-catalog-prod";
+    let outcome = h
+        .run(
+            1,
+            Command::ArgocdRefresh {
+                env: "prod".into(),
+                app: app.into(),
+            },
+        )
+        .await;
+    assert_eq!(
+        outcome,
+        Ok(format!(
+            "{app} refreshed: OutOfSync · Healthy at {}",
+            &pushed[..7]
+        ))
+    );
+    let lines = h.audit_lines();
+    assert_eq!(lines[0]["command"], "argocd-refresh");
+    assert_eq!(lines[0]["result"], "ok");
+    sim.shutdown().await;
+}

@@ -60,7 +60,11 @@ async fn the_image_commit_and_the_tag_reach_the_remote_once() {
     let read = rollcall::clients::git::read(&gitops, &files, None, jiff::Timestamp::now()).await;
     assert_eq!(read.error, None);
     let tip = read.tip.clone().expect("the branch tip");
-    let before = read.file(FILE).cloned().expect("read").expect("the overlay");
+    let before = read
+        .file(FILE)
+        .cloned()
+        .expect("read")
+        .expect("the overlay");
     assert!(before.contains("newTag: v1.1.4"), "{before}");
     let after = set_image(&before, "metadata-catalog", None, "v1.2.0")
         .unwrap()
@@ -111,7 +115,18 @@ async fn the_image_commit_and_the_tag_reach_the_remote_once() {
     let c = other.path().join("c");
     let theirs = after.replace("v1.2.0", "v1.3.0");
     std::fs::write(c.join(FILE), &theirs).unwrap();
-    git(&c, &["-c", "user.email=t@x", "-c", "user.name=t", "commit", "-qam", "theirs"]);
+    git(
+        &c,
+        &[
+            "-c",
+            "user.email=t@x",
+            "-c",
+            "user.name=t",
+            "commit",
+            "-qam",
+            "theirs",
+        ],
+    );
     git(&c, &["push", "-q", "origin", "main"]);
     let head_before = git(&remote, &["rev-parse", "main"]);
     let mut stale = action.clone();
@@ -147,7 +162,12 @@ async fn the_image_commit_and_the_tag_reach_the_remote_once() {
     let audit = bus.audit_lines();
     let results: Vec<(&str, &str)> = audit
         .iter()
-        .map(|r| (r["action"]["git"].as_str().unwrap_or(""), r["result"].as_str().unwrap_or("")))
+        .map(|r| {
+            (
+                r["action"]["git"].as_str().unwrap_or(""),
+                r["result"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
     assert_eq!(
         results,

@@ -67,6 +67,20 @@ pub fn get(name: &str) -> ApiCall {
     }
 }
 
+/// `argocd app get NAME --refresh` / `--hard-refresh`: the get with `?refresh=`, which
+/// argocd-server answers once the controller has reconciled.
+pub fn get_refreshed(name: &str, hard: bool) -> ApiCall {
+    ApiCall {
+        method: "GET",
+        path: format!("{APPS_PATH}/{}", seg(name)),
+        query: vec![(
+            "refresh".to_owned(),
+            if hard { "hard" } else { "normal" }.to_owned(),
+        )],
+        body: None,
+    }
+}
+
 /// `ApplicationSyncRequest`; fields left out are the server's defaults.
 pub fn sync(name: &str, revision: Option<&str>, prune: bool, dry_run: bool) -> ApiCall {
     let mut body = json!({"name": name, "prune": prune, "dryRun": dry_run});

@@ -121,6 +121,10 @@ impl AppController {
         let stored = e.value();
         let mut app = stored.clone();
         let now = shared.clock.now();
+        // A refresh asks git again rather than trusting the last read of HEAD.
+        if !app["metadata"]["annotations"][REFRESH].is_null() {
+            shared.gitops.forget_head();
+        }
         ops::advance(shared, &shared.gitops, rec, &mut app, now);
         let cmp = state::compare(shared, &shared.gitops, &app);
         let (old_sync, old_health) = (

@@ -322,6 +322,13 @@ impl GitRepo {
         self.backing.get().map(|b| b.checkout.as_path())
     }
 
+    /// Drops the cached `HEAD`, so the next resolve asks git (a refresh).
+    pub fn forget_head(&self) {
+        if let Some(b) = self.backing.get() {
+            *lock(&b.head) = None;
+        }
+    }
+
     /// The newest commit of the default branch.
     pub fn head(&self) -> Option<String> {
         self.resolve("HEAD")

@@ -329,6 +329,31 @@ fn run(state: &mut State) -> Vec<Effect> {
                 Err(why) => return fail(state, why),
             }
         }
+        StepRun::ArgocdRefresh { environment } => {
+            let configs: Vec<&crate::config::Environment> =
+                state.envs.iter().map(|e| &e.config).collect();
+            let target = match environment {
+                Some(name) => configs.iter().find(|e| &e.name == name).copied(),
+                None => env.checked_sub(1).and_then(|i| configs.get(i).copied()),
+            };
+            let Some(target) = target else {
+                return fail(
+                    state,
+                    format!("{} has no environment before it", config.name),
+                );
+            };
+            let app = target
+                .services
+                .iter()
+                .find(|s| s.name == w.release.service)
+                .map(|s| s.argocd_app.clone())
+                .unwrap_or_else(|| format!("{}-{}", w.release.service, target.name));
+            let command = Command::ArgocdRefresh {
+                env: target.name.clone(),
+                app: app.clone(),
+            };
+            (command, app)
+        }
         StepRun::ArgocdSync => {
             let app = config
                 .services
@@ -352,7 +377,14 @@ fn run(state: &mut State) -> Vec<Effect> {
         title: view.step.title.clone(),
         marks_done: view.step.done_when.is_none(),
     });
-    let dialog = ConfirmDialog::new(command, config.production, target);
+    // Typed confirmation where the command lands in production (a refresh of staging's
+    // app does not).
+    let production = state
+        .envs
+        .iter()
+        .find(|e| e.config.name == command.env())
+        .map_or(config.production, |e| e.config.production);
+    let dialog = ConfirmDialog::new(command, production, target);
     state.mode = Mode::Confirm(Box::new(dialog));
     Vec::new()
 }
