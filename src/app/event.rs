@@ -66,6 +66,12 @@ pub enum Event {
         env: usize,
         state: crate::domain::gitops::GitState,
     },
+    /// A Prometheus query of a metric check was read.
+    Metric {
+        env: usize,
+        query: String,
+        read: crate::domain::checklist::metric::MetricRead,
+    },
     /// A URL a check reads answered (or did not).
     Probe(crate::domain::checklist::checks::HttpProbe),
     /// An operation sent through the command bus finished.

@@ -101,6 +101,10 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             let changed = crate::app::panes::checklist::on_git(state, env, git);
             (Vec::new(), changed)
         }
+        Event::Metric { env, query, read } => {
+            let changed = crate::app::panes::checklist::on_metric(state, env, query, read);
+            (Vec::new(), changed)
+        }
         Event::Probe(probe) => {
             let changed = crate::app::panes::checklist::on_probe(state, probe);
             (Vec::new(), changed)

@@ -6,6 +6,7 @@ pub mod checklist;
 pub mod git;
 pub mod kube;
 pub mod logs;
+pub mod metrics;
 pub mod migrations;
 pub mod prometheus;
 pub mod rollouts;

@@ -82,6 +82,75 @@ pub enum Check {
     },
     /// The service's overlay on the remote branch sets its image to the release.
     GitImage,
+    /// Each series, read from the environment's Prometheus, is no worse after T-0 than
+    /// before it.
+    Metric {
+        series: Vec<MetricSeries>,
+    },
+}
+
+/// A series a `metric` check compares across T-0: higher is worse.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSeries {
+    /// `error rate`, `P95`, …
+    pub label: String,
+    /// PromQL with `{namespace}` and `{service}`.
+    pub query: String,
+    pub unit: MetricUnit,
+    /// Worse when after > factor × before and after − before > floor.
+    pub factor: f64,
+    pub floor: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricUnit {
+    /// A share shown as a percentage.
+    Ratio,
+    Seconds,
+    Count,
+}
+
+// Checks are compared as config; the thresholds are finite numbers from the file.
+impl Eq for MetricSeries {}
+
+/// The series of a built-in `metric:` (error-rate, latency, restarts).
+fn metric_preset(name: &str) -> Option<Vec<MetricSeries>> {
+    let one = |label: &str, query: String, unit, factor, floor| MetricSeries {
+        label: label.to_owned(),
+        query,
+        unit,
+        factor,
+        floor,
+    };
+    let sel = r#"namespace="{namespace}",service="{service}""#;
+    let quantile = |q: &str| {
+        format!(
+            "histogram_quantile({q}, sum by (le) (rate(http_request_duration_seconds_bucket{{{sel}}}[5m])))"
+        )
+    };
+    Some(match name {
+        "error-rate" => vec![one(
+            "error rate",
+            format!(
+                r#"sum(rate(http_requests_total{{{sel},code=~"5.."}}[5m])) / sum(rate(http_requests_total{{{sel}}}[5m]))"#
+            ),
+            MetricUnit::Ratio,
+            1.5,
+            0.005,
+        )],
+        "latency" => vec![
+            one("P95", quantile("0.95"), MetricUnit::Seconds, 1.5, 0.05),
+            one("P99", quantile("0.99"), MetricUnit::Seconds, 1.5, 0.05),
+        ],
+        "restarts" => vec![one(
+            "restarts /5m",
+            r#"sum(increase(kube_pod_container_status_restarts_total{namespace="{namespace}",pod=~"{service}-.*"}[5m]))"#.to_owned(),
+            MetricUnit::Count,
+            1.5,
+            1.0,
+        )],
+        _ => return None,
+    })
 }
 
 /// The tag a release gets in the GitOps repository unless told otherwise.
@@ -123,6 +192,7 @@ const KINDS: &[&str] = &[
     "job-complete",
     "git-tag",
     "git-image",
+    "metric",
 ];
 /// An `argocd-healthy` check's environment meaning the one being deployed to.
 pub const THIS: &str = "this";
@@ -185,6 +255,16 @@ pub(crate) struct RawCheck {
     job: Option<Spanned<String>>,
     #[serde(default)]
     tag: Option<Spanned<String>>,
+    #[serde(default)]
+    metric: Option<Spanned<String>>,
+    #[serde(default)]
+    query: Option<Spanned<String>>,
+    #[serde(default)]
+    label: Option<Spanned<String>>,
+    #[serde(default)]
+    factor: Option<Spanned<f64>>,
+    #[serde(default)]
+    floor: Option<Spanned<f64>>,
 }
 
 /// Parses and validates a checklists file. `environments` are the configured
@@ -327,6 +407,7 @@ impl RawCheck {
             "http" => &["url", "expect_status"],
             "job-complete" => &["job"],
             "git-tag" => &["tag"],
+            "metric" => &["metric", "query", "label", "factor", "floor"],
             _ => &[],
         };
         for (field, location) in [
@@ -343,6 +424,11 @@ impl RawCheck {
             ),
             ("job", self.job.as_ref().map(|s| s.referenced)),
             ("tag", self.tag.as_ref().map(|s| s.referenced)),
+            ("metric", self.metric.as_ref().map(|s| s.referenced)),
+            ("query", self.query.as_ref().map(|s| s.referenced)),
+            ("label", self.label.as_ref().map(|s| s.referenced)),
+            ("factor", self.factor.as_ref().map(|s| s.referenced)),
+            ("floor", self.floor.as_ref().map(|s| s.referenced)),
         ] {
             if let Some(location) = location
                 && !used.contains(&field)
@@ -377,6 +463,59 @@ impl RawCheck {
                 },
             },
             "git-image" => Check::GitImage,
+            "metric" => {
+                let mut series = match (self.metric, self.query) {
+                    (Some(m), None) => metric_preset(m.value.trim()).ok_or_else(|| {
+                        err(
+                            m.referenced,
+                            "metric",
+                            format!(
+                                "unknown metric `{}`, expected error-rate, latency or restarts \
+                                 (or a query of your own)",
+                                m.value
+                            ),
+                        )
+                    })?,
+                    (None, Some(q)) if !q.value.trim().is_empty() => vec![MetricSeries {
+                        label: self
+                            .label
+                            .as_ref()
+                            .map_or("value".to_owned(), |l| l.value.clone()),
+                        query: q.value.trim().to_owned(),
+                        unit: MetricUnit::Count,
+                        factor: 1.5,
+                        floor: 0.0,
+                    }],
+                    _ => {
+                        return Err(err(
+                            at,
+                            "kind",
+                            "a `metric` check needs metric (error-rate, latency, restarts) or \
+                             query, not both"
+                                .to_owned(),
+                        ));
+                    }
+                };
+                for (field, v) in [("factor", &self.factor), ("floor", &self.floor)] {
+                    if let Some(v) = v {
+                        if !v.value.is_finite() || v.value < 0.0 {
+                            return Err(err(
+                                v.referenced,
+                                field,
+                                format!("{field} must be a number ≥ 0"),
+                            ));
+                        }
+                        for s in &mut series {
+                            if field == "factor" {
+                                s.factor = v.value;
+                            } else {
+                                s.floor = v.value;
+                            }
+                        }
+                    }
+                }
+                Check::Metric { series }
+            }
             "argocd-healthy" => Check::ArgocdHealthy {
                 environment: match self.environment {
                     None => None,

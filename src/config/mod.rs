@@ -32,7 +32,8 @@ use std::path::{Path, PathBuf};
 
 pub use argocd::ArgocdServer;
 pub use checklists::{
-    Check, Checklist, Checklists, Item, OnCall, THIS as THIS_ENVIRONMENT, parse_checklists,
+    Check, Checklist, Checklists, Item, MetricSeries, MetricUnit, OnCall, THIS as THIS_ENVIRONMENT,
+    parse_checklists,
 };
 pub use database::{Database, ResolveError};
 pub use environments::{

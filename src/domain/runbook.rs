@@ -143,10 +143,11 @@ pub fn walk(
     for (phase, step) in runbook.steps() {
         progress.total += 1;
         let mark = marks.get(&mark_key(&step.id)).filter(|m| m.done).cloned();
+        let t0 = progress.t0;
         let check = |s: &RunbookStep| {
             s.done_when
                 .as_ref()
-                .and_then(|c| evaluate(c, environments, env, release, facts))
+                .and_then(|c| evaluate(c, environments, env, release, t0, facts))
         };
         let (state, evaluation) = match &mark {
             Some(m) if m.skipped => (StepState::Skipped, None),

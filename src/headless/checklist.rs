@@ -94,6 +94,11 @@ impl Facts for Snapshot {
         self.probes.get(url).cloned()
     }
 
+    // The checklist has no T-0: a metric check there waits for one and reads nothing.
+    fn metric(&self, _query: &str) -> Option<crate::domain::checklist::metric::MetricRead> {
+        None
+    }
+
     fn git(&self) -> Result<Option<&crate::domain::gitops::GitState>, String> {
         self.git.as_ref().map(Some).map_err(Clone::clone)
     }

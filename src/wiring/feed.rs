@@ -42,6 +42,14 @@ impl From<crate::clients::git::GitItem> for Event {
     }
 }
 
+impl From<crate::clients::metrics::MetricItem> for Event {
+    fn from(
+        crate::clients::metrics::MetricItem { env, query, read }: crate::clients::metrics::MetricItem,
+    ) -> Self {
+        Event::Metric { env, query, read }
+    }
+}
+
 impl From<crate::domain::feed::ProbeUpdate> for Event {
     fn from(crate::domain::feed::ProbeUpdate(probe): crate::domain::feed::ProbeUpdate) -> Self {
         Event::Probe(probe)

@@ -227,6 +227,27 @@ async fn run_async(opts: RunOptions) -> Result<()> {
         tx.clone(),
     ));
 
+    // The Prometheus queries of the runbook's and checklists' metric checks.
+    let metric_checks: Vec<crate::config::Check> = state
+        .runbook
+        .runbook
+        .steps()
+        .filter_map(|(_, s)| s.done_when.clone())
+        .chain(
+            state
+                .checklist
+                .lists
+                .lists
+                .iter()
+                .flat_map(|l| l.items.iter().map(|i| i.check.clone())),
+        )
+        .collect();
+    watchers.extend(crate::clients::metrics::spawn_watcher(
+        crate::domain::checklist::metric::queries(metric_checks.iter(), &environments),
+        opts.clock.clone(),
+        tx.clone(),
+    ));
+
     // The GitOps remotes the runbook's git steps and checks read.
     watchers.extend(crate::clients::git::spawn_watcher(
         crate::clients::git::plan_reads(&environments),

@@ -136,7 +136,7 @@ pub async fn workloads(
 }
 
 /// Points what the config reads beside the cluster at the simulator: the checks'
-/// Grafana-style health endpoint and the GitOps clone it made.
+/// Grafana-style health endpoint, its Prometheus query API and the GitOps clone it made.
 pub fn point_at_sim(
     environments: &mut [crate::config::Environment],
     handle: &rollcall_sim::SimHandle,
@@ -144,6 +144,9 @@ pub fn point_at_sim(
     for e in environments {
         if e.monitoring.health_url.is_some() {
             e.monitoring.health_url = Some(format!("{}/api/health", handle.monitoring_url()));
+        }
+        if e.monitoring.prometheus_url.is_some() {
+            e.monitoring.prometheus_url = Some(handle.monitoring_url());
         }
         if let (Some(g), Some(checkout)) = (&mut e.gitops, handle.gitops_checkout()) {
             g.checkout = checkout.to_path_buf();

@@ -391,3 +391,90 @@ fn a_failed_run_says_why_and_how_to_run_it_again() {
     // The step is still the one to do, its check failing as before.
     assert!(text.contains("✖ Create a production backup"), "{text}");
 }
+
+/// T+30m: the error rate read from Prometheus is compared across T-0 and drawn; a
+/// release that made it worse fails the step with both values, one that did not lets it
+/// be marked.
+#[test]
+fn the_error_rate_is_compared_across_t0() {
+    use rollcall::app::Event;
+    use rollcall::domain::checklist::metric::MetricRead;
+    use rollcall::domain::metrics::Series;
+    let mut s = prod_runbook();
+    // Everything before T+30m marked, T-0 40 minutes ago.
+    let steps: Vec<(String, i64)> = [
+        ("check-staging", 3000),
+        ("backup", 2900),
+        ("tag", 2800),
+        ("maintenance-on", 2400),
+        ("set-image", 2390),
+        ("sync", 2300),
+        ("pods", 2000),
+        ("logs", 1990),
+        ("smoke-tests", 1900),
+        ("metrics", 1890),
+        ("maintenance-off", 1800),
+    ]
+    .iter()
+    .map(|(id, secs)| (format!("rb.{id}"), *secs))
+    .collect();
+    let ticks: Vec<(&str, &str, i64, &str)> = steps
+        .iter()
+        .map(|(id, secs)| (id.as_str(), "alice@dictamesh.io", *secs, ""))
+        .collect();
+    let row = shared("dictamesh-prod", "prod", "customer-adapter@v1.2.0", &ticks);
+    checklist(
+        &mut s,
+        PROD,
+        ChecklistUpdate::Shared(WatchUpdate::Apply(row)),
+    );
+    press(&mut s, &"j".repeat(steps.len()));
+    let text = screen_text(&s);
+    assert!(text.contains("T-0 "), "{text}");
+    assert!(text.contains("reading error rate"), "{text}");
+
+    let query = "sum(rate(http_requests_total{namespace=\"dictamesh-prod\",service=\"customer-adapter\",code=~\"5..\"}[5m])) / sum(rate(http_requests_total{namespace=\"dictamesh-prod\",service=\"customer-adapter\"}[5m]))";
+    let t0 = now() - jiff::SignedDuration::from_secs(2400);
+    let series = |after: f64| Series {
+        points: (0..120)
+            .map(|m| {
+                let at = now() - jiff::SignedDuration::from_mins(119 - m);
+                (at, if at < t0 { 0.002 } else { after })
+            })
+            .collect(),
+    };
+    let read = |after: f64| Event::Metric {
+        env: PROD,
+        query: query.into(),
+        read: MetricRead {
+            read_at: now(),
+            series: Ok(series(after)),
+        },
+    };
+    rollcall::app::update(&mut s, read(0.12));
+    let text = screen_text(&s);
+    assert!(
+        text.contains("✖ Monitor error rates")
+            && text.contains("error rate 0.20% → 12.00% ✖ worse"),
+        "{text}"
+    );
+    // The series drawn, T-0 marked inside it (besides the pane's own borders).
+    let drawn = text
+        .lines()
+        .find(|l| l.contains("now 12.00%"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(drawn.contains('█') && drawn.contains('▁'), "{drawn}");
+    assert_eq!(drawn.matches('┃').count(), 3, "{drawn}");
+    let effects = press(&mut s, "x");
+    assert!(
+        effects.is_empty(),
+        "a worse error rate cannot be marked done"
+    );
+
+    rollcall::app::update(&mut s, read(0.0021));
+    let text = screen_text(&s);
+    assert!(
+        text.contains("▸ Monitor error rates") && text.contains("0.20% → 0.21% ✔"),
+        "{text}"
+    );
+}

@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod git;
+pub mod metric;
 pub mod shared;
 pub mod walk;
 

@@ -39,6 +39,8 @@ pub trait Facts {
     /// The environment's GitOps remote as last read: Err when there is nothing to read
     /// (no `gitops:`), Ok(None) before the first read.
     fn git(&self) -> Result<Option<&crate::domain::gitops::GitState>, String>;
+    /// The last read of a Prometheus query in the environment, if any.
+    fn metric(&self, query: &str) -> Option<super::metric::MetricRead>;
 }
 
 /// One item as walked.
@@ -65,6 +67,7 @@ pub fn evaluate(
     environments: &[Environment],
     env: usize,
     release: &Release,
+    t0: Option<Timestamp>,
     facts: &dyn Facts,
 ) -> Option<Evaluation> {
     let here = environments.get(env)?;
@@ -137,6 +140,14 @@ pub fn evaluate(
                 .map(|g| g.kustomization(&here.name, &release.service));
             super::git::image_set(file.as_deref(), release, facts.git())
         }
+        Check::Metric { series } => super::metric::compared(
+            series,
+            &here.namespace,
+            release,
+            t0,
+            here.monitoring.prometheus_url.is_some(),
+            &|q| facts.metric(q),
+        ),
     })
 }
 
@@ -154,7 +165,7 @@ pub fn walk(
     let mut out = Vec::new();
     for list in lists.for_environment(production) {
         for item in &list.items {
-            let evaluation = evaluate(&item.check, environments, env, release, facts);
+            let evaluation = evaluate(&item.check, environments, env, release, None, facts);
             let mark = marks.get(&item.id).cloned();
             let state = item_state(&item.check, evaluation.as_ref(), mark.as_ref());
             progress.add(state);

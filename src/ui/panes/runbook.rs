@@ -11,8 +11,10 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::panes::runbook::{Walked, walked_runbook};
 use crate::app::{Action, Pane, State};
-use crate::config::Theme;
+use crate::config::{Check, Theme};
+use crate::domain::checklist::metric;
 use crate::domain::format::{age, duration, truncate};
+use crate::domain::metrics::{SPARK_MAX, Series, sparkline};
 use crate::domain::runbook::{StepState, StepView};
 use crate::ui::panes::pane_block;
 
@@ -70,6 +72,78 @@ fn detail(state: &State, v: &StepView) -> String {
         (None, None, StepState::Current) => "marked by hand when done".into(),
         (None, None, _) => String::new(),
     }
+}
+
+/// ▁▂▃▄▅▆▇█ from 0..=SPARK_MAX heights; NaN points read 0 (an empty bar).
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// The series squeezed into `width` cells (each the highest point of its slice, so a
+/// spike is never averaged away), with `┃` where T-0 falls.
+fn spark(series: &Series, t0: Option<jiff::Timestamp>, width: usize) -> String {
+    let heights = sparkline(series);
+    if heights.is_empty() || width == 0 {
+        return String::new();
+    }
+    let n = heights.len();
+    let cells = width.min(n);
+    let t0_at = t0.and_then(|t| series.points.iter().position(|(at, _)| *at >= t));
+    let mut out = String::with_capacity(cells * 3);
+    let mut marked = false;
+    for c in 0..cells {
+        let (from, to) = (c * n / cells, ((c + 1) * n / cells).max(c * n / cells + 1));
+        if !marked && t0_at.is_some_and(|i| i < to) {
+            out.push('┃');
+            marked = true;
+            continue;
+        }
+        let h = heights[from..to].iter().copied().max().unwrap_or(0);
+        let i = (h * (BARS.len() as u64 - 1) / SPARK_MAX.max(1)) as usize;
+        out.push(BARS[i.min(BARS.len() - 1)]);
+    }
+    out
+}
+
+/// A metric step's series, one line each: its label, the last hours drawn, T-0 marked.
+fn metric_lines(
+    state: &State,
+    w: &Walked,
+    v: &StepView,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let Some(Check::Metric { series }) = &v.step.done_when else {
+        return Vec::new();
+    };
+    let Some(env) = state.envs.get(state.selected_env) else {
+        return Vec::new();
+    };
+    let reads = state.checklist.envs.get(state.selected_env);
+    series
+        .iter()
+        .filter_map(|def| {
+            let q = metric::query(def, &env.config.namespace, &w.release);
+            let read = reads.and_then(|c| c.metrics.get(&q))?;
+            let label = format!("{:<13}", truncate(&def.label, 13));
+            Some(match &read.series {
+                Ok(s) => {
+                    let last = s
+                        .points
+                        .iter()
+                        .rev()
+                        .find(|(_, v)| v.is_finite())
+                        .map_or("-".into(), |(_, v)| metric::show(*v, def.unit));
+                    let tail = format!(" now {last}");
+                    let room = width.saturating_sub(label.chars().count() + tail.chars().count());
+                    Line::from(vec![
+                        Span::styled(label, theme.muted),
+                        Span::styled(spark(s, w.progress.t0, room), theme.accent),
+                        Span::styled(tail, theme.text),
+                    ])
+                }
+                Err(e) => Line::styled(format!("{label}cannot read: {e}"), theme.error),
+            })
+        })
+        .collect()
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -187,6 +261,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 style(v.state, theme),
             ));
         }
+        d.extend(metric_lines(
+            state,
+            &w,
+            v,
+            detail_area.width as usize,
+            theme,
+        ));
         if state.runbook.running.values().any(|r| r.step == v.step.id) {
             d.push(Line::styled("running…", theme.accent));
         } else if let Some((at, outcome)) = state.runbook.last_run.get(&v.step.id) {

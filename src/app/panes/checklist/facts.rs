@@ -133,6 +133,15 @@ impl Facts for LiveFacts<'_> {
             .and_then(|c| c.git.as_ref()))
     }
 
+    fn metric(&self, query: &str) -> Option<crate::domain::checklist::metric::MetricRead> {
+        self.state
+            .checklist
+            .envs
+            .get(self.env)
+            .and_then(|c| c.metrics.get(query))
+            .cloned()
+    }
+
     fn probe(&self, url: &str) -> Option<HttpProbe> {
         self.state.checklist.probes.get(url).cloned()
     }

@@ -41,6 +41,8 @@ pub struct EnvChecklist {
     pub jobs: RowStore<crate::domain::job::JobRow>,
     /// The GitOps remote as last read.
     pub git: Option<crate::domain::gitops::GitState>,
+    /// Metric checks' queries, as last read.
+    pub metrics: HashMap<String, crate::domain::checklist::metric::MetricRead>,
     /// The last failure of each stream, until it lists again.
     pub errors: HashMap<ChecklistStream, String>,
 }
@@ -578,4 +580,18 @@ pub fn on_git(state: &mut State, env: usize, git: crate::domain::gitops::GitStat
     let changed = c.git.as_ref() != Some(&git);
     c.git = Some(git);
     changed
+}
+
+/// A read of a metric check's query.
+pub fn on_metric(
+    state: &mut State,
+    env: usize,
+    query: String,
+    read: crate::domain::checklist::metric::MetricRead,
+) -> bool {
+    let Some(c) = state.checklist.envs.get_mut(env) else {
+        return false;
+    };
+    c.metrics.insert(query, read);
+    true
 }
