@@ -57,6 +57,8 @@ pub struct StepView {
     pub took: Option<SignedDuration>,
     /// What to run, the release filled in.
     pub run: Option<String>,
+    /// When rollcall last ran it, and what came of it.
+    pub last_run: Option<(Timestamp, Result<String, String>)>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -195,6 +197,7 @@ pub fn walk(
             evaluation,
             mark,
             took,
+            last_run: None,
         });
     }
     (out, progress)

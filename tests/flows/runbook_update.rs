@@ -167,8 +167,21 @@ fn steps_rollcall_runs_go_through_the_confirm_dialog_and_mark_themselves() {
             outcome: Ok("backup/metadata-catalog-db-20261126140211 created".into()),
         },
     );
-    // Its check decides when it is done, not the run: nothing marked yet.
-    assert!(sent(&effects).is_none());
+    // Its check decides when it is done, not the run: nothing marked yet; the run is
+    // recorded with the release's marks (a restart or a teammate sees it).
+    let recorded = sent(&effects).expect("the run is recorded");
+    let Command::MarkChecklist { item, mark, .. } = &recorded else {
+        panic!("{recorded:?}")
+    };
+    assert_eq!(item, "rb.backup.run");
+    assert!(!mark.done);
+    assert_eq!(
+        mark.note,
+        "ok: backup/metadata-catalog-db-20261126140211 created"
+    );
+    echo(&mut s, recorded);
+    // What the ConfigMap holds is what shows after a restart.
+    s.runbook.last_run.clear();
     assert!(
         screen_text(&s)
             .contains("last run 0s ago: ✔ backup/metadata-catalog-db-20261126140211 created")

@@ -270,7 +270,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ));
         if state.runbook.running.values().any(|r| r.step == v.step.id) {
             d.push(Line::styled("running…", theme.accent));
-        } else if let Some((at, outcome)) = state.runbook.last_run.get(&v.step.id) {
+        } else if let Some((at, outcome)) = &v.last_run {
             let (text, st) = match outcome {
                 Ok(m) => (format!("✔ {m}"), theme.ok),
                 Err(m) => (

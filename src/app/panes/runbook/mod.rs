@@ -31,8 +31,9 @@ pub struct RunbookState {
     pub running: HashMap<OpId, Running>,
     /// The step whose confirm dialog is open.
     pub pending: Option<Running>,
-    /// The last run of each step (by id): when, and what came of it.
-    pub last_run: HashMap<String, (Timestamp, Result<String, String>)>,
+    /// Runs finished in this session, by (environment, release, step id): when, and what
+    /// came of it (kept until the release's ConfigMap has them).
+    pub last_run: HashMap<(usize, String, String), (Timestamp, Result<String, String>)>,
 }
 
 /// A step being run, and what marking it done needs when it succeeds.
@@ -89,7 +90,8 @@ pub fn walked_runbook(state: &State, env: usize) -> Option<Walked> {
         &facts,
     );
     for view in &mut steps {
-        if let Some((ran, Ok(_))) = state.runbook.last_run.get(&view.step.id) {
+        view.last_run = last_run(state, env, &release, &marks, &view.step.id);
+        if let Some((ran, Ok(_))) = &view.last_run {
             crate::domain::runbook::after_run(view, *ran, state.now);
         }
     }
@@ -108,6 +110,32 @@ pub fn walked_runbook(state: &State, env: usize) -> Option<Walked> {
         gate,
         gate_override,
     })
+}
+
+/// The key a step's last run is kept under with the release's marks.
+fn run_key(step: &str) -> String {
+    format!("{}.run", mark_key(step))
+}
+
+/// A step's last run for the release: this session's, else the one recorded with the
+/// release's marks (by whoever ran it, before a restart or on another machine).
+pub fn last_run(
+    state: &State,
+    env: usize,
+    release: &Release,
+    marks: &std::collections::BTreeMap<String, crate::domain::checklist::Mark>,
+    step: &str,
+) -> Option<(Timestamp, Result<String, String>)> {
+    let key = (env, release.to_string(), step.to_owned());
+    if let Some(r) = state.runbook.last_run.get(&key) {
+        return Some(r.clone());
+    }
+    let m = marks.get(&run_key(step))?;
+    let outcome = match m.note.strip_prefix("failed: ") {
+        Some(why) => Err(why.to_owned()),
+        None => Ok(m.note.strip_prefix("ok: ").unwrap_or(&m.note).to_owned()),
+    };
+    Some((m.at, outcome))
 }
 
 /// Called when the environment changes.
@@ -419,11 +447,35 @@ pub fn on_op_finished(
     let Some(run) = state.runbook.running.remove(&op) else {
         return Vec::new();
     };
-    state
-        .runbook
-        .last_run
-        .insert(run.step.clone(), (state.now, outcome.clone()));
-    match outcome {
+    state.runbook.last_run.insert(
+        (run.env, run.release.to_string(), run.step.clone()),
+        (state.now, outcome.clone()),
+    );
+    // The run is recorded with the release's marks, so a restart or a teammate sees it
+    // (and waits on its check as this session does).
+    let ran = NotePrompt {
+        title: String::new(),
+        input: TextArea::default(),
+        env: run.env,
+        release: run.release.clone(),
+        item: run_key(&run.step),
+        item_title: format!("ran: {}", run.title),
+        done: false,
+        skipped: false,
+        reason_required: None,
+    };
+    let note = match outcome {
+        Ok(m) => format!("ok: {m}"),
+        Err(m) => format!("failed: {m}"),
+    };
+    // A run that marks its step done says so in that mark; no second write.
+    let marks_itself = outcome.is_ok() && run.marks_done;
+    let mut effects = if marks_itself {
+        Vec::new()
+    } else {
+        super::checklist::record(state, &ran, note)
+    };
+    effects.extend(match outcome {
         Ok(done) if run.marks_done => {
             let prompt = NotePrompt {
                 title: String::new(),
@@ -439,5 +491,6 @@ pub fn on_op_finished(
             super::checklist::record(state, &prompt, format!("ran: {done}"))
         }
         _ => Vec::new(),
-    }
+    });
+    effects
 }
