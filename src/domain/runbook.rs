@@ -58,8 +58,11 @@ pub struct StepView {
     /// What to run, the release filled in.
     pub run: Option<String>,
     /// When rollcall last ran it, and what came of it.
-    pub last_run: Option<(Timestamp, Result<String, String>)>,
+    pub last_run: Option<LastRun>,
 }
+
+/// When a step was run, and what came of it.
+pub type LastRun = (Timestamp, Result<String, String>);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunbookProgress {

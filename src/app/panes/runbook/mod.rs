@@ -9,7 +9,6 @@ mod git;
 
 use std::collections::HashMap;
 
-use jiff::Timestamp;
 use ratatui_textarea::TextArea;
 
 use super::checklist::{NotePrompt, marks, release, walked};
@@ -21,7 +20,9 @@ use crate::bus::runbook::StepAction;
 use crate::bus::{Command, OpId};
 use crate::config::{Runbook, StepRun};
 use crate::domain::checklist::Release;
-use crate::domain::runbook::{RunbookProgress, StepState, StepView, mark_key, may_mark, walk};
+use crate::domain::runbook::{
+    LastRun, RunbookProgress, StepState, StepView, mark_key, may_mark, walk,
+};
 
 #[derive(Debug, Default)]
 pub struct RunbookState {
@@ -33,7 +34,7 @@ pub struct RunbookState {
     pub pending: Option<Running>,
     /// Runs finished in this session, by (environment, release, step id): when, and what
     /// came of it (kept until the release's ConfigMap has them).
-    pub last_run: HashMap<(usize, String, String), (Timestamp, Result<String, String>)>,
+    pub last_run: HashMap<(usize, String, String), LastRun>,
 }
 
 /// A step being run, and what marking it done needs when it succeeds.
@@ -125,7 +126,7 @@ pub fn last_run(
     release: &Release,
     marks: &std::collections::BTreeMap<String, crate::domain::checklist::Mark>,
     step: &str,
-) -> Option<(Timestamp, Result<String, String>)> {
+) -> Option<LastRun> {
     let key = (env, release.to_string(), step.to_owned());
     if let Some(r) = state.runbook.last_run.get(&key) {
         return Some(r.clone());
