@@ -36,46 +36,86 @@ pub struct Condition {
     pub last_update: Option<Timestamp>,
 }
 
-/// Where a Deployment's rollout stands, by the rules `kubectl rollout status` uses.
+/// Where a Deployment's rollout stands, by the rules `kubectl rollout status` uses, with
+/// the two cases it only "waits" on told apart: availability still coming during a
+/// rollout, and availability lost after the rollout had completed (nothing will bring
+/// it back). A Rollout (as `RolloutRow::as_workload`) reads the same way, with Argo
+/// Rollouts' own failure reasons.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RolloutState {
     Complete,
+    /// More replicas to update, old ones still to go, or the spec not yet observed.
     Progressing {
         updated: u32,
         desired: u32,
     },
+    /// Every replica updated, some not available yet, and the rollout still within its
+    /// deadline.
+    BecomingAvailable {
+        available: u32,
+        updated: u32,
+    },
+    /// The rollout had completed (Progressing=NewReplicaSetAvailable) and pods were lost
+    /// since: the controller no longer counts a deadline, so kubectl would wait forever.
+    Unavailable {
+        available: u32,
+        updated: u32,
+    },
     Paused,
-    /// Progress deadline exceeded: the new version is not becoming available.
+    /// The controller gave up: progress deadline exceeded (or, for a Rollout, aborted or
+    /// an invalid spec). The message is `<reason>: <condition message>`.
     Stalled {
         message: String,
     },
 }
 
+/// Progressing=False reasons that mean failure: kubectl's one, then Argo Rollouts'.
+const FAILED_REASONS: &[&str] = &["ProgressDeadlineExceeded", "RolloutAborted", "InvalidSpec"];
+
 impl DeploymentRow {
     pub fn rollout_state(&self) -> RolloutState {
+        let progressing = RolloutState::Progressing {
+            updated: self.updated,
+            desired: self.desired,
+        };
+        // kubectl reads nothing else until the controller has seen the spec.
+        if self.observed_generation < self.generation {
+            return progressing;
+        }
+        if let Some(p) = &self.progressing
+            && let Some(reason) = p.reason.as_deref()
+            && FAILED_REASONS.contains(&reason)
+        {
+            let message = match p.message.as_deref() {
+                Some(m) if !m.is_empty() => format!("{reason}: {m}"),
+                _ => reason.to_owned(),
+            };
+            return RolloutState::Stalled { message };
+        }
         if self.paused {
             return RolloutState::Paused;
         }
-        if let Some(p) = &self.progressing
-            && p.reason.as_deref() == Some("ProgressDeadlineExceeded")
-        {
-            return RolloutState::Stalled {
-                message: p.message.clone().unwrap_or_default(),
+        if self.updated < self.desired || self.replicas > self.updated {
+            return progressing;
+        }
+        if self.available < self.updated {
+            let completed = self
+                .progressing
+                .as_ref()
+                .is_some_and(|p| p.reason.as_deref() == Some("NewReplicaSetAvailable"));
+            return if completed {
+                RolloutState::Unavailable {
+                    available: self.available,
+                    updated: self.updated,
+                }
+            } else {
+                RolloutState::BecomingAvailable {
+                    available: self.available,
+                    updated: self.updated,
+                }
             };
         }
-        let observed = self.observed_generation >= self.generation;
-        let done = observed
-            && self.updated >= self.desired
-            && self.replicas <= self.updated
-            && self.available >= self.updated;
-        if done {
-            RolloutState::Complete
-        } else {
-            RolloutState::Progressing {
-                updated: self.updated,
-                desired: self.desired,
-            }
-        }
+        RolloutState::Complete
     }
 
     /// The image tag, which is what people call a version.

@@ -4,8 +4,10 @@
 use jiff::Timestamp;
 
 use super::deployment::{DeploymentRow, RolloutState};
+use super::failing::{Failing, failing_pods};
+use super::pod::PodRow;
 use super::store::RowStore;
-use crate::config::{Environment, WorkloadKind};
+use crate::config::{Environment, Service, WorkloadKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Health {
@@ -28,6 +30,8 @@ pub struct ServiceSummary {
     pub health: Health,
     /// Why it is not healthy, in the controller's words.
     pub detail: Option<String>,
+    /// A rollout is under way (progressing or paused), whatever its pods' health.
+    pub rolling: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +95,7 @@ impl EnvironmentSummary {
     pub fn rolling(&self) -> Vec<(String, String)> {
         self.services
             .iter()
-            .filter(|s| s.health == Health::Progressing)
+            .filter(|s| s.rolling)
             .map(|s| {
                 (
                     s.name.clone(),
@@ -102,9 +106,12 @@ impl EnvironmentSummary {
     }
 }
 
+/// `pods` are the environment's pods, for the crash loops a workload's counts hide;
+/// a caller that has none passes an empty store and reads the workloads alone.
 pub fn summarize(
     env: &Environment,
     deployments: &RowStore<DeploymentRow>,
+    pods: &RowStore<PodRow>,
     now: Timestamp,
 ) -> EnvironmentSummary {
     let window_open = env.policy.window_open(now);
@@ -115,7 +122,10 @@ pub fn summarize(
         .iter()
         .map(|svc| {
             let row = deployments.get(&env.namespace, &svc.workload);
-            let summary = service_summary(&svc.name, svc.kind, row, deployments.listed());
+            let failing = row.and_then(|d| {
+                failing_pods(pods, &env.namespace, pods_of(svc, d, deployments, env))
+            });
+            let summary = service_summary(&svc.name, svc.kind, row, failing, deployments.listed());
             if deployments.listed() {
                 match row {
                     None => drift.push(PolicyDrift::Missing {
@@ -128,7 +138,7 @@ pub fn summarize(
                                 desired: d.desired,
                                 min,
                             });
-                        } else if env.production && d.ready < min {
+                        } else if d.ready < min {
                             drift.push(PolicyDrift::ReadyBelowMin {
                                 service: svc.name.clone(),
                                 ready: d.ready,
@@ -136,7 +146,11 @@ pub fn summarize(
                             });
                         }
                         if window_open == Some(false)
-                            && matches!(d.rollout_state(), RolloutState::Progressing { .. })
+                            && matches!(
+                                d.rollout_state(),
+                                RolloutState::Progressing { .. }
+                                    | RolloutState::BecomingAvailable { .. }
+                            )
                         {
                             drift.push(PolicyDrift::RollingOutsideWindow {
                                 service: svc.name.clone(),
@@ -163,10 +177,32 @@ pub fn summarize(
     }
 }
 
+/// The Deployment (or Rollout) whose pods serve `svc`: for a blue/green pair, the colour
+/// whose row stands in for the Service (`bluegreen::serving_rows` keeps its uid).
+fn pods_of<'a>(
+    svc: &'a Service,
+    row: &'a DeploymentRow,
+    deployments: &'a RowStore<DeploymentRow>,
+    env: &Environment,
+) -> &'a str {
+    let Some(pair) = &svc.blue_green else {
+        return &svc.workload;
+    };
+    [&pair.blue, &pair.green]
+        .into_iter()
+        .find(|name| {
+            deployments
+                .get(&env.namespace, name)
+                .is_some_and(|d| d.uid == row.uid)
+        })
+        .map_or(&svc.workload, |name| name.as_str())
+}
+
 fn service_summary(
     name: &str,
     kind: WorkloadKind,
     row: Option<&DeploymentRow>,
+    failing: Option<Failing>,
     listed: bool,
 ) -> ServiceSummary {
     let Some(d) = row else {
@@ -183,9 +219,17 @@ fn service_summary(
                 Health::Unknown
             },
             detail: None,
+            rolling: false,
         };
     };
-    let (health, detail) = match d.rollout_state() {
+    let state = d.rollout_state();
+    let rolling = matches!(
+        state,
+        RolloutState::Progressing { .. }
+            | RolloutState::BecomingAvailable { .. }
+            | RolloutState::Paused
+    );
+    let (mut health, mut detail) = match state.clone() {
         RolloutState::Complete if d.ready >= d.desired => (Health::Healthy, None),
         RolloutState::Complete => (
             Health::Degraded,
@@ -195,9 +239,32 @@ fn service_summary(
             Health::Progressing,
             Some(format!("rolling: {updated}/{desired} updated")),
         ),
+        RolloutState::BecomingAvailable { available, updated } => (
+            Health::Progressing,
+            Some(format!("rolling: {available}/{updated} updated available")),
+        ),
+        RolloutState::Unavailable { available, updated } => (
+            Health::Degraded,
+            Some(format!("{available} of {updated} available")),
+        ),
         RolloutState::Paused => (Health::Progressing, Some("rollout paused".to_owned())),
         RolloutState::Stalled { message } => (Health::Degraded, Some(message)),
     };
+    // Crash-looping pods fail the workload whatever its counts say: a paused canary or
+    // a rollout within its deadline would otherwise read as calm progress.
+    if let Some(f) = failing.filter(|f| f.named || d.available < d.desired) {
+        let mut why = format!(
+            "{}, {} of {} available",
+            f.describe(),
+            d.available,
+            d.desired
+        );
+        if let RolloutState::Stalled { message } = state {
+            why = format!("{why} · {message}");
+        }
+        detail = Some(why);
+        health = Health::Degraded;
+    }
     ServiceSummary {
         name: name.to_owned(),
         kind,
@@ -207,5 +274,6 @@ fn service_summary(
         version: d.version().map(str::to_owned),
         health,
         detail,
+        rolling,
     }
 }

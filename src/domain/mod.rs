@@ -9,6 +9,7 @@ pub mod cnpg;
 pub mod deployment;
 pub mod environment;
 pub mod event;
+pub mod failing;
 pub mod feed;
 pub mod format;
 pub mod gitops;

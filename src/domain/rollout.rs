@@ -522,7 +522,14 @@ impl RolloutRow {
             paused: self.is_paused(),
             revision: None,
             image: self.image().map(str::to_owned),
-            progressing: cond("Progressing"),
+            // An InvalidSpec condition fails the Rollout before anything else (Argo's
+            // phase rule 1), so it stands in for Progressing.
+            progressing: cond("InvalidSpec")
+                .map(|c| super::deployment::Condition {
+                    reason: Some("InvalidSpec".into()),
+                    ..c
+                })
+                .or_else(|| cond("Progressing")),
             available_condition: cond("Available"),
             created: None,
         }

@@ -14,6 +14,7 @@ use super::{ArgocdSource, endpoint_for};
 use crate::app::Config;
 use crate::clients::argocd::{ArgoClient, Timeouts};
 use crate::config::Environment;
+use crate::domain::RowStore;
 use crate::domain::checklist::Release;
 use crate::domain::checklist::shared::{WatchedChecklist, configmap_name};
 use crate::domain::checklist::walk::probe_urls;
@@ -164,7 +165,8 @@ pub(super) async fn read(
             }
         }
         if i == env {
-            rolling = Ok(summarize(e, &store, now).rolling());
+            // Which rollouts are in flight needs no pods.
+            rolling = Ok(summarize(e, &store, &RowStore::default(), now).rolling());
         }
     }
     let reports = if reports.is_empty() && !report_errors.is_empty() {

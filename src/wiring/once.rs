@@ -13,7 +13,8 @@ use crate::app::Config;
 use crate::clients::kube::{connect, connect_with};
 use crate::config::Environment;
 use crate::domain::{
-    DeploymentRow, RowStore, WatchUpdate, WatchedDeployment, WatchedRollout, WatchedService,
+    DeploymentRow, PodRow, RowStore, WatchUpdate, WatchedDeployment, WatchedPod, WatchedRollout,
+    WatchedService,
 };
 
 /// A print-and-exit command's report and the exit status it deserves.
@@ -99,6 +100,21 @@ where
         .await
         .map(|l| l.items)
         .map_err(|e| crate::clients::innermost(&e))
+}
+
+/// The environment's pods, for the crash loops a workload's counts hide; best effort
+/// (none when they cannot be listed: the workloads still say what they can).
+pub async fn pods(client: &Client, env: &Environment) -> RowStore<PodRow> {
+    let mut store = RowStore::default();
+    store.apply(WatchUpdate::Init);
+    for p in list::<WatchedPod>(client, &env.namespace)
+        .await
+        .unwrap_or_default()
+    {
+        store.apply(WatchUpdate::InitApply(p.row));
+    }
+    store.apply(WatchUpdate::InitDone);
+    store
 }
 
 /// The environment's Deployments and Rollouts, as the environments pane counts them (a

@@ -9,7 +9,7 @@ use color_eyre::eyre::Result;
 use kube::Api;
 
 use super::endpoint_for;
-use super::once::{Outcome, client_of, list, workloads};
+use super::once::{Outcome, client_of, list, pods, workloads};
 use crate::app::Config;
 use crate::clients::argocd::{ArgoClient, Timeouts};
 use crate::domain::WatchedRollout;
@@ -68,7 +68,8 @@ async fn run_async(
                     .await
                     .map(|v| v.into_iter().map(|w| w.row).collect())
                     .unwrap_or_default();
-                (store.map(|s| summarize(e, &s, now)), rollouts)
+                let pods = pods(c, e).await;
+                (store.map(|s| summarize(e, &s, &pods, now)), rollouts)
             }
         };
         let apps = match endpoint_for(e, &world.argocd) {

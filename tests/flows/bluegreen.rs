@@ -159,6 +159,7 @@ fn environment_counts_the_colour_the_service_selects() {
         rollcall::domain::environment::summarize(
             &s.envs[PROD].config,
             &rollcall::app::panes::bluegreen::workloads(s, PROD),
+            &s.envs[PROD].pods,
             s.now,
         )
     };

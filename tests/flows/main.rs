@@ -18,3 +18,4 @@ mod pod_sort;
 mod redraw_on_visible_change;
 mod release_update;
 mod runbook_update;
+mod workload_health;

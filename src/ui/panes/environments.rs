@@ -39,6 +39,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             summarize(
                 &e.config,
                 &crate::app::panes::bluegreen::workloads(state, i),
+                &e.pods,
                 state.now,
             )
         })
@@ -210,19 +211,25 @@ fn drift(
         first.push(Span::styled(format!("  ✖ {message}"), theme.error));
     }
     lines.push(Line::from(first));
+    // Most severe first: the area is a few lines high, and a failure must not be the
+    // line that falls below it.
+    let service = |s: &crate::domain::ServiceSummary| {
+        let (mark, style) = health_mark(s.health, theme);
+        Line::styled(
+            format!("{mark} {}: {}", s.name, s.detail.as_deref().unwrap_or("")),
+            style,
+        )
+    };
+    let failing = |s: &&crate::domain::ServiceSummary| s.health >= Health::Degraded;
+    let with_detail = sum.services.iter().filter(|s| s.detail.is_some());
+    lines.extend(with_detail.clone().filter(failing).map(service));
     if sum.drift.is_empty() {
         lines.push(Line::styled("no drift from policy", theme.muted));
     }
     for d in &sum.drift {
         lines.push(Line::styled(format!("⚠ {}", d.describe()), theme.warn));
     }
-    for s in sum.services.iter().filter(|s| s.detail.is_some()) {
-        let (mark, style) = health_mark(s.health, theme);
-        lines.push(Line::styled(
-            format!("{mark} {}: {}", s.name, s.detail.as_deref().unwrap_or("")),
-            style,
-        ));
-    }
+    lines.extend(with_detail.filter(|s| !failing(s)).map(service));
     let area = Rect {
         y: area.y + 1,
         height: area.height.saturating_sub(1),

@@ -152,6 +152,6 @@ impl Facts for LiveFacts<'_> {
             return None;
         }
         let workloads = crate::app::panes::bluegreen::workloads(self.state, self.env);
-        Some(summarize(&env.config, &workloads, self.state.now).rolling())
+        Some(summarize(&env.config, &workloads, &env.pods, self.state.now).rolling())
     }
 }

@@ -144,6 +144,7 @@ pub fn releases(state: &State, env: usize) -> Vec<Release> {
         summarize(
             &e.config,
             &crate::app::panes::bluegreen::workloads(state, i),
+            &e.pods,
             state.now,
         )
         .services

@@ -215,6 +215,7 @@ fn below<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
         let summary = summarize(
             &env.config,
             &crate::app::panes::rollouts::workloads(state, i),
+            &env.pods,
             state.now,
         );
         for d in &summary.drift {
