@@ -13,6 +13,12 @@ use crate::domain::feed::{ArgoUpdate, EnvUpdate};
 #[derive(Debug, Clone)]
 pub enum Event {
     Key(KeyEvent),
+    /// A key from the terminal, with when it was pressed: keys typed just after a
+    /// dialog closed are not taken as commands.
+    KeyAt {
+        key: KeyEvent,
+        at: jiff::Timestamp,
+    },
     Resize {
         width: u16,
         height: u16,

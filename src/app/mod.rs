@@ -2,9 +2,11 @@
 //! changes. Everything here is pure and synchronous.
 
 pub mod action;
+pub mod confirm;
 pub mod event;
 pub mod layout;
 pub mod panes;
+pub mod reverts;
 pub mod state;
 pub mod update;
 

@@ -119,6 +119,20 @@ pub struct ConfirmDialog {
     /// A warning shown above the request (e.g. the Deployment is managed by an ArgoCD
     /// app with self-heal, which will revert the change).
     pub warning: Option<String>,
+    /// What the environment's policy says about this change (a closed change window, an
+    /// unsafe migration), shown above the request.
+    pub notes: Vec<String>,
+    /// A reason the policy asks for (outside the change window): the prompt, and what
+    /// is typed; it goes to the audit log with the command.
+    pub reason: Option<(String, TextArea<'static>)>,
+    /// Typing goes to the reason (else to the typed name).
+    pub reason_focused: bool,
+    /// How far the body is scrolled (↑/↓) when it does not fit, and the furthest row
+    /// shown so far: a dialog is confirmed only once all of it was seen.
+    pub scroll: u16,
+    pub seen_to: u16,
+    /// Why the name is typed: PRODUCTION, UNSAFE MIGRATION.
+    pub typed_because: &'static str,
 }
 
 impl ConfirmDialog {
@@ -135,7 +149,47 @@ impl ConfirmDialog {
             typed,
             error: None,
             warning: None,
+            notes: Vec::new(),
+            reason: None,
+            reason_focused: false,
+            scroll: 0,
+            seen_to: 0,
+            typed_because: "PRODUCTION",
         }
+    }
+
+    /// Body rows visible in a terminal `height` rows tall.
+    pub fn visible_rows(&self, height: u16) -> u16 {
+        height.saturating_sub(crate::app::confirm::input_rows(self) + 4)
+    }
+
+    /// Whether every row of the body has been on screen at `width`×`height`.
+    pub fn seen_all(&self, (width, height): (u16, u16)) -> bool {
+        let body = crate::app::confirm::body_lines(self);
+        let rows = crate::app::confirm::wrapped_rows(body.iter().map(String::as_str), width);
+        let visible = self.visible_rows(height);
+        visible > 0 && self.seen_to.max(self.scroll.saturating_add(visible)) >= rows
+    }
+
+    /// Whether the target's name must be typed (the name kept either way).
+    pub fn require_typed(&mut self, typed: bool) {
+        match (&self.typed, typed) {
+            (None, true) => {
+                let name = self.command.target_name().to_owned();
+                let mut input = TextArea::default();
+                input.set_placeholder_text(format!("type {name} to confirm"));
+                self.typed = Some((name, input));
+            }
+            (Some(_), false) => self.typed = None,
+            _ => {}
+        }
+    }
+
+    /// The reason typed, if the policy asked for one.
+    pub fn reason_text(&self) -> Option<String> {
+        self.reason
+            .as_ref()
+            .map(|(_, input)| input.lines().join(" ").trim().to_owned())
     }
 
     pub fn with_warning(mut self, warning: Option<String>) -> Self {
@@ -144,10 +198,11 @@ impl ConfirmDialog {
     }
 
     pub fn ready(&self) -> bool {
-        match &self.typed {
+        let typed = match &self.typed {
             None => true,
             Some((expected, input)) => input.lines().join("") == *expected,
-        }
+        };
+        typed && self.reason_text().is_none_or(|r| !r.is_empty())
     }
 }
 
@@ -171,6 +226,8 @@ pub enum Mode {
 pub struct OpRecord {
     pub op: OpId,
     pub summary: String,
+    /// The environment and the object it acts on: one command per target at a time.
+    pub target: (String, String),
     pub started: Timestamp,
     /// None while in flight.
     pub outcome: Option<Result<String, String>>,
@@ -229,6 +286,8 @@ pub struct State {
     pub migration_show_down: bool,
     /// Argo Rollouts per environment, the chart history and the canary pane's cursors.
     pub rollouts: crate::app::panes::rollouts::RolloutsState,
+    /// Changes self-heal may take back, watched after they went through.
+    pub reverts: crate::app::reverts::Reverts,
     /// Argo CD apps per environment, the release matrix, history and waits.
     pub argocd: crate::app::panes::argocd::ArgocdState,
     /// The blue/green pane's cursor.
@@ -257,6 +316,9 @@ pub struct State {
     pub next_op: u64,
     /// A one-line message for the footer (last result or a refusal).
     pub flash: Option<(Timestamp, String, bool)>,
+    /// Until when plain keys are not commands: a dialog just closed, and what is still
+    /// being typed (its name) must not run as keys.
+    pub key_guard_until: Option<Timestamp>,
     pub should_quit: bool,
 }
 
@@ -277,6 +339,7 @@ impl State {
             migration_cursor_moved: false,
             migration_show_down: false,
             rollouts: crate::app::panes::rollouts::RolloutsState::new(),
+            reverts: Default::default(),
             argocd: crate::app::panes::argocd::ArgocdState::default(),
             bluegreen: Default::default(),
             revisions: Default::default(),
@@ -297,6 +360,7 @@ impl State {
             ops: BTreeMap::new(),
             next_op: 1,
             flash: None,
+            key_guard_until: None,
             should_quit: false,
         }
     }

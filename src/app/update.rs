@@ -15,8 +15,12 @@ use crate::domain::feed::EnvUpdate;
 /// What the main loop must do after an update.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Send this command through the bus.
-    Send { op: OpId, command: Command },
+    /// Send this command through the bus, with the reason the policy asked for.
+    Send {
+        op: OpId,
+        command: Command,
+        reason: Option<String>,
+    },
     /// Read an app's manifests at a revision (a read: no audit, no confirmation); the
     /// answer comes back as `Event::Manifests`.
     FetchManifests(crate::app::panes::argocd::images::ManifestFetch),
@@ -34,12 +38,30 @@ pub fn update(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
     let result = dispatch(state, event);
     state.sync_pod_filter();
     state.sync_pod_sort();
+    crate::app::confirm::recheck(state);
+    crate::app::reverts::check(state);
     result
 }
 
 fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => on_key(state, key),
+        Event::KeyAt { key, at } if key.kind != KeyEventKind::Release => {
+            state.now = state.now.max(at);
+            if guarded(state, &key) {
+                return (Vec::new(), true);
+            }
+            // A change key that opened no dialog (refused, or nothing to act on): what
+            // the user types next is likely the name for the dialog they expected.
+            let asks_dialog = matches!(state.mode, Mode::Normal)
+                && state.keys.action(&key).is_some_and(|a| a.is_mutating());
+            let out = on_key(state, key);
+            if asks_dialog && matches!(state.mode, Mode::Normal) {
+                state.key_guard_until = Some(state.now + KEY_GUARD);
+            }
+            out
+        }
+        Event::KeyAt { .. } => (Vec::new(), false),
         Event::Key(_) => (Vec::new(), false),
         Event::Resize { width, height } => {
             state.size = (width, height);
@@ -116,14 +138,17 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
                 Err(m) => format!("{op} ✖ {m}"),
             };
             state.flash = Some((state.now, text, ok));
+            // Landed first: what follows it (a rollback after auto-sync off) may target
+            // the same object, and only commands still in flight hold a target.
+            if let Some(rec) = state.ops.get_mut(&op) {
+                rec.outcome = Some(outcome.clone());
+            }
+            crate::app::reverts::on_op_finished(state, op, outcome.is_ok());
             crate::app::panes::argocd::on_op_finished(state, op, &outcome);
             let mut effects = crate::app::panes::checklist::on_op_finished(state, op, &outcome);
             effects.extend(crate::app::panes::runbook::on_op_finished(
                 state, op, &outcome,
             ));
-            if let Some(rec) = state.ops.get_mut(&op) {
-                rec.outcome = Some(outcome);
-            }
             (effects, true)
         }
     }
@@ -218,6 +243,37 @@ fn apply_rows(env: &mut EnvState, update: EnvUpdate) -> bool {
     }
 }
 
+/// How long after a change key opened no dialog (or a dialog was closed under the
+/// user) plain keys are not taken as commands.
+pub const KEY_GUARD: jiff::SignedDuration = jiff::SignedDuration::from_millis(800);
+
+/// A plain key typed within the guard after a dialog closed: dropped, and said.
+fn guarded(state: &mut State, key: &KeyEvent) -> bool {
+    let Some(until) = state.key_guard_until else {
+        return false;
+    };
+    if state.now >= until || !matches!(state.mode, Mode::Normal) {
+        state.key_guard_until = None;
+        return false;
+    }
+    let plain = matches!(key.code, KeyCode::Char(_))
+        && !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+    if plain {
+        state.flash = Some((
+            state.now,
+            format!(
+                "ignored {:?}: no dialog is open (keys typed right after one was expected are \
+                 not commands)",
+                key.code.to_string()
+            ),
+            false,
+        ));
+    }
+    plain
+}
+
 fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
     // Ctrl-C always quits, whatever the mode and key map say.
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
@@ -250,9 +306,54 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                 state.flash = Some((state.now, "cancelled".into(), true));
                 (Vec::new(), true)
             }
+            KeyCode::Tab | KeyCode::BackTab
+                if dialog.reason.is_some() && dialog.typed.is_some() =>
+            {
+                dialog.reason_focused = !dialog.reason_focused;
+                (Vec::new(), true)
+            }
+            KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown => {
+                let (width, height) = state.size;
+                let Mode::Confirm(dialog) = &mut state.mode else {
+                    return (Vec::new(), true);
+                };
+                let body = crate::app::confirm::body_lines(dialog);
+                let rows =
+                    crate::app::confirm::wrapped_rows(body.iter().map(String::as_str), width);
+                let visible = dialog.visible_rows(height).max(1);
+                let max = rows.saturating_sub(visible);
+                let step = if matches!(key.code, KeyCode::PageUp | KeyCode::PageDown) {
+                    visible
+                } else {
+                    1
+                };
+                dialog.scroll = if matches!(key.code, KeyCode::Up | KeyCode::PageUp) {
+                    dialog.scroll.saturating_sub(step)
+                } else {
+                    dialog.scroll.saturating_add(step).min(max)
+                };
+                dialog.seen_to = dialog.seen_to.max(dialog.scroll.saturating_add(visible));
+                (Vec::new(), true)
+            }
             KeyCode::Enter => {
+                if let Some(why) = crate::app::confirm::refusal(state) {
+                    if let Mode::Confirm(dialog) = &mut state.mode {
+                        dialog.error = Some(why);
+                    }
+                    return (Vec::new(), true);
+                }
+                let Mode::Confirm(dialog) = &mut state.mode else {
+                    return (Vec::new(), true);
+                };
+                if dialog.reason_text().is_some_and(|r| r.is_empty()) {
+                    dialog.reason_focused = true;
+                    dialog.error =
+                        Some("type the reason (kept in the audit log), or Esc to cancel".into());
+                    return (Vec::new(), true);
+                }
                 if !dialog.ready() {
                     let expected = dialog.typed.as_ref().map(|(n, _)| n.clone());
+                    dialog.reason_focused = false;
                     dialog.error = Some(format!(
                         "type {} exactly to confirm, or Esc to cancel",
                         expected.unwrap_or_default()
@@ -264,12 +365,14 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                 };
                 let op = OpId(state.next_op);
                 state.next_op += 1;
+                let reason = dialog.reason_text();
                 let command = dialog.command;
                 state.ops.insert(
                     op,
                     OpRecord {
                         op,
                         summary: command.summary(),
+                        target: (command.env().to_owned(), command.target_name().to_owned()),
                         started: state.now,
                         outcome: None,
                     },
@@ -277,10 +380,24 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                 state.flash = Some((state.now, format!("{op} … {}", command.summary()), true));
                 crate::app::panes::argocd::on_sent(state, op, &command);
                 crate::app::panes::runbook::on_sent(state, op, &command);
-                (vec![Effect::Send { op, command }], true)
+                crate::app::reverts::on_sent(state, op, &command);
+                (
+                    vec![Effect::Send {
+                        op,
+                        command,
+                        reason,
+                    }],
+                    true,
+                )
             }
             _ => {
-                if let Some((_, input)) = &mut dialog.typed {
+                let input = match (&mut dialog.reason, &mut dialog.typed) {
+                    (Some((_, r)), _) if dialog.reason_focused => Some(r),
+                    (_, Some((_, t))) => Some(t),
+                    (Some((_, r)), None) => Some(r),
+                    (None, None) => None,
+                };
+                if let Some(input) = input {
                     input.input(key);
                     dialog.error = None;
                 }

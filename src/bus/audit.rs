@@ -18,6 +18,9 @@ pub struct AuditEntry<'a> {
     pub target: &'a str,
     #[serde(flatten)]
     pub command: &'a Command,
+    /// Why it went ahead when the policy asked (outside the change window).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'a str>,
     pub result: &'static str,
     pub message: &'a str,
 }
@@ -70,6 +73,7 @@ mod tests {
                 op: OpId(7),
                 target: "web",
                 command: &cmd,
+                reason: None,
                 result,
                 message: "m",
             })

@@ -151,6 +151,19 @@ impl Command {
         }
     }
 
+    /// Whether it stops or holds a change rather than making one (abort, pause,
+    /// terminate, a refresh that only reads): mid-incident these take one key.
+    pub fn de_escalates(&self) -> bool {
+        use super::rollouts::RolloutAction;
+        match self {
+            Command::Rollout { action, .. } => {
+                matches!(action, RolloutAction::Abort | RolloutAction::Pause)
+            }
+            Command::ArgocdTerminateOperation { .. } | Command::ArgocdRefresh { .. } => true,
+            _ => false,
+        }
+    }
+
     /// The object the command acts on; typed to confirm in production.
     pub fn target_name(&self) -> &str {
         match self {

@@ -176,6 +176,11 @@ impl<E: Sink> Bus<E> {
 
     /// Starts the operation; its result arrives later as `Report::Finished`.
     pub fn send(&self, op: OpId, command: Command) {
+        self.send_with_reason(op, command, None);
+    }
+
+    /// `send`, with the reason the user typed (outside the change window), audited.
+    pub fn send_with_reason(&self, op: OpId, command: Command, reason: Option<String>) {
         let inner = self.inner.clone();
         let span = tracing::info_span!("op", %op, command = %command.summary());
         tokio::spawn(
@@ -189,7 +194,7 @@ impl<E: Sink> Bus<E> {
                         outcome
                     }
                 };
-                let outcome = inner.record(op, &command, started, outcome);
+                let outcome = inner.record(op, &command, reason.as_deref(), started, outcome);
                 // The app may have quit already; nothing to tell then.
                 let _ = inner
                     .events
@@ -442,6 +447,7 @@ impl<E: Sink> Inner<E> {
         &self,
         op: OpId,
         command: &Command,
+        reason: Option<&str>,
         started: Timestamp,
         outcome: Result<String, String>,
     ) -> Result<String, String> {
@@ -457,6 +463,7 @@ impl<E: Sink> Inner<E> {
             op,
             target: command.target_name(),
             command,
+            reason,
             result,
             message,
         };

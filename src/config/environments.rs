@@ -37,6 +37,8 @@ pub struct Environment {
     pub monitoring: Monitoring,
     /// The clone of the GitOps repository the runbook's git steps run in.
     pub gitops: Option<super::gitops::Gitops>,
+    /// What confirming a mutation takes here.
+    pub confirm: super::confirm::ConfirmPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +169,8 @@ struct RawEnvironment {
     monitoring: Option<RawMonitoring>,
     #[serde(default)]
     gitops: Option<super::gitops::RawGitops>,
+    #[serde(default)]
+    confirm: Option<super::confirm::RawConfirm>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -305,6 +309,10 @@ impl RawEnvironment {
             Some(raw) => raw.validate(file, &format!("{path}.monitoring"))?,
             None => Monitoring::default(),
         };
+        let confirm = match self.confirm {
+            Some(raw) => raw.validate(file, &format!("{path}.confirm"), self.production)?,
+            None => super::confirm::ConfirmPolicy::default_for(self.production),
+        };
         let gitops = match self.gitops {
             Some(raw) => Some(raw.validate(file, &format!("{path}.gitops"))?),
             None => None,
@@ -321,6 +329,7 @@ impl RawEnvironment {
             backup,
             monitoring,
             gitops,
+            confirm,
         })
     }
 }

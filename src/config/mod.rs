@@ -14,6 +14,7 @@
 
 mod argocd;
 mod checklists;
+mod confirm;
 mod database;
 mod environments;
 mod error;
@@ -35,6 +36,7 @@ pub use checklists::{
     Check, Checklist, Checklists, Item, MetricSeries, MetricUnit, OnCall, THIS as THIS_ENVIRONMENT,
     parse_checklists,
 };
+pub use confirm::{Confirm, ConfirmPolicy};
 pub use database::{Database, ResolveError};
 pub use environments::{
     BlueGreenPair, Colour, Environment, Service, WorkloadKind, parse_environments,

@@ -102,10 +102,16 @@ pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 const HELP_WIDTH: u16 = 76;
 
 pub fn confirm(frame: &mut Frame, area: Rect, dialog: &ConfirmDialog, theme: &Theme) {
+    use crate::app::confirm::{DIALOG_WIDTH, input_rows, needed_rows};
     let p = &dialog.preview;
     let mut lines = Vec::new();
+    for n in &dialog.notes {
+        lines.push(Line::styled(format!("⚠ {n}"), theme.error));
+    }
     if let Some(w) = &dialog.warning {
         lines.push(Line::styled(format!("⚠ {w}"), theme.error));
+    }
+    if !lines.is_empty() {
         lines.push(Line::raw(""));
     }
     lines.extend([
@@ -118,50 +124,71 @@ pub fn confirm(frame: &mut Frame, area: Rect, dialog: &ConfirmDialog, theme: &Th
     lines.extend(p.body.lines().map(|l| Line::raw(l.to_owned())));
     lines.push(Line::raw(""));
     lines.push(Line::styled(p.effect.clone(), theme.muted));
-    let typed_rows = if dialog.typed.is_some() { 4 } else { 0 };
-    // Rows the wrapped text needs, so a long warning or effect is never cut off; a
-    // wrapped line gets one spare row because words wrap before the edge.
-    let inner_width = usize::from(area.width.min(86).saturating_sub(2)).max(1);
-    let text_rows: usize = lines
-        .iter()
-        .map(|l| match l.width() {
-            w if w <= inner_width => 1,
-            w => w.div_ceil(inner_width) + 1,
-        })
-        .sum();
-    let height = u16::try_from(text_rows)
-        .unwrap_or(u16::MAX)
-        .saturating_add(typed_rows + 5);
-    let rect = centered(area, 86, height);
+    // As tall as the text needs, so nothing is cut; when the terminal is shorter, the
+    // body scrolls and Enter waits until all of it was shown.
+    let height = needed_rows(dialog, area.width);
+    let rect = centered(area, DIALOG_WIDTH, height);
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
         .title(format!(" {} ", p.title))
         .border_style(theme.warn);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let [body, typed, footer] = Layout::vertical([
+    let [body, inputs, footer] = Layout::vertical([
         Constraint::Min(1),
-        Constraint::Length(typed_rows),
+        Constraint::Length(input_rows(dialog)),
         Constraint::Length(2),
     ])
     .areas(inner);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
-    if let Some((expected, input)) = &dialog.typed {
-        let [label, field] =
-            Layout::vertical([Constraint::Length(1), Constraint::Length(3)]).areas(typed);
-        frame.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::styled("PRODUCTION", theme.error),
-                Span::raw(format!(" — type {expected} to confirm:")),
-            ])),
-            label,
-        );
-        let mut input = input.clone();
-        input.set_block(Block::bordered().border_style(theme.accent));
-        frame.render_widget(&input, field);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((dialog.scroll, 0)),
+        body,
+    );
+    let mut fields = Vec::new();
+    if let Some((why, input)) = &dialog.reason {
+        fields.push((
+            Line::from(vec![
+                Span::styled("CHANGE WINDOW CLOSED", theme.error),
+                Span::raw(format!(" — {why}:")),
+            ]),
+            input,
+            dialog.reason_focused || dialog.typed.is_none(),
+        ));
     }
+    if let Some((expected, input)) = &dialog.typed {
+        fields.push((
+            Line::from(vec![
+                Span::styled(dialog.typed_because, theme.error),
+                Span::raw(format!(" — type {expected} to confirm:")),
+            ]),
+            input,
+            !dialog.reason_focused || dialog.reason.is_none(),
+        ));
+    }
+    let areas = Layout::vertical(vec![Constraint::Length(4); fields.len()]).split(inputs);
+    for ((label, input, focused), at) in fields.into_iter().zip(areas.iter()) {
+        let [l, f] = Layout::vertical([Constraint::Length(1), Constraint::Length(3)]).areas(*at);
+        frame.render_widget(Paragraph::new(label), l);
+        let mut input = input.clone();
+        input.set_block(Block::bordered().border_style(if focused {
+            theme.accent
+        } else {
+            theme.muted
+        }));
+        frame.render_widget(&input, f);
+    }
+    let cut = height > area.height;
     let hint = match &dialog.error {
         Some(e) => Line::styled(e.clone(), theme.error),
+        None if cut => Line::styled(
+            "↓/↑ scroll (it does not fit) · Enter confirm once all seen · Esc cancel",
+            theme.warn,
+        ),
+        None if dialog.reason.is_some() && dialog.typed.is_some() => {
+            Line::styled("Tab switch field · Enter confirm · Esc cancel", theme.muted)
+        }
         None => Line::styled("Enter confirm · Esc cancel", theme.muted),
     };
     frame.render_widget(Paragraph::new(hint), footer);

@@ -71,6 +71,7 @@ pub fn ad_hoc_environment(context: Option<String>, namespace: String) -> Environ
         backup: None,
         monitoring: Default::default(),
         gitops: None,
+        confirm: crate::config::ConfirmPolicy::default_for(false),
     }
 }
 

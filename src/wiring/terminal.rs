@@ -85,7 +85,7 @@ async fn event_loop(
         let next_frame = tokio::time::Instant::from_std(last_draw + gap);
         let event = tokio::select! {
             key = keys.next() => match key {
-                Some(Ok(TermEvent::Key(k))) => Event::Key(k),
+                Some(Ok(TermEvent::Key(k))) => Event::KeyAt { key: k, at: clock() },
                 Some(Ok(TermEvent::Resize(width, height))) => Event::Resize { width, height },
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e).wrap_err("reading the terminal failed"),
@@ -97,7 +97,10 @@ async fn event_loop(
             _ = sleep_until(next_frame), if dirty => continue,
             _ = terminate.recv() => return Ok(()),
         };
-        if matches!(event, Event::Key(_) | Event::Resize { .. }) {
+        if matches!(
+            event,
+            Event::Key(_) | Event::KeyAt { .. } | Event::Resize { .. }
+        ) {
             gap = FRAME_GAP;
         }
         dirty |= apply(&mut state, event, io);
@@ -171,7 +174,11 @@ fn apply(state: &mut State, event: Event, io: &Io<'_>) -> bool {
     let (effects, mut changed) = update(state, event);
     for effect in effects {
         match effect {
-            Effect::Send { op, command } => io.bus.send(op, command),
+            Effect::Send {
+                op,
+                command,
+                reason,
+            } => io.bus.send_with_reason(op, command, reason),
             Effect::FetchManifests(fetch) => io.bus.fetch_manifests(fetch),
             Effect::StreamLogs(request) => {
                 if let Some(why) = io.logs.start(&request) {

@@ -1,7 +1,7 @@
-//! `update()` as a pure function: key flows, watch data, connection state, results.
+//! `update()` as a pure function: key flows, watch data, results (the link: link_state.rs).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use rollcall::app::{Connection, Effect, EnvUpdate, Event, Mode, Pane, State, Stream, update};
+use rollcall::app::{Effect, EnvUpdate, Event, Mode, Pane, State, update};
 use rollcall::bus::{Command, OpId};
 use rollcall::domain::WatchUpdate;
 use rollcall_testkit::state::*;
@@ -56,7 +56,8 @@ fn restart_in_production_needs_the_typed_name_and_sends_the_kubectl_patch() {
                 namespace: "dictamesh-prod".into(),
                 name: "metadata-catalog".into(),
                 restarted_at: NOW.into(),
-            }
+            },
+            reason: None,
         }]
     );
     assert!(matches!(s.mode, Mode::Normal));
@@ -129,45 +130,6 @@ fn filter_narrows_pods_and_esc_clears_it() {
     assert_eq!(s.visible_pods().count(), 9);
     press(&mut s, "/k3s-node-2");
     assert_eq!(s.visible_pods().count(), 3);
-}
-
-#[test]
-fn a_failing_watch_marks_the_environment_down_until_data_flows_again() {
-    let mut s = populated(160, 48);
-    assert_eq!(s.envs[2].connection(), Connection::Live);
-    feed(
-        &mut s,
-        2,
-        EnvUpdate::WatchError {
-            stream: Stream::Pods,
-            message: "Connection refused (os error 111)".into(),
-        },
-    );
-    let down_since = now();
-    assert!(matches!(
-        s.envs[2].connection(),
-        Connection::Down { since, ref message } if since == down_since && message.contains("refused")
-    ));
-    // Later errors keep the first failure time: staleness grows.
-    let later = "2026-11-26T14:03:00Z".parse().unwrap();
-    update(&mut s, Event::Tick(later));
-    feed(
-        &mut s,
-        2,
-        EnvUpdate::WatchError {
-            stream: Stream::Pods,
-            message: "Connection refused (os error 111)".into(),
-        },
-    );
-    assert!(
-        matches!(s.envs[2].connection(), Connection::Down { since, .. } if since == down_since)
-    );
-    // The other environments are unaffected; the pods shown are kept.
-    assert_eq!(s.envs[1].connection(), Connection::Live);
-    assert_eq!(s.envs[2].pods.len(), 9);
-    // A relist brings it back.
-    feed(&mut s, 2, EnvUpdate::Pods(WatchUpdate::Init));
-    assert_eq!(s.envs[2].connection(), Connection::Live);
 }
 
 #[test]

@@ -466,3 +466,50 @@ fn undo_dialog_renders_the_gitops_warning() {
     }
     insta::assert_snapshot!("revisions_undo_confirm_160x48", draw(&s).backend());
 }
+
+/// The undo went through (✔), then Argo CD's self-heal put the Git revision back: the
+/// screen says so rather than leave the ✔ standing.
+#[test]
+fn an_undo_reverted_by_self_heal_is_noticed_and_said() {
+    use rollcall::app::panes::argocd::ArgoUpdate;
+    use rollcall_testkit::release::{REV_NEW, app, app_json, argo};
+    let mut s = scene(160, 48);
+    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Init));
+    let v = app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4");
+    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitApply(app(v))));
+    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitDone));
+    press(&mut s, "7G");
+    key(&mut s, KeyCode::Enter);
+    press(&mut s, "u");
+    press(&mut s, "metadata-catalog");
+    let effects = key(&mut s, KeyCode::Enter);
+    let [Effect::Send { op, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let op = *op;
+    update(
+        &mut s,
+        Event::OpFinished {
+            op,
+            outcome: Ok("deployment/metadata-catalog rolled back to revision 1".into()),
+        },
+    );
+    let deploy = |tag: &str| {
+        EnvUpdate::Deployments(WatchUpdate::Apply(deployment(
+            "dictamesh-prod",
+            "metadata-catalog",
+            3,
+            3,
+            tag,
+        )))
+    };
+    feed(&mut s, 2, deploy("v1.1.3"));
+    assert!(s.flash.as_ref().unwrap().1.contains("rolled back"));
+    feed(&mut s, 2, deploy("v1.1.4"));
+    let flash = &s.flash.as_ref().unwrap().1;
+    assert!(
+        flash.contains("deployment/metadata-catalog is back on")
+            && flash.contains("Argo CD app metadata-catalog-prod reverted the change"),
+        "{flash}"
+    );
+}

@@ -77,8 +77,10 @@ fn promote_sends_the_plugins_status_patch() {
     assert_eq!(reqs[0].2, r#"{"status":{"promoteFull":true}}"#);
 }
 
+/// Abort stops harm: one key confirms it, even in production; promote makes a change
+/// and keeps the typed name.
 #[test]
-fn production_needs_the_typed_name_then_sends() {
+fn production_aborts_with_one_key_and_promotes_with_the_typed_name() {
     let mut s = scene(Phase::Paused);
     press(&mut s, "a");
     let (_, reqs) = confirmed(&s).unwrap();
@@ -94,7 +96,15 @@ fn production_needs_the_typed_name_then_sends() {
         &mut s,
         Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
     );
-    assert!(effects.is_empty(), "no send without the typed name");
+    assert_eq!(effects.len(), 1, "abort takes Enter alone");
+
+    let mut s = scene(Phase::Paused);
+    press(&mut s, "p");
+    let (effects, _) = update(
+        &mut s,
+        Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    assert!(effects.is_empty(), "no promote without the typed name");
     press(&mut s, "customer-adapter");
     let (effects, _) = update(
         &mut s,

@@ -29,7 +29,7 @@ fn prod_checklist() -> State {
 
 fn sent(effects: &[Effect]) -> Option<(OpId, Command)> {
     effects.iter().find_map(|e| match e {
-        Effect::Send { op, command } => Some((*op, command.clone())),
+        Effect::Send { op, command, .. } => Some((*op, command.clone())),
         _ => None,
     })
 }

@@ -10,6 +10,7 @@ mod canary_update;
 mod checklist_update;
 mod cnpg_trivy_fixtures;
 mod config_load;
+mod confirm_policy;
 mod fixtures_decode;
 mod layers;
 mod lint_rules;

@@ -25,7 +25,7 @@ fn confirm_typed(state: &mut State, name: &str) -> (OpId, Command) {
     press(state, name);
     let effects = key(state, KeyCode::Enter);
     match effects.as_slice() {
-        [Effect::Send { op, command }] => (*op, command.clone()),
+        [Effect::Send { op, command, .. }] => (*op, command.clone()),
         other => panic!("expected one command, got {other:?}"),
     }
 }
@@ -294,11 +294,11 @@ fn terminate_is_offered_only_while_an_operation_runs() {
     );
     assert_eq!(d.preview.content_type, "application/json");
     assert!(d.preview.effect.contains("Operation terminated"));
-    assert!(
-        key(&mut s, KeyCode::Enter).is_empty(),
-        "typed name required"
-    );
-    let (_, command) = confirm_typed(&mut s, "customer-adapter-prod");
+    // Terminate stops an operation: one key confirms it, even in production.
+    let effects = key(&mut s, KeyCode::Enter);
+    let [Effect::Send { command, .. }] = effects.as_slice() else {
+        panic!("terminate is sent on Enter: {effects:?}")
+    };
     assert!(matches!(command, Command::ArgocdTerminateOperation { .. }));
 
     // Already terminating: refused, no second request.
@@ -312,4 +312,61 @@ fn terminate_is_offered_only_while_an_operation_runs() {
     s.readonly = true;
     press(&mut s, "T");
     assert!(matches!(s.mode, Mode::Normal));
+}
+
+/// After a rollback Argo CD adds a history entry at the top: the cursor stays on the
+/// entry it was on, so a second `R` means the same revision, not the one that slid
+/// under it.
+#[test]
+fn the_history_cursor_stays_on_its_entry_when_one_is_added() {
+    let mut s = prod_history(160, 48);
+    press(&mut s, "j");
+    let mut v = app_json("customer-adapter-prod", false, REV_NEW, "v1.2.0");
+    v["status"]["history"].as_array_mut().unwrap().push(
+        json!({"id": 5, "revision": REV_NEW, "deployedAt": "2026-11-26T13:00:00Z",
+                     "initiatedBy": {"username": "oncall"}}),
+    );
+    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Apply(app(v))));
+    press(&mut s, "R");
+    assert_eq!(
+        *dialog_command(&s),
+        Command::ArgocdRollback {
+            env: "prod".into(),
+            app: "customer-adapter-prod".into(),
+            id: 3,
+            revision: Some(REV_OLD.into()),
+        }
+    );
+}
+
+/// A terminate dialog left open when the operation ends closes itself and says why,
+/// rather than send a DELETE Argo CD would refuse ("No operation is in progress").
+#[test]
+fn a_terminate_dialog_closes_when_the_operation_ends_under_it() {
+    let mut s = prod_history(160, 48);
+    let mut v = app_json("customer-adapter-prod", false, REV_NEW, "v1.2.0");
+    let op = json!({"sync": {"revision": REV_OLD}, "initiatedBy": {"username": "admin"}});
+    v["operation"] = op.clone();
+    v["status"]["operationState"] =
+        json!({"operation": op, "phase": "Running", "startedAt": "2026-11-26T10:00:00Z"});
+    argo(
+        &mut s,
+        2,
+        ArgoUpdate::Apps(WatchUpdate::Apply(app(v.clone()))),
+    );
+    press(&mut s, "T");
+    assert!(matches!(s.mode, Mode::Confirm(_)));
+    v.as_object_mut().unwrap().remove("operation");
+    v["status"]["operationState"]["phase"] = json!("Succeeded");
+    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Apply(app(v))));
+    assert!(matches!(s.mode, Mode::Normal));
+    assert!(
+        s.flash
+            .as_ref()
+            .unwrap()
+            .1
+            .contains("the operation ended; nothing to terminate"),
+        "{:?}",
+        s.flash
+    );
 }

@@ -29,7 +29,7 @@ fn sent(effects: &[Effect]) -> Option<Command> {
 
 fn sent_op(effects: &[Effect]) -> Option<(rollcall::bus::OpId, Command)> {
     effects.iter().find_map(|e| match e {
-        Effect::Send { op, command } => Some((*op, command.clone())),
+        Effect::Send { op, command, .. } => Some((*op, command.clone())),
         _ => None,
     })
 }

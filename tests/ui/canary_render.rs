@@ -54,8 +54,9 @@ fn abort_confirm_in_production_shows_the_status_patch() {
         )
     );
     let screen = format!("{}", draw(&s).backend());
+    // Abort stops harm: Enter alone confirms it, even in production.
     assert!(
-        screen.contains("type customer-adapter to confirm"),
+        !screen.contains("type customer-adapter to confirm") && screen.contains("Enter confirm"),
         "{screen}"
     );
     insta::assert_snapshot!("canary_abort_confirm_160x48", draw(&s).backend());

@@ -155,7 +155,7 @@ fn request_switch(state: &mut State, override_reason: Option<String>) {
 fn open_confirm(state: &mut State, command: Command, name: String) {
     let Some(env) = state.env() else { return };
     let dialog = ConfirmDialog::new(command, env.config.production, name);
-    state.mode = Mode::Confirm(Box::new(dialog));
+    crate::app::confirm::open(state, dialog);
 }
 
 /// Keys in the reason prompt: Enter with a reason opens the confirm dialog of the

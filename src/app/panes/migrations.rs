@@ -4,7 +4,7 @@
 
 use super::{Pane, PaneSpec};
 use crate::app::action::Action;
-use crate::app::state::{ConfirmDialog, Mode, State};
+use crate::app::state::{ConfirmDialog, State};
 use crate::bus::Command;
 use crate::domain::migrations::{MigrationUpdate, RowState, StatusError};
 use rollcall_migrate::{PlanError, Request, ops};
@@ -190,5 +190,5 @@ fn build(state: &State, request: Request) -> Result<Command, PlanRefusal> {
 fn open_confirm(state: &mut State, command: Command) {
     let production = state.env().is_some_and(|e| e.config.production);
     let name = command.target_name().to_owned();
-    state.mode = Mode::Confirm(Box::new(ConfirmDialog::new(command, production, name)));
+    crate::app::confirm::open(state, ConfirmDialog::new(command, production, name));
 }

@@ -5,7 +5,7 @@
 
 use super::{Pane, PaneSpec};
 use crate::app::action::Action;
-use crate::app::state::{ConfirmDialog, Mode, State, TableCursor};
+use crate::app::state::{ConfirmDialog, State, TableCursor};
 use crate::app::update::Effect;
 use crate::bus::Command;
 use crate::domain::DeploymentRow;
@@ -147,38 +147,12 @@ fn request_undo(state: &mut State) {
         template,
         annotations,
     };
-    let warning = self_heal_warning(state, &revs.deployment);
-    open_confirm(state, command, revs.deployment.clone(), warning);
-}
-
-/// When an Argo CD app with automated sync and self-heal deploys this Deployment, an
-/// undo behind its back is reverted within seconds: say so, and point at the rollback
-/// that sticks (release pane, `R`).
-fn self_heal_warning(state: &State, deployment: &str) -> Option<String> {
-    let env = state.env()?;
-    let service = env.config.services.iter().find(|s| {
-        s.workload == deployment
-            || s.blue_green
-                .as_ref()
-                .is_some_and(|p| p.blue == deployment || p.green == deployment)
-    })?;
-    let app = state
-        .argocd
-        .env(state.selected_env)?
-        .app(&service.argocd_app)?;
-    let auto = app.automated.as_ref()?;
-    auto.self_heal.then(|| {
-        format!(
-            "Argo CD app {} has automated sync with self-heal: it will put the Git \
-             revision back within seconds. Roll back in Argo CD instead (releases \
-             pane 5, Enter for history, R), or turn auto-sync off there first (A).",
-            app.name
-        )
-    })
+    // The policy adds the self-heal warning (an undo behind Argo CD's back is reverted).
+    open_confirm(state, command, revs.deployment.clone(), None);
 }
 
 fn open_confirm(state: &mut State, command: Command, name: String, warning: Option<String>) {
     let Some(env) = state.env() else { return };
     let dialog = ConfirmDialog::new(command, env.config.production, name).with_warning(warning);
-    state.mode = Mode::Confirm(Box::new(dialog));
+    crate::app::confirm::open(state, dialog);
 }

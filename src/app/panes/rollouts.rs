@@ -305,7 +305,7 @@ fn confirm(
         requests,
     };
     let dialog = ConfirmDialog::new(command, env.config.production, name);
-    state.mode = Mode::Confirm(Box::new(dialog));
+    crate::app::confirm::open(state, dialog);
 }
 
 /// Why restart must not be offered for the selected pod: it belongs to an Argo Rollout,

@@ -209,12 +209,16 @@ fn import_stream(bases: &[Base], history: &[NewCommit]) -> Vec<u8> {
                 .map(|b| format!("{}.yaml", b.key.kind.to_ascii_lowercase()))
                 .collect();
             let mut images: Vec<kustomize::ImageEntry> = Vec::new();
-            for (_, imgs) in workloads {
-                for (_, image) in imgs.iter() {
+            for (key, imgs) in workloads {
+                let base = bases.iter().find(|b| b.path == path && &b.key == *key);
+                for (container, image) in imgs.iter() {
                     let (repo, short, tag) = split_image(image);
-                    if !images.iter().any(|e| e.name == short) {
+                    let name = base
+                        .and_then(|b| b.containers.iter().find(|(c, _)| c == container))
+                        .map_or(short, |(_, n)| n.as_str());
+                    if !images.iter().any(|e| e.name == name) {
                         images.push(kustomize::ImageEntry {
-                            name: short.to_owned(),
+                            name: name.to_owned(),
                             new_name: Some(repo.to_owned()),
                             new_tag: Some(tag.to_owned()),
                             digest: None,
@@ -440,8 +444,40 @@ fn rev_parse(remote: &Path, rev: &str) -> Option<String> {
         .filter(|s| is_commit_sha(s))
 }
 
-/// Each workload's containers and bare image names, from its first change.
+/// Each workload's containers and bare image names, from its first change. Two
+/// workloads of one overlay that run the same image (a blue/green pair) get names of
+/// their own (`graphql-gateway-blue`), so the overlay can set each one's tag, as a
+/// kustomize blue/green overlay does.
 fn bases_of(history: &[NewCommit]) -> Vec<Base> {
+    let mut bases = first_seen(history);
+    let shared: Vec<(String, String)> = bases
+        .iter()
+        .flat_map(|b| {
+            b.containers
+                .iter()
+                .map(move |(_, n)| (b.path.clone(), n.clone()))
+        })
+        .filter(|(p, n)| {
+            bases
+                .iter()
+                .filter(|b| &b.path == p && b.containers.iter().any(|(_, m)| m == n))
+                .count()
+                > 1
+        })
+        .collect();
+    for b in &mut bases {
+        let path = b.path.clone();
+        let name = b.key.name.clone();
+        for (_, n) in &mut b.containers {
+            if shared.contains(&(path.clone(), n.clone())) && *n != name {
+                *n = name.clone();
+            }
+        }
+    }
+    bases
+}
+
+fn first_seen(history: &[NewCommit]) -> Vec<Base> {
     let mut bases: Vec<Base> = Vec::new();
     for ch in history.iter().flat_map(|c| &c.changes) {
         if bases.iter().any(|b| b.path == ch.path && b.key == ch.key) {

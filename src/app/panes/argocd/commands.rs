@@ -4,7 +4,7 @@
 
 use crate::app::action::Action;
 use crate::app::panes::argocd::{ArgoLink, HistoryView, PendingRollback, selected_app};
-use crate::app::state::{ConfirmDialog, Mode, Pane, State, TableCursor};
+use crate::app::state::{ConfirmDialog, Pane, State};
 use crate::bus::Command;
 use crate::domain::AppRow;
 
@@ -13,11 +13,8 @@ pub fn on_action(state: &mut State, action: Action) {
         Action::PaneReleases => state.focus = Pane::Argocd,
         Action::Select => {
             if let Some((env, app)) = selected_app(state) {
-                state.argocd.history = Some(HistoryView {
-                    env,
-                    app,
-                    cursor: TableCursor::default(),
-                });
+                state.argocd.history = Some(HistoryView::new(env, app));
+                super::follow_anchor(state);
             }
         }
         Action::Back => state.argocd.history = None,
@@ -192,5 +189,5 @@ fn confirm(state: &mut State, env: usize, command: Command) {
     let Some(e) = state.envs.get(env) else { return };
     let name = command.target_name().to_owned();
     let dialog = ConfirmDialog::new(command, e.config.production, name);
-    state.mode = Mode::Confirm(Box::new(dialog));
+    crate::app::confirm::open(state, dialog);
 }

@@ -73,6 +73,20 @@ pub struct HistoryView {
     pub app: String,
     /// Index into the app's history, newest first as shown.
     pub cursor: TableCursor,
+    /// The history id under the cursor: the cursor follows it when entries arrive (a
+    /// rollback adds one at the top), so a second `R` means the same revision.
+    pub anchor: Option<i64>,
+}
+
+impl HistoryView {
+    pub fn new(env: usize, app: String) -> Self {
+        HistoryView {
+            env,
+            app,
+            cursor: TableCursor::default(),
+            anchor: None,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -180,8 +194,37 @@ pub fn on_event(state: &mut State, env: usize, update: ArgoUpdate) -> bool {
             re.apps.apply(u) || (!was_live && re.link == ArgoLink::Live)
         }
     };
+    follow_anchor(state);
     check_waits(state);
     changed
+}
+
+/// Puts the history cursor back on its entry after the list changed under it (the
+/// entry gone: the nearest place, held there).
+pub(super) fn follow_anchor(state: &mut State) {
+    let Some(h) = &state.argocd.history else {
+        return;
+    };
+    let ids: Vec<i64> = state
+        .argocd
+        .env(h.env)
+        .and_then(|e| e.app(&h.app))
+        .map(|a| a.history.iter().rev().map(|e| e.id).collect())
+        .unwrap_or_default();
+    let Some(h) = &mut state.argocd.history else {
+        return;
+    };
+    match h.anchor.and_then(|id| ids.iter().position(|i| *i == id)) {
+        Some(at) => {
+            let shift = at as isize - h.cursor.selected as isize;
+            h.cursor.selected = at;
+            h.cursor.offset = (h.cursor.offset as isize + shift).max(0) as usize;
+        }
+        None => {
+            h.cursor.selected = h.cursor.selected.min(ids.len().saturating_sub(1));
+            h.anchor = ids.get(h.cursor.selected).copied();
+        }
+    }
 }
 
 pub fn move_cursor(state: &mut State, delta: isize) {
@@ -196,7 +239,9 @@ pub fn move_cursor(state: &mut State, delta: isize) {
             .max(1);
         if let Some(h) = &mut state.argocd.history {
             h.cursor.move_by(delta, len, page);
+            h.anchor = None;
         }
+        follow_anchor(state);
         return;
     }
     let len = services(state).len();

@@ -433,6 +433,7 @@ fn send(state: &mut State, index: usize) -> Vec<Effect> {
         crate::app::state::OpRecord {
             op,
             summary: command.summary(),
+            target: (command.env().to_owned(), command.target_name().to_owned()),
             started: state.now,
             outcome: None,
         },
@@ -442,7 +443,11 @@ fn send(state: &mut State, index: usize) -> Vec<Effect> {
         u.op = Some(op);
         u.last_try = Some(now);
     }
-    vec![Effect::Send { op, command }]
+    vec![Effect::Send {
+        op,
+        command,
+        reason: None,
+    }]
 }
 
 /// The ticks to keep on disk: every one the cluster has not taken.

@@ -76,5 +76,5 @@ fn request_restart(state: &mut State) {
     };
     let command = Command::restart_deployment(&env.config.name, &namespace, &name, state.now);
     let dialog = ConfirmDialog::new(command, env.config.production, name);
-    state.mode = Mode::Confirm(Box::new(dialog));
+    crate::app::confirm::open(state, dialog);
 }

@@ -414,7 +414,7 @@ fn run(state: &mut State) -> Vec<Effect> {
         .find(|e| e.config.name == command.env())
         .map_or(config.production, |e| e.config.production);
     let dialog = ConfirmDialog::new(command, production, target);
-    state.mode = Mode::Confirm(Box::new(dialog));
+    crate::app::confirm::open(state, dialog);
     Vec::new()
 }
 
