@@ -253,12 +253,7 @@ fn service_summary(
     // Crash-looping pods fail the workload whatever its counts say: a paused canary or
     // a rollout within its deadline would otherwise read as calm progress.
     if let Some(f) = failing.filter(|f| f.named || d.available < d.desired) {
-        let mut why = format!(
-            "{}, {} of {} available",
-            f.describe(),
-            d.available,
-            d.desired
-        );
+        let mut why = format!("{}, {}/{} available", f.describe(), d.available, d.desired);
         if let RolloutState::Stalled { message } = state {
             why = format!("{why} · {message}");
         }

@@ -198,7 +198,7 @@ fn a_total_outage_reads_as_failure_with_its_reason() {
     assert!(!screen.contains("rolling:"), "{screen}");
     assert!(!screen.contains("no drift from policy"), "{screen}");
     assert!(
-        screen.contains("✖ customer-adapter: 2 pods CrashLoopBackOff, 0 of 2 available"),
+        screen.contains("✖ customer-adapter: 2 pods CrashLoopBackOff, 0/2 available"),
         "{screen}"
     );
     press(&mut s, "]");
@@ -209,7 +209,7 @@ fn a_total_outage_reads_as_failure_with_its_reason() {
         .unwrap();
     assert!(row.contains('✖'), "{row}");
     assert!(
-        screen.contains("✖ customer-adapter: 3 pods CrashLoopBackOff, 0 of 3 available"),
+        screen.contains("✖ customer-adapter: 3 pods CrashLoopBackOff, 0/3 available"),
         "{screen}"
     );
     let matrix = screen

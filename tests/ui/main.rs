@@ -5,6 +5,7 @@ mod canary_render;
 mod checklist_render;
 mod logs_render;
 mod migrate_render;
+mod readable_text;
 mod release_render;
 mod render_snapshots;
 mod runbook_render;

@@ -11,7 +11,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use crate::app::{Connection, Pane, State};
 use crate::config::Theme;
 use crate::domain::environment::summarize;
-use crate::domain::format::duration;
+use crate::domain::format::{duration, truncate};
 use crate::domain::{EnvironmentSummary, Health};
 use crate::ui::panes::pane_block;
 
@@ -157,6 +157,10 @@ fn matrix(
     };
     let mut header = vec![Cell::from("SERVICE")];
     header.extend(state.envs.iter().map(|e| Cell::from(e.config.name.clone())));
+    // 16 columns a cell, fewer when the pane is narrower: the text is cut to what the
+    // table will really give it, so the table itself never cuts a cell's end.
+    let envs = state.envs.len().max(1) as u16;
+    let cell_width = (area.width.saturating_sub(SERVICE_WIDTH + envs) / envs).min(16);
     let rows = services.iter().map(|name| {
         let mut cells = vec![Cell::from(name.clone())];
         for sum in summaries {
@@ -164,27 +168,39 @@ fn matrix(
                 None => Cell::from(Span::styled("·", theme.muted)),
                 Some(s) => {
                     let (mark, style) = health_mark(s.health, theme);
-                    Cell::from(Line::from(vec![
-                        Span::raw(format!(
-                            "{} {}/{} ",
-                            s.version.as_deref().unwrap_or("?"),
-                            s.ready,
-                            s.desired
-                        )),
-                        Span::styled(mark, style),
-                    ]))
+                    let text = cell_text(
+                        s.version.as_deref().unwrap_or("?"),
+                        s.ready,
+                        s.desired,
+                        usize::from(cell_width),
+                    );
+                    Cell::from(Line::from(vec![Span::raw(text), Span::styled(mark, style)]))
                 }
             };
             cells.push(cell);
         }
         Row::new(cells)
     });
-    let mut widths = vec![Constraint::Length(18)];
-    widths.extend(state.envs.iter().map(|_| Constraint::Length(16)));
+    let mut widths = vec![Constraint::Length(SERVICE_WIDTH)];
+    widths.extend(state.envs.iter().map(|_| Constraint::Length(cell_width)));
     frame.render_widget(
         Table::new(rows, widths).header(Row::new(header).style(theme.title)),
         area,
     );
+}
+
+const SERVICE_WIDTH: u16 = 18;
+
+/// A matrix cell before its health mark, `width` columns with the mark:
+/// `v1.3.0-br… 5/5 `. What is cut is the tag, never the ready count or the health.
+fn cell_text(version: &str, ready: u32, desired: u32, width: usize) -> String {
+    let count = format!("{ready}/{desired} ");
+    // The mark takes the last column.
+    let room = width.saturating_sub(count.chars().count() + 1);
+    match room {
+        0 | 1 => count,
+        _ => format!("{} {count}", truncate(version, room - 1)),
+    }
 }
 
 fn drift(
