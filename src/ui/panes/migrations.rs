@@ -198,7 +198,10 @@ fn table(frame: &mut Frame, area: Rect, state: &State, rows: &[MigrationRow], th
         .skip(cursor.offset)
         .take(height)
         .map(|(i, r)| {
+            // The SQL below follows the cursor, focused or not: mark it without colour.
+            let pointer = if i == cursor.selected { "▶" } else { " " };
             let row = Row::new([
+                Cell::from(pointer),
                 Cell::from(format!("{:06}", r.version)),
                 Cell::from(r.title.clone()),
                 Cell::from(state_cell(r, theme)),
@@ -212,10 +215,11 @@ fn table(frame: &mut Frame, area: Rect, state: &State, rows: &[MigrationRow], th
                 row
             }
         });
-    let header = Row::new(["VERSION", "TITLE", "STATE", "LINT"]).style(theme.title);
+    let header = Row::new(["", "VERSION", "TITLE", "STATE", "LINT"]).style(theme.title);
     let table = Table::new(
         body,
         [
+            Constraint::Length(1),
             Constraint::Length(8),
             Constraint::Fill(2),
             Constraint::Length(10),

@@ -79,20 +79,31 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         0
     };
-    let columns = fit_columns(inner.width, name_width, ns_width);
-    let header = Row::new(columns.iter().map(|c| c.title())).style(theme.title);
+    // Focused, the cursor row is marked with ▶ as well as by colour (a monochrome
+    // terminal shows no background); the mark's column exists only then.
+    let pointer = u16::from(focused) * 2;
+    let columns = fit_columns(inner.width.saturating_sub(pointer), name_width, ns_width);
+    let mut titles: Vec<&str> = columns.iter().map(|c| c.title()).collect();
+    if focused {
+        titles.insert(0, "");
+    }
+    let header = Row::new(titles).style(theme.title);
     let rows = window.into_iter().map(|(i, pod)| {
-        let row = pod_row(pod, &columns, state, theme);
+        let mark = focused.then_some(if i == cursor.selected { "▶" } else { " " });
+        let row = pod_row(pod, &columns, mark, state, theme);
         if i == cursor.selected && focused {
             row.style(theme.selection)
         } else {
             row
         }
     });
-    let widths: Vec<Constraint> = columns
+    let mut widths: Vec<Constraint> = columns
         .iter()
         .map(|c| c.width(name_width, ns_width))
         .collect();
+    if focused {
+        widths.insert(0, Constraint::Length(1));
+    }
     frame.render_widget(Table::new(rows, widths).header(header), inner);
 }
 
@@ -180,7 +191,13 @@ fn fit_columns(width: u16, name: u16, namespace: u16) -> Vec<Column> {
     out
 }
 
-fn pod_row<'a>(pod: &'a PodRow, columns: &[Column], state: &State, theme: &Theme) -> Row<'a> {
+fn pod_row<'a>(
+    pod: &'a PodRow,
+    columns: &[Column],
+    mark: Option<&'static str>,
+    state: &State,
+    theme: &Theme,
+) -> Row<'a> {
     let ready_style = if pod.is_ready() { theme.ok } else { theme.warn };
     let status_style = status_style(pod, theme);
     let restarts_style = if pod.restarts > 0 {
@@ -199,7 +216,7 @@ fn pod_row<'a>(pod: &'a PodRow, columns: &[Column], state: &State, theme: &Theme
             })
             .unwrap_or_default()
     };
-    Row::new(columns.iter().map(|c| match c {
+    let cells = columns.iter().map(|c| match c {
         Column::Namespace => Cell::from(pod.namespace.as_str()),
         Column::Name => Cell::from(pod.name.as_str()),
         Column::Ready => Cell::from(Span::styled(
@@ -212,7 +229,8 @@ fn pod_row<'a>(pod: &'a PodRow, columns: &[Column], state: &State, theme: &Theme
         Column::Node => Cell::from(pod.node.as_deref().unwrap_or("-")),
         Column::Probe => Cell::from(Span::styled(probe.clone(), probe_style)),
         Column::Warning => Cell::from(Span::styled(warning(), theme.warn)),
-    }))
+    });
+    Row::new(mark.map(Cell::from).into_iter().chain(cells))
 }
 
 fn status_style(pod: &PodRow, theme: &Theme) -> Style {

@@ -101,16 +101,18 @@ fn detail(frame: &mut Frame, area: Rect, state: &State, v: &CanaryView, theme: &
             phase_style(v.phase, theme),
         ));
     }
-    // The stable/canary bar: canary's share of traffic.
-    let bar_width = width.saturating_sub(22).max(10);
-    let canary_cells = (v.actual_weight as usize * bar_width)
+    // The stable/canary bar: canary's share of traffic, told apart by glyph as well as
+    // colour (█ stable, ▒ canary) so a monochrome terminal shows the split too.
+    let bar_width = width.saturating_sub(27).max(10);
+    let canary_weight = v.actual_weight.min(100);
+    let canary_cells = (canary_weight as usize * bar_width)
         .div_ceil(100)
         .min(bar_width);
     lines.push(Line::from(vec![
-        Span::styled("stable ", theme.stable),
+        Span::styled(format!("stable {:>3}% ", 100 - canary_weight), theme.stable),
         Span::styled("█".repeat(bar_width - canary_cells), theme.stable),
-        Span::styled("█".repeat(canary_cells), theme.canary),
-        Span::styled(format!(" canary {:>3}%", v.actual_weight), theme.canary),
+        Span::styled("▒".repeat(canary_cells), theme.canary),
+        Span::styled(format!(" canary {canary_weight:>3}%"), theme.canary),
     ]));
     let mut pause = Vec::new();
     match &v.pause {

@@ -85,7 +85,7 @@ fn matrix(frame: &mut Frame, area: Rect, state: &State, names: &[String], theme:
         let mut cells = vec![Cell::from(service.clone())];
         for (e, _) in state.envs.iter().enumerate() {
             let selected = focused && r == state.argocd.row && e == state.selected_env;
-            let mut cell = cell(state, e, service, theme);
+            let mut cell = cell(state, e, service, selected, theme);
             if selected {
                 cell = cell.style(theme.selection);
             }
@@ -104,10 +104,12 @@ fn matrix(frame: &mut Frame, area: Rect, state: &State, names: &[String], theme:
     );
 }
 
-/// `a1b2c3d v1.2.0 ●✔` for an app; the link state when there is none.
-fn cell<'a>(state: &State, env: usize, service: &str, theme: &Theme) -> Cell<'a> {
+/// `a1b2c3d v1.2.0 ●✔` for an app; the link state when there is none. The selected
+/// cell starts with ▶: a monochrome terminal shows no selection colour.
+fn cell<'a>(state: &State, env: usize, service: &str, selected: bool, theme: &Theme) -> Cell<'a> {
+    let pointer = if selected { "▶" } else { "" };
     let Some(name) = app_name(state, env, service) else {
-        return Cell::from(Span::styled("·", theme.muted));
+        return Cell::from(Span::styled(format!("{pointer}·"), theme.muted));
     };
     let re = state.argocd.env(env);
     match re.and_then(|e| e.app(&name)) {
@@ -117,7 +119,7 @@ fn cell<'a>(state: &State, env: usize, service: &str, theme: &Theme) -> Cell<'a>
             let rev = app.deployed_revision().map(short_revision).unwrap_or("?");
             let tag = app.image_tag().unwrap_or("-");
             let mut spans = vec![
-                Span::raw(format!("{rev} {} ", truncate(tag, 8))),
+                Span::raw(format!("{pointer}{rev} {} ", truncate(tag, 8))),
                 Span::styled(s, ss),
                 Span::styled(h, hs),
             ];
@@ -126,15 +128,15 @@ fn cell<'a>(state: &State, env: usize, service: &str, theme: &Theme) -> Cell<'a>
             }
             Cell::from(Line::from(spans))
         }
-        None => Cell::from(Span::styled(
-            match re.map(|e| &e.link) {
+        None => {
+            let link = match re.map(|e| &e.link) {
                 Some(ArgoLink::Down { .. }) => "✖ down",
                 Some(ArgoLink::NotConfigured(_)) => "—",
                 Some(ArgoLink::Live) => "∅ no app",
                 _ => "…",
-            },
-            theme.muted,
-        )),
+            };
+            Cell::from(Span::styled(format!("{pointer}{link}"), theme.muted))
+        }
     }
 }
 
