@@ -37,6 +37,11 @@ pub enum Event {
         env: usize,
         updates: Vec<EnvUpdate>,
     },
+    /// What the probe of an environment's API server found (index into the config).
+    Link {
+        env: usize,
+        probe: crate::domain::feed::LinkProbe,
+    },
     /// Migration files, status or progress of one environment (index into the config).
     Migrations {
         env: usize,

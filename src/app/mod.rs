@@ -5,6 +5,7 @@ pub mod action;
 pub mod confirm;
 pub mod event;
 pub mod layout;
+pub mod link;
 pub mod panes;
 pub mod reverts;
 pub mod state;

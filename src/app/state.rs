@@ -9,10 +9,9 @@ use crate::app::KeyMap;
 pub use crate::app::panes::Pane;
 use crate::bus::{Command, OpId, Preview};
 use crate::config::Environment;
-use crate::domain::feed::Stream;
 use crate::domain::{DeploymentRow, EventRow, PodRow, RowStore, ServiceRow};
 
-/// How one watch stream of an environment is doing.
+/// How one watch stream is doing (the Rollouts watch's, for the canary pane).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamState {
     Connecting,
@@ -24,18 +23,13 @@ pub enum StreamState {
     },
 }
 
-/// The connection of an environment as the header shows it: the worst of its streams.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Connection {
-    Connecting,
-    Live,
-    Down { since: Timestamp, message: String },
-}
+pub use crate::app::link::Connection;
 
 #[derive(Debug)]
 pub struct EnvState {
     pub config: Environment,
-    pub streams: [StreamState; 4],
+    /// Whether requests to its API server succeed (`app::link`).
+    pub link: crate::app::link::Link,
     pub pods: RowStore<PodRow>,
     pub deployments: RowStore<DeploymentRow>,
     pub services: RowStore<ServiceRow>,
@@ -46,12 +40,7 @@ pub struct EnvState {
 impl EnvState {
     pub fn new(config: Environment) -> Self {
         EnvState {
-            streams: [
-                StreamState::Connecting,
-                StreamState::Connecting,
-                StreamState::Connecting,
-                StreamState::Connecting,
-            ],
+            link: Default::default(),
             pods: RowStore::default(),
             deployments: RowStore::default(),
             services: RowStore::default(),
@@ -63,32 +52,8 @@ impl EnvState {
         }
     }
 
-    pub fn stream(&self, s: Stream) -> &StreamState {
-        &self.streams[s.index()]
-    }
-
     pub fn connection(&self) -> Connection {
-        let mut out = Connection::Live;
-        for s in &self.streams {
-            match s {
-                StreamState::Down { since, message } => {
-                    // The earliest failure tells how stale the data is.
-                    let earlier = match &out {
-                        Connection::Down { since: prev, .. } => since < prev,
-                        _ => true,
-                    };
-                    if earlier {
-                        out = Connection::Down {
-                            since: *since,
-                            message: message.clone(),
-                        };
-                    }
-                }
-                StreamState::Connecting if out == Connection::Live => out = Connection::Connecting,
-                _ => {}
-            }
-        }
-        out
+        self.link.connection()
     }
 }
 

@@ -7,7 +7,7 @@ use ratatui_textarea::TextArea;
 use super::panes::environments::select_env;
 use crate::app::action::Action;
 use crate::app::event::Event;
-use crate::app::state::{EnvState, Mode, OpRecord, Pane, State, StreamState};
+use crate::app::state::{EnvState, Mode, OpRecord, Pane, State};
 use crate::bus::{Command, OpId};
 use crate::domain::WatchUpdate;
 use crate::domain::feed::EnvUpdate;
@@ -75,6 +75,9 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             {
                 state.flash = None;
             }
+            for env in &mut state.envs {
+                env.link.tick(now);
+            }
             crate::app::panes::rollouts::on_tick(state);
             crate::app::panes::argocd::on_tick(state);
             (crate::app::panes::checklist::on_tick(state), true)
@@ -94,6 +97,14 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             if changed {
                 clamp_cursors(state);
             }
+            (Vec::new(), changed)
+        }
+        Event::Link { env, probe } => {
+            let now = state.now;
+            let changed = state
+                .envs
+                .get_mut(env)
+                .is_some_and(|e| e.link.on_probe(now, &probe));
             (Vec::new(), changed)
         }
         Event::Rollouts { env, update } => {
@@ -168,37 +179,21 @@ fn on_watch(state: &mut State, env_index: usize, update: EnvUpdate) -> bool {
     let Some(env) = envs.get_mut(env_index) else {
         return false;
     };
-    let stream = update.stream();
-    let slot = &mut env.streams[stream.index()];
-    let was_live = *slot == StreamState::Live;
-    match update {
-        EnvUpdate::WatchError { message, .. } => {
-            let since = match slot {
-                StreamState::Down { since, .. } => *since,
-                _ => now,
-            };
-            let changed = !matches!(slot, StreamState::Down { message: m, .. } if *m == message);
-            *slot = StreamState::Down { since, message };
-            changed
+    let link_changed = env.link.on_watch(now, &update);
+    let changed = match update {
+        EnvUpdate::Pods(u) => {
+            let sorted = *pod_sort != crate::app::panes::pods::sort::PodSort::Name
+                && pod_sort_index.is_current(env_index, *pod_sort, &env.pods);
+            let follow = sorted.then(|| u.clone());
+            let changed = pod_filter.apply(env_index, &mut env.pods, u);
+            if let Some(u) = follow {
+                pod_sort_index.follow(env_index, &env.pods, &u);
+            }
+            changed && !offscreen
         }
-        other => {
-            *slot = StreamState::Live;
-            let changed = match other {
-                EnvUpdate::Pods(u) => {
-                    let sorted = *pod_sort != crate::app::panes::pods::sort::PodSort::Name
-                        && pod_sort_index.is_current(env_index, *pod_sort, &env.pods);
-                    let follow = sorted.then(|| u.clone());
-                    let changed = pod_filter.apply(env_index, &mut env.pods, u);
-                    if let Some(u) = follow {
-                        pod_sort_index.follow(env_index, &env.pods, &u);
-                    }
-                    changed && !offscreen
-                }
-                other => apply_rows(env, other),
-            };
-            changed || !was_live
-        }
-    }
+        other => apply_rows(env, other),
+    };
+    changed || link_changed
 }
 
 fn apply_rows(env: &mut EnvState, update: EnvUpdate) -> bool {

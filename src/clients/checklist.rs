@@ -71,7 +71,10 @@ where
         while let Some(item) = s.next().await {
             let update = match item {
                 Ok(u) => wrap(u),
-                Err(message) => ChecklistUpdate::WatchError { stream, message },
+                Err(f) => ChecklistUpdate::WatchError {
+                    stream,
+                    message: f.message,
+                },
             };
             if tx.send(ChecklistItem { env, update }.into()).await.is_err() {
                 return;

@@ -68,7 +68,12 @@ pub async fn connect_with(
         context: context.map(str::to_owned),
         ..Default::default()
     };
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await?;
+    let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await?;
+    // kube retries 429/503/504 up to 15 times over nearly three minutes, silently: the
+    // header would say live through an outage, and a watcher would sit in that sleep long
+    // after the server is back. The watchers back off by themselves and are woken when
+    // the link's probe sees the server again; a command that meets a 503 says so.
+    config.default_retry = false;
     let client = Client::try_from(config).map_err(|source| ConnectError::Client {
         context: context_name.clone(),
         source,

@@ -5,6 +5,7 @@ pub mod argocd;
 pub mod checklist;
 pub mod git;
 pub mod kube;
+pub mod link;
 pub mod logs;
 pub mod metrics;
 pub mod migrations;

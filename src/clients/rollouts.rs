@@ -44,7 +44,8 @@ pub fn spawn_rollout_watchers<E: From<RolloutItem> + Send + 'static>(
             let s = watch_rows(rollouts, |w: WatchedRollout| w.row, lists);
             futures::pin_mut!(s);
             while let Some(item) = s.next().await {
-                let update = item.map_or_else(RolloutUpdate::Error, RolloutUpdate::Rollouts);
+                let update =
+                    item.map_or_else(|f| RolloutUpdate::Error(f.message), RolloutUpdate::Rollouts);
                 if tx.send(RolloutItem { env, update }.into()).await.is_err() {
                     return;
                 }
@@ -54,7 +55,10 @@ pub fn spawn_rollout_watchers<E: From<RolloutItem> + Send + 'static>(
             let s = watch_rows(replicasets, |w: WatchedReplicaSet| w.row, lists2);
             futures::pin_mut!(s);
             while let Some(item) = s.next().await {
-                let update = item.map_or_else(RolloutUpdate::Error, RolloutUpdate::ReplicaSets);
+                let update = item.map_or_else(
+                    |f| RolloutUpdate::Error(f.message),
+                    RolloutUpdate::ReplicaSets,
+                );
                 if tx2.send(RolloutItem { env, update }.into()).await.is_err() {
                     return;
                 }

@@ -10,13 +10,17 @@
 use std::fmt::Debug;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use futures::{FutureExt, Stream, StreamExt};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::utils::Backoff;
+use kube::runtime::watcher::{self, DefaultBackoff, watcher};
 use kube::{Api, Client};
 use serde::de::DeserializeOwned;
 use tokio::sync::{OnceCell, mpsc};
 use tokio::task::JoinHandle;
 
+use super::link::Signals;
 use crate::domain::feed::{EnvUpdate, Stream as StreamKind};
 use crate::domain::{WatchUpdate, WatchedDeployment, WatchedEvent, WatchedPod, WatchedService};
 
@@ -113,11 +117,12 @@ where
     tokio::spawn(async move {
         let stream = watch_rows(api, to_row, lists);
         futures::pin_mut!(stream);
-        let to_update = |item: Result<WatchUpdate<R>, String>| match item {
+        let to_update = |item: Result<WatchUpdate<R>, WatchFailure>| match item {
             Ok(u) => wrap(u),
-            Err(message) => EnvUpdate::WatchError {
+            Err(WatchFailure { message, refused }) => EnvUpdate::WatchError {
                 stream: kind,
                 message,
+                refused,
             },
         };
         while let Some(item) = stream.next().await {
@@ -137,11 +142,14 @@ where
     })
 }
 
-/// How a cluster's watchers take their initial list. One per connection, shared by its
-/// watchers, so the server is asked its version once.
+/// How a cluster's watchers take their initial list, and what they tell its link probe.
+/// One per connection, shared by its watchers, so the server is asked its version once.
 #[derive(Debug, Clone, Default)]
 pub struct ListMode {
     streaming: Arc<OnceCell<bool>>,
+    /// The connection's probe (`clients::link`): told of answers and failures, it wakes
+    /// watchers backing off when the server answers again.
+    link: Option<Signals>,
 }
 
 impl ListMode {
@@ -149,7 +157,14 @@ impl ListMode {
     pub fn paged() -> Self {
         ListMode {
             streaming: Arc::new(OnceCell::new_with(Some(false))),
+            link: None,
         }
+    }
+
+    /// Watchers sharing this mode report to, and are woken by, the link probe of `link`.
+    pub fn linked(mut self, link: Signals) -> Self {
+        self.link = Some(link);
+        self
     }
 
     /// Whether to try a streaming list: the server says it is 1.27 or newer. A server that
@@ -168,6 +183,26 @@ impl ListMode {
                 }
             })
             .await
+    }
+
+    fn answered(&self) {
+        if let Some(link) = &self.link {
+            link.answered();
+        }
+    }
+
+    fn failed(&self) {
+        if let Some(link) = &self.link {
+            link.failed();
+        }
+    }
+
+    /// Sleeps `pause`, or less if the server answers again meanwhile.
+    async fn back_off(&mut self, pause: Duration) {
+        match &mut self.link {
+            Some(link) => link.back_off(pause).await,
+            None => tokio::time::sleep(pause).await,
+        }
     }
 }
 
@@ -189,13 +224,30 @@ fn refuses_streaming_list(e: &watcher::Error) -> bool {
     matches!(e, watcher::Error::WatchStartFailed(kube::Error::Api(s)) if s.code == 422 || s.code == 400)
 }
 
-/// The watcher as a stream of row updates; errors are reported, and the watcher
-/// goes on retrying with kube-rs's default backoff.
+/// Why a watch failed, in words an operator can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchFailure {
+    pub message: String,
+    /// The server answered and refused (401, 403, 404, …): the link is up, this watch
+    /// is not. Otherwise the server did not answer, or failed (5xx, 429).
+    pub refused: bool,
+}
+
+impl std::fmt::Display for WatchFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The watcher as a stream of row updates; failures are reported, and the watcher goes
+/// on retrying with kube-rs's default backoff (cut short when the connection's probe
+/// sees the server answer again). A 410 Expired is not reported: the watcher re-lists
+/// at once, which is routine, not a failure.
 pub fn watch_rows<K, R>(
     api: Api<K>,
     to_row: fn(K) -> R,
     lists: ListMode,
-) -> impl Stream<Item = Result<WatchUpdate<R>, String>>
+) -> impl Stream<Item = Result<WatchUpdate<R>, WatchFailure>>
 where
     K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
     R: Send + 'static,
@@ -209,7 +261,7 @@ pub fn watch_selected<K, R>(
     to_row: fn(K) -> R,
     lists: ListMode,
     labels: Option<&'static str>,
-) -> impl Stream<Item = Result<WatchUpdate<R>, String>>
+) -> impl Stream<Item = Result<WatchUpdate<R>, WatchFailure>>
 where
     K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
     R: Send + 'static,
@@ -222,6 +274,10 @@ where
         stream: futures::stream::BoxStream<'static, Result<watcher::Event<K>, watcher::Error>>,
         /// Set while streaming, to fall back to paged lists if the server refuses.
         fallback: Option<Api<K>>,
+        lists: ListMode,
+        backoff: DefaultBackoff,
+        /// How long to wait before asking again, after a failure.
+        pause: Option<Duration>,
     }
     let start = async move {
         let streaming = lists.streaming(&api.clone().into_client()).await;
@@ -231,23 +287,57 @@ where
             watcher::Config::default()
         });
         Current {
-            stream: watcher(api.clone(), config).default_backoff().boxed(),
+            stream: watcher(api.clone(), config).boxed(),
             fallback: streaming.then_some(api),
+            lists,
+            backoff: DefaultBackoff::default(),
+            pause: None,
         }
     };
     futures::stream::once(start)
         .flat_map(move |first| {
             futures::stream::unfold(first, move |mut current| async move {
                 loop {
+                    if let Some(pause) = current.pause.take() {
+                        current.lists.back_off(pause).await;
+                    }
                     match current.stream.next().await? {
                         Err(e) if refuses_streaming_list(&e) && current.fallback.is_some() => {
                             let api = current.fallback.take()?;
                             tracing::info!("streaming list refused ({e}); using paged lists");
-                            current.stream = watcher(api, select(watcher::Config::default()))
-                                .default_backoff()
-                                .boxed();
+                            current.stream =
+                                watcher(api, select(watcher::Config::default())).boxed();
                         }
-                        item => return Some((item, current)),
+                        Err(e) if expired(&e) => {
+                            tracing::debug!("watch expired ({e}); re-listing");
+                        }
+                        Err(e) => {
+                            let failure = describe_watch_error(&e);
+                            match failure.refused {
+                                true => current.lists.answered(),
+                                false => current.lists.failed(),
+                            }
+                            current.pause = current.backoff.next();
+                            return Some((Err(failure), current));
+                        }
+                        Ok(event) => {
+                            // A request was just answered: a streaming list's watch has
+                            // opened (Init comes after it), or a paged list's last page
+                            // came (its Init came before asking). Objects of a streaming
+                            // list may have been on the wire since before a failure.
+                            let streaming = current.fallback.is_some();
+                            match &event {
+                                watcher::Event::Init if streaming => current.lists.answered(),
+                                watcher::Event::InitDone if !streaming => current.lists.answered(),
+                                _ => {}
+                            }
+                            // Not on Init: a paged list says it before asking, so a
+                            // failing list would never back off further.
+                            if !matches!(event, watcher::Event::Init) {
+                                current.backoff.reset();
+                            }
+                            return Some((Ok(event), current));
+                        }
                     }
                 }
             })
@@ -258,12 +348,34 @@ where
             Ok(watcher::Event::InitDone) => Ok(WatchUpdate::InitDone),
             Ok(watcher::Event::Apply(k)) => Ok(WatchUpdate::Apply(to_row(k))),
             Ok(watcher::Event::Delete(k)) => Ok(WatchUpdate::Delete(to_row(k))),
-            Err(e) => Err(describe_watch_error(&e)),
+            Err(e) => Err(e),
         })
 }
 
-fn describe_watch_error(e: &watcher::Error) -> String {
-    super::innermost(e)
+/// The watch's resourceVersion is too old (410 Gone / Expired, in the stream or as the
+/// answer): the watcher re-lists by itself.
+fn expired(e: &watcher::Error) -> bool {
+    match e {
+        watcher::Error::WatchError(s) => s.code == 410,
+        watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => s.code == 410,
+        _ => false,
+    }
+}
+
+fn describe_watch_error(e: &watcher::Error) -> WatchFailure {
+    let status = match e {
+        watcher::Error::WatchError(s) => Some(s.code),
+        watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.code),
+        _ => None,
+    };
+    WatchFailure {
+        message: super::innermost(e),
+        refused: status.is_some_and(super::link::refusal),
+    }
 }
 
 #[cfg(test)]

@@ -13,10 +13,14 @@ pub enum EnvUpdate {
     Deployments(WatchUpdate<DeploymentRow>),
     Events(WatchUpdate<EventRow>),
     Services(WatchUpdate<ServiceRow>),
-    /// A watch failed; the watcher retries with backoff by itself.
+    /// A watch failed; the watcher retries with backoff by itself. A 410 Expired is
+    /// routine (the watcher re-lists) and never sent.
     WatchError {
         stream: Stream,
         message: String,
+        /// The server answered and refused (401, 403, 404, …): the link is up, this
+        /// stream is not. Otherwise it did not answer, or failed (5xx, 429).
+        refused: bool,
     },
 }
 
@@ -30,6 +34,32 @@ impl EnvUpdate {
             EnvUpdate::WatchError { stream, .. } => *stream,
         }
     }
+
+    /// Whether it carries data: something answered, though maybe not just now (a
+    /// streaming list's objects, an open watch's change). `Init` does not: a paged list
+    /// says it before asking.
+    pub fn delivers(&self) -> bool {
+        fn data<T>(u: &WatchUpdate<T>) -> bool {
+            !matches!(u, WatchUpdate::Init)
+        }
+        match self {
+            EnvUpdate::Pods(u) => data(u),
+            EnvUpdate::Deployments(u) => data(u),
+            EnvUpdate::Events(u) => data(u),
+            EnvUpdate::Services(u) => data(u),
+            EnvUpdate::WatchError { .. } => false,
+        }
+    }
+}
+
+/// What the probe of an environment's API server found (`clients::link`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkProbe {
+    /// It answered (any status but 5xx and 429: a refusal is an answer too), or a
+    /// watcher's request did.
+    Answered,
+    /// No answer, or a 5xx / 429, in the server's or the transport's words.
+    Failed(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

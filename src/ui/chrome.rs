@@ -9,18 +9,25 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::{Action, Connection, Mode, Pane, State};
 use crate::config::Theme;
-use crate::domain::format::duration;
+use crate::domain::format::{duration, truncate};
 
 pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    // Connection marks matter most; the source, user and clock go first when narrow.
+    // Connection marks matter most; the source, user and clock go first when narrow, and
+    // the last error of a link in trouble shows in what room is left.
     let mut envs = Vec::new();
+    let mut trouble = None;
     for env in &state.envs {
+        let age = |since| duration(state.now.duration_since(since).as_secs().max(0));
         let (mark, style, extra) = match env.connection() {
             Connection::Live => ("●", theme.ok, String::new()),
             Connection::Connecting => ("◌", theme.muted, " connecting".to_owned()),
-            Connection::Down { since, .. } => {
-                let stale = state.now.duration_since(since).as_secs().max(0);
-                ("✖", theme.error, format!(" down {}", duration(stale)))
+            Connection::Degraded { since, message } => {
+                trouble.get_or_insert((env.config.name.as_str(), message, theme.warn));
+                ("⚠", theme.warn, format!(" degraded {}", age(since)))
+            }
+            Connection::Down { since, message } => {
+                trouble.get_or_insert((env.config.name.as_str(), message, theme.error));
+                ("✖", theme.error, format!(" down {}", age(since)))
             }
         };
         envs.push(Span::raw(" "));
@@ -52,11 +59,27 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
     }
     spans.extend(envs);
+    if let Some((name, message, style)) = trouble {
+        let room = width.saturating_sub(used);
+        if let Some(text) = fit(&format!("  {name}: {message}"), room) {
+            let span = Span::styled(text, style);
+            used += span.width();
+            spans.push(span);
+        }
+    }
     if with_clock {
         spans.push(Span::raw(" ".repeat(width.saturating_sub(used))));
         spans.push(clock);
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header), area);
+}
+
+/// `text` on one line in at most `room` columns, cut with an ellipsis; None when too
+/// little of it would show to be read.
+fn fit(text: &str, room: usize) -> Option<String> {
+    const LEAST: usize = 16;
+    let one_line = text.replace(['\n', '\r'], " ");
+    (room >= LEAST || one_line.chars().count() <= room).then(|| truncate(&one_line, room))
 }
 
 pub fn tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {

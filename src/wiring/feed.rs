@@ -18,6 +18,12 @@ impl From<EnvBatch> for Event {
     }
 }
 
+impl From<crate::clients::link::LinkItem> for Event {
+    fn from(crate::clients::link::LinkItem { env, probe }: crate::clients::link::LinkItem) -> Self {
+        Event::Link { env, probe }
+    }
+}
+
 impl From<RolloutItem> for Event {
     fn from(RolloutItem { env, update }: RolloutItem) -> Self {
         Event::Rollouts { env, update }

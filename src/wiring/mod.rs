@@ -147,6 +147,17 @@ async fn run_async(opts: RunOptions) -> Result<()> {
     let mut watchers = Vec::new();
     // One list-mode probe per connection, shared by all its watchers.
     let mut list_modes: HashMap<Option<String>, ListMode> = HashMap::new();
+    for (context, conn) in &by_context {
+        let Ok(conn) = conn else { continue };
+        let envs = (environments.iter().enumerate())
+            .filter(|(_, e)| e.context == *context)
+            .map(|(i, _)| i)
+            .collect();
+        let (probe, link) =
+            crate::clients::link::spawn_probe(conn.client.clone(), envs, tx.clone());
+        watchers.push(probe);
+        list_modes.insert(context.clone(), ListMode::default().linked(link));
+    }
     let mut identities: HashMap<Option<String>, Option<String>> = HashMap::new();
     for (index, env) in environments.iter().enumerate() {
         match by_context.get(&env.context) {
@@ -202,6 +213,7 @@ async fn run_async(opts: RunOptions) -> Result<()> {
                         update: EnvUpdate::WatchError {
                             stream,
                             message: message.clone(),
+                            refused: false,
                         },
                     });
                 }

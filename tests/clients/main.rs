@@ -14,6 +14,7 @@ mod kubectl_cnpg_trivy;
 mod kubectl_conformance;
 mod kubectl_conformance_kinds;
 mod kubectl_conformance_ops;
+mod link_states;
 mod logs_stream;
 mod migrate_postgres;
 mod migrate_sqlite;

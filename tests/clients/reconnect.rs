@@ -1,4 +1,4 @@
-//! Stopping the cluster under rollcall shows the environment down with the data
+//! Stopping the cluster under rollcall shows the environment degraded with the data
 //! kept; starting it again reconnects without a keypress. Real watchers, real HTTP,
 //! the simulator as the cluster, `update()` as the app.
 
@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use kube::config::Kubeconfig;
 use rollcall::app::{Connection, Event, State, update};
 use rollcall::clients::kube::connect_with;
+use rollcall::clients::link::spawn_probe;
 use rollcall::clients::watch::{ListMode, spawn_env_watchers};
 use rollcall_sim::{self as sim, SimOptions};
 use rollcall_testkit::state::state;
@@ -57,8 +58,10 @@ async fn environment_goes_down_and_comes_back_when_the_cluster_restarts() {
 
     let mut state = state(160, 48);
     let (tx, mut rx) = mpsc::channel(1024);
-    let mut handles = Vec::new();
-    let lists = ListMode::default();
+    // As the app wires it: the connection's link probe, shared with its watchers.
+    let (probe, link) = spawn_probe(conn.client.clone(), vec![0, 1, 2], tx.clone());
+    let mut handles = vec![probe];
+    let lists = ListMode::default().linked(link);
     for (i, env) in state.envs.iter().enumerate() {
         handles.extend(spawn_env_watchers(
             i,
@@ -84,8 +87,8 @@ async fn environment_goes_down_and_comes_back_when_the_cluster_restarts() {
     let before = prod_pod_uids(&state);
 
     first.shutdown().await;
-    pump_until(&mut state, &mut rx, "prod down", |s| {
-        matches!(s.envs[2].connection(), Connection::Down { .. })
+    pump_until(&mut state, &mut rx, "prod degraded", |s| {
+        matches!(s.envs[2].connection(), Connection::Degraded { .. })
     })
     .await;
     assert_eq!(

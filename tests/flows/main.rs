@@ -13,6 +13,7 @@ mod config_load;
 mod confirm_policy;
 mod fixtures_decode;
 mod layers;
+mod link_state;
 mod lint_rules;
 mod logs_update;
 mod pod_sort;

@@ -92,6 +92,7 @@ fn disconnected_environment_shows_staleness() {
             EnvUpdate::WatchError {
                 stream,
                 message: "Connection refused (os error 111)".into(),
+                refused: false,
             },
         );
     }

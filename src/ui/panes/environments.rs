@@ -87,6 +87,8 @@ fn env_table(
             let link = match env.connection() {
                 Connection::Live => Span::styled("live", theme.ok),
                 Connection::Connecting => Span::styled("…", theme.muted),
+                // The column is 11 wide; the header says since when.
+                Connection::Degraded { .. } => Span::styled("degraded", theme.warn),
                 Connection::Down { since, .. } => Span::styled(
                     format!(
                         "down {}",
@@ -223,8 +225,14 @@ fn drift(
         Span::styled(format!("{}: ", env.config.name), theme.title),
         window,
     ];
-    if let Connection::Down { message, .. } = env.connection() {
-        first.push(Span::styled(format!("  ✖ {message}"), theme.error));
+    match env.connection() {
+        Connection::Down { message, .. } => {
+            first.push(Span::styled(format!("  ✖ {message}"), theme.error));
+        }
+        Connection::Degraded { message, .. } => {
+            first.push(Span::styled(format!("  ⚠ {message}"), theme.warn));
+        }
+        Connection::Live | Connection::Connecting => {}
     }
     lines.push(Line::from(first));
     // Most severe first: the area is a few lines high, and a failure must not be the
