@@ -142,7 +142,8 @@ enum Cmd {
         /// Output format: text or json.
         #[arg(short = 'o', long, default_value = "text", value_parser = ["text", "json"])]
         output: String,
-        /// Use the demo's SQLite databases (freshly seeded, as `rollcall demo` does).
+        /// Use demo SQLite databases, freshly seeded in a temporary directory (as
+        /// `rollcall demo` seeds its own; a running demo's are left alone).
         #[arg(long)]
         demo: bool,
     },
@@ -174,7 +175,18 @@ fn report(cli: Cli) -> ExitCode {
         eprintln!("rollcall: {e}");
         return ExitCode::from(2);
     }
-    let demo_dir = state_dir.join("demo");
+    let wants_demo = matches!(
+        &cli.command,
+        Some(Cmd::Checklist { read, .. } | Cmd::Status { read, .. }) if read.demo
+    );
+    let scratch = match wants_demo.then(scratch_demo_dir).transpose() {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("rollcall: cannot make a directory for the demo's databases: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let demo_dir = scratch.as_ref().map(|d| d.path().to_owned());
     let result = match cli.command {
         Some(Cmd::Checklist { env, release, read }) => {
             let cmd = rollcall::wiring::checklist::ChecklistCommand {
@@ -182,7 +194,7 @@ fn report(cli: Cli) -> ExitCode {
                 release,
                 json: read.output == "json",
                 kubeconfig: read.kubeconfig,
-                demo: read.demo.then_some(demo_dir),
+                demo: demo_dir,
             };
             rollcall::wiring::checklist::run(config, cmd)
                 .map(|r| r.map(|o| (o.text, o.status)).map_err(|bad| bad.to_string()))
@@ -192,7 +204,7 @@ fn report(cli: Cli) -> ExitCode {
                 env,
                 json: read.output == "json",
                 kubeconfig: read.kubeconfig,
-                demo: read.demo.then_some(demo_dir),
+                demo: demo_dir,
             };
             rollcall::wiring::status::run(config, cmd).map(|r| r.map(|o| (o.text, o.status)))
         }
@@ -305,12 +317,12 @@ fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
             })
         }
         (Cmd::Migrations { env, output, demo }, Some(mut config)) => {
-            let demo_dir = demo.then(|| state_dir.join("demo"));
+            let scratch = demo.then(scratch_demo_dir).transpose()?;
             let report = rollcall::headless::migrations::report(
                 &mut config.environments,
                 env.as_deref(),
                 output == "json",
-                demo_dir.as_deref(),
+                scratch.as_ref().map(|d| d.path()),
             )
             .map_err(|e| color_eyre::eyre::eyre!(e))?;
             println!("{}", report.trim_end());
@@ -334,6 +346,13 @@ fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
 
 fn unreachable_config() -> Result<()> {
     Err(color_eyre::eyre::eyre!("configuration was not loaded"))
+}
+
+/// Where a print-and-exit `--demo` seeds its databases: a fresh temporary directory,
+/// removed when it is done. Never the state directory, whose databases a running
+/// `rollcall demo` is reading (seeding replaces the files under it).
+fn scratch_demo_dir() -> std::io::Result<tempfile::TempDir> {
+    tempfile::Builder::new().prefix("rollcall-demo-").tempdir()
 }
 
 fn state_dir() -> PathBuf {

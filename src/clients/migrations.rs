@@ -1,7 +1,9 @@
 //! The executor-side status poller: one task per environment that re-reads the
 //! migration files and the version row every few seconds (or at once when asked,
 //! after an operation) and emits an event only when something changed. It keeps one
-//! connection open and reconnects after an error, so a poll costs two small queries.
+//! connection open and reconnects after an error, so a poll costs two small queries;
+//! a SQLite file replaced under it (a reseeded database) is opened again, as the open
+//! connection would go on reading the old, unlinked one.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +59,8 @@ pub fn spawn<E: From<MigrationItem> + Send + 'static>(
         let mut last_source: Option<Source> = None;
         let mut last_status = None;
         let mut db: Option<Db> = None;
+        // The file the open connection reads (SQLite only).
+        let mut opened: Option<FileId> = None;
         loop {
             let dir = target.migrations.clone();
             // File reads are blocking; keep them off the async workers.
@@ -81,9 +85,16 @@ pub fn spawn<E: From<MigrationItem> + Send + 'static>(
             let result: Result<_, StatusError> = match &target.url {
                 Err(e) => Err(e.clone().into()),
                 Ok(url) => {
+                    let file = file_id(url);
                     let conn = match db.take() {
-                        Some(conn) => Ok(conn),
-                        None => Db::connect(url, false).await,
+                        Some(conn) if file == opened => Ok(conn),
+                        stale => {
+                            if let Some(conn) = stale {
+                                conn.close().await;
+                            }
+                            opened = file;
+                            Db::connect(url, false).await
+                        }
                     };
                     match conn {
                         Ok(mut conn) => {
@@ -116,6 +127,30 @@ pub fn spawn<E: From<MigrationItem> + Send + 'static>(
             }
         }
     })
+}
+
+/// Which file a SQLite URL names right now: its device and inode, so a file replaced
+/// by another (same path, new inode) is told apart from one written in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId(u64, u64);
+
+fn file_id(url: &DbUrl) -> Option<FileId> {
+    let meta = std::fs::metadata(url.sqlite_path()?).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(FileId(meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        // No inode: a new file has a new creation time.
+        let created = meta
+            .created()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        Some(FileId(created.as_secs(), u64::from(created.subsec_nanos())))
+    }
 }
 
 async fn send<E: From<MigrationItem>>(

@@ -18,6 +18,7 @@ mod link_states;
 mod logs_stream;
 mod migrate_postgres;
 mod migrate_sqlite;
+mod migrations_poller;
 mod pipeline;
 mod prometheus_sim;
 mod reconnect;
