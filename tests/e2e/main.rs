@@ -9,5 +9,6 @@ mod e2e_checklist_shared;
 mod e2e_demo;
 mod e2e_headless_demo;
 mod e2e_migrations;
+mod e2e_outage;
 mod e2e_release;
 mod e2e_runbook;
