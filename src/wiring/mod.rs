@@ -145,7 +145,8 @@ async fn run_async(opts: RunOptions) -> Result<()> {
     let mut actions = HashMap::new();
     let mut log_clients = HashMap::new();
     let mut watchers = Vec::new();
-    // One list-mode probe per connection, shared by all its watchers.
+    // One list-mode probe per connection, shared by all its watchers, with its link
+    // probe: the watchers tell it of answers and failures, it wakes them on recovery.
     let mut list_modes: HashMap<Option<String>, ListMode> = HashMap::new();
     for (context, conn) in &by_context {
         let Ok(conn) = conn else { continue };
