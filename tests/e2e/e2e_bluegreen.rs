@@ -83,7 +83,7 @@ fn switch(tui: &mut Tui, to: &str) {
             "the switch dialog lacks {text:?}:\n{dialog}"
         );
     }
-    tui.send("graphql-gateway\r");
+    tui.confirm("graphql-gateway", WAIT);
     tui.wait_for(
         &format!("✔ service/graphql-gateway now selects version={to}"),
         WAIT,
@@ -148,7 +148,7 @@ fn flip_graphql_gateway_and_undo_metadata_catalog_in_the_demo() {
             "the undo dialog lacks {text:?}:\n{dialog}"
         );
     }
-    tui.send("metadata-catalog\r");
+    tui.confirm("metadata-catalog", WAIT);
     tui.wait_for("✔ deployment.apps/metadata-catalog rolled back", WAIT);
     let image = kubectl_out(
         &kubectl,
@@ -273,7 +273,7 @@ fn viewer_is_refused_by_rbac_before_anything_is_sent() {
     tui.wait_for("green is fully ready", WAIT);
     tui.send("b");
     tui.wait_for("type graphql-gateway to confirm", WAIT);
-    tui.send("graphql-gateway\r");
+    tui.confirm("graphql-gateway", WAIT);
     let screen = tui.wait_for("forbidden: RBAC does not let you", WAIT);
     assert!(
         screen.contains("patch services graphql-gateway -n dictamesh-prod"),

@@ -60,8 +60,8 @@ fn eventually(kubectl: &Path, kc: &Path, what: &str, check: impl Fn(&Value) -> b
 
 fn confirm(tui: &mut Tui, key: &str) {
     tui.send(key);
-    tui.wait_for("type customer-adapter to confirm", WAIT);
-    tui.send("customer-adapter\r");
+    // Abort and pause take Enter; the others the typed name (production).
+    tui.confirm("customer-adapter", WAIT);
 }
 
 #[test]
@@ -206,7 +206,7 @@ fn abort_retry_promote_undo_through_the_tui_match_the_plugin() {
     tui.send(&"\x7f".repeat("v1.1.4".len()));
     tui.send("v1.2.1-broken\r");
     tui.wait_for("type customer-adapter to confirm", WAIT);
-    tui.send("customer-adapter\r");
+    tui.confirm("customer-adapter", WAIT);
     tui.wait_for("CrashLoopBackOff", WAIT);
     let screen = tui.wait_until("canary restarts", WAIT, |s| {
         Ok(s.lines()

@@ -276,9 +276,15 @@ fn demo_restart_metadata_catalog_in_prod() {
         "the production dialog does not ask to type the Deployment's name:\n{dialog}"
     );
 
-    // Enter with nothing typed is refused, and the dialog stays open.
+    // Enter with nothing typed is refused (the name, or first the reason when the
+    // change window is closed), and the dialog stays open.
     tui.send("\r");
-    let refused = tui.wait_for("type metadata-catalog exactly", STEP);
+    let refused = tui.wait_until("the refusal", STEP, |s| {
+        Ok(
+            (s.contains("type metadata-catalog exactly") || s.contains("type the reason"))
+                .then(|| s.to_string()),
+        )
+    });
     assert!(
         refused.contains("PATCH /apis/apps/v1/namespaces/dictamesh-prod/deployments/"),
         "the dialog closed after an empty confirmation:\n{refused}"
@@ -289,8 +295,7 @@ fn demo_restart_metadata_catalog_in_prod() {
         sandbox.audit_lines()
     );
 
-    tui.send("metadata-catalog");
-    tui.send("\r");
+    tui.confirm("metadata-catalog", STEP);
 
     // Until every pod is replaced: prod never shows fewer than 9 ready.
     let mut restarted = false;

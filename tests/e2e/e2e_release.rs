@@ -63,12 +63,12 @@ fn demo_rolls_customer_adapter_prod_back_through_argo_cd() {
     // Production: Enter without the typed name does nothing.
     tui.send("\r");
     tui.wait_for(&format!("Disable auto-sync of {APP} (prod)"), STEP);
-    tui.send(&format!("{APP}\r"));
+    tui.confirm(APP, STEP);
 
     // Then the rollback itself, with its exact body.
     let screen = tui.wait_for(&format!("POST /api/v1/applications/{APP}/rollback"), STEP);
     assert!(screen.contains("\"id\": 1,"), "{screen}");
-    tui.send(&format!("{APP}\r"));
+    tui.confirm(APP, STEP);
 
     // Argo CD runs it: a new history id 3 at id 1's revision, v1.1.4, Healthy, and
     // the app OutOfSync against HEAD (as the real controller leaves a rollback).

@@ -111,7 +111,7 @@ fn the_production_runbook_from_the_backup_to_maintenance_off() {
         "POST /apis/postgresql.cnpg.io/v1/namespaces/dictamesh-infra/backups",
         WAIT,
     );
-    tui.send("metadata-catalog-db\r");
+    tui.confirm("metadata-catalog-db", WAIT);
     tui.wait_for("last run", WAIT);
     // The controller completes it on the simulated clock; then its check passes.
     tui.wait_for("▸ Create a production backup", WAIT);
@@ -126,7 +126,7 @@ fn the_production_runbook_from_the_backup_to_maintenance_off() {
     tui.wait_for("✖ Tag the release", WAIT);
     tui.send("\r");
     tui.wait_for("GIT push origin refs/tags/v1.2.0", WAIT);
-    tui.send("v1.2.0\r");
+    tui.confirm("v1.2.0", WAIT);
     tui.wait_for("▸ Tag the release", WAIT);
     answer(&mut tui, "x", "done: T-24h", "", "✔ Tag the release");
 
@@ -140,7 +140,7 @@ fn the_production_runbook_from_the_backup_to_maintenance_off() {
         "PATCH /api/v1/namespaces/dictamesh-prod/configmaps/feature-flags",
         WAIT,
     );
-    tui.send("feature-flags\r");
+    tui.confirm("feature-flags", WAIT);
     tui.wait_for("✔ Enable maintenance mode", WAIT);
     assert_eq!(flag(&kubectl, &kc), "true");
     tui.send("j");
@@ -148,7 +148,7 @@ fn the_production_runbook_from_the_backup_to_maintenance_off() {
     tui.wait_for("✖ Update the image tag in Git", WAIT);
     tui.send("\r");
     tui.wait_for("+  newTag: v1.2.0", WAIT);
-    tui.send("metadata-catalog\r");
+    tui.confirm("metadata-catalog", WAIT);
     tui.wait_for("▸ Update the image tag in Git", WAIT);
     answer(
         &mut tui,
@@ -172,7 +172,7 @@ fn the_production_runbook_from_the_backup_to_maintenance_off() {
     tui.wait_for("✖ Run the smoke tests", WAIT);
     tui.send("\r");
     tui.wait_for("POST /apis/batch/v1/namespaces/dictamesh-prod/jobs", WAIT);
-    tui.send("smoke-tests\r");
+    tui.confirm("smoke-tests", WAIT);
     tui.wait_for("job/smoke-tests complete", WAIT);
     answer(&mut tui, "x", "done: T+5m", "", "✔ Run the smoke tests");
     let out = Command::new(&kubectl)
@@ -202,7 +202,7 @@ fn the_production_runbook_from_the_backup_to_maintenance_off() {
         "PATCH /api/v1/namespaces/dictamesh-prod/configmaps/feature-flags",
         WAIT,
     );
-    tui.send("feature-flags\r");
+    tui.confirm("feature-flags", WAIT);
     tui.wait_for("✔ Disable maintenance mode", WAIT);
     assert_eq!(flag(&kubectl, &kc), "false");
     tui.wait_for("T-0 ", WAIT);

@@ -218,6 +218,32 @@ impl Tui {
         })
     }
 
+    /// Confirms the open confirm dialog: scrolled to its end when it does not fit, a
+    /// reason first when the change window is closed (the wall clock decides, so tests
+    /// pass on any day), then `name` when the dialog asks for it typed, then Enter.
+    pub fn confirm(&mut self, name: &str, timeout: Duration) {
+        let screen = self.wait_until("a confirm dialog", timeout, |s| {
+            Ok((s.contains("Enter confirm") || s.contains("to confirm:")).then(|| s.to_string()))
+        });
+        // A dialog taller than the terminal is read to its end before it can be confirmed.
+        if screen.contains("it does not fit") {
+            for _ in 0..20 {
+                self.send("\x1b[6~");
+            }
+        }
+        let reason = screen.contains("CHANGE WINDOW CLOSED");
+        if reason {
+            self.send("end-to-end test outside the change window");
+        }
+        if screen.contains(&format!("type {name} to confirm")) {
+            if reason {
+                self.send("\t");
+            }
+            self.send(name);
+        }
+        self.send("\r");
+    }
+
     /// Type `keys` (raw bytes: "\r" is Enter, "\x1b" is Esc).
     pub fn send(&mut self, keys: &str) {
         let writer = self.writer.as_mut().expect("pty writer");

@@ -215,11 +215,8 @@ pub(super) fn follow_anchor(state: &mut State) {
         return;
     };
     match h.anchor.and_then(|id| ids.iter().position(|i| *i == id)) {
-        Some(at) => {
-            let shift = at as isize - h.cursor.selected as isize;
-            h.cursor.selected = at;
-            h.cursor.offset = (h.cursor.offset as isize + shift).max(0) as usize;
-        }
+        // The scroll stays: new entries at the top remain in view.
+        Some(at) => h.cursor.selected = at,
         None => {
             h.cursor.selected = h.cursor.selected.min(ids.len().saturating_sub(1));
             h.anchor = ids.get(h.cursor.selected).copied();
