@@ -85,6 +85,8 @@ struct ReadOnce {
     demo: bool,
 }
 
+// Parsed once at start and moved once: `sim`'s many flags cost nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Cmd {
     /// Watch and act on the clusters of your environments (the default).
@@ -288,6 +290,7 @@ fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
             speed,
             token,
             flags: &flags,
+            state_dir: state_dir.join("sim"),
         }),
         (Cmd::Run(target), Some(mut config)) => {
             // Pointed at a context or namespace directly: one ad-hoc environment

@@ -36,6 +36,7 @@ async fn run_async(mut config: Config, opts: DemoOptions) -> Result<()> {
         speed: opts.speed,
         scenario: Scenario::Dictamesh,
         gitops_dir: Some(opts.databases.clone()),
+        state_dir: Some(opts.databases.join("sim")),
         ..SimOptions::default()
     })
     .await
@@ -72,6 +73,8 @@ pub struct SimCommand<'a> {
     pub speed: f64,
     pub token: String,
     pub flags: &'a rollcall_sim::cli::SimFlags,
+    /// Where the certificates are kept when `--state-dir` is not given.
+    pub state_dir: PathBuf,
 }
 
 /// Runs the simulator alone until Ctrl-C or SIGTERM, printing where to find it.
@@ -84,15 +87,24 @@ async fn run_sim_async(cmd: SimCommand<'_>) -> Result<()> {
         listen: cmd.listen,
         speed: cmd.speed,
         token: cmd.token,
+        state_dir: Some(cmd.state_dir),
         ..SimOptions::default()
     };
     cmd.flags.apply(&mut opts).map_err(|e| eyre!(e))?;
+    let kept_in = opts.state_dir.clone();
     let handle = rollcall_sim::start(opts)
         .await
         .wrap_err_with(|| format!("cannot start the simulator on {}", cmd.listen))?;
     println!("simulator listening on {}", handle.base_url());
+    if let Some(dir) = &kept_in {
+        println!(
+            "state kept in {} (certificates, Argo CD keys: configs written before still work)",
+            dir.display()
+        );
+    }
+    // Tokens: readable by the user only.
     if let Some(path) = cmd.kubeconfig_out {
-        std::fs::write(path, handle.kubeconfig_yaml())
+        rollcall_sim::keep::write_private(path, handle.kubeconfig_yaml().as_bytes())
             .wrap_err_with(|| format!("cannot write {}", path.display()))?;
         println!(
             "kubeconfig written to {} (context rollcall-sim)",
@@ -115,7 +127,7 @@ async fn run_sim_async(cmd: SimCommand<'_>) -> Result<()> {
         println!("a clone to commit and push from: {}", checkout.display());
     }
     if let Some(path) = &cmd.flags.argocd_config_out {
-        std::fs::write(path, handle.argocd_cli_config())
+        rollcall_sim::keep::write_private(path, handle.argocd_cli_config().as_bytes())
             .wrap_err_with(|| format!("cannot write {}", path.display()))?;
         // The argocd CLI itself speaks gRPC, which the simulator does not serve; the file
         // is for clients of the REST API (rollcall) that read the CLI's config.

@@ -401,7 +401,7 @@ async fn https_with_the_simulators_ca_and_insecure() {
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
     let faults = Arc::new(rollcall_sim::api::faults::Faults::new(Default::default()));
-    let tls = rollcall_sim::api::tls::TlsListener::new(tcp, faults).unwrap();
+    let tls = rollcall_sim::api::tls::TlsListener::new(tcp, faults, &pki).unwrap();
     let router = Router::new()
         .route("/api/v1/applications", get(list))
         .with_state(mock(false));

@@ -29,4 +29,5 @@ mod sim_kinds;
 mod sim_kube;
 mod sim_kubectl;
 mod sim_scale;
+mod sim_state_dir;
 mod sim_unhealthy;

@@ -1,6 +1,7 @@
 //! The `rollcall sim` flags beyond address/speed/token: scenario (dictamesh, empty, scale
 //! with --pods/--namespaces/--churn), viewer token, plain HTTP, and the fault plan
-//! (`--fault drop-watches=5 --fault errors=0.1 …`), and `--unhealthy-image TAG`.
+//! (`--fault drop-watches=5 --fault errors=0.1 …`), `--unhealthy-image TAG`, and where
+//! the certificates are kept (`--state-dir`).
 
 use crate::api::faults::FaultFlagError;
 use crate::{FaultPlan, Scenario, SimOptions};
@@ -62,6 +63,12 @@ pub struct SimFlags {
     /// from), replacing what was there; a temporary directory when left out.
     #[arg(long, value_name = "DIR")]
     pub gitops_dir: Option<std::path::PathBuf>,
+    /// Where the TLS certificates and key (DIR/tls) and Argo CD's signature key and API
+    /// keys (DIR/argocd) are kept, 0600, and reused at the next start, so kubeconfigs and
+    /// Argo CD configs written before still work with a restarted simulator [default:
+    /// $XDG_STATE_HOME/rollcall/sim].
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 impl SimFlags {
@@ -80,6 +87,9 @@ impl SimFlags {
         opts.viewer_token = self.viewer_token.clone();
         opts.tls = !self.plain_http;
         opts.gitops_dir = self.gitops_dir.clone();
+        if let Some(dir) = &self.state_dir {
+            opts.state_dir = Some(dir.clone());
+        }
         let mut plan = FaultPlan::default();
         for f in &self.faults {
             plan.apply_flag(f)?;

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod cnpg;
 pub mod controllers;
+pub mod keep;
 pub mod metrics;
 pub mod monitoring;
 pub mod objects;
@@ -72,6 +73,11 @@ pub struct SimOptions {
     /// reads, and `gitops`, a clone to work in), replacing what was there; a temporary
     /// directory when unset.
     pub gitops_dir: Option<std::path::PathBuf>,
+    /// Where what must outlive the process is kept: the TLS certificates and key
+    /// (`tls/`) and Argo CD's signature key and API keys (`argocd/`), so a restarted
+    /// simulator is trusted by, and takes the tokens of, the kubeconfigs and Argo CD
+    /// configs written before. Unset, they are made once per process.
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for SimOptions {
@@ -88,6 +94,7 @@ impl Default for SimOptions {
             argocd_password: "rollcall-sim".into(),
             unhealthy_images: Vec::new(),
             gitops_dir: None,
+            state_dir: None,
         }
     }
 }
@@ -123,6 +130,8 @@ pub enum SimError {
     },
     #[error("cannot set up TLS: {0}")]
     Tls(#[source] api::tls::TlsError),
+    #[error("cannot keep the simulator's state: {0}")]
+    Kept(#[source] api::pki::KeepError),
     #[error("cannot create the demo's GitOps repository: {0}")]
     Gitops(#[source] argocd::repo::GitError),
     #[error("simulator I/O error: {0}")]
@@ -193,6 +202,8 @@ pub struct SimHandle {
     tasks: Vec<JoinHandle<()>>,
     shared: Arc<Shared>,
     tls: bool,
+    /// The CA clients must trust, when TLS is on.
+    ca_pem: Option<String>,
     viewer_token: String,
     argocd: argocd::ArgoCd,
     /// Where the Grafana-style monitoring answers.
@@ -235,6 +246,11 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         unhealthy_changed: signal::channel(0).0,
         events: AtomicBool::new(true),
     });
+    let pki = match (opts.tls, &opts.state_dir) {
+        (false, _) => None,
+        (true, Some(dir)) => Some(api::pki::kept(dir).map_err(SimError::Kept)?),
+        (true, None) => Some(api::pki::pki().map_err(|e| SimError::Tls(e.into()))?),
+    };
     let mut ctl = Controllers::new(shared.clone());
     scenario::build(&shared, &mut ctl, opts.scenario);
     if opts.scenario == Scenario::Dictamesh {
@@ -244,7 +260,8 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         shared.clone(),
         opts.argocd_listen,
         &opts.argocd_password,
-        opts.tls,
+        pki.as_deref(),
+        opts.state_dir.as_deref(),
         rx.clone(),
     )
     .await?;
@@ -266,9 +283,9 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         .fallback(api::handle)
         .with_state(shared.clone());
     let mut server_rx = rx.clone();
-    let (tls, plain) = if opts.tls {
-        let l =
-            api::tls::TlsListener::new(listener, shared.faults.clone()).map_err(SimError::Tls)?;
+    let (tls, plain) = if let Some(pki) = &pki {
+        let l = api::tls::TlsListener::new(listener, shared.faults.clone(), pki)
+            .map_err(SimError::Tls)?;
         (Some(l), None)
     } else {
         (None, Some(listener))
@@ -329,6 +346,7 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         monitoring,
         shared,
         tls: opts.tls,
+        ca_pem: pki.map(|p| p.ca_pem.clone()),
         viewer_token: opts.viewer_token,
         argocd,
     })
@@ -372,9 +390,7 @@ impl SimHandle {
 
     /// The CA certificate (PEM) clients must trust, when TLS is on.
     pub fn ca_pem(&self) -> Option<String> {
-        self.tls
-            .then(|| api::tls::pki().ok().map(|p| p.ca_pem.clone()))
-            .flatten()
+        self.ca_pem.clone()
     }
 
     /// A kubeconfig for this simulator: cluster `rollcall-sim` (with the CA as

@@ -23,8 +23,9 @@ pub fn free_port() -> u16 {
 }
 
 /// Runs `BIN sim --speed 20` (BIN is the test's `CARGO_BIN_EXE_rollcall`) with its
-/// kubeconfig and log in `dir` and its GitOps repository under `dir/git` (the remote
-/// `dir/git/gitops.git`); returns once the kubeconfig is written, within `wait`.
+/// kubeconfig and log in `dir`, its GitOps repository under `dir/git` (the remote
+/// `dir/git/gitops.git`) and its certificates under `dir/state`; returns once the
+/// kubeconfig is written, within `wait`.
 pub fn start_sim(bin: &str, dir: &Path, wait: Duration) -> (SimProcess, PathBuf) {
     let kc = dir.join("kubeconfig");
     let child = Command::new(bin)
@@ -43,6 +44,8 @@ pub fn start_sim(bin: &str, dir: &Path, wait: Duration) -> (SimProcess, PathBuf)
         .arg(dir.join("sim.log"))
         .arg("--gitops-dir")
         .arg(dir.join("git"))
+        .arg("--state-dir")
+        .arg(dir.join("state"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -15,6 +15,7 @@ pub mod kinds;
 pub mod logs;
 pub mod openapi;
 pub mod paging;
+pub mod pki;
 pub mod proxy;
 pub mod table;
 pub mod tls;

@@ -10,6 +10,7 @@ pub mod api;
 pub mod apps;
 pub mod controller;
 pub mod health;
+pub mod kept;
 pub mod kustomize;
 pub mod manifests;
 pub mod ops;
@@ -72,9 +73,11 @@ pub async fn start(
     shared: Arc<Shared>,
     listen: SocketAddr,
     password: &str,
-    use_tls: bool,
+    pki: Option<&tls::Pki>,
+    state_dir: Option<&std::path::Path>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<ArgoCd, SimError> {
+    let use_tls = pki.is_some();
     let tcp = TcpListener::bind(listen)
         .await
         .map_err(|source| SimError::Bind {
@@ -82,10 +85,16 @@ pub async fn start(
             source,
         })?;
     let addr = tcp.local_addr()?;
-    let sessions = Sessions::new(password);
     let now = jiff::Timestamp::now();
-    let admin_token = sessions.api_key("admin", now);
-    let viewer_token = sessions.api_key("viewer", now);
+    let (sessions, admin_token, viewer_token) = match state_dir {
+        Some(dir) => kept::sessions(dir, password, now).map_err(SimError::Kept)?,
+        None => {
+            let sessions = Sessions::new(password);
+            let admin = sessions.api_key("admin", now);
+            let viewer = sessions.api_key("viewer", now);
+            (sessions, admin, viewer)
+        }
+    };
     let server = Arc::new(ArgoServer {
         shared: shared.clone(),
         sessions,
@@ -99,9 +108,9 @@ pub async fn start(
     let stop = async move {
         let _ = shutdown.wait_for(|v| *v).await;
     };
-    let task = if use_tls {
+    let task = if let Some(pki) = pki {
         let faults = shared.faults.clone();
-        let l = tls::TlsListener::with_refusal(tcp, move || faults.argocd_down())
+        let l = tls::TlsListener::with_refusal(tcp, move || faults.argocd_down(), pki)
             .map_err(SimError::Tls)?;
         tokio::spawn(async move {
             if let Err(e) = axum::serve(l, app).with_graceful_shutdown(stop).await {

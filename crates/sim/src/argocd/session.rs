@@ -1,5 +1,5 @@
-//! Argo CD's local accounts and session tokens: HS256 JWTs signed with a per-process server
-//! key, with the claims argocd-server writes (`iss: argocd`, `sub`, `iat`, `nbf`, `jti`,
+//! Argo CD's local accounts and session tokens: HS256 JWTs signed with the server key (per
+//! process, or kept in the state directory: `argocd::kept`), with the claims argocd-server writes (`iss: argocd`, `sub`, `iat`, `nbf`, `jti`,
 //! `exp` for logins), and the same verification order and messages (`invalid session: …`).
 //! Accounts: `admin` (login + apiKey, full access) and `viewer` (apiKey, role:readonly).
 
@@ -18,7 +18,12 @@ static KEY: OnceLock<Vec<u8>> = OnceLock::new();
 
 /// The server signature key, random per process (like `server.secretkey`).
 fn key() -> &'static [u8] {
-    KEY.get_or_init(|| (0..32).map(|_| fastrand::u8(..)).collect())
+    KEY.get_or_init(new_key)
+}
+
+/// A new random server signature key.
+pub fn new_key() -> Vec<u8> {
+    (0..32).map(|_| fastrand::u8(..)).collect()
 }
 
 /// An authenticated caller.
@@ -81,6 +86,7 @@ pub enum InvalidSession {
 #[derive(Debug)]
 pub struct Sessions {
     password: String,
+    key: Vec<u8>,
     api_keys: Mutex<BTreeSet<String>>,
     revoked: Mutex<BTreeSet<String>>,
 }
@@ -89,11 +95,11 @@ fn uuid() -> String {
     crate::objects::new_uid()
 }
 
-fn sign(claims: &Value) -> String {
+fn sign(key: &[u8], claims: &Value) -> String {
     let header = B64.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
     let payload = B64.encode(serde_json::to_vec(claims).unwrap_or_default());
     let input = format!("{header}.{payload}");
-    let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key());
+    let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
     let sig = B64.encode(ring::hmac::sign(&k, input.as_bytes()).as_ref());
     format!("{input}.{sig}")
 }
@@ -105,11 +111,44 @@ pub fn looks_like_jwt(token: &str) -> bool {
 
 impl Sessions {
     pub fn new(password: &str) -> Self {
+        Self::with_key(password, key().to_vec())
+    }
+
+    /// Sessions signed with `key` (the one kept in the state directory).
+    pub fn with_key(password: &str, key: Vec<u8>) -> Self {
         Sessions {
             password: password.to_string(),
+            key,
             api_keys: Mutex::new(BTreeSet::new()),
             revoked: Mutex::new(BTreeSet::new()),
         }
+    }
+
+    /// Takes back an API key this server issued before a restart (signed with its key),
+    /// as argocd-server keeps its issued keys in its account secret.
+    pub fn adopt(&self, token: &str) -> bool {
+        let Ok(claims) = decode(token) else {
+            return false;
+        };
+        let (Some(jti), Some(sub)) = (claims["jti"].as_str(), claims["sub"].as_str()) else {
+            return false;
+        };
+        if !sub.ends_with(":apiKey") || !self.signed(token) {
+            return false;
+        }
+        self.api_keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(jti.to_owned());
+        true
+    }
+
+    fn signed(&self, token: &str) -> bool {
+        let mut parts = token.rsplitn(2, '.');
+        let (sig, input) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.key);
+        let sig = B64.decode(sig).unwrap_or_default();
+        ring::hmac::verify(&k, input.as_bytes(), &sig).is_ok()
     }
 
     /// Issues a non-expiring API key for `admin` or `viewer` (`argocd account generate-token`).
@@ -121,6 +160,7 @@ impl Sessions {
             .insert(jti.clone());
         let t = now.as_second();
         sign(
+            &self.key,
             &json!({"iss": "argocd", "sub": format!("{account}:apiKey"), "nbf": t, "iat": t, "jti": jti}),
         )
     }
@@ -139,10 +179,13 @@ impl Sessions {
             return Err(LoginRefused::BadCredentials);
         }
         let t = now.as_second();
-        Ok(sign(&json!({
-            "iss": "argocd", "sub": "admin:login", "nbf": t, "iat": t,
-            "exp": t + SESSION_SECS, "jti": uuid(),
-        })))
+        Ok(sign(
+            &self.key,
+            &json!({
+                "iss": "argocd", "sub": "admin:login", "nbf": t, "iat": t,
+                "exp": t + SESSION_SECS, "jti": uuid(),
+            }),
+        ))
     }
 
     /// Revokes a token by its `jti` (as `/auth/logout` does).
@@ -164,11 +207,7 @@ impl Sessions {
         if claims["iss"] != "argocd" {
             return Err(InvalidSession::Foreign);
         }
-        let mut parts = token.rsplitn(2, '.');
-        let (sig, input) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key());
-        let sig = B64.decode(sig).unwrap_or_default();
-        if ring::hmac::verify(&k, input.as_bytes(), &sig).is_err() {
+        if !self.signed(token) {
             return Err(InvalidSession::Signature);
         }
         let t = now.as_second();
