@@ -218,6 +218,15 @@ impl TableCursor {
         self.scroll_into_view(len, height);
     }
 
+    /// The offset to draw `len` rows in `height` with: the stored one, moved only as
+    /// far as needed to show the selection, and 0 when everything fits (a scroll made
+    /// while the table was hidden, at another size, must not hide rows now).
+    pub fn visible_offset(&self, len: usize, height: usize) -> usize {
+        let mut c = *self;
+        c.scroll_into_view(len, height);
+        c.offset
+    }
+
     pub fn scroll_into_view(&mut self, len: usize, height: usize) {
         let height = height.max(1);
         self.selected = self.selected.min(len.saturating_sub(1));

@@ -177,3 +177,15 @@ fn ctrl_c_quits_from_any_mode() {
     );
     assert!(s.should_quit);
 }
+
+/// Switching environments while another pane is zoomed must not leave the
+/// environments table scrolled so that only the last one shows (`4 z [ ] z`).
+#[test]
+fn environments_stay_all_visible_after_switching_while_zoomed() {
+    let mut s = populated(160, 48);
+    press(&mut s, "4z]]z");
+    let text = screen_text(&s);
+    for env in ["dictamesh-dev", "dictamesh-staging", "dictamesh-prod"] {
+        assert!(text.contains(env), "{env} hidden:\n{text}");
+    }
+}

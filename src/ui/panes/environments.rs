@@ -81,7 +81,11 @@ fn env_table(
         .iter()
         .zip(summaries)
         .enumerate()
-        .skip(state.env_cursor.offset)
+        .skip(
+            state
+                .env_cursor
+                .visible_offset(state.envs.len(), area.height.saturating_sub(1) as usize),
+        )
         .map(|(i, (env, sum))| {
             let (mark, hstyle) = health_mark(sum.health, theme);
             let link = match env.connection() {
