@@ -293,6 +293,8 @@ pub struct State {
     /// Until when plain keys are not commands: a dialog just closed, and what is still
     /// being typed (its name) must not run as keys.
     pub key_guard_until: Option<Timestamp>,
+    /// How far the help screen is scrolled (it does not fit small terminals).
+    pub help_scroll: u16,
     pub should_quit: bool,
 }
 
@@ -335,6 +337,7 @@ impl State {
             next_op: 1,
             flash: None,
             key_guard_until: None,
+            help_scroll: 0,
             should_quit: false,
         }
     }

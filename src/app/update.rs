@@ -277,7 +277,20 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
     }
     match &mut state.mode {
         Mode::Help => {
-            state.mode = Mode::Normal;
+            // Scroll keys scroll (the help does not fit 80×24); any other key closes.
+            let s = &mut state.help_scroll;
+            match key.code {
+                KeyCode::Up | KeyCode::Char('k') => *s = s.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => *s = s.saturating_add(1),
+                KeyCode::PageUp => *s = s.saturating_sub(10),
+                KeyCode::PageDown | KeyCode::Char(' ') => *s = s.saturating_add(10),
+                KeyCode::Home | KeyCode::Char('g') => *s = 0,
+                KeyCode::End | KeyCode::Char('G') => *s = u16::MAX,
+                _ => {
+                    state.help_scroll = 0;
+                    state.mode = Mode::Normal;
+                }
+            }
             (Vec::new(), true)
         }
         Mode::Filter => {

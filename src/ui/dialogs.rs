@@ -86,15 +86,32 @@ pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     let height = texts.iter().map(Vec::len).max().unwrap_or(0) as u16 + 2;
     let rect = centered(area, HELP_WIDTH * columns as u16 + 2, height);
+    // Taller than the screen: it scrolls (the scroll is clamped here, where the height
+    // is known) and says so.
+    let max_scroll = height.saturating_sub(rect.height);
+    let scroll = state.help_scroll.min(max_scroll);
+    let title = if max_scroll > 0 {
+        format!(
+            " Keys {}–{} of {} (↑/↓ PgUp/PgDn scroll · any other key closes) ",
+            scroll + 1,
+            (scroll + rect.height.saturating_sub(2)).min(height.saturating_sub(2)),
+            height.saturating_sub(2)
+        )
+    } else {
+        " Keys (any key closes) ".to_owned()
+    };
     let block = Block::bordered()
-        .title(" Keys (any key closes) ")
+        .title(crate::domain::format::truncate(
+            &title,
+            rect.width.saturating_sub(2) as usize,
+        ))
         .border_style(theme.focus);
     let inner = block.inner(rect);
     frame.render_widget(Clear, rect);
     frame.render_widget(block, rect);
     let areas = Layout::horizontal(vec![Constraint::Fill(1); columns]).split(inner);
     for (text, column) in texts.into_iter().zip(areas.iter()) {
-        frame.render_widget(Paragraph::new(text), *column);
+        frame.render_widget(Paragraph::new(text).scroll((scroll, 0)), *column);
     }
 }
 

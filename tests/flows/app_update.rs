@@ -189,3 +189,19 @@ fn environments_stay_all_visible_after_switching_while_zoomed() {
         assert!(text.contains(env), "{env} hidden:\n{text}");
     }
 }
+
+/// At 80×24 the help does not fit: it scrolls to its last key instead of being cut.
+#[test]
+fn help_scrolls_at_80x24_to_its_last_entry() {
+    let mut s = populated(80, 24);
+    press(&mut s, "?");
+    let first = screen_text(&s);
+    assert!(first.contains("scroll · any other key closes"), "{first}");
+    assert!(!first.contains("Enter accepts, Esc cancels"), "{first}");
+    press(&mut s, "G");
+    assert!(matches!(s.mode, Mode::Help));
+    let last = screen_text(&s);
+    assert!(last.contains("Enter accepts, Esc cancels"), "{last}");
+    press(&mut s, "x");
+    assert!(matches!(s.mode, Mode::Normal));
+}
