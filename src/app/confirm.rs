@@ -72,6 +72,28 @@ pub fn open(state: &mut State, mut dialog: ConfirmDialog) {
     state.mode = Mode::Confirm(Box::new(dialog));
 }
 
+/// A dialog just opened: its dry run, asked of the server where the family has one that
+/// changes nothing (the Kubernetes API's `dryRun=All`).
+pub fn ask_dry_run(state: &mut State) -> Vec<super::update::Effect> {
+    use super::state::DryRun;
+    let Mode::Confirm(dialog) = &mut state.mode else {
+        return Vec::new();
+    };
+    if dialog.dry_run != DryRun::NotAsked {
+        return Vec::new();
+    }
+    match crate::bus::dry_run_family(&dialog.command) {
+        Ok(()) => {
+            dialog.dry_run = DryRun::Asking;
+            vec![super::update::Effect::DryRun(dialog.command.clone())]
+        }
+        Err(why) => {
+            dialog.dry_run = DryRun::Unavailable(why);
+            Vec::new()
+        }
+    }
+}
+
 /// Why the open dialog cannot be confirmed now, if it cannot.
 pub fn refusal(state: &State) -> Option<String> {
     let Mode::Confirm(dialog) = &state.mode else {
@@ -211,7 +233,22 @@ pub fn body_lines(dialog: &ConfirmDialog) -> Vec<String> {
     out.extend(p.body.lines().map(str::to_owned));
     out.push(String::new());
     out.push(p.effect.clone());
+    if let Some((text, _)) = dry_run_line(dialog) {
+        out.push(text);
+    }
     out
+}
+
+/// The dry run's line in the dialog, and whether it is a refusal.
+pub fn dry_run_line(dialog: &ConfirmDialog) -> Option<(String, bool)> {
+    use super::state::DryRun;
+    match &dialog.dry_run {
+        DryRun::NotAsked => None,
+        DryRun::Asking => Some(("server dry run: asking…".into(), false)),
+        DryRun::Done(Ok(m)) => Some((format!("server dry run ✔ {m}"), false)),
+        DryRun::Done(Err(e)) => Some((format!("server dry run ✖ {e}"), true)),
+        DryRun::Unavailable(why) => Some((format!("dry run: {why}"), false)),
+    }
 }
 
 /// Rows below the body: the reason and typed-name inputs (a label and a boxed field

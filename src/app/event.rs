@@ -85,6 +85,11 @@ pub enum Event {
     },
     /// A URL a check reads answered (or did not).
     Probe(crate::domain::checklist::checks::HttpProbe),
+    /// The server's answer to the dry run of an open dialog's command.
+    DryRun {
+        command: crate::bus::Command,
+        result: Result<String, String>,
+    },
     /// An operation sent through the command bus finished.
     OpFinished {
         op: OpId,

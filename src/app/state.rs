@@ -98,6 +98,20 @@ pub struct ConfirmDialog {
     pub seen_to: u16,
     /// Why the name is typed: PRODUCTION, UNSAFE MIGRATION.
     pub typed_because: &'static str,
+    /// The server-side dry run, sent when the dialog opens.
+    pub dry_run: DryRun,
+}
+
+/// The server's verdict on what the dialog would send, asked when it opens.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum DryRun {
+    #[default]
+    NotAsked,
+    Asking,
+    /// What the server said: what would happen, or why it refuses.
+    Done(Result<String, String>),
+    /// This family has no dry run to ask before confirming, and why.
+    Unavailable(&'static str),
 }
 
 impl ConfirmDialog {
@@ -120,6 +134,7 @@ impl ConfirmDialog {
             scroll: 0,
             seen_to: 0,
             typed_because: "PRODUCTION",
+            dry_run: DryRun::NotAsked,
         }
     }
 

@@ -21,6 +21,9 @@ pub enum Effect {
         command: Command,
         reason: Option<String>,
     },
+    /// Ask the server for a dry run of what an open dialog would send (nothing is
+    /// changed); the answer comes back as `Event::DryRun`.
+    DryRun(Command),
     /// Read an app's manifests at a revision (a read: no audit, no confirmation); the
     /// answer comes back as `Event::Manifests`.
     FetchManifests(crate::app::panes::argocd::images::ManifestFetch),
@@ -40,7 +43,9 @@ pub fn update(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
     state.sync_pod_sort();
     crate::app::confirm::recheck(state);
     crate::app::reverts::check(state);
-    result
+    let (mut effects, changed) = result;
+    effects.extend(crate::app::confirm::ask_dry_run(state));
+    (effects, changed)
 }
 
 fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
@@ -141,6 +146,15 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
         Event::Probe(probe) => {
             let changed = crate::app::panes::checklist::on_probe(state, probe);
             (Vec::new(), changed)
+        }
+        Event::DryRun { command, result } => {
+            let mine = matches!(&state.mode, Mode::Confirm(d) if d.command == command);
+            if let Mode::Confirm(d) = &mut state.mode
+                && mine
+            {
+                d.dry_run = crate::app::state::DryRun::Done(result);
+            }
+            (Vec::new(), mine)
         }
         Event::OpFinished { op, outcome } => {
             let ok = outcome.is_ok();

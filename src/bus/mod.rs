@@ -23,4 +23,4 @@ pub mod runbook;
 
 pub use audit::{AuditEntry, AuditLog};
 pub use command::{Command, OpId, Preview};
-pub use pipeline::{Bus, Refused, Report, Sink};
+pub use pipeline::{Bus, Refused, Report, Sink, dry_run_family};

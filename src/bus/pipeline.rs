@@ -41,6 +41,11 @@ pub enum Report {
         op: OpId,
         outcome: Result<String, String>,
     },
+    /// The answer to a dry run asked when a dialog opened.
+    DryRun {
+        command: Command,
+        result: Result<String, String>,
+    },
     /// The images of an app's manifests at a revision, or why they could not be read.
     Manifests {
         fetch: ManifestFetch,
@@ -205,6 +210,24 @@ impl<E: Sink> Bus<E> {
         );
     }
 
+    /// Asks the server what `command` would do without doing it (RBAC, the same
+    /// preparation as the send, each write with `dryRun=All`); answers with
+    /// `Report::DryRun`. Nothing is changed: not audited, no Event.
+    pub fn dry_run(&self, command: Command) {
+        let inner = self.inner.clone();
+        let span = tracing::info_span!("dry-run", command = %command.summary());
+        tokio::spawn(
+            async move {
+                let result = inner.dry_run(&command).await;
+                let _ = inner
+                    .events
+                    .send(Report::DryRun { command, result }.into())
+                    .await;
+            }
+            .instrument(span),
+        );
+    }
+
     /// Reads an app's manifests at a revision and answers with the images in them as
     /// `Report::Manifests`. A read: not audited, no Event.
     pub fn fetch_manifests(&self, fetch: ManifestFetch) {
@@ -299,6 +322,31 @@ impl<E: Sink> Inner<E> {
                 .map(Route::Kube)
                 .ok_or_else(|| Refused::NoCluster(env.to_owned())),
         }
+    }
+
+    /// The dry run of a Kubernetes-family command: what the server would accept.
+    async fn dry_run(&self, command: &Command) -> Result<String, String> {
+        if self.readonly {
+            return Err(Refused::ReadOnly.to_string());
+        }
+        let Route::Kube(kube) = self.route(command).map_err(|e| e.to_string())? else {
+            return Err("no dry run for this command before it is confirmed".into());
+        };
+        authorize(kube, command).await.map_err(|e| e.to_string())?;
+        let prepared = match kube::prepare(kube, command, &self.user)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            Plan::Nothing(why) => return Ok(format!("nothing to send: {why}")),
+            Plan::Send(p) => p,
+        };
+        for w in &prepared.writes {
+            kube.write(w, true).await.map_err(|e| e.to_string())?;
+        }
+        Ok(match prepared.writes.len() {
+            1 => "the server accepts it".to_owned(),
+            n => format!("the server accepts all {n} writes"),
+        })
     }
 
     /// The stages after take-off, in order.
@@ -509,4 +557,25 @@ async fn send_all(
         kube.write(w, false).await?;
     }
     Ok(())
+}
+
+/// Whether a dialog can ask the server about `command` before it is confirmed: the
+/// Kubernetes API's dry run changes nothing; Argo CD's is an operation on the app (run at
+/// confirm), a database has none, git's needs the commit.
+pub fn dry_run_family(command: &Command) -> Result<(), &'static str> {
+    match command {
+        Command::Migrate { .. } => Err("no dry run for a database: the plan is re-checked under \
+             its lock when sent"),
+        Command::ArgocdRollback { .. } | Command::ArgocdSync { .. } => {
+            Err("Argo CD's dry run is an operation on the app: it runs when you confirm")
+        }
+        Command::ArgocdDisableAutoSync { .. }
+        | Command::ArgocdTerminateOperation { .. }
+        | Command::ArgocdRefresh { .. } => Err("Argo CD has no dry run for this request"),
+        Command::RunbookStep {
+            action: super::runbook::StepAction::Git(_),
+            ..
+        } => Err("git push --dry-run runs when you confirm, on the commit it makes"),
+        _ => Ok(()),
+    }
 }

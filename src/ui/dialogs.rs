@@ -141,6 +141,12 @@ pub fn confirm(frame: &mut Frame, area: Rect, dialog: &ConfirmDialog, theme: &Th
     lines.extend(p.body.lines().map(|l| Line::raw(l.to_owned())));
     lines.push(Line::raw(""));
     lines.push(Line::styled(p.effect.clone(), theme.muted));
+    if let Some((text, refused)) = crate::app::confirm::dry_run_line(dialog) {
+        lines.push(Line::styled(
+            text,
+            if refused { theme.error } else { theme.ok },
+        ));
+    }
     // As tall as the text needs, so nothing is cut; when the terminal is shorter, the
     // body scrolls and Enter waits until all of it was shown.
     let height = needed_rows(dialog, area.width);

@@ -75,6 +75,7 @@ impl From<Report> for Event {
         match report {
             Report::Finished { op, outcome } => Event::OpFinished { op, outcome },
             Report::Manifests { fetch, result } => Event::Manifests { fetch, result },
+            Report::DryRun { command, result } => Event::DryRun { command, result },
         }
     }
 }

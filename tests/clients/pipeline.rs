@@ -484,3 +484,57 @@ async fn migrations_take_every_stage_they_have() {
     );
     assert!(audited(&admin.audit_lines(), winner).contains(&("ok".to_owned(), done.clone())));
 }
+
+/// The bus's answer to a dry run.
+async fn dry_run_answer(h: &mut BusHarness) -> Result<String, String> {
+    use rollcall::app::Event;
+    loop {
+        let ev = tokio::time::timeout(std::time::Duration::from_secs(20), h.rx.recv())
+            .await
+            .expect("answered")
+            .expect("bus alive");
+        if let Event::DryRun { result, .. } = ev {
+            return result;
+        }
+    }
+}
+
+/// The dry run a dialog asks when it opens: the server's verdict on exactly what would be
+/// sent, and nothing changed — no write, no Event, no audit line; RBAC refuses it as it
+/// would refuse the send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dialogs_dry_run_answers_and_changes_nothing() {
+    let sim = cluster::start(1.0).await;
+    let restart = Command::restart_deployment(
+        "prod",
+        NS,
+        "metadata-catalog",
+        "2026-12-04T03:00:00Z".parse().unwrap(),
+    );
+    let mut admin = BusSetup::admin(&sim).build().await;
+    admin.bus.dry_run(restart.clone());
+    assert_eq!(
+        dry_run_answer(&mut admin).await,
+        Ok("the server accepts it".to_owned())
+    );
+    let d = admin
+        .object("apps/v1", "deployments", "metadata-catalog")
+        .await;
+    assert!(
+        d.pointer("/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt")
+            .is_none(),
+        "a dry run changed the Deployment"
+    );
+    assert!(admin.audit_lines().is_empty());
+    assert!(admin.events(NS, "Restarted").await.is_empty());
+
+    let mut viewer = BusSetup {
+        kube_viewer: true,
+        ..BusSetup::admin(&sim)
+    }
+    .build()
+    .await;
+    viewer.bus.dry_run(restart);
+    let refused = dry_run_answer(&mut viewer).await.expect_err("forbidden");
+    assert!(refused.contains("forbidden"), "{refused}");
+}

@@ -19,7 +19,15 @@ fn at_prod_metadata_catalog(state: &mut State) {
 fn restart_in_production_needs_the_typed_name_and_sends_the_kubectl_patch() {
     let mut s = populated(160, 48);
     at_prod_metadata_catalog(&mut s);
-    assert!(press(&mut s, "r").is_empty());
+    // The dialog opens and asks the server's dry run of exactly what it would send.
+    let effects = press(&mut s, "r");
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::DryRun(Command::RestartDeployment { .. })]
+        ),
+        "{effects:?}"
+    );
     let Mode::Confirm(dialog) = &s.mode else {
         panic!("expected the confirm dialog, got {:?}", s.mode)
     };

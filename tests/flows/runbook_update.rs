@@ -136,7 +136,14 @@ fn steps_rollcall_runs_go_through_the_confirm_dialog_and_mark_themselves() {
     // The backup step: Enter shows the plugin's POST, typed in production.
     press(&mut s, "j");
     let effects = key(&mut s, crossterm::event::KeyCode::Enter);
-    assert!(effects.is_empty());
+    // Nothing sent yet; the dialog asks the server's dry run of the backup's POST.
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::DryRun(Command::RunbookStep { .. })]
+        ),
+        "{effects:?}"
+    );
     let Mode::Confirm(dialog) = &s.mode else {
         panic!("a confirm dialog")
     };
@@ -233,7 +240,7 @@ fn steps_rollcall_runs_go_through_the_confirm_dialog_and_mark_themselves() {
     }
     // Skips are not in the cluster yet, but they count locally (unsynced).
     let effects = key(&mut s, crossterm::event::KeyCode::Enter);
-    assert!(effects.is_empty());
+    assert!(sent(&effects).is_none(), "{effects:?}");
     let Mode::Confirm(dialog) = &s.mode else {
         panic!("a confirm dialog: {:?}", s.flash)
     };
