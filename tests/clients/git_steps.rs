@@ -4,9 +4,6 @@
 //! simulated Argo CD then renders, is not sent twice, and is refused when the file moved
 //! on the remote since the preview; the tag lands on the remote once. Each is audited.
 
-use std::path::Path;
-use std::process::Command as Process;
-
 use rollcall::bus::Command;
 use rollcall::bus::git::GitAction;
 use rollcall::bus::runbook::StepAction;
@@ -14,23 +11,9 @@ use rollcall::config::Gitops;
 use rollcall::domain::gitops::{diff, set_image};
 use rollcall_sim::{self as sim, SimOptions};
 use rollcall_testkit::bus::BusSetup;
+use rollcall_testkit::tools::git;
 
 const FILE: &str = "infrastructure/k8s/overlays/prod/metadata-catalog/kustomization.yaml";
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Process::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn step(action: GitAction) -> Command {
     Command::RunbookStep {

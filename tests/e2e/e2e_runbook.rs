@@ -14,24 +14,10 @@ use std::time::Duration;
 use rollcall_testkit::kubectl::kubectl_or_skip;
 use rollcall_testkit::process::start_sim;
 use rollcall_testkit::pty::Tui;
+use rollcall_testkit::tools::git;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rollcall");
 const WAIT: Duration = Duration::from_secs(40);
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn flag(kubectl: &Path, kc: &Path) -> String {
     let out = Command::new(kubectl)

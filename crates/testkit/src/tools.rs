@@ -24,3 +24,19 @@ pub fn or_skip(name: &str, what: &str) -> Option<PathBuf> {
     }
     found
 }
+
+/// `git -C dir ARGS`, which must succeed; its stdout.
+pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
