@@ -310,6 +310,9 @@ pub struct State {
     pub key_guard_until: Option<Timestamp>,
     /// How far the help screen is scrolled (it does not fit small terminals).
     pub help_scroll: u16,
+    /// The pod the pods cursor was put on (namespace, name): the cursor follows it when
+    /// pods arrive, leave or re-sort above it, so `r` means the pod the user chose.
+    pub pod_anchor: Option<(String, String)>,
     pub should_quit: bool,
 }
 
@@ -353,6 +356,7 @@ impl State {
             flash: None,
             key_guard_until: None,
             help_scroll: 0,
+            pod_anchor: None,
             should_quit: false,
         }
     }

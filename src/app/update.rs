@@ -88,16 +88,24 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             (crate::app::panes::checklist::on_tick(state), true)
         }
         Event::Watch { env, update } => {
+            let pods = env == state.selected_env && moves_pods(state, &update);
             let changed = on_watch(state, env, update);
+            if pods {
+                crate::app::panes::pods::follow_anchor(state);
+            }
             if changed {
                 clamp_cursors(state);
             }
             (Vec::new(), changed)
         }
         Event::WatchBatch { env, updates } => {
+            let pods = env == state.selected_env && updates.iter().any(|u| moves_pods(state, u));
             let mut changed = false;
             for update in updates {
                 changed |= on_watch(state, env, update);
+            }
+            if pods {
+                crate::app::panes::pods::follow_anchor(state);
             }
             if changed {
                 clamp_cursors(state);
@@ -317,6 +325,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                 _ => {
                     state.filter.input(key);
                     state.pod_cursor = Default::default();
+                    state.pod_anchor = None;
                 }
             }
             (Vec::new(), true)
@@ -481,6 +490,28 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
         _ => {}
     }
     (Vec::new(), true)
+}
+
+/// Whether a watch update can move pods up or down the shown list (one arriving or
+/// leaving, or any change under a sort other than by name): only then is the cursor's
+/// pod looked for again, and only when the user put the cursor on one.
+fn moves_pods(state: &State, update: &EnvUpdate) -> bool {
+    if state.pod_anchor.is_none() {
+        return false;
+    }
+    let EnvUpdate::Pods(u) = update else {
+        return false;
+    };
+    match u {
+        WatchUpdate::Apply(row)
+            if state.pod_sort == crate::app::panes::pods::sort::PodSort::Name =>
+        {
+            state
+                .env()
+                .is_none_or(|e| e.pods.get(&row.namespace, &row.name).is_none())
+        }
+        _ => true,
+    }
 }
 
 fn clamp_cursors(state: &mut State) {

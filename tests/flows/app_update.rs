@@ -213,3 +213,32 @@ fn help_scrolls_at_80x24_to_its_last_entry() {
     press(&mut s, "x");
     assert!(matches!(s.mode, Mode::Normal));
 }
+
+/// A pod arriving above the selected one (a surge pod of another Deployment) must not
+/// slide a different pod under the cursor: `r` restarts what the user chose.
+#[test]
+fn the_pods_cursor_stays_on_its_pod_when_one_arrives_above_it() {
+    let mut s = populated(160, 48);
+    at_prod_metadata_catalog(&mut s);
+    let chosen = s.selected_pod().unwrap().name.clone();
+    apply_pod(
+        &mut s,
+        2,
+        pod(PodSpec {
+            ns: "dictamesh-prod",
+            deploy: "customer-adapter",
+            hash: "0aaaaaaaa",
+            suffix: "new01",
+            ready: false,
+            restarts: 0,
+            age_secs: 1,
+            node: "node-1",
+        }),
+    );
+    assert_eq!(s.selected_pod().unwrap().name, chosen);
+    press(&mut s, "r");
+    let Mode::Confirm(dialog) = &s.mode else {
+        panic!("{:?}", s.mode)
+    };
+    assert_eq!(dialog.command.target_name(), "metadata-catalog");
+}

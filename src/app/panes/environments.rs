@@ -39,6 +39,7 @@ pub fn select_env(state: &mut State, target: isize) {
     if idx != state.selected_env {
         state.selected_env = idx;
         state.pod_cursor = Default::default();
+        state.pod_anchor = None;
         state.migration_cursor = Default::default();
         state.migration_cursor_moved = false;
         super::migrations::clamp(state);

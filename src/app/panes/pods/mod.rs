@@ -33,6 +33,7 @@ fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             state.focus = Pane::Pods;
             state.pod_sort = state.pod_sort.next();
             state.pod_cursor = Default::default();
+            state.pod_anchor = None;
         }
         Action::RestartDeployment => request_restart(state),
         _ => return None,
@@ -43,6 +44,29 @@ fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
 fn move_cursor(state: &mut State, delta: isize, page: usize) {
     let len = state.visible_len();
     state.pod_cursor.move_by(delta, len, page);
+    state.pod_anchor = state
+        .selected_pod()
+        .map(|p| (p.namespace.clone(), p.name.clone()));
+}
+
+/// After the pods changed: the cursor back on its pod wherever it now sorts (one pass
+/// over the shown pods per watch event or batch). A pod that left keeps the place, and
+/// the pod now there becomes the anchor.
+pub fn follow_anchor(state: &mut State) {
+    let Some((ns, name)) = state.pod_anchor.clone() else {
+        return;
+    };
+    let at = state
+        .visible_pods()
+        .position(|p| p.name == name && p.namespace == ns);
+    match at {
+        Some(i) => state.pod_cursor.selected = i,
+        None => {
+            state.pod_anchor = state
+                .selected_pod()
+                .map(|p| (p.namespace.clone(), p.name.clone()));
+        }
+    }
 }
 
 /// Keeps the pods cursor on screen after the list or the screen changed.
