@@ -273,8 +273,10 @@ fn viewer_is_refused_by_rbac_before_anything_is_sent() {
     tui.wait_for("green is fully ready", WAIT);
     tui.send("b");
     tui.wait_for("type graphql-gateway to confirm", WAIT);
+    // The dialog's dry run already says so; the send is refused the same way.
+    tui.wait_for("server dry run ✖ forbidden: RBAC does not let you", WAIT);
     tui.confirm("graphql-gateway", WAIT);
-    let screen = tui.wait_for("forbidden: RBAC does not let you", WAIT);
+    let screen = tui.wait_for("#1 ✖ forbidden: RBAC does not let you", WAIT);
     assert!(
         screen.contains("patch services graphql-gateway -n dictamesh-prod"),
         "{screen}"

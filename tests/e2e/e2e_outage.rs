@@ -85,6 +85,9 @@ fn every_version_crash_looping_shows_failure_with_the_reason() {
     // "rolling" between two crashes, drift from the policy's minimum said (zoomed, so
     // every line of it shows).
     tui.send("1z");
+    tui.wait_until("the environments pane zoomed", WAIT, |s| {
+        Ok((!s.contains("Pods · prod")).then_some(()))
+    });
     tui.wait_until("nothing ready in staging and prod", WAIT, |s| {
         let zero = env_row(s, "dictamesh-staging").contains(" 0/6 ")
             && env_row(s, "dictamesh-prod").contains(" 0/");
