@@ -43,6 +43,9 @@ pub fn update(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
     state.sync_pod_sort();
     crate::app::confirm::recheck(state);
     crate::app::reverts::check(state);
+    if state.revisions.opened.is_some() {
+        crate::app::panes::revisions::follow_anchor(state);
+    }
     let (mut effects, changed) = result;
     effects.extend(crate::app::confirm::ask_dry_run(state));
     (effects, changed)

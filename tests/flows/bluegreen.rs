@@ -521,3 +521,26 @@ fn an_undo_reverted_by_self_heal_is_noticed_and_said() {
         "{flash}"
     );
 }
+
+/// A restart adds revision 3 at the top while the user has revision 1 chosen: the
+/// cursor stays on 1, so `u` undoes to the revision chosen, not the one that slid under.
+#[test]
+fn the_chosen_revision_stays_chosen_when_a_new_one_arrives() {
+    let mut s = scene(160, 48);
+    press(&mut s, "7G");
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.revisions.anchor, Some(1));
+    feed_rs(
+        &mut s,
+        rs("metadata-catalog", "9c8b7a6d5", 3, "v1.1.4", 3, 60),
+    );
+    press(&mut s, "u");
+    assert!(
+        matches!(
+            confirm_command(&s),
+            Command::UndoDeployment { to_revision: 1, .. }
+        ),
+        "{:?}",
+        confirm_command(&s)
+    );
+}

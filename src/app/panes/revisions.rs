@@ -19,6 +19,9 @@ pub struct RevisionsState {
     pub opened: Option<String>,
     /// The chosen revision (index, newest first) of the open Deployment.
     pub revision: TableCursor,
+    /// The chosen revision's number: the cursor follows it when a rollout adds a
+    /// revision at the top, so `u` undoes to the revision the user chose.
+    pub anchor: Option<u64>,
 }
 
 pub const SPEC: PaneSpec = PaneSpec {
@@ -62,8 +65,14 @@ pub fn opened_revisions(state: &State) -> Option<DeploymentRevisions> {
 
 fn move_cursor(state: &mut State, delta: isize, page: usize) {
     if state.revisions.opened.is_some() {
-        let len = opened_revisions(state).map_or(0, |r| r.revisions.len());
+        let revs = opened_revisions(state);
+        let len = revs.as_ref().map_or(0, |r| r.revisions.len());
         state.revisions.revision.move_by(delta, len, page);
+        state.revisions.anchor = revs.and_then(|r| {
+            r.revisions
+                .get(state.revisions.revision.selected)
+                .map(|e| e.revision)
+        });
     } else {
         let len = deployments(state).len();
         state.revisions.deployment.move_by(delta, len, page);
@@ -87,8 +96,28 @@ fn open_selected(state: &mut State) {
         selected: current + 1,
         offset: 0,
     };
-    let len = opened_revisions(state).map_or(0, |r| r.revisions.len());
+    let revs = opened_revisions(state);
+    let len = revs.as_ref().map_or(0, |r| r.revisions.len());
     state.revisions.revision.scroll_into_view(len, len.max(1));
+    state.revisions.anchor = revs.and_then(|r| {
+        r.revisions
+            .get(state.revisions.revision.selected)
+            .map(|e| e.revision)
+    });
+}
+
+/// After any change: the cursor back on its revision number (a new revision arrives at
+/// the top when the Deployment rolls).
+pub fn follow_anchor(state: &mut State) {
+    let Some(anchor) = state.revisions.anchor else {
+        return;
+    };
+    let Some(at) =
+        opened_revisions(state).and_then(|r| r.revisions.iter().position(|e| e.revision == anchor))
+    else {
+        return;
+    };
+    state.revisions.revision.selected = at;
 }
 
 /// Esc in the revisions pane goes back from the revisions to the Deployments.
