@@ -38,12 +38,15 @@ pub enum Effect {
 
 /// Applies one event. Returns the effects to run, and whether anything visible changed.
 pub fn update(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
+    // Revisions come from ReplicaSets, which arrive with the Rollouts feed: only then
+    // can the revisions list move under its cursor (not on every pod event).
+    let replicasets = matches!(event, Event::Rollouts { .. });
     let result = dispatch(state, event);
     state.sync_pod_filter();
     state.sync_pod_sort();
     crate::app::confirm::recheck(state);
     crate::app::reverts::check(state);
-    if state.revisions.opened.is_some() {
+    if replicasets && state.revisions.opened.is_some() {
         crate::app::panes::revisions::follow_anchor(state);
     }
     let (mut effects, changed) = result;
