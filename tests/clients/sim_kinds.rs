@@ -316,8 +316,37 @@ impl Write for Captured {
     }
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn secrets_are_stored_base64_and_never_traced() {
+/// Set in the child process that runs the capture alone.
+const TRACE_CHILD: &str = "ROLLCALL_TEST_TRACE_CHILD";
+
+/// tracing's callsite interest is process-wide: other tests of this binary registering
+/// the simulator's callsites on other threads can leave them cached as never enabled for
+/// this test's scoped subscriber. The capture therefore runs alone, in a child process of
+/// this same test binary filtered to this one test.
+#[test]
+fn secrets_are_stored_base64_and_never_traced() {
+    if std::env::var_os(TRACE_CHILD).is_some() {
+        return tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(secrets_traced_alone());
+    }
+    let name = "sim_kinds::secrets_are_stored_base64_and_never_traced";
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(TRACE_CHILD, "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "child run failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn secrets_traced_alone() {
     let out = Captured::default();
     let writer = out.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -325,10 +354,6 @@ async fn secrets_are_stored_base64_and_never_traced() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    // Other tests of this binary run at the same time on other threads and may register
-    // the simulator's callsites while this subscriber is being added, leaving them
-    // cached as never enabled; recompute with this subscriber in place.
-    tracing::callsite::rebuild_interest_cache();
     let sim = start(1.0).await;
     let c = client(&sim).await;
     let secrets = Api::<Secret>::namespaced(c.clone(), "dictamesh-dev");
