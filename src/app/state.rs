@@ -268,10 +268,11 @@ pub struct State {
     pub pod_cursor: TableCursor,
     /// The selected row of the migrations pane, and whether it shows the down SQL.
     pub migration_cursor: TableCursor,
-    /// Set once the user moves the migrations selection; until then it follows the
+    /// The version the user put the migrations cursor on: it stays on that version when
+    /// a migration file arrives or leaves above it. Until the user moves, it follows the
     /// recorded (current or dirty) version, so `F` and `=` start from where the
     /// database is rather than from migration 1.
-    pub migration_cursor_moved: bool,
+    pub migration_anchor: Option<u64>,
     pub migration_show_down: bool,
     /// Argo Rollouts per environment, the chart history and the canary pane's cursors.
     pub rollouts: crate::app::panes::rollouts::RolloutsState,
@@ -330,7 +331,7 @@ impl State {
             env_cursor: TableCursor::default(),
             pod_cursor: TableCursor::default(),
             migration_cursor: TableCursor::default(),
-            migration_cursor_moved: false,
+            migration_anchor: None,
             migration_show_down: false,
             rollouts: crate::app::panes::rollouts::RolloutsState::new(),
             reverts: Default::default(),

@@ -182,3 +182,37 @@ fn a_dialog_that_does_not_fit_is_confirmed_only_once_all_of_it_was_shown() {
     }
     assert_eq!(key(&mut s, KeyCode::Enter).len(), 1);
 }
+
+/// The version under the migrations cursor.
+fn migration_under_cursor(s: &State) -> u64 {
+    s.envs[0].migrations.rows()[s.migration_cursor.selected].version
+}
+
+#[test]
+fn the_migrations_cursor_stays_on_its_version_when_files_arrive_or_leave() {
+    let mut s = with_dev_behind(160, 48);
+    press(&mut s, "4j");
+    let chosen = migration_under_cursor(&s);
+    assert_eq!(chosen, 3);
+    // A pull drops migration 1's files: every row above the cursor moves up one.
+    let fewer = Source::from_files(
+        Path::new("migrations"),
+        rollcall_migrate::demo::FILES
+            .iter()
+            .copied()
+            .filter(|(name, _)| !name.starts_with("000001_")),
+    );
+    let update_ = MigrationUpdate::Source(Arc::new(SourceSnapshot::new(fewer)));
+    update(
+        &mut s,
+        Event::Migrations {
+            env: 0,
+            update: update_,
+        },
+    );
+    assert_eq!(migration_under_cursor(&s), chosen);
+    // `=` goes to the version the user chose, not to the one that slid under the cursor.
+    press(&mut s, "=");
+    let text = screen_text(&s);
+    assert!(text.contains("goto 3"), "{text}");
+}

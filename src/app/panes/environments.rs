@@ -41,7 +41,7 @@ pub fn select_env(state: &mut State, target: isize) {
         state.pod_cursor = Default::default();
         state.pod_anchor = None;
         state.migration_cursor = Default::default();
-        state.migration_cursor_moved = false;
+        state.migration_anchor = None;
         super::migrations::clamp(state);
         state.rollouts.selected = 0;
         super::bluegreen::reset(state);

@@ -66,13 +66,20 @@ fn row_count(state: &State) -> usize {
 
 pub fn clamp(state: &mut State) {
     let len = row_count(state);
-    if !state.migration_cursor_moved
-        && let Some(at) = recorded_row(state)
-    {
+    let at = match state.migration_anchor {
+        Some(version) => row_of(state, version),
+        None => recorded_row(state),
+    };
+    if let Some(at) = at {
         state.migration_cursor.selected = at;
     }
     let page = crate::app::layout::table_rows(state, crate::app::Pane::Migrations).max(1);
     state.migration_cursor.scroll_into_view(len, page);
+}
+
+fn row_of(state: &State, version: u64) -> Option<usize> {
+    let rows = state.env()?.migrations.rows();
+    rows.iter().position(|r| r.version == version)
 }
 
 /// The row of the version the database records (current, dirty or without a file).
@@ -88,8 +95,13 @@ fn recorded_row(state: &State) -> Option<usize> {
 
 fn move_cursor(state: &mut State, delta: isize, page: usize) {
     let len = row_count(state);
-    state.migration_cursor_moved = true;
     state.migration_cursor.move_by(delta, len, page);
+    state.migration_anchor = selected_row_version(state);
+}
+
+fn selected_row_version(state: &State) -> Option<u64> {
+    let rows = state.env()?.migrations.rows();
+    rows.get(state.migration_cursor.selected).map(|r| r.version)
 }
 
 pub const SPEC: PaneSpec = PaneSpec {
