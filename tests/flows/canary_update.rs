@@ -8,8 +8,10 @@ use rollcall::app::state::Mode;
 use rollcall::app::{Event, State, update};
 use rollcall::bus::Command;
 use rollcall::bus::rollouts::RolloutAction;
+use rollcall::domain::rollout::RolloutUpdate;
 use rollcall::domain::rollout::view::History;
-use rollcall_testkit::canary::{Phase, with_rollout};
+use rollcall::domain::{WatchUpdate, WatchedRollout};
+use rollcall_testkit::canary::{PROD, Phase, rollout_json, rs, with_rollout};
 use rollcall_testkit::state::*;
 
 fn scene(phase: Phase) -> State {
@@ -170,6 +172,40 @@ fn pause_resume_and_undo_to_the_chosen_revision() {
     press(&mut s, "ju");
     let (action, _) = confirmed(&s).unwrap();
     assert!(matches!(action, RolloutAction::Undo { revision: 1, .. }));
+}
+
+#[test]
+fn the_undo_cursor_stays_on_its_revision_and_rollout_when_others_arrive() {
+    let mut s = scene(Phase::Paused);
+    press(&mut s, "j");
+    // A new rollout adds revision 4 on top, and a Rollout named before this one arrives.
+    let newer = rs("5d8c7b6a9f", 4, "v1.2.1", 0);
+    let update_ = RolloutUpdate::ReplicaSets(WatchUpdate::Apply(newer));
+    update(
+        &mut s,
+        Event::Rollouts {
+            env: PROD,
+            update: update_,
+        },
+    );
+    let mut other = rollout_json(Phase::Healthy, 0);
+    other["metadata"]["name"] = "api-gateway".into();
+    let row = serde_json::from_value::<WatchedRollout>(other).unwrap().row;
+    let update_ = RolloutUpdate::Rollouts(WatchUpdate::Apply(row));
+    update(
+        &mut s,
+        Event::Rollouts {
+            env: PROD,
+            update: update_,
+        },
+    );
+    assert_eq!(selected(&s).unwrap().0.name, "customer-adapter");
+    press(&mut s, "u");
+    let (action, _) = confirmed(&s).unwrap();
+    assert!(
+        matches!(action, RolloutAction::Undo { revision: 1, .. }),
+        "{action:?}"
+    );
 }
 
 #[test]

@@ -111,7 +111,8 @@ pub fn rollout_json(phase: Phase, pause_ago: i64) -> Value {
     })
 }
 
-fn rs(hash: &str, revision: u64, tag: &str, replicas: u32) -> rollcall::domain::ReplicaSetRow {
+/// customer-adapter's ReplicaSet at pod-template `hash`, its `revision` and image `tag`.
+pub fn rs(hash: &str, revision: u64, tag: &str, replicas: u32) -> rollcall::domain::ReplicaSetRow {
     let v = json!({
         "metadata": {"name": format!("customer-adapter-{hash}"), "namespace": NS, "resourceVersion": "3",
             "labels": {"app": "customer-adapter", "rollouts-pod-template-hash": hash},

@@ -130,6 +130,7 @@ pub fn on_event(state: &mut State, env: usize, update: RolloutUpdate) -> bool {
             .envs
             .resize_with(env + 1, RolloutEnv::default);
     }
+    let shown = (env == state.selected_env).then(|| anchor(state)).flatten();
     let re = &mut state.rollouts.envs[env];
     let changed = match update {
         RolloutUpdate::Error(message) => {
@@ -148,8 +149,43 @@ pub fn on_event(state: &mut State, env: usize, update: RolloutUpdate) -> bool {
     };
     if changed {
         sample(state, env);
+        if let Some(shown) = shown {
+            follow(state, shown);
+        }
     }
     changed
+}
+
+/// What the canary pane's keys act on: the shown Rollout, and the revision number under
+/// the undo cursor.
+fn anchor(state: &State) -> Option<(String, Option<u64>)> {
+    let (ro, view) = selected(state)?;
+    let cursor = state.rollouts.revision.selected;
+    let revision = view.revisions.get(cursor).and_then(|r| r.revision);
+    Some((ro.name.clone(), revision))
+}
+
+/// Keeps the pane on the Rollout and revision it showed before a watch event: a Rollout
+/// added above it, or a revision added on top, must not slide another under the keys.
+fn follow(state: &mut State, (name, revision): (String, Option<u64>)) {
+    let Some(re) = state.rollouts.envs.get(state.selected_env) else {
+        return;
+    };
+    let Some(i) = re.rollouts.iter().position(|r| r.name == name) else {
+        return;
+    };
+    state.rollouts.selected = i;
+    let Some(revision) = revision else {
+        return;
+    };
+    let at = selected(state).and_then(|(_, view)| {
+        view.revisions
+            .iter()
+            .position(|r| r.revision == Some(revision))
+    });
+    if let Some(at) = at {
+        state.rollouts.revision.selected = at;
+    }
 }
 
 /// Adds chart samples for the Rollouts of `env` (bounded, at most one per interval).
