@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::state::State;
+use super::state::{ConfirmDialog, Mode, State};
 use crate::bus::{Command, OpId};
 
 /// How long after the change a return to the old images counts as a revert.
@@ -33,6 +33,18 @@ pub struct Watched {
 pub struct Reverts {
     sent: HashMap<OpId, Watched>,
     watching: Vec<Watched>,
+    /// A change the user set aside to turn self-heal's auto-sync off first (Ctrl+O in
+    /// its dialog): offered again once that command succeeds.
+    after_off: Option<AfterOff>,
+}
+
+#[derive(Debug)]
+struct AfterOff {
+    env: usize,
+    app: String,
+    command: Command,
+    /// The auto-sync-off command, once confirmed.
+    op: Option<OpId>,
 }
 
 /// The workload a command changes the pod template of: (env, rollout, namespace, name).
@@ -102,12 +114,59 @@ pub fn warning(state: &State, command: &Command) -> Option<String> {
     Some(format!(
         "Argo CD app {app} has automated sync with self-heal: it will put the Git revision \
          back within seconds. Roll back in Argo CD instead (releases pane 5, Enter for \
-         history, R), or turn auto-sync off there first (A)."
+         history, R), or press Ctrl+O to turn its auto-sync off first: this change is \
+         offered again once it is off."
     ))
+}
+
+/// Ctrl+O in a dialog warned about self-heal: set its change aside, and ask to turn the
+/// app's auto-sync off first. Refused in the dialog when nothing self-heals it.
+pub fn auto_sync_off_first(state: &mut State) {
+    let Mode::Confirm(dialog) = &state.mode else {
+        return;
+    };
+    let app = target(state, &dialog.command)
+        .and_then(|(env, _, _, name)| Some((env, self_heal_app(state, env, &name)?)));
+    let Some((env, app)) = app else {
+        if let Mode::Confirm(dialog) = &mut state.mode {
+            dialog.error = Some("no Argo CD app with self-heal deploys this workload".into());
+        }
+        return;
+    };
+    let Mode::Confirm(dialog) = std::mem::replace(&mut state.mode, Mode::Normal) else {
+        return;
+    };
+    let Some(e) = state.envs.get(env) else {
+        return;
+    };
+    let production = e.config.production;
+    let off = Command::ArgocdDisableAutoSync {
+        env: e.config.name.clone(),
+        app: app.clone(),
+        then_rollback: None,
+    };
+    state.reverts.after_off = Some(AfterOff {
+        env,
+        app,
+        command: dialog.command,
+        op: None,
+    });
+    let name = off.target_name().to_owned();
+    super::confirm::open(state, ConfirmDialog::new(off, production, name));
 }
 
 /// A confirmed command: remember the images it starts from, if self-heal may revert it.
 pub fn on_sent(state: &mut State, op: OpId, command: &Command) {
+    if let Command::ArgocdDisableAutoSync { env, app, .. } = command
+        && let Some(after) = &mut state.reverts.after_off
+        && after.app == *app
+        && state
+            .envs
+            .get(after.env)
+            .is_some_and(|e| e.config.name == *env)
+    {
+        after.op = Some(op);
+    }
     let Some((env, rollout, namespace, name)) = target(state, command) else {
         return;
     };
@@ -131,14 +190,57 @@ pub fn on_sent(state: &mut State, op: OpId, command: &Command) {
     );
 }
 
-/// The command finished: watch the workload if it went through.
+/// The command finished: watch the workload if it went through; after auto-sync off,
+/// offer the change that waited for it.
 pub fn on_op_finished(state: &mut State, op: OpId, ok: bool) {
+    if state
+        .reverts
+        .after_off
+        .as_ref()
+        .is_some_and(|a| a.op == Some(op))
+        && let Some(after) = state.reverts.after_off.take()
+    {
+        reoffer(state, op, ok, after);
+    }
     if let Some(mut w) = state.reverts.sent.remove(&op)
         && ok
     {
         w.since = state.now;
         state.reverts.watching.push(w);
     }
+}
+
+fn reoffer(state: &mut State, op: OpId, ok: bool, after: AfterOff) {
+    let summary = after.command.summary();
+    if !ok {
+        let text = format!(
+            "{}: auto-sync is still on; not offering {summary}",
+            after.app
+        );
+        state.flash = Some((state.now, text, false));
+        return;
+    }
+    let Some(e) = state.envs.get(after.env) else {
+        return;
+    };
+    if !matches!(state.mode, Mode::Normal) {
+        let text = format!(
+            "{}: auto-sync off ({op}); {summary} was not sent",
+            after.app
+        );
+        state.flash = Some((state.now, text, true));
+        return;
+    }
+    let name = after.command.target_name().to_owned();
+    let mut dialog = ConfirmDialog::new(after.command, e.config.production, name);
+    // The app's watch may not show the change yet: say what is known instead of the
+    // self-heal warning.
+    dialog.warning = Some(format!(
+        "Argo CD app {} has auto-sync off now ({op}): self-heal will not take this back. \
+         Git still says otherwise; turn auto-sync on again only once Git matches.",
+        after.app
+    ));
+    super::confirm::open(state, dialog);
 }
 
 /// After any update: a watched workload back on its old images was reverted.
@@ -168,7 +270,7 @@ pub fn check(state: &mut State) {
             now,
             format!(
                 "⚠ {kind}/{} is back on {}: Argo CD app {} reverted the change (self-heal). \
-                 Roll back in Argo CD instead (5, Enter, R), or turn auto-sync off first (A).",
+                 Roll back in Argo CD instead (5, Enter, R), or turn its auto-sync off first (5, A).",
                 w.name,
                 w.before.join(", "),
                 w.app

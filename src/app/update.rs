@@ -349,6 +349,10 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                 dialog.reason_focused = !dialog.reason_focused;
                 (Vec::new(), true)
             }
+            KeyCode::Char('o') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                crate::app::reverts::auto_sync_off_first(state);
+                (Vec::new(), true)
+            }
             KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown => {
                 let (width, height) = state.size;
                 let Mode::Confirm(dialog) = &mut state.mode else {

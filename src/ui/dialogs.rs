@@ -51,7 +51,7 @@ pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .filter(|(_, action)| !(state.readonly && action.is_mutating()))
         .map(|(keys, action)| (keys, action.description()))
         .collect();
-    let note = "In the filter and confirm prompts: Enter accepts, Esc cancels.";
+    let note = "In prompts: Enter accepts, Esc cancels; Ctrl+O turns auto-sync off first.";
     // Two columns when one would run off the bottom and the screen is wide enough.
     let rows = entries.len() + 2;
     let fits = usize::from(area.height.saturating_sub(2));

@@ -2,7 +2,7 @@
 //! `update()` for the switch (refused, overridden with a reason, confirmed) and for undo,
 //! and snapshots of both panes at 80×24 and 160×48.
 
-use crossterm::event::KeyCode;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use rollcall::app::{Effect, EnvUpdate, Event, Mode, Pane, State, update};
 use rollcall::bus::Command;
 use rollcall::config::Colour;
@@ -425,6 +425,55 @@ fn undo_behind_a_self_healing_argo_cd_app_warns_and_points_at_the_rollback() {
     assert!(warning.contains("metadata-catalog-prod"), "{warning}");
     assert!(warning.contains("self-heal"), "{warning}");
     assert!(warning.contains("pane 5"), "{warning}");
+}
+
+/// Ctrl+O in the undo dialog sets the undo aside and asks to turn the app's auto-sync
+/// off; once that succeeds the same undo is offered again, without the self-heal warning.
+#[test]
+fn ctrl_o_turns_auto_sync_off_first_then_offers_the_undo_again() {
+    use rollcall::app::panes::argocd::ArgoUpdate;
+    use rollcall_testkit::release::{REV_NEW, app, app_json, argo};
+    let mut s = scene(160, 48);
+    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Init));
+    let v = app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4");
+    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitApply(app(v))));
+    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitDone));
+    press(&mut s, "7G");
+    key(&mut s, KeyCode::Enter);
+    press(&mut s, "u");
+    let undo = confirm_command(&s).clone();
+    update(
+        &mut s,
+        Event::Key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL)),
+    );
+    assert!(
+        matches!(
+            confirm_command(&s),
+            Command::ArgocdDisableAutoSync { app, .. } if app == "metadata-catalog-prod"
+        ),
+        "{:?}",
+        s.mode
+    );
+    press(&mut s, "metadata-catalog-prod");
+    let effects = key(&mut s, KeyCode::Enter);
+    let [Effect::Send { op, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let op = *op;
+    assert!(matches!(s.mode, Mode::Normal));
+    update(
+        &mut s,
+        Event::OpFinished {
+            op,
+            outcome: Ok("metadata-catalog-prod: auto-sync off".into()),
+        },
+    );
+    assert_eq!(confirm_command(&s), &undo);
+    let Mode::Confirm(dialog) = &s.mode else {
+        unreachable!()
+    };
+    let warning = dialog.warning.as_deref().unwrap_or_default();
+    assert!(warning.contains("auto-sync off now"), "{warning}");
 }
 
 #[test]
