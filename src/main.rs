@@ -315,6 +315,7 @@ fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
                 audit_log,
                 user,
                 clock: rollcall::domain::clock::wall(),
+                clock_speed: 1.0,
                 argocd: runner::ArgocdSource::FromConfig { cli_config: None },
                 ticks_file: state_dir.join("checklist-ticks.json"),
             })

@@ -140,7 +140,7 @@ pub fn recheck(state: &mut State) {
     if let Some(why) = why {
         state.mode = Mode::Normal;
         state.flash = Some((state.now, format!("dialog closed: {why}"), false));
-        state.key_guard_until = Some(state.now + super::update::KEY_GUARD);
+        state.key_guard_until = Some(super::update::key_guard_end(state));
     }
 }
 

@@ -309,6 +309,9 @@ pub struct State {
     /// Until when plain keys are not commands: a dialog just closed, and what is still
     /// being typed (its name) must not run as keys.
     pub key_guard_until: Option<Timestamp>,
+    /// How much faster than the wall clock `now` runs (the demo's simulator speed): the
+    /// key guard is human time, so it is this much longer in clock time.
+    pub clock_speed: f64,
     /// How far the help screen is scrolled (it does not fit small terminals).
     pub help_scroll: u16,
     /// The pod the pods cursor was put on (namespace, name): the cursor follows it when
@@ -356,6 +359,7 @@ impl State {
             next_op: 1,
             flash: None,
             key_guard_until: None,
+            clock_speed: 1.0,
             help_scroll: 0,
             pod_anchor: None,
             should_quit: false,

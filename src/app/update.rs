@@ -68,7 +68,7 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
                 && state.keys.action(&key).is_some_and(|a| a.is_mutating());
             let out = on_key(state, key);
             if asks_dialog && matches!(state.mode, Mode::Normal) {
-                state.key_guard_until = Some(state.now + KEY_GUARD);
+                state.key_guard_until = Some(key_guard_end(state));
             }
             out
         }
@@ -269,6 +269,15 @@ fn apply_rows(env: &mut EnvState, update: EnvUpdate) -> bool {
 /// How long after a change key opened no dialog (or a dialog was closed under the
 /// user) plain keys are not taken as commands.
 pub const KEY_GUARD: jiff::SignedDuration = jiff::SignedDuration::from_millis(800);
+
+/// When the key guard set now ends: `KEY_GUARD` of wall time, on the app's clock.
+pub fn key_guard_end(state: &State) -> jiff::Timestamp {
+    let scaled = std::time::Duration::try_from_secs_f64(0.8 * state.clock_speed)
+        .ok()
+        .and_then(|d| jiff::SignedDuration::try_from(d).ok())
+        .unwrap_or(KEY_GUARD);
+    state.now.checked_add(scaled).unwrap_or(state.now)
+}
 
 /// A plain key typed within the guard after a dialog closed: dropped, and said.
 fn guarded(state: &mut State, key: &KeyEvent) -> bool {

@@ -58,6 +58,7 @@ async fn run_async(mut config: Config, opts: DemoOptions) -> Result<()> {
         audit_log: opts.audit_log,
         user: opts.user,
         clock: crate::domain::clock::scaled(handle.now(), opts.speed),
+        clock_speed: opts.speed,
         argocd: demo_argocd(&handle),
         ticks_file,
     })

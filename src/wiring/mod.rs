@@ -44,6 +44,8 @@ pub struct RunOptions {
     pub audit_log: PathBuf,
     pub user: String,
     pub clock: crate::domain::Clock,
+    /// How much faster than the wall clock `clock` runs.
+    pub clock_speed: f64,
     /// Where the environments' Argo CD is.
     pub argocd: ArgocdSource,
     /// Where checklist ticks the cluster does not have yet are kept.
@@ -102,6 +104,7 @@ async fn run_async(opts: RunOptions) -> Result<()> {
     } = opts.config;
     let (tx, rx) = mpsc::channel::<Event>(8192);
     let mut state = State::new(environments.clone(), keys, (opts.clock)());
+    state.clock_speed = opts.clock_speed;
     state.readonly = opts.readonly;
     state.user = opts.user.clone();
     let probe_urls = crate::domain::checklist::walk::probe_urls(&checklists, &environments);

@@ -165,6 +165,22 @@ fn keys_typed_right_after_a_refused_change_key_are_not_commands() {
     assert!(matches!(s.mode, Mode::Help));
 }
 
+/// The guard is human time: at the demo's ×10 clock, keys 3 clock-seconds (0.3 s of the
+/// user's time) after the refusal are still guarded.
+#[test]
+fn the_key_guard_is_wall_time_when_the_clock_runs_fast() {
+    let mut s = populated(160, 48);
+    s.clock_speed = 10.0;
+    press(&mut s, "2r");
+    key(&mut s, KeyCode::Enter);
+    key_at(&mut s, 'r', "2026-11-26T14:02:11Z");
+    key_at(&mut s, 'u', "2026-11-26T14:02:14Z");
+    assert!(matches!(s.mode, Mode::Normal));
+    assert!(s.flash.as_ref().unwrap().1.contains("ignored \"u\""));
+    key_at(&mut s, '?', "2026-11-26T14:02:20Z");
+    assert!(matches!(s.mode, Mode::Help));
+}
+
 #[test]
 fn a_dialog_that_does_not_fit_is_confirmed_only_once_all_of_it_was_shown() {
     let mut s = populated(40, 10);
