@@ -149,10 +149,31 @@ enum Cmd {
         #[arg(long)]
         demo: bool,
     },
+    /// The audit log (--audit-log, else the state directory's audit.jsonl).
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Check the log's hash chain: exits 0 when intact, 1 when a record was edited,
+    /// removed or inserted, 2 when it cannot be read. Names operations with no outcome.
+    Verify,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Cmd::Audit {
+        action: AuditAction::Verify,
+    }) = &cli.command
+    {
+        let path = audit_log_path(&cli.common);
+        let (text, status) = rollcall::wiring::audit::run_verify(&path);
+        println!("{text}");
+        return ExitCode::from(status);
+    }
     if let Some(Cmd::Checklist { .. } | Cmd::Status { .. }) = &cli.command {
         return report(cli);
     }
@@ -250,7 +271,22 @@ fn main_with(cli: Cli) -> ExitCode {
     } else {
         None
     };
-    match run(cli, loaded) {
+    // A command that can change clusters opens its audit log first: exit 2 when it
+    // cannot be written, before the terminal is touched.
+    let can_change = matches!(cli.command, None | Some(Cmd::Run(_) | Cmd::Demo { .. }));
+    let audit = if can_change {
+        let path = audit_log_path(&cli.common);
+        match rollcall::wiring::audit::open(&path, &local_user(), cli.common.readonly) {
+            Ok(log) => Some(log),
+            Err(e) => {
+                eprintln!("rollcall: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
+    match run(cli, loaded, audit) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rollcall: {e:?}");
@@ -259,19 +295,32 @@ fn main_with(cli: Cli) -> ExitCode {
     }
 }
 
-/// Dispatches to the library, which runs each command on its own async runtime (so
-/// this crate compiles no async code of its own).
-fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
-    let state_dir = state_dir();
-    start_logging(&cli.common, &state_dir)?;
-    let audit_log = cli
-        .common
+/// Who the user says they are (`$ROLLCALL_USER`, else `$USER`): the audit log also
+/// records the uid and the cluster's identity, which they cannot choose.
+fn local_user() -> String {
+    std::env::var("ROLLCALL_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn audit_log_path(common: &Common) -> PathBuf {
+    common
         .audit_log
         .clone()
-        .unwrap_or_else(|| state_dir.join("audit.jsonl"));
-    let user = std::env::var("ROLLCALL_USER")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "unknown".into());
+        .unwrap_or_else(|| state_dir().join("audit.jsonl"))
+}
+
+/// Dispatches to the library, which runs each command on its own async runtime (so
+/// this crate compiles no async code of its own).
+fn run(
+    cli: Cli,
+    loaded: Option<rollcall::app::Config>,
+    audit: Option<rollcall::bus::AuditLog>,
+) -> Result<()> {
+    let state_dir = state_dir();
+    start_logging(&cli.common, &state_dir)?;
+    let user = local_user();
+    let audit = || audit.ok_or_else(|| color_eyre::eyre::eyre!("the audit log was not opened"));
 
     let command = cli.command.unwrap_or(Cmd::Run(cli.target));
     match (command, loaded) {
@@ -312,7 +361,7 @@ fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
                     path: target.kubeconfig,
                 },
                 readonly: cli.common.readonly,
-                audit_log,
+                audit: audit()?,
                 user,
                 clock: rollcall::domain::clock::wall(),
                 clock_speed: 1.0,
@@ -337,13 +386,13 @@ fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
             DemoOptions {
                 speed,
                 readonly: cli.common.readonly,
-                audit_log,
+                audit: audit()?,
                 user,
                 databases: state_dir.join("demo"),
             },
         ),
         // Handled before the config is loaded for everything else (its own exit codes).
-        (Cmd::Checklist { .. } | Cmd::Status { .. }, _) => unreachable_config(),
+        (Cmd::Checklist { .. } | Cmd::Status { .. } | Cmd::Audit { .. }, _) => unreachable_config(),
         (_, None) => unreachable_config(),
     }
 }

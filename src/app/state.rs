@@ -312,6 +312,8 @@ pub struct State {
     /// How much faster than the wall clock `now` runs (the demo's simulator speed): the
     /// key guard is human time, so it is this much longer in clock time.
     pub clock_speed: f64,
+    /// Until when a second quit quits although commands are in flight.
+    pub quit_armed_until: Option<Timestamp>,
     /// How far the help screen is scrolled (it does not fit small terminals).
     pub help_scroll: u16,
     /// The pod the pods cursor was put on (namespace, name): the cursor follows it when
@@ -360,6 +362,7 @@ impl State {
             flash: None,
             key_guard_until: None,
             clock_speed: 1.0,
+            quit_armed_until: None,
             help_scroll: 0,
             pod_anchor: None,
             should_quit: false,

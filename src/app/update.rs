@@ -34,6 +34,11 @@ pub enum Effect {
     StreamLogs(crate::clients::logs::LogRequest),
     /// Stop the streams of a logs session.
     StopLogs(u64),
+    /// Record how an Argo CD operation the bus sent ended (its wait settled).
+    Settled {
+        op: OpId,
+        outcome: Result<String, String>,
+    },
 }
 
 /// Applies one event. Returns the effects to run, and whether anything visible changed.
@@ -51,6 +56,11 @@ pub fn update(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
     }
     let (mut effects, changed) = result;
     effects.extend(crate::app::confirm::ask_dry_run(state));
+    effects.extend(
+        std::mem::take(&mut state.argocd.settled)
+            .into_iter()
+            .map(|(op, outcome)| Effect::Settled { op, outcome }),
+    );
     (effects, changed)
 }
 
@@ -266,16 +276,49 @@ fn apply_rows(env: &mut EnvState, update: EnvUpdate) -> bool {
     }
 }
 
+/// Quits, unless commands are in flight: then says which, and quits on a second press
+/// within a few seconds (their outcome is recorded as unknown).
+fn request_quit(state: &mut State) {
+    let in_flight: Vec<String> = state
+        .ops
+        .values()
+        .filter(|o| o.outcome.is_none())
+        .map(|o| format!("{} {}", o.op, o.summary))
+        .collect();
+    let armed = state
+        .quit_armed_until
+        .is_some_and(|until| state.now < until);
+    if in_flight.is_empty() || armed {
+        state.should_quit = true;
+        return;
+    }
+    state.quit_armed_until = Some(after_wall_time(state, jiff::SignedDuration::from_secs(5)));
+    state.flash = Some((
+        state.now,
+        format!(
+            "press q again to quit anyway: {} in flight, its outcome would be recorded as \
+             unknown",
+            in_flight.join(", ")
+        ),
+        false,
+    ));
+}
+
 /// How long after a change key opened no dialog (or a dialog was closed under the
 /// user) plain keys are not taken as commands.
 pub const KEY_GUARD: jiff::SignedDuration = jiff::SignedDuration::from_millis(800);
 
 /// When the key guard set now ends: `KEY_GUARD` of wall time, on the app's clock.
 pub fn key_guard_end(state: &State) -> jiff::Timestamp {
-    let scaled = std::time::Duration::try_from_secs_f64(0.8 * state.clock_speed)
+    after_wall_time(state, KEY_GUARD)
+}
+
+/// `now` plus `wall` of the user's time, on the app's clock (which the demo runs fast).
+fn after_wall_time(state: &State, wall: jiff::SignedDuration) -> jiff::Timestamp {
+    let scaled = std::time::Duration::try_from_secs_f64(wall.as_secs_f64() * state.clock_speed)
         .ok()
         .and_then(|d| jiff::SignedDuration::try_from(d).ok())
-        .unwrap_or(KEY_GUARD);
+        .unwrap_or(wall);
     state.now.checked_add(scaled).unwrap_or(state.now)
 }
 
@@ -309,7 +352,7 @@ fn guarded(state: &mut State, key: &KeyEvent) -> bool {
 fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
     // Ctrl-C always quits, whatever the mode and key map say.
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-        state.should_quit = true;
+        request_quit(state);
         return (Vec::new(), true);
     }
     match &mut state.mode {
@@ -475,7 +518,7 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
     }
     let page = crate::app::layout::table_rows(state, state.focus).max(1);
     match action {
-        Action::Quit => state.should_quit = true,
+        Action::Quit => request_quit(state),
         Action::Help => state.mode = Mode::Help,
         Action::NextPane | Action::PrevPane => {
             let all = Pane::ALL;

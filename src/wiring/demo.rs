@@ -17,7 +17,7 @@ pub struct DemoOptions {
     /// Simulated clock speed (2 = twice real time).
     pub speed: f64,
     pub readonly: bool,
-    pub audit_log: PathBuf,
+    pub audit: crate::bus::AuditLog,
     pub user: String,
     /// Where the demo's migration databases are written (replaced at each start).
     pub databases: PathBuf,
@@ -55,7 +55,7 @@ async fn run_async(mut config: Config, opts: DemoOptions) -> Result<()> {
             label,
         },
         readonly: opts.readonly,
-        audit_log: opts.audit_log,
+        audit: opts.audit,
         user: opts.user,
         clock: crate::domain::clock::scaled(handle.now(), opts.speed),
         clock_speed: opts.speed,

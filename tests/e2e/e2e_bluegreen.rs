@@ -208,11 +208,7 @@ fn flip_graphql_gateway_and_undo_metadata_catalog_in_the_demo() {
     let status = tui.wait_exit(Duration::from_secs(5));
     assert!(status.success(), "rollcall exited with {status}");
 
-    let text = std::fs::read_to_string(&audit).expect("audit log");
-    let entries: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
-        .collect();
+    let entries = rollcall_testkit::audit::outcomes(&audit);
     let commands: Vec<(&str, &str)> = entries
         .iter()
         .map(|e| {
@@ -229,7 +225,7 @@ fn flip_graphql_gateway_and_undo_metadata_catalog_in_the_demo() {
             ("switch-blue-green", "ok"),
             ("undo-deployment", "ok")
         ],
-        "{text}"
+        "{entries:?}"
     );
     assert_eq!(entries[0]["to_colour"], "green");
     assert_eq!(entries[1]["to_colour"], "blue");

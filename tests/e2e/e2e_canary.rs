@@ -221,8 +221,8 @@ fn abort_retry_promote_undo_through_the_tui_match_the_plugin() {
         .unwrap();
     assert!(image.ends_with(":v1.2.1-broken"), "{image}");
 
-    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap_or_default();
-    assert_eq!(audit.lines().count(), 5, "{audit}");
+    let audit = rollcall_testkit::audit::outcomes(&dir.path().join("audit.jsonl"));
+    assert_eq!(audit.len(), 5, "{audit:?}");
     tui.send("q");
     tui.wait_exit(Duration::from_secs(10));
 }

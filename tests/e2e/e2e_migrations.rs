@@ -94,10 +94,7 @@ fn demo_shows_migrations_and_forces_staging_clean() {
         })
     );
     let log = std::fs::read_to_string(&audit).unwrap();
-    let entries: Vec<serde_json::Value> = log
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let entries = rollcall_testkit::audit::outcomes(&audit);
     assert_eq!(entries.len(), 1, "{log}");
     assert_eq!(entries[0]["command"], "migrate");
     assert_eq!(entries[0]["env"], "staging");

@@ -2,6 +2,7 @@
 //! tests/e2e). Everything here is `pub`: a test binary uses what it needs, and nothing
 //! has to be allowed as dead code.
 
+pub mod audit;
 pub mod bus;
 pub mod canary;
 pub mod checklist;

@@ -30,10 +30,13 @@ pub fn on_action(state: &mut State, action: Action) {
                 refuse(state, format!("{app}: an operation is already in progress"));
                 return;
             }
+            // The revision Argo CD resolved the target to, as the matrix shows it: the
+            // dialog and the record say exactly what is synced.
+            let revision = row.sync_revision.clone().filter(|r| !r.is_empty());
             let command = Command::ArgocdSync {
                 env: state.envs[env].config.name.clone(),
                 app,
-                revision: None,
+                revision,
             };
             confirm(state, env, command);
         }
