@@ -387,6 +387,9 @@ fn readonly_demo_refuses_restart_and_hides_it_from_help() {
         );
     }
 
+    // Keys typed right after a refused change key are not commands (the key guard,
+    // 800 ms of the user's time): the user reads the refusal first.
+    std::thread::sleep(Duration::from_millis(900));
     tui.send("?");
     let screen = tui.wait_for("Keys (any key closes)", STEP);
     let help = help_popup(&tui, &screen);

@@ -20,4 +20,5 @@ mod pod_sort;
 mod redraw_on_visible_change;
 mod release_update;
 mod runbook_update;
+mod upstream_states;
 mod workload_health;

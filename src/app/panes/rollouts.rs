@@ -382,7 +382,8 @@ pub fn workloads<'a>(
         Some(re) if !re.rollouts.is_empty() => {
             let mut all = deployments.clone();
             for ro in re.rollouts.iter() {
-                all.apply(crate::domain::WatchUpdate::Apply(ro.as_workload()));
+                let stable = ro.stable_image(re.replicasets.iter());
+                all.apply(crate::domain::WatchUpdate::Apply(ro.as_workload(stable)));
             }
             std::borrow::Cow::Owned(all)
         }

@@ -114,6 +114,16 @@ fn live_app(state: &mut State, env: usize, app: &str) -> Option<AppRow> {
         };
         refuse(state, why);
     }
+    if let Some(since) = row.as_ref().and_then(|r| r.deleting) {
+        let since = since.strftime("%H:%M:%S UTC");
+        refuse(
+            state,
+            format!(
+                "{app}: being deleted (since {since}); nothing is offered on an app going away"
+            ),
+        );
+        return None;
+    }
     row
 }
 
