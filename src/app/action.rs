@@ -156,6 +156,14 @@ actions! {
     Logs => Pane(Pane::Logs), reads, "logs of the selected pod (2) or service (3, 5), followed";
     /// The previous container's logs: why a crash-looping pod died.
     LogsPrevious => Pane(Pane::Logs), reads, "logs of the previous container (a crash-looping pod's last run)";
+    /// Focus the Kafka pane (consumer groups, lag, offset resets).
+    PaneKafka => Pane(Pane::Kafka), reads, "focus Kafka (consumer groups and their lag)";
+    /// Switch the Kafka pane between consumer groups and topics against the backup.
+    KafkaTopics => Pane(Pane::Kafka), reads, "Kafka: consumer groups / topics against the backup";
+    /// `kafka-consumer-groups.sh --reset-offsets` of the selected group (asks where to).
+    KafkaResetOffsets => Pane(Pane::Kafka), mutates, "reset the selected consumer group's offsets (asks where to)";
+    /// Patch the selected `KafkaTopic` back to the backup's configuration.
+    KafkaRestoreTopic => Pane(Pane::Kafka), mutates, "restore the selected topic's configuration from the backup";
 }
 
 impl crate::config::Bindable for Action {

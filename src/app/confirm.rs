@@ -234,7 +234,8 @@ pub fn body_lines(dialog: &ConfirmDialog) -> Vec<String> {
     out.push(String::new());
     out.push(p.effect.clone());
     if let Some((text, _)) = dry_run_line(dialog) {
-        out.push(text);
+        // A plan (the Kafka reset's) is several lines.
+        out.extend(text.lines().map(str::to_owned));
     }
     out
 }

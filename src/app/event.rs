@@ -85,6 +85,11 @@ pub enum Event {
     },
     /// A URL a check reads answered (or did not).
     Probe(crate::domain::checklist::checks::HttpProbe),
+    /// What a read of one environment's Kafka found (index into the config).
+    Kafka {
+        env: usize,
+        update: crate::domain::kafka::KafkaUpdate,
+    },
     /// The server's answer to the dry run of an open dialog's command.
     DryRun {
         command: crate::bus::Command,

@@ -200,6 +200,8 @@ pub enum Mode {
     Note(Box<crate::app::panes::checklist::NotePrompt>),
     /// Typing the logs pane's filter.
     LogFilter,
+    /// Where to reset a consumer group's offsets.
+    KafkaReset(Box<crate::app::panes::kafka::ResetPrompt>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -290,6 +292,8 @@ pub struct State {
     pub runbook: crate::app::panes::runbook::RunbookState,
     /// The logs pane's view and its stream session.
     pub logs: crate::app::panes::logs::LogsState,
+    /// What the Kafka watchers read, and the Kafka pane's view and cursors.
+    pub kafka: crate::app::panes::kafka::KafkaState,
     pub filter: TextArea<'static>,
     /// The pods passing `filter`, kept in step with the watch by `update()`.
     pub pod_filter: crate::app::panes::pods::filter::PodFilterIndex,
@@ -349,6 +353,7 @@ impl State {
             ),
             runbook: Default::default(),
             logs: Default::default(),
+            kafka: Default::default(),
             filter: TextArea::default(),
             pod_filter: Default::default(),
             pod_sort: Default::default(),

@@ -34,6 +34,8 @@ pub enum Effect {
     StreamLogs(crate::clients::logs::LogRequest),
     /// Stop the streams of a logs session.
     StopLogs(u64),
+    /// Read this environment's Kafka now (a command on it finished).
+    RefreshKafka(usize),
     /// Record how an Argo CD operation the bus sent ended (its wait settled).
     Settled {
         op: OpId,
@@ -167,6 +169,10 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             let changed = crate::app::panes::checklist::on_metric(state, env, query, read);
             (Vec::new(), changed)
         }
+        Event::Kafka { env, update } => {
+            let changed = crate::app::panes::kafka::on_event(state, env, update);
+            (Vec::new(), changed)
+        }
         Event::Probe(probe) => {
             let changed = crate::app::panes::checklist::on_probe(state, probe);
             (Vec::new(), changed)
@@ -198,6 +204,7 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             effects.extend(crate::app::panes::runbook::on_op_finished(
                 state, op, &outcome,
             ));
+            effects.extend(crate::app::panes::kafka::on_op_finished(state, op));
             (effects, true)
         }
     }
@@ -473,6 +480,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                 state.flash = Some((state.now, format!("{op} … {}", command.summary()), true));
                 crate::app::panes::argocd::on_sent(state, op, &command);
                 crate::app::panes::runbook::on_sent(state, op, &command);
+                crate::app::panes::kafka::on_sent(state, op, &command);
                 crate::app::reverts::on_sent(state, op, &command);
                 (
                     vec![Effect::Send {
@@ -501,6 +509,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
         Mode::Reason(_) => crate::app::panes::bluegreen::on_reason_key(state, key),
         Mode::Note(_) => crate::app::panes::checklist::on_note_key(state, key),
         Mode::LogFilter => crate::app::panes::logs::on_filter_key(state, key),
+        Mode::KafkaReset(_) => crate::app::panes::kafka::on_reset_key(state, key),
         Mode::Normal => match state.keys.action(&key) {
             Some(action) => on_action(state, action),
             None => (Vec::new(), false),

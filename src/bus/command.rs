@@ -107,6 +107,29 @@ pub enum Command {
         step: String,
         action: super::runbook::StepAction,
     },
+    /// `kafka-consumer-groups.sh --reset-offsets --group G --topic T <spec> --execute`,
+    /// run in the broker pod as the seed does with `kubectl exec`; its dry run is the
+    /// tool's `--dry-run`. Kafka resets only an inactive group: checked first.
+    KafkaResetOffsets {
+        env: String,
+        broker: super::kafka::Broker,
+        group: String,
+        topic: String,
+        spec: crate::domain::kafka::ResetSpec,
+    },
+    /// Put a `KafkaTopic`'s configuration back to its backup's: a merge patch of what
+    /// Kafka accepts (partitions only grow, replicas are not changed), planned at
+    /// preview time and re-planned from a fresh read before sending.
+    KafkaTopicRestore {
+        env: String,
+        namespace: String,
+        name: String,
+        /// The backup's object, to plan against the live one again.
+        backup: serde_json::Value,
+        patch: serde_json::Value,
+        /// What the backup has that Kafka would refuse, and why: shown, never sent.
+        left_out: Vec<String>,
+    },
 }
 
 /// What will go over the wire, for the confirm dialog and the audit log.
@@ -148,6 +171,7 @@ impl Command {
             Command::UndoDeployment { env, .. } => env,
             Command::MarkChecklist { env, .. } => env,
             Command::RunbookStep { env, .. } => env,
+            Command::KafkaResetOffsets { env, .. } | Command::KafkaTopicRestore { env, .. } => env,
         }
     }
 
@@ -180,6 +204,9 @@ impl Command {
             Command::UndoDeployment { name, .. } => name,
             Command::MarkChecklist { item, .. } => item,
             Command::RunbookStep { action, .. } => action.target(),
+            // A reset acts on the group; in production its name is typed.
+            Command::KafkaResetOffsets { group, .. } => group,
+            Command::KafkaTopicRestore { name, .. } => name,
         }
     }
 
@@ -244,6 +271,19 @@ impl Command {
                 if mark.done { "tick" } else { "untick" }
             ),
             Command::RunbookStep { env, action, .. } => format!("{} in {env}", action.summary()),
+            Command::KafkaResetOffsets {
+                env,
+                group,
+                topic,
+                spec,
+                ..
+            } => format!(
+                "kafka reset offsets of {group} on {topic} {} in {env}",
+                spec.describe()
+            ),
+            Command::KafkaTopicRestore { env, name, .. } => {
+                format!("restore kafkatopic/{name} from the backup in {env}")
+            }
         }
     }
 
@@ -340,6 +380,20 @@ impl Command {
                 ..
             } => super::checklist::preview(namespace, release, item, title, mark),
             Command::RunbookStep { action, .. } => action.preview(),
+            Command::KafkaResetOffsets {
+                broker,
+                group,
+                topic,
+                spec,
+                ..
+            } => super::kafka::reset_preview(broker, group, topic, spec),
+            Command::KafkaTopicRestore {
+                namespace,
+                name,
+                patch,
+                left_out,
+                ..
+            } => super::kafka::topic_preview(namespace, name, patch, left_out),
         }
     }
 }

@@ -237,6 +237,10 @@ pub fn access(command: &Command) -> Vec<Access> {
             ]
         }
         Command::RunbookStep { action, .. } => action.access(),
+        Command::KafkaResetOffsets { broker, .. } => vec![super::kafka::exec_access(broker)],
+        Command::KafkaTopicRestore {
+            namespace, name, ..
+        } => super::kafka::topic_access(namespace, name),
         Command::Migrate { .. }
         | Command::ArgocdRollback { .. }
         | Command::ArgocdSync { .. }
@@ -398,7 +402,15 @@ pub(super) async fn prepare(
             mark,
         } => super::checklist::prepare(kube, env, namespace, release, item, title, mark).await,
         Command::RunbookStep { action, .. } => super::runbook::prepare(kube, action, user).await,
+        Command::KafkaTopicRestore {
+            namespace,
+            name,
+            backup,
+            patch,
+            ..
+        } => super::kafka::prepare_topic(kube, namespace, name, backup, patch, user).await,
         Command::Migrate { .. }
+        | Command::KafkaResetOffsets { .. }
         | Command::ArgocdRollback { .. }
         | Command::ArgocdSync { .. }
         | Command::ArgocdDisableAutoSync { .. }

@@ -17,6 +17,7 @@ pub mod bluegreen;
 pub mod checklist;
 pub mod command;
 pub mod git;
+pub mod kafka;
 pub mod kube;
 pub mod pipeline;
 pub mod rollouts;

@@ -323,6 +323,8 @@ enum Route<'a> {
     Migrations(&'a Target),
     /// The user's git in their clone: no cluster, no Event; the remote is the judge.
     Git,
+    /// The broker's own tools, run in its pod through the cluster's API.
+    Kafka(&'a KubeActions),
 }
 
 impl<E: Sink> Inner<E> {
@@ -371,7 +373,13 @@ impl<E: Sink> Inner<E> {
                 action: super::runbook::StepAction::Git(_),
                 ..
             } => Ok(Route::Git),
+            Command::KafkaResetOffsets { .. } => self
+                .clients
+                .get(env)
+                .map(Route::Kafka)
+                .ok_or_else(|| Refused::NoCluster(env.to_owned())),
             Command::RestartDeployment { .. }
+            | Command::KafkaTopicRestore { .. }
             | Command::Rollout { .. }
             | Command::SwitchBlueGreen { .. }
             | Command::UndoDeployment { .. }
@@ -389,8 +397,14 @@ impl<E: Sink> Inner<E> {
         if self.readonly {
             return Err(Refused::ReadOnly.to_string());
         }
-        let Route::Kube(kube) = self.route(command).map_err(|e| e.to_string())? else {
-            return Err("no dry run for this command before it is confirmed".into());
+        let kube = match self.route(command).map_err(|e| e.to_string())? {
+            Route::Kube(kube) => kube,
+            // The tool's own --dry-run, after the same RBAC check as the send.
+            Route::Kafka(kube) => {
+                authorize(kube, command).await.map_err(|e| e.to_string())?;
+                return super::kafka::dry_run(kube, command).await;
+            }
+            _ => return Err("no dry run for this command before it is confirmed".into()),
         };
         authorize(kube, command).await.map_err(|e| e.to_string())?;
         let prepared = match kube::prepare(kube, command, &self.user)
@@ -445,6 +459,11 @@ impl<E: Sink> Inner<E> {
                     }
                     None => outcome,
                 }
+            }
+            Route::Kafka(kube) => {
+                authorize(kube, command).await.map_err(|e| e.to_string())?;
+                let (done, event) = super::kafka::execute(kube, command, &self.user).await?;
+                self.leave_event(command, event, false, Ok(done)).await
             }
             Route::Git => match command {
                 Command::RunbookStep {

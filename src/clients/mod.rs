@@ -4,6 +4,7 @@
 pub mod argocd;
 pub mod checklist;
 pub mod git;
+pub mod kafka;
 pub mod kube;
 pub mod link;
 pub mod logs;

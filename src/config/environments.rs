@@ -39,6 +39,8 @@ pub struct Environment {
     pub gitops: Option<super::gitops::Gitops>,
     /// What confirming a mutation takes here.
     pub confirm: super::confirm::ConfirmPolicy,
+    /// The environment's Kafka (the broker pod its tools run in), when it has one.
+    pub kafka: Option<super::kafka::Kafka>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +173,8 @@ struct RawEnvironment {
     gitops: Option<super::gitops::RawGitops>,
     #[serde(default)]
     confirm: Option<super::confirm::RawConfirm>,
+    #[serde(default)]
+    kafka: Option<super::kafka::RawKafka>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -317,6 +321,10 @@ impl RawEnvironment {
             Some(raw) => Some(raw.validate(file, &format!("{path}.gitops"))?),
             None => None,
         };
+        let kafka = match self.kafka {
+            Some(raw) => Some(raw.validate(file, &format!("{path}.kafka"))?),
+            None => None,
+        };
         Ok(Environment {
             name: name.value,
             context,
@@ -330,6 +338,7 @@ impl RawEnvironment {
             monitoring,
             gitops,
             confirm,
+            kafka,
         })
     }
 }

@@ -19,6 +19,7 @@ mod database;
 mod environments;
 mod error;
 mod gitops;
+mod kafka;
 mod key;
 mod keys;
 mod monitoring;
@@ -43,6 +44,7 @@ pub use environments::{
 };
 pub use error::{At, ConfigError};
 pub use gitops::Gitops;
+pub use kafka::Kafka;
 pub use key::{Key, KeySpecError};
 pub use keys::{Bindable, KeyMap, action_name};
 pub use monitoring::{BackupTarget, Monitoring};

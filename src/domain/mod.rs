@@ -14,6 +14,7 @@ pub mod feed;
 pub mod format;
 pub mod gitops;
 pub mod job;
+pub mod kafka;
 pub mod logs;
 pub mod metrics;
 pub mod migrations;

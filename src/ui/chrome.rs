@@ -106,20 +106,29 @@ pub fn tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             (None, _) => format!(" {title} "),
         }
     };
-    let width = |fit: Fit| -> usize {
+    let width = |fits: &[Fit]| -> usize {
         Pane::ALL
             .iter()
-            .map(|p| label(*p, fit).chars().count())
+            .zip(fits)
+            .map(|(p, f)| label(*p, *f).chars().count())
             .sum()
     };
     // Every tab stays visible: short titles for the unfocused ones when the full ones
-    // would run off the edge, only their keys when even those would.
-    let fit = [Fit::Full, Fit::Short]
-        .into_iter()
-        .find(|f| width(*f) <= usize::from(area.width))
-        .unwrap_or(Fit::KeyOnly);
+    // would run off the edge; when even those would, only the keys of the last tabs, as
+    // few as it takes (the focused one keeps its title).
+    let n = Pane::ALL.len();
+    let mut fits = vec![Fit::Full; n];
+    if width(&fits) > usize::from(area.width) {
+        fits = vec![Fit::Short; n];
+        for i in (0..n).rev() {
+            if width(&fits) <= usize::from(area.width) {
+                break;
+            }
+            fits[i] = Fit::KeyOnly;
+        }
+    }
     let mut spans = Vec::new();
-    for pane in Pane::ALL.iter() {
+    for (pane, fit) in Pane::ALL.iter().zip(fits) {
         let style = if *pane == state.focus {
             theme.selection
         } else {
@@ -138,7 +147,11 @@ fn hints(state: &State) -> Vec<(String, &'static str)> {
             ("Esc".into(), "clear filter"),
         ],
         Mode::Help => vec![("any key".into(), "close help")],
-        Mode::Confirm(_) | Mode::Prompt(_) | Mode::Reason(_) | Mode::Note(_) => {
+        Mode::Confirm(_)
+        | Mode::Prompt(_)
+        | Mode::Reason(_)
+        | Mode::Note(_)
+        | Mode::KafkaReset(_) => {
             vec![("Enter".into(), "confirm"), ("Esc".into(), "cancel")]
         }
         Mode::Normal => {

@@ -142,10 +142,8 @@ pub fn confirm(frame: &mut Frame, area: Rect, dialog: &ConfirmDialog, theme: &Th
     lines.push(Line::raw(""));
     lines.push(Line::styled(p.effect.clone(), theme.muted));
     if let Some((text, refused)) = crate::app::confirm::dry_run_line(dialog) {
-        lines.push(Line::styled(
-            text,
-            if refused { theme.error } else { theme.ok },
-        ));
+        let style = if refused { theme.error } else { theme.ok };
+        lines.extend(text.lines().map(|l| Line::styled(l.to_owned(), style)));
     }
     // As tall as the text needs, so nothing is cut; when the terminal is shorter, the
     // body scrolls and Enter waits until all of it was shown.

@@ -28,6 +28,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         Mode::Prompt(p) => panes::rollouts::prompt(frame, area, p, theme),
         Mode::Reason(p) => panes::bluegreen::reason_prompt(frame, area, p, theme),
         Mode::Note(p) => panes::checklist::note_prompt(frame, area, p, theme),
+        Mode::KafkaReset(p) => panes::kafka::reset_prompt(frame, area, p, theme),
         Mode::Normal | Mode::Filter | Mode::LogFilter => {}
     }
 }

@@ -70,6 +70,14 @@ impl From<crate::clients::logs::LogItem> for Event {
     }
 }
 
+impl From<crate::clients::kafka::KafkaItem> for Event {
+    fn from(
+        crate::clients::kafka::KafkaItem { env, update }: crate::clients::kafka::KafkaItem,
+    ) -> Self {
+        Event::Kafka { env, update }
+    }
+}
+
 impl From<Report> for Event {
     fn from(report: Report) -> Self {
         match report {

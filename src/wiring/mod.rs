@@ -76,6 +76,7 @@ pub fn ad_hoc_environment(context: Option<String>, namespace: String) -> Environ
         monitoring: Default::default(),
         gitops: None,
         confirm: crate::config::ConfirmPolicy::default_for(false),
+        kafka: None,
     }
 }
 
@@ -166,6 +167,7 @@ async fn run_async(opts: RunOptions) -> Result<()> {
         list_modes.insert(context.clone(), ListMode::default().linked(link));
     }
     let mut identities: HashMap<Option<String>, Option<String>> = HashMap::new();
+    let mut kafka_wakes = terminal::KafkaWakes::new();
     for (index, env) in environments.iter().enumerate() {
         match by_context.get(&env.context) {
             Some(Ok(conn)) => {
@@ -193,6 +195,18 @@ async fn run_async(opts: RunOptions) -> Result<()> {
                     lists,
                     tx.clone(),
                 ));
+                // Kafka through the broker pod's own tools (pods/exec).
+                if let Some(kafka) = &env.kafka {
+                    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+                    kafka_wakes.insert(index, wake.clone());
+                    watchers.push(crate::clients::kafka::spawn_watcher(
+                        index,
+                        crate::clients::kafka::KafkaTools::new(conn.client.clone(), kafka.clone()),
+                        opts.clock.clone(),
+                        wake,
+                        tx.clone(),
+                    ));
+                }
                 // Ticks are signed with who the cluster says the user is.
                 match identities.get(&env.context) {
                     Some(Some(who)) => {
@@ -297,7 +311,10 @@ async fn run_async(opts: RunOptions) -> Result<()> {
         rx,
         opts.clock,
         &opts.ticks_file,
-        logs,
+        terminal::Streams {
+            logs,
+            kafka: kafka_wakes,
+        },
     )
     .await;
     for w in watchers {

@@ -165,6 +165,9 @@ pub async fn workloads(
 
 /// Points what the config reads beside the cluster at the simulator: the checks'
 /// Grafana-style health endpoint, its Prometheus query API and the GitOps clone it made.
+/// The file name of the demo's `KafkaTopic` backup.
+const DEMO_TOPICS_BACKUP: &str = "kafka-topics-backup.yaml";
+
 pub fn point_at_sim(
     environments: &mut [crate::config::Environment],
     handle: &rollcall_sim::SimHandle,
@@ -178,6 +181,17 @@ pub fn point_at_sim(
         }
         if let (Some(g), Some(checkout)) = (&mut e.gitops, handle.gitops_checkout()) {
             g.checkout = checkout.to_path_buf();
+        }
+        // The simulator writes its topics backup next to the GitOps checkout.
+        if let (Some(k), Some(checkout)) = (&mut e.kafka, handle.gitops_checkout())
+            && k.topics_backup.is_some()
+        {
+            let beside = checkout.parent().unwrap_or(checkout);
+            k.topics_backup = [beside, checkout]
+                .iter()
+                .map(|dir| dir.join(DEMO_TOPICS_BACKUP))
+                .find(|p| p.exists())
+                .or_else(|| Some(beside.join(DEMO_TOPICS_BACKUP)));
         }
     }
 }

@@ -39,13 +39,14 @@ pub async fn run(
     rx: mpsc::Receiver<Event>,
     clock: Clock,
     ticks_file: &Path,
-    logs: LogStreams,
+    streams: Streams,
 ) -> Result<()> {
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
     let io = Io {
         bus: &bus,
         ticks_file,
-        logs: &logs,
+        logs: &streams.logs,
+        kafka: &streams.kafka,
     };
     let result = event_loop(&mut terminal, state, &theme, &io, rx, clock).await;
     ratatui::try_restore().wrap_err("cannot restore the terminal")?;
@@ -120,7 +121,17 @@ struct Io<'a> {
     bus: &'a Bus<Event>,
     ticks_file: &'a Path,
     logs: &'a LogStreams,
+    kafka: &'a KafkaWakes,
 }
+
+/// What the loop's effects start or wake besides the bus.
+pub struct Streams {
+    pub logs: LogStreams,
+    pub kafka: KafkaWakes,
+}
+
+/// Each Kafka watcher's wake-up, by environment: notified to read at once.
+pub type KafkaWakes = HashMap<usize, std::sync::Arc<tokio::sync::Notify>>;
 
 /// The clusters' clients by environment, for log streams, and the streams running.
 pub struct LogStreams {
@@ -189,6 +200,11 @@ fn apply(state: &mut State, event: Event, io: &Io<'_>) -> bool {
                 }
             }
             Effect::StopLogs(session) => io.logs.stop(session),
+            Effect::RefreshKafka(env) => {
+                if let Some(wake) = io.kafka.get(&env) {
+                    wake.notify_one();
+                }
+            }
             Effect::SaveTicks(ticks) => {
                 if let Err(e) = super::ticks::save(io.ticks_file, &ticks) {
                     let why = format!(

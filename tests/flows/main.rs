@@ -12,6 +12,8 @@ mod cnpg_trivy_fixtures;
 mod config_load;
 mod confirm_policy;
 mod fixtures_decode;
+mod kafka_parse;
+mod kafka_update;
 mod layers;
 mod link_state;
 mod lint_rules;

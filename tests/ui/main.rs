@@ -3,6 +3,7 @@
 
 mod canary_render;
 mod checklist_render;
+mod kafka_render;
 mod link_header;
 mod logs_render;
 mod migrate_render;

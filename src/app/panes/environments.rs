@@ -48,6 +48,7 @@ pub fn select_env(state: &mut State, target: isize) {
         super::revisions::reset(state);
         super::checklist::reset(state);
         super::runbook::reset(state);
+        super::kafka::reset(state);
     }
     let page = crate::app::layout::table_rows(state, Pane::Environments).max(1);
     state.env_cursor.selected = idx;

@@ -10,6 +10,7 @@ pub mod argocd;
 pub mod bluegreen;
 pub mod checklist;
 pub mod environments;
+pub mod kafka;
 pub mod logs;
 pub mod migrations;
 pub mod pods;
@@ -39,6 +40,8 @@ pub enum Pane {
     Runbook,
     /// A pod's or a service's container logs.
     Logs,
+    /// Kafka: consumer groups, their lag and offset resets; topic configuration.
+    Kafka,
 }
 
 /// What every pane offers the app.
@@ -59,7 +62,7 @@ pub struct PaneSpec {
 }
 
 /// The panes in tab order.
-const SPECS: [&PaneSpec; 10] = [
+const SPECS: [&PaneSpec; 11] = [
     &environments::SPEC,
     &pods::SPEC,
     &rollouts::SPEC,
@@ -70,11 +73,12 @@ const SPECS: [&PaneSpec; 10] = [
     &checklist::SPEC,
     &logs::SPEC,
     &runbook::SPEC,
+    &kafka::SPEC,
 ];
 
 impl Pane {
     /// Every pane, in tab order.
-    pub const ALL: [Pane; 10] = [
+    pub const ALL: [Pane; 11] = [
         SPECS[0].pane,
         SPECS[1].pane,
         SPECS[2].pane,
@@ -85,6 +89,7 @@ impl Pane {
         SPECS[7].pane,
         SPECS[8].pane,
         SPECS[9].pane,
+        SPECS[10].pane,
     ];
 
     pub fn spec(self) -> &'static PaneSpec {

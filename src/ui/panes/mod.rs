@@ -5,6 +5,7 @@ pub mod argocd;
 pub mod bluegreen;
 pub mod checklist;
 pub mod environments;
+pub mod kafka;
 pub mod logs;
 pub mod migrations;
 pub mod pods;
@@ -32,6 +33,7 @@ pub fn render(pane: Pane, frame: &mut Frame, area: Rect, state: &State, theme: &
         Pane::Checklist => checklist::render,
         Pane::Logs => logs::render,
         Pane::Runbook => runbook::render,
+        Pane::Kafka => kafka::render,
     };
     draw(frame, area, state, theme);
 }
