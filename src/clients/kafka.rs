@@ -248,10 +248,16 @@ impl KafkaTools {
             .ok_or_else(|| unreadable("--describe --state", &out.stdout))
     }
 
+    /// The group's offsets, by topic and partition (the tool prints them in its hash
+    /// map's order).
     pub async fn describe_offsets(&self, group: &str) -> Result<Parsed<OffsetRow>, KafkaError> {
         let args = crate::domain::kafka::describe_args(&self.kafka.bootstrap, group, None);
         let out = self.run(args).await?;
-        Ok(table::parse_offsets(&out.stdout))
+        let mut parsed = table::parse_offsets(&out.stdout);
+        parsed
+            .rows
+            .sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+        Ok(parsed)
     }
 
     /// `--reset-offsets` of one group on one topic, as a dry run or for real.
@@ -266,6 +272,9 @@ impl KafkaTools {
             crate::domain::kafka::reset_args(&self.kafka.bootstrap, group, topic, spec, execute);
         let out = self.run(args).await?;
         let mut parsed = table::parse_reset(&out.stdout);
+        parsed
+            .rows
+            .sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
         // Some versions print the fallback warning on stderr.
         parsed.warnings.extend(
             out.stderr

@@ -126,6 +126,22 @@ impl BusHarness {
         self.run_all(&[(op, command.borrow())]).await.remove(0).1
     }
 
+    /// Asks the bus for `command`'s dry run, as a dialog does, and waits for the answer.
+    pub async fn dry_run(&mut self, command: &Command) -> Result<String, String> {
+        self.bus.dry_run(command.clone());
+        loop {
+            let ev = tokio::time::timeout(Duration::from_secs(90), self.rx.recv())
+                .await
+                .expect("the dry run answers")
+                .expect("bus alive");
+            if let Event::DryRun { command: c, result } = ev
+                && c == *command
+            {
+                return result;
+            }
+        }
+    }
+
     /// The outcome records of the audit log: one per command, what it came to.
     pub fn audit_lines(&self) -> Vec<Value> {
         crate::audit::outcomes(&self.audit)
