@@ -135,6 +135,19 @@ enum Cmd {
         #[command(flatten)]
         read: ReadOnce,
     },
+    /// Print the rollback advisor's ranked plans for a service: each step, why, what it
+    /// sends, how long, the risks. Exits 0 when a plan can run, 1 when none can, 2 on
+    /// bad input or an unreachable cluster.
+    Advise {
+        /// The environment.
+        #[arg(long, value_name = "NAME")]
+        env: String,
+        /// The service, as named in environments.yaml.
+        #[arg(long, value_name = "NAME")]
+        service: String,
+        #[command(flatten)]
+        read: ReadOnce,
+    },
     /// Print the migration status of the environments' databases (golang-migrate's
     /// schema_migrations), with the lint of pending migrations.
     Migrations {
@@ -174,7 +187,7 @@ fn main() -> ExitCode {
         println!("{text}");
         return ExitCode::from(status);
     }
-    if let Some(Cmd::Checklist { .. } | Cmd::Status { .. }) = &cli.command {
+    if let Some(Cmd::Checklist { .. } | Cmd::Status { .. } | Cmd::Advise { .. }) = &cli.command {
         return report(cli);
     }
     main_with(cli)
@@ -200,7 +213,7 @@ fn report(cli: Cli) -> ExitCode {
     }
     let wants_demo = matches!(
         &cli.command,
-        Some(Cmd::Checklist { read, .. } | Cmd::Status { read, .. }) if read.demo
+        Some(Cmd::Checklist { read, .. } | Cmd::Status { read, .. } | Cmd::Advise { read, .. }) if read.demo
     );
     let scratch = match wants_demo.then(scratch_demo_dir).transpose() {
         Ok(dir) => dir,
@@ -230,6 +243,16 @@ fn report(cli: Cli) -> ExitCode {
                 demo: demo_dir,
             };
             rollcall::wiring::status::run(config, cmd).map(|r| r.map(|o| (o.text, o.status)))
+        }
+        Some(Cmd::Advise { env, service, read }) => {
+            let cmd = rollcall::wiring::advise::AdviseCommand {
+                env,
+                service,
+                json: read.output == "json",
+                kubeconfig: read.kubeconfig,
+                demo: demo_dir,
+            };
+            rollcall::wiring::advise::run(config, cmd).map(|r| r.map(|o| (o.text, o.status)))
         }
         _ => return ExitCode::from(2),
     };
@@ -392,7 +415,10 @@ fn run(
             },
         ),
         // Handled before the config is loaded for everything else (its own exit codes).
-        (Cmd::Checklist { .. } | Cmd::Status { .. } | Cmd::Audit { .. }, _) => unreachable_config(),
+        (
+            Cmd::Checklist { .. } | Cmd::Status { .. } | Cmd::Advise { .. } | Cmd::Audit { .. },
+            _,
+        ) => unreachable_config(),
         (_, None) => unreachable_config(),
     }
 }

@@ -2,6 +2,7 @@
 //! changes. Everything here is pure and synchronous.
 
 pub mod action;
+pub mod advisor;
 pub mod confirm;
 pub mod event;
 pub mod layout;

@@ -200,6 +200,8 @@ pub enum Mode {
     Note(Box<crate::app::panes::checklist::NotePrompt>),
     /// Typing the logs pane's filter.
     LogFilter,
+    /// The rollback advisor's plans for one service.
+    Advice(Box<crate::app::advisor::AdviceView>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -278,6 +280,8 @@ pub struct State {
     pub rollouts: crate::app::panes::rollouts::RolloutsState,
     /// Changes self-heal may take back, watched after they went through.
     pub reverts: crate::app::reverts::Reverts,
+    /// The rollback plan being run, step by step.
+    pub advisor: crate::app::advisor::AdvisorState,
     /// Argo CD apps per environment, the release matrix, history and waits.
     pub argocd: crate::app::panes::argocd::ArgocdState,
     /// The blue/green pane's cursor.
@@ -340,6 +344,7 @@ impl State {
             migration_show_down: false,
             rollouts: crate::app::panes::rollouts::RolloutsState::new(),
             reverts: Default::default(),
+            advisor: Default::default(),
             argocd: crate::app::panes::argocd::ArgocdState::default(),
             bluegreen: Default::default(),
             revisions: Default::default(),

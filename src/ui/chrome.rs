@@ -138,6 +138,11 @@ fn hints(state: &State) -> Vec<(String, &'static str)> {
             ("Esc".into(), "clear filter"),
         ],
         Mode::Help => vec![("any key".into(), "close help")],
+        Mode::Advice(_) => vec![
+            ("j/k".into(), "choose"),
+            ("Enter".into(), "run the plan"),
+            ("Esc".into(), "close"),
+        ],
         Mode::Confirm(_) | Mode::Prompt(_) | Mode::Reason(_) | Mode::Note(_) => {
             vec![("Enter".into(), "confirm"), ("Esc".into(), "cancel")]
         }

@@ -2,6 +2,7 @@
 //! watchers and the command bus, maps what they send to `app::Event`s, and hands
 //! everything to the terminal loop. Shared by `run` and `demo`.
 
+pub mod advise;
 pub mod argocd;
 pub mod audit;
 pub mod checklist;
