@@ -96,6 +96,15 @@ enum Cmd {
         /// Simulated clock speed (2 = twice real time).
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
+        /// Start a scripted incident and score how it is handled (`rollcall drill --list`).
+        #[arg(long, value_name = "NAME")]
+        drill: Option<String>,
+    },
+    /// On-call drills: scripted incidents for `rollcall demo --drill NAME`.
+    Drill {
+        /// Name each drill, with what it is about.
+        #[arg(long)]
+        list: bool,
     },
     /// Run the simulator alone, for kubectl and other tools.
     Sim {
@@ -388,6 +397,7 @@ fn run(
                 user,
                 clock: rollcall::domain::clock::wall(),
                 clock_speed: 1.0,
+                drill: None,
                 argocd: runner::ArgocdSource::FromConfig { cli_config: None },
                 ticks_file: state_dir.join("checklist-ticks.json"),
             })
@@ -404,16 +414,50 @@ fn run(
             println!("{}", report.trim_end());
             Ok(())
         }
-        (Cmd::Demo { speed }, Some(config)) => demo::run(
-            config,
-            DemoOptions {
-                speed,
-                readonly: cli.common.readonly,
-                audit: audit()?,
-                user,
-                databases: state_dir.join("demo"),
-            },
-        ),
+        (Cmd::Drill { .. }, Some(config)) => {
+            let names: Vec<&str> = config
+                .environments
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
+            let drills =
+                rollcall::config::drills::load_drills(cli.common.config.as_deref(), &names)?;
+            for d in drills {
+                println!("{:<24} {} ({})", d.name, d.title, d.environment);
+            }
+            Ok(())
+        }
+        (Cmd::Demo { speed, drill }, Some(config)) => {
+            let drill = match drill {
+                None => None,
+                Some(name) => {
+                    let names: Vec<&str> = config
+                        .environments
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect();
+                    let all = rollcall::config::drills::load_drills(
+                        cli.common.config.as_deref(),
+                        &names,
+                    )?;
+                    Some(
+                        rollcall::config::drills::find_drill(all, &name)
+                            .map_err(|e| color_eyre::eyre::eyre!(e))?,
+                    )
+                }
+            };
+            demo::run(
+                config,
+                DemoOptions {
+                    speed,
+                    readonly: cli.common.readonly,
+                    audit: audit()?,
+                    user,
+                    drill,
+                    databases: state_dir.join("demo"),
+                },
+            )
+        }
         // Handled before the config is loaded for everything else (its own exit codes).
         (
             Cmd::Checklist { .. } | Cmd::Status { .. } | Cmd::Advise { .. } | Cmd::Audit { .. },

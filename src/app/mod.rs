@@ -4,6 +4,7 @@
 pub mod action;
 pub mod advisor;
 pub mod confirm;
+pub mod drill;
 pub mod event;
 pub mod layout;
 pub mod link;

@@ -282,6 +282,8 @@ pub struct State {
     pub reverts: crate::app::reverts::Reverts,
     /// The rollback plan being run, step by step.
     pub advisor: crate::app::advisor::AdvisorState,
+    /// The drill in progress (`rollcall demo --drill`), and its score once done.
+    pub drill: Option<crate::app::drill::DrillRun>,
     /// Argo CD apps per environment, the release matrix, history and waits.
     pub argocd: crate::app::panes::argocd::ArgocdState,
     /// The blue/green pane's cursor.
@@ -345,6 +347,7 @@ impl State {
             rollouts: crate::app::panes::rollouts::RolloutsState::new(),
             reverts: Default::default(),
             advisor: Default::default(),
+            drill: None,
             argocd: crate::app::panes::argocd::ArgocdState::default(),
             bluegreen: Default::default(),
             revisions: Default::default(),

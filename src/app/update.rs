@@ -51,6 +51,7 @@ pub fn update(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
     state.sync_pod_sort();
     crate::app::confirm::recheck(state);
     crate::app::reverts::check(state);
+    crate::app::drill::check(state);
     if replicasets && state.revisions.opened.is_some() {
         crate::app::panes::revisions::follow_anchor(state);
     }
@@ -68,6 +69,7 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
         Event::Key(key) if key.kind != KeyEventKind::Release => on_key(state, key),
         Event::KeyAt { key, at } if key.kind != KeyEventKind::Release => {
             state.now = state.now.max(at);
+            crate::app::drill::on_key(state);
             if guarded(state, &key) {
                 return (Vec::new(), true);
             }
@@ -476,6 +478,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                 crate::app::panes::runbook::on_sent(state, op, &command);
                 crate::app::reverts::on_sent(state, op, &command);
                 crate::app::advisor::on_sent(state, op);
+                crate::app::drill::on_sent(state, &command);
                 (
                     vec![Effect::Send {
                         op,

@@ -16,6 +16,7 @@ mod argocd;
 mod checklists;
 mod confirm;
 mod database;
+pub mod drills;
 mod environments;
 mod error;
 mod gitops;

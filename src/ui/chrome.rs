@@ -41,6 +41,23 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if state.readonly {
         spans.push(Span::styled(" READ-ONLY ", theme.warn));
     }
+    if let Some(run) = &state.drill {
+        let took = duration(run.elapsed(state.now, state.clock_speed));
+        let span = match run.done {
+            None => Span::styled(format!(" DRILL {} ⏱ {took} ", run.drill.name), theme.warn),
+            Some(_) => {
+                let style = if run.unsafe_sent.is_empty() {
+                    theme.ok
+                } else {
+                    theme.error
+                };
+                // The score stays where the drill's clock was.
+                let score = run.score(state.now, state.clock_speed);
+                Span::styled(format!(" DRILL DONE {score} "), style)
+            }
+        };
+        spans.push(span);
+    }
     let optional = [
         Span::styled(format!(" {} ", state.source), theme.header),
         Span::styled(format!(" user: {} ", state.user), theme.muted),

@@ -275,3 +275,46 @@ fn a_plan_runs_its_steps_in_order_and_stops_at_the_first_failure() {
     );
     assert!(flash.contains("permission denied"));
 }
+
+/// A drill counts keys and sends, judges each send against the drill's unsafe list, and
+/// stops its clock when the goal holds.
+#[test]
+fn a_drill_scores_time_keys_and_unsafe_sends() {
+    use rollcall::app::drill::DrillRun;
+    use rollcall::config::drills::{find_drill, load_drills};
+    let mut s = populated(160, 48);
+    rollcall_testkit::canary::with_rollout(&mut s, rollcall_testkit::canary::Phase::Paused, 30);
+    let drill = find_drill(
+        load_drills(None, &["dev", "staging", "prod"]).unwrap(),
+        "bad-canary",
+    )
+    .unwrap();
+    s.drill = Some(DrillRun::new(drill, now()));
+    // Promote first (unsafe on a failing canary), then abort.
+    press(&mut s, "]]3pcustomer-adapter");
+    let at = |secs| {
+        now()
+            .checked_add(jiff::SignedDuration::from_secs(secs))
+            .unwrap()
+    };
+    update(
+        &mut s,
+        Event::KeyAt {
+            key: crossterm::event::KeyEvent::new(
+                KeyCode::Enter,
+                crossterm::event::KeyModifiers::NONE,
+            ),
+            at: at(30),
+        },
+    );
+    assert_eq!(s.drill.as_ref().unwrap().unsafe_sent.len(), 1);
+    rollcall_testkit::canary::with_rollout(&mut s, rollcall_testkit::canary::Phase::Aborted, 0);
+    let run = s.drill.as_ref().unwrap();
+    assert!(run.done.is_some());
+    let score = run.score(s.now, 1.0);
+    assert!(
+        score.starts_with("mitigated in 30s (within par 2m0s)"),
+        "{score}"
+    );
+    assert!(score.contains("UNSAFE: "), "{score}");
+}

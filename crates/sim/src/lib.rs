@@ -456,6 +456,15 @@ impl SimHandle {
         self.shared.faults.set(plan);
     }
 
+    /// Sets `plan` once `delay` has passed (a scripted incident's later fault).
+    pub fn set_faults_after(&self, delay: std::time::Duration, plan: FaultPlan) {
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            shared.faults.set(plan);
+        });
+    }
+
     /// Replaces the image tags marked unhealthy (as `POST /_sim/unhealthy` does).
     pub fn set_unhealthy_images(&self, tags: Vec<String>) {
         self.shared.unhealthy.set(tags);

@@ -284,6 +284,9 @@ impl Controllers {
     /// Runs until shutdown, ticking every `every` of real time and reacting to changes.
     pub async fn run(mut self, every: Duration, mut shutdown: watch::Receiver<bool>) {
         let mut unhealthy = self.shared.unhealthy_changed.subscribe();
+        // A change made between the simulator's start and this subscription would be
+        // seen as already current: look once at the start.
+        unhealthy.mark_changed();
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
