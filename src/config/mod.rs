@@ -32,6 +32,8 @@ mod yaml;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use rollcall_files::Kind as FileKind;
+
 pub use argocd::ArgocdServer;
 pub use checklists::{
     Check, Checklist, Checklists, Item, MetricSeries, MetricUnit, OnCall, THIS as THIS_ENVIRONMENT,
@@ -208,13 +210,13 @@ fn read_user_file(
         return Ok(None);
     };
     let path = dir.join(relative);
-    match std::fs::read_to_string(&path) {
+    match rollcall_files::read_text(&path, FileKind::Config) {
         Ok(text) => {
             sources.push(path.clone());
             Ok(Some((path, text)))
         }
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(ConfigError::Io { path, error }),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(ConfigError::File(error)),
     }
 }
 
