@@ -220,10 +220,9 @@ pub fn load_drills(dir: Option<&Path>, environments: &[&str]) -> Result<Vec<Dril
             let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else {
                 continue;
             };
-            let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Io {
-                path: path.clone(),
-                error,
-            })?;
+            // Regular files under the config size limit only, as every config file.
+            let text = rollcall_files::read_text(&path, rollcall_files::Kind::Config)
+                .map_err(ConfigError::File)?;
             let drill = parse_drill(&name, &path, &text, environments)?;
             drills.retain(|d| d.name != name);
             drills.push(drill);
