@@ -68,6 +68,23 @@ pub fn read_kubeconfig(path: Option<&Path>) -> Result<Kubeconfig, ConnectError> 
     })
 }
 
+/// The context `context` names (else the current one) and its user, for the header and
+/// the audit; empty when the kubeconfig has none.
+pub fn context_and_user(kubeconfig: &Kubeconfig, context: Option<&str>) -> (String, String) {
+    let context_name = context
+        .map(str::to_owned)
+        .or_else(|| kubeconfig.current_context.clone())
+        .unwrap_or_default();
+    let user = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == context_name)
+        .and_then(|c| c.context.as_ref())
+        .and_then(|c| c.user.clone())
+        .unwrap_or_default();
+    (context_name, user)
+}
+
 /// The files `Kubeconfig::read` reads: each of `$KUBECONFIG`'s, else ~/.kube/config.
 fn kubeconfig_files(path: Option<&Path>) -> Vec<PathBuf> {
     if let Some(path) = path {
@@ -91,17 +108,7 @@ pub async fn connect_with(
     kubeconfig: Kubeconfig,
     context: Option<&str>,
 ) -> Result<Connection, ConnectError> {
-    let context_name = context
-        .map(str::to_owned)
-        .or_else(|| kubeconfig.current_context.clone())
-        .unwrap_or_default();
-    let user = kubeconfig
-        .contexts
-        .iter()
-        .find(|c| c.name == context_name)
-        .and_then(|c| c.context.as_ref())
-        .and_then(|c| c.user.clone())
-        .unwrap_or_default();
+    let (context_name, user) = context_and_user(&kubeconfig, context);
     let options = KubeConfigOptions {
         context: context.map(str::to_owned),
         ..Default::default()

@@ -49,8 +49,11 @@ pub use gitops::Gitops;
 pub use key::{Key, KeySpecError};
 pub use keys::{Bindable, KeyMap, action_name};
 pub use monitoring::{BackupTarget, Monitoring};
-pub use policy::{DeployMode, ParseDeployModeError, Policy};
-pub use runbooks::{Phase as RunbookPhase, Runbook, Step as RunbookStep, StepRun, parse_runbook};
+pub use policy::{DeployMode, ParseDeployModeError, Policy, parse_duration};
+pub use runbooks::{
+    Phase as RunbookPhase, Runbook, Step as RunbookStep, StepRun,
+    parse_offset as parse_runbook_offset, parse_runbook,
+};
 pub use theme::Theme;
 pub use window::ChangeWindow;
 

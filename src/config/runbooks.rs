@@ -232,7 +232,7 @@ fn nonempty(v: Option<String>) -> Option<String> {
 }
 
 /// `-24h`, `0`, `+5m`, `30m`: a signed offset from T-0.
-fn parse_offset(text: &str) -> Option<SignedDuration> {
+pub fn parse_offset(text: &str) -> Option<SignedDuration> {
     let t = text.trim();
     if t == "0" {
         return Some(SignedDuration::ZERO);

@@ -13,6 +13,7 @@ mod cnpg_trivy_fixtures;
 mod config_load;
 mod confirm_policy;
 mod fixtures_decode;
+mod fuzz_replay;
 mod layers;
 mod link_state;
 mod lint_rules;

@@ -203,6 +203,16 @@ fn read_config(path: &Path) -> Result<Option<LocalConfig>, CliConfigError> {
     }
 }
 
+/// From the argocd CLI config `text`: the current context's server, and the session
+/// for `server`. The file-free part of `cli_current` and `token_for`.
+pub fn cli_sessions(
+    text: &str,
+    server: &str,
+) -> Result<(Option<CliServer>, Option<CliServer>), serde_saphyr::Error> {
+    let config = LocalConfig::parse(text)?;
+    Ok((config.current(), config.for_server(server)))
+}
+
 /// The argocd CLI's current context, if it has one (used when an environment names no
 /// server).
 pub fn cli_current(path: Option<&Path>) -> Result<Option<CliServer>, CliConfigError> {
