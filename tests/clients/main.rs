@@ -10,6 +10,7 @@ mod argocd_client;
 mod argocd_client_sim;
 mod checklist_shared;
 mod git_steps;
+mod kubectl_analysis;
 mod kubectl_cnpg_trivy;
 mod kubectl_conformance;
 mod kubectl_conformance_kinds;
