@@ -2,6 +2,7 @@
 //! into rows, config loading, the migration lint, pod ordering and redraw decisions. No
 //! network, no child processes.
 
+mod analysis_fixtures;
 mod app_update;
 mod argocd_fixtures;
 mod bluegreen;
