@@ -2,6 +2,7 @@
 //! functions, unit-tested against the real upstream fixtures in shared/fixtures/real.
 
 pub mod advisor;
+pub mod analysis;
 pub mod application;
 pub mod bluegreen;
 pub mod checklist;

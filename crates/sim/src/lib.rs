@@ -251,7 +251,10 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         (true, Some(dir)) => Some(api::pki::kept(dir).map_err(SimError::Kept)?),
         (true, None) => Some(api::pki::pki().map_err(|e| SimError::Tls(e.into()))?),
     };
+    // One Prometheus history: the monitoring port serves it, analysis measures from it.
+    let history = Arc::new(metrics::History::default());
     let mut ctl = Controllers::new(shared.clone());
+    ctl.set_metrics(history.clone());
     scenario::build(&shared, &mut ctl, opts.scenario);
     if opts.scenario == Scenario::Dictamesh {
         scenario::argocd::build(&shared, opts.gitops_dir.as_deref()).map_err(SimError::Gitops)?;
@@ -265,7 +268,6 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         rx.clone(),
     )
     .await?;
-    let history = Arc::new(metrics::History::default());
     let (monitoring, monitoring_task) = monitoring::start(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         shared.clone(),

@@ -23,7 +23,8 @@ use tokio::sync::{broadcast, watch};
 
 use crate::Shared;
 use crate::resources::{
-    DEPLOYMENTS, JOBS, NAMESPACES, PODS, REPLICASETS, ROLLOUTS, VULNERABILITYREPORTS, def,
+    ANALYSISRUNS, DEPLOYMENTS, EXPERIMENTS, JOBS, NAMESPACES, PODS, REPLICASETS, ROLLOUTS,
+    VULNERABILITYREPORTS, def,
 };
 use crate::store::{Change, ChangeType};
 use events::Recorder;
@@ -79,6 +80,11 @@ impl Controllers {
         };
         c.resync_all();
         c
+    }
+
+    /// The Prometheus history AnalysisRuns measure from.
+    pub fn set_metrics(&mut self, history: Arc<crate::metrics::History>) {
+        self.argo.analysis.set_history(history);
     }
 
     fn resync_all(&mut self) {
@@ -163,7 +169,12 @@ impl Controllers {
                     self.dirty_deploys.insert(key());
                 }
             }
-            ROLLOUTS if deleted => self.collect_garbage(def(REPLICASETS), m),
+            ROLLOUTS if deleted => {
+                self.collect_garbage(def(REPLICASETS), m);
+                self.collect_garbage(def(ANALYSISRUNS), m);
+                self.collect_garbage(def(EXPERIMENTS), m);
+            }
+            EXPERIMENTS if deleted => self.collect_garbage(def(REPLICASETS), m),
             _ => {}
         }
     }

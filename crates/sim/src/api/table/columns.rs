@@ -148,6 +148,12 @@ fn columns(kind: TableKind) -> &'static [Col] {
             ("Images", "string", 1),
             ("Selector", "string", 1),
         ],
+        // The CRDs' additionalPrinterColumns (Status, then Age as a date).
+        TableKind::AnalysisRun => &[
+            ("Name", "string", 0),
+            ("Status", "string", 0),
+            ("Age", "date", 0),
+        ],
         TableKind::Default => &[("Name", "string", 0), ("Age", "string", 0)],
     }
 }
