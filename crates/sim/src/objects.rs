@@ -383,6 +383,7 @@ pub fn has_generation(def: &ResourceDef) -> bool {
             | resources::CNPG_CLUSTERS
             | resources::CNPG_BACKUPS
             | resources::VULNERABILITYREPORTS
+            | resources::KAFKATOPICS
     )
 }
 

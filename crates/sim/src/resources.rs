@@ -27,6 +27,8 @@ pub enum TableKind {
     CnpgBackup,
     /// Trivy's printer columns (Repository, Tag, Scanner, Age; severities at priority 1).
     VulnerabilityReport,
+    /// Strimzi KafkaTopics (Cluster, Partitions, Replication factor, Ready).
+    KafkaTopic,
     Default,
 }
 
@@ -145,6 +147,8 @@ pub const CNPG_CLUSTERS: usize = 15;
 pub const CNPG_BACKUPS: usize = 16;
 /// Trivy operator scan results (aquasecurity.github.io/v1alpha1), one per container.
 pub const VULNERABILITYREPORTS: usize = 17;
+/// Strimzi's KafkaTopic (kafka.strimzi.io/v1beta2), applied by the simulated topic operator.
+pub const KAFKATOPICS: usize = 18;
 
 /// All served resources; `RESOURCES[i].id == i`.
 pub static RESOURCES: &[ResourceDef] = &[
@@ -172,7 +176,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         namespaced: true,
         short_names: &["po"],
         categories: &["all"],
-        subresources: &["status", "log", "proxy"],
+        subresources: &["status", "log", "proxy", "exec"],
         fields: POD_FIELDS,
         table: TableKind::Pod,
     },
@@ -402,6 +406,20 @@ pub static RESOURCES: &[ResourceDef] = &[
         subresources: &[],
         fields: &[],
         table: TableKind::VulnerabilityReport,
+    },
+    ResourceDef {
+        id: KAFKATOPICS,
+        group: "kafka.strimzi.io",
+        version: "v1beta2",
+        plural: "kafkatopics",
+        singular: "kafkatopic",
+        kind: "KafkaTopic",
+        namespaced: true,
+        short_names: &["kt"],
+        categories: &["strimzi"],
+        subresources: &["status"],
+        fields: &[],
+        table: TableKind::KafkaTopic,
     },
 ];
 
