@@ -8,6 +8,8 @@ pub mod consumer_groups;
 pub mod javahash;
 pub mod opts;
 pub mod reset;
+#[cfg(test)]
+mod tests;
 pub mod time;
 pub mod topics;
 

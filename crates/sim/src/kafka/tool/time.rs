@@ -121,8 +121,10 @@ fn parse_pattern(value: &str, colon_zone: bool) -> Option<i64> {
         return None;
     }
     let days = days_from_civil(year, month, day);
-    let local = ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1_000 + millis;
-    Some(local - offset_min * 60_000)
+    let local = days
+        .checked_mul(86_400_000)?
+        .checked_add(((hour * 60 + minute) * 60 + second) * 1_000 + millis)?;
+    local.checked_sub(offset_min * 60_000)
 }
 
 /// `java.time.Duration.parse`, in milliseconds (sub-millisecond digits dropped).
