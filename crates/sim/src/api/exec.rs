@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{Value, json};
@@ -174,7 +174,12 @@ async fn send(
         &serde_json::to_vec(&status).unwrap_or_default(),
     )
     .await?;
-    socket.send(Message::Close(None)).await?;
+    // A normal closure (1000): a close without a code reads as an error to kubectl.
+    let normal = CloseFrame {
+        code: close_code::NORMAL,
+        reason: "".into(),
+    };
+    socket.send(Message::Close(Some(normal))).await?;
     // Read until the client closes too, so the close handshake completes.
     while let Some(Ok(m)) = socket.recv().await {
         if matches!(m, Message::Close(_)) {
