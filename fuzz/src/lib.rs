@@ -210,7 +210,7 @@ pub fn wire_kube(data: &[u8]) -> Vec<(&'static str, String)> {
             domain::rollout::view::phase(&w.row),
             w.row.image(),
         );
-        let _ = w.row.as_workload().rollout_state();
+        let _ = w.row.as_workload(None).rollout_state();
         keep("Rollout", w.meta.name.as_ref());
     }
     if let Some(w) = decoded::<WatchedEvent>(data) {

@@ -27,6 +27,7 @@ mod reconnect;
 mod runbook_steps;
 mod sim_argocd;
 mod sim_faults;
+mod sim_kafka;
 mod sim_kinds;
 mod sim_kube;
 mod sim_kubectl;

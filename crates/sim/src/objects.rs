@@ -387,6 +387,7 @@ pub fn has_generation(def: &ResourceDef) -> bool {
             | resources::ANALYSISTEMPLATES
             | resources::CLUSTERANALYSISTEMPLATES
             | resources::EXPERIMENTS
+            | resources::KAFKATOPICS
     )
 }
 

@@ -29,6 +29,8 @@ pub enum TableKind {
     VulnerabilityReport,
     /// Argo Rollouts' AnalysisRuns and Experiments (Status, Age).
     AnalysisRun,
+    /// Strimzi KafkaTopics (Cluster, Partitions, Replication factor, Ready).
+    KafkaTopic,
     Default,
 }
 
@@ -152,6 +154,8 @@ pub const ANALYSISRUNS: usize = 18;
 pub const ANALYSISTEMPLATES: usize = 19;
 pub const CLUSTERANALYSISTEMPLATES: usize = 20;
 pub const EXPERIMENTS: usize = 21;
+/// Strimzi's KafkaTopic (kafka.strimzi.io/v1beta2), applied by the simulated topic operator.
+pub const KAFKATOPICS: usize = 22;
 
 /// All served resources; `RESOURCES[i].id == i`.
 pub static RESOURCES: &[ResourceDef] = &[
@@ -179,7 +183,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         namespaced: true,
         short_names: &["po"],
         categories: &["all"],
-        subresources: &["status", "log", "proxy"],
+        subresources: &["status", "log", "proxy", "exec"],
         fields: POD_FIELDS,
         table: TableKind::Pod,
     },
@@ -465,6 +469,20 @@ pub static RESOURCES: &[ResourceDef] = &[
         subresources: &[],
         fields: &[],
         table: TableKind::AnalysisRun,
+    },
+    ResourceDef {
+        id: KAFKATOPICS,
+        group: "kafka.strimzi.io",
+        version: "v1beta2",
+        plural: "kafkatopics",
+        singular: "kafkatopic",
+        kind: "KafkaTopic",
+        namespaced: true,
+        short_names: &["kt"],
+        categories: &["strimzi"],
+        subresources: &["status"],
+        fields: &[],
+        table: TableKind::KafkaTopic,
     },
 ];
 

@@ -8,6 +8,7 @@ pub mod canary;
 pub mod checklist;
 pub mod cluster;
 pub mod fixtures;
+pub mod kafka;
 pub mod kubectl;
 pub mod migrate;
 pub mod process;

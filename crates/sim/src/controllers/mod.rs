@@ -55,6 +55,8 @@ pub struct Controllers {
     cnpg: crate::cnpg::BackupController,
     /// The Trivy operator's scans.
     trivy: crate::trivy::Scanner,
+    /// Strimzi's topic operator.
+    topics: crate::kafka::operator::TopicOperator,
 }
 
 impl Controllers {
@@ -77,6 +79,7 @@ impl Controllers {
             argocd: Default::default(),
             cnpg: Default::default(),
             trivy: Default::default(),
+            topics: Default::default(),
         };
         c.resync_all();
         c
@@ -110,6 +113,7 @@ impl Controllers {
         self.argocd.resync(&s);
         self.cnpg.resync(&s);
         self.trivy.resync(&s);
+        self.topics.resync(&s);
         for def_id in gc::OWNERS {
             for e in s.store.list(def(*def_id), None, |m| m.deleting).1 {
                 self.gc.observe(&e.meta);
@@ -125,6 +129,7 @@ impl Controllers {
         self.argocd.observe(c);
         self.cnpg.observe(&self.shared, c);
         self.trivy.observe(&self.shared, c);
+        self.topics.observe(&self.shared, c);
         if m.deleting && !deleted {
             self.gc.observe(m);
         }
@@ -272,6 +277,7 @@ impl Controllers {
         self.argocd.tick(&s, &mut self.recorder);
         self.cnpg.tick(&s, &mut self.recorder);
         self.trivy.tick(&s);
+        self.topics.tick(&s);
         if self.ticks.is_multiple_of(40) {
             self.recorder.expire(&s);
         }
@@ -290,6 +296,7 @@ impl Controllers {
             && self.argocd.idle()
             && self.cnpg.idle()
             && self.trivy.idle()
+            && self.topics.idle()
     }
 
     /// Runs until shutdown, ticking every `every` of real time and reacting to changes.

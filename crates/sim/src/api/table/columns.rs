@@ -103,6 +103,13 @@ fn columns(kind: TableKind) -> &'static [Col] {
             ("Phase", "string", 0),
             ("Error", "string", 0),
         ],
+        TableKind::KafkaTopic => &[
+            ("Name", "string", 0),
+            ("Cluster", "string", 0),
+            ("Partitions", "integer", 0),
+            ("Replication factor", "integer", 0),
+            ("Ready", "string", 0),
+        ],
         TableKind::VulnerabilityReport => &[
             ("Name", "string", 0),
             ("Repository", "string", 0),
