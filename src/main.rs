@@ -96,6 +96,10 @@ enum Cmd {
         /// Simulated clock speed (2 = twice real time).
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
+        /// A drill: once the demo's world is built, this image tag runs an unhealthy
+        /// version (pods crash-loop, its error rate climbs, analysis fails). Repeatable.
+        #[arg(long = "unhealthy-image", value_name = "TAG")]
+        unhealthy_images: Vec<String>,
     },
     /// Run the simulator alone, for kubectl and other tools.
     Sim {
@@ -381,10 +385,17 @@ fn run(
             println!("{}", report.trim_end());
             Ok(())
         }
-        (Cmd::Demo { speed }, Some(config)) => demo::run(
+        (
+            Cmd::Demo {
+                speed,
+                unhealthy_images,
+            },
+            Some(config),
+        ) => demo::run(
             config,
             DemoOptions {
                 speed,
+                unhealthy_images,
                 readonly: cli.common.readonly,
                 audit: audit()?,
                 user,

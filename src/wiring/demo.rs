@@ -21,6 +21,9 @@ pub struct DemoOptions {
     pub user: String,
     /// Where the demo's migration databases are written (replaced at each start).
     pub databases: PathBuf,
+    /// Image tags marked unhealthy once the world is built (the canary's version going
+    /// bad during its first pause, for a drill).
+    pub unhealthy_images: Vec<String>,
 }
 
 /// Starts the simulator with the DictaMesh scenario and runs rollcall against it.
@@ -41,6 +44,10 @@ async fn run_async(mut config: Config, opts: DemoOptions) -> Result<()> {
     })
     .await
     .wrap_err("cannot start the embedded simulator")?;
+    // After the build: marked before, the canary could never reach its first pause.
+    if !opts.unhealthy_images.is_empty() {
+        handle.set_unhealthy_images(opts.unhealthy_images.clone());
+    }
     super::once::point_at_sim(&mut config.environments, &handle);
     // The demo's world is new at every start: so are its unsynced ticks.
     let ticks_file = opts.databases.join("checklist-ticks.json");
