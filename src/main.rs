@@ -99,6 +99,10 @@ enum Cmd {
         /// Start a scripted incident and score how it is handled (`rollcall drill --list`).
         #[arg(long, value_name = "NAME")]
         drill: Option<String>,
+        /// Once the demo's world is built, this image tag runs an unhealthy version (pods
+        /// crash-loop, its error rate climbs, analysis fails). Repeatable.
+        #[arg(long = "unhealthy-image", value_name = "TAG")]
+        unhealthy_images: Vec<String>,
     },
     /// On-call drills: scripted incidents for `rollcall demo --drill NAME`.
     Drill {
@@ -427,7 +431,14 @@ fn run(
             }
             Ok(())
         }
-        (Cmd::Demo { speed, drill }, Some(config)) => {
+        (
+            Cmd::Demo {
+                speed,
+                drill,
+                unhealthy_images,
+            },
+            Some(config),
+        ) => {
             let drill = match drill {
                 None => None,
                 Some(name) => {
@@ -450,6 +461,7 @@ fn run(
                 config,
                 DemoOptions {
                     speed,
+                    unhealthy_images,
                     readonly: cli.common.readonly,
                     audit: audit()?,
                     user,

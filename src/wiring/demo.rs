@@ -23,6 +23,9 @@ pub struct DemoOptions {
     pub databases: PathBuf,
     /// The drill to run on the simulator (`--drill NAME`).
     pub drill: Option<crate::config::drills::Drill>,
+    /// Image tags marked unhealthy once the world is built (the canary's version going
+    /// bad during its first pause, for a drill).
+    pub unhealthy_images: Vec<String>,
 }
 
 /// Starts the simulator with the DictaMesh scenario and runs rollcall against it.
@@ -49,6 +52,10 @@ async fn run_async(mut config: Config, opts: DemoOptions) -> Result<()> {
     })
     .await
     .wrap_err("cannot start the embedded simulator")?;
+    // After the build: marked before, the canary could never reach its first pause.
+    if !opts.unhealthy_images.is_empty() {
+        handle.set_unhealthy_images(opts.unhealthy_images.clone());
+    }
     super::once::point_at_sim(&mut config.environments, &handle);
     // The demo's world is new at every start: so are its unsynced ticks.
     let ticks_file = opts.databases.join("checklist-ticks.json");

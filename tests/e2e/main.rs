@@ -2,6 +2,7 @@
 //! these tests) in a pseudo-terminal, driven from the keyboard, against its demo or a
 //! `rollcall sim` process, checked on screen and with the real kubectl.
 
+mod e2e_analysis;
 mod e2e_audit;
 mod e2e_bluegreen;
 mod e2e_canary;
