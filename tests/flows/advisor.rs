@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use crossterm::event::KeyCode;
 use rollcall::app::advisor;
-use rollcall::app::panes::argocd::ArgoUpdate;
 use rollcall::app::{Effect, EnvUpdate, Event, Mode, State, update};
 use rollcall::bus::Command;
 use rollcall::domain::WatchUpdate;
@@ -14,7 +13,7 @@ use rollcall::domain::advisor::{Severity, StepAction};
 use rollcall::domain::migrations::{MigrationUpdate, SourceSnapshot};
 use rollcall_migrate::store::Recorded;
 use rollcall_migrate::{DbStatus, Source};
-use rollcall_testkit::release::{REV_NEW, REV_OLD, app, app_json, argo};
+use rollcall_testkit::release::{REV_NEW, REV_OLD, app_json, only_app};
 use rollcall_testkit::state::*;
 
 const PROD: usize = 2;
@@ -33,14 +32,11 @@ fn scene() -> State {
         PROD,
         deployment_rs("metadata-catalog", "7d9f5c6b8", 2, "v1.1.4", 3, 3 * 86400),
     );
-    argo(&mut s, PROD, ArgoUpdate::Apps(WatchUpdate::Init));
-    let v = app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4");
-    argo(
+    only_app(
         &mut s,
         PROD,
-        ArgoUpdate::Apps(WatchUpdate::InitApply(app(v))),
+        app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4"),
     );
-    argo(&mut s, PROD, ArgoUpdate::Apps(WatchUpdate::InitDone));
     s
 }
 
@@ -184,14 +180,11 @@ fn a_ready_blue_green_switch_back_ranks_above_an_argo_cd_rollback() {
             Some("green"),
         ))),
     );
-    argo(&mut s, PROD, ArgoUpdate::Apps(WatchUpdate::Init));
-    let v = app_json("graphql-gateway-prod", false, REV_NEW, "v1.2.0");
-    argo(
+    only_app(
         &mut s,
         PROD,
-        ArgoUpdate::Apps(WatchUpdate::InitApply(app(v))),
+        app_json("graphql-gateway-prod", false, REV_NEW, "v1.2.0"),
     );
-    argo(&mut s, PROD, ArgoUpdate::Apps(WatchUpdate::InitDone));
     let plans = advisor::plans(&s, PROD, "graphql-gateway");
     assert_eq!(plans.len(), 2, "{plans:#?}");
     assert_eq!(

@@ -370,14 +370,14 @@ fn undo_to_the_chosen_revision_is_kubectls_json_patch() {
 
 #[test]
 fn undo_behind_a_self_healing_argo_cd_app_warns_and_points_at_the_rollback() {
-    use rollcall::app::panes::argocd::ArgoUpdate;
-    use rollcall_testkit::release::{REV_NEW, app, app_json, argo};
+    use rollcall_testkit::release::{REV_NEW, app_json, only_app};
     let mut s = scene(160, 48);
     // Prod's metadata-catalog app with automated sync and self-heal.
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Init));
-    let v = app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4");
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitApply(app(v))));
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitDone));
+    only_app(
+        &mut s,
+        2,
+        app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4"),
+    );
     press(&mut s, "7G");
     key(&mut s, KeyCode::Enter);
     press(&mut s, "u");
@@ -394,13 +394,13 @@ fn undo_behind_a_self_healing_argo_cd_app_warns_and_points_at_the_rollback() {
 /// off; once that succeeds the same undo is offered again, without the self-heal warning.
 #[test]
 fn ctrl_o_turns_auto_sync_off_first_then_offers_the_undo_again() {
-    use rollcall::app::panes::argocd::ArgoUpdate;
-    use rollcall_testkit::release::{REV_NEW, app, app_json, argo};
+    use rollcall_testkit::release::{REV_NEW, app_json, only_app};
     let mut s = scene(160, 48);
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Init));
-    let v = app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4");
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitApply(app(v))));
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitDone));
+    only_app(
+        &mut s,
+        2,
+        app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4"),
+    );
     press(&mut s, "7G");
     key(&mut s, KeyCode::Enter);
     press(&mut s, "u");
@@ -487,13 +487,13 @@ fn undo_dialog_renders_the_gitops_warning() {
 /// screen says so rather than leave the ✔ standing.
 #[test]
 fn an_undo_reverted_by_self_heal_is_noticed_and_said() {
-    use rollcall::app::panes::argocd::ArgoUpdate;
-    use rollcall_testkit::release::{REV_NEW, app, app_json, argo};
+    use rollcall_testkit::release::{REV_NEW, app_json, only_app};
     let mut s = scene(160, 48);
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Init));
-    let v = app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4");
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitApply(app(v))));
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitDone));
+    only_app(
+        &mut s,
+        2,
+        app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4"),
+    );
     press(&mut s, "7G");
     key(&mut s, KeyCode::Enter);
     press(&mut s, "u");

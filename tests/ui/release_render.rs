@@ -176,10 +176,11 @@ fn advisor_overlay() {
                 deployment_rs("metadata-catalog", hash, rev, tag, n, age),
             );
         }
-        argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Init));
-        let v = app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4");
-        argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitApply(app(v))));
-        argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitDone));
+        only_app(
+            &mut s,
+            2,
+            app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4"),
+        );
         press(&mut s, "]]5jj!");
         insta::assert_snapshot!(format!("advisor_{w}x{h}"), draw(&s).backend());
     }
