@@ -80,12 +80,7 @@ pub fn plans(state: &State, env: usize, service: &str) -> Vec<Plan> {
     let re = state.rollouts.envs.get(env);
     let rollout = re
         .and_then(|re| re.rollouts.get(&es.config.namespace, &svc.workload))
-        .and_then(|ro| {
-            let view = crate::app::panes::rollouts::views(state, env)
-                .into_iter()
-                .find(|v| v.name == ro.name)?;
-            Some((ro, view))
-        });
+        .and_then(|ro| Some((ro, crate::app::panes::rollouts::view_of(state, env, ro)?)));
     let revisions = es
         .deployments
         .get(&es.config.namespace, &svc.workload)

@@ -60,33 +60,37 @@ impl RolloutsState {
 
 /// Views of every Rollout of environment `env`, in name order.
 pub fn views(state: &State, env: usize) -> Vec<CanaryView> {
-    let (Some(re), Some(es)) = (state.rollouts.envs.get(env), state.envs.get(env)) else {
+    let Some(re) = state.rollouts.envs.get(env) else {
         return Vec::new();
     };
     re.rollouts
         .iter()
-        .map(|ro| {
-            let rss: Vec<&ReplicaSetRow> = re
-                .replicasets
-                .iter()
-                .filter(|rs| {
-                    rs.owner
-                        .as_ref()
-                        .is_some_and(|(k, n)| k == "Rollout" && *n == ro.name)
-                })
-                .collect();
-            // Runs on every frame: a range of the ordered store, not a scan of all pods.
-            // An Experiment's pods share the prefix (and may share the canary's hash):
-            // their ReplicaSet belongs to the Experiment, so they are not the Rollout's.
-            let prefix = format!("{}-", ro.name);
-            let pods: Vec<_> = es
-                .pods
-                .with_name_prefix(&ro.namespace, &prefix)
-                .filter(|p| !of_experiment(re, &ro.name, p))
-                .collect();
-            canary_view(ro, &rss, &pods, state.now)
-        })
+        .filter_map(|ro| view_of(state, env, ro))
         .collect()
+}
+
+/// The canary view of one Rollout of environment `env`.
+pub fn view_of(state: &State, env: usize, ro: &RolloutRow) -> Option<CanaryView> {
+    let (re, es) = (state.rollouts.envs.get(env)?, state.envs.get(env)?);
+    let rss: Vec<&ReplicaSetRow> = re
+        .replicasets
+        .iter()
+        .filter(|rs| {
+            rs.owner
+                .as_ref()
+                .is_some_and(|(k, n)| k == "Rollout" && *n == ro.name)
+        })
+        .collect();
+    // Runs on every frame: a range of the ordered store, not a scan of all pods.
+    // An Experiment's pods share the prefix (and may share the canary's hash):
+    // their ReplicaSet belongs to the Experiment, so they are not the Rollout's.
+    let prefix = format!("{}-", ro.name);
+    let pods: Vec<_> = es
+        .pods
+        .with_name_prefix(&ro.namespace, &prefix)
+        .filter(|p| !of_experiment(re, &ro.name, p))
+        .collect();
+    Some(canary_view(ro, &rss, &pods, state.now))
 }
 
 /// Whether a pod under the Rollout's name belongs to an Experiment: its ReplicaSet is
@@ -117,8 +121,9 @@ pub fn analysis(state: &State) -> Option<AnalysisView> {
 
 /// The Rollout the pane shows, with its view.
 pub fn selected(state: &State) -> Option<(&RolloutRow, CanaryView)> {
-    let (i, ro) = shown(state)?;
-    let view = views(state, state.selected_env).into_iter().nth(i)?;
+    // Only the shown Rollout's view: this runs on every frame and every key.
+    let (_, ro) = shown(state)?;
+    let view = view_of(state, state.selected_env, ro)?;
     Some((ro, view))
 }
 
