@@ -247,6 +247,34 @@ impl Tui {
             self.send(name);
         }
         self.send("\r");
+        self.until_dialog_closed(timeout);
+    }
+
+    /// Waits for the dialog just confirmed to close. A dialog that grew past the screen
+    /// (its server dry run answered) is scrolled to its end, and one whose target still
+    /// had a command in flight is confirmed again once it landed, as a user would;
+    /// any other refusal fails with the dialog on screen.
+    fn until_dialog_closed(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.settled_screen();
+            if !(screen.contains("Enter confirm") || screen.contains("to confirm:")) {
+                return;
+            }
+            if Instant::now() >= deadline {
+                self.fail(&format!("the confirmed dialog stayed open for {timeout:?}"));
+            }
+            if screen.contains("does not fit: scroll it") {
+                for _ in 0..20 {
+                    self.send("\x1b[6~");
+                }
+                self.send("\r");
+            } else if screen.contains("still in flight") {
+                thread::sleep(Duration::from_millis(300));
+                self.send("\r");
+            }
+            thread::sleep(POLL);
+        }
     }
 
     /// Type `keys` (raw bytes: "\r" is Enter, "\x1b" is Esc).
