@@ -93,8 +93,8 @@ enum Cmd {
     Run(Target),
     /// Run against the embedded simulator with the DictaMesh scenario.
     Demo {
-        /// Simulated clock speed (2 = twice real time).
-        #[arg(long, default_value_t = 1.0)]
+        /// Simulated clock speed (2 = twice real time; 0.01 to 1000).
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true, value_parser = rollcall_sim::cli::parse_speed)]
         speed: f64,
     },
     /// Run the simulator alone, for kubectl and other tools.
@@ -104,7 +104,8 @@ enum Cmd {
         /// Write a kubeconfig for the simulator here.
         #[arg(long, value_name = "FILE")]
         kubeconfig_out: Option<PathBuf>,
-        #[arg(long, default_value_t = 1.0)]
+        /// Simulated clock speed (2 = twice real time; 0.01 to 1000).
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true, value_parser = rollcall_sim::cli::parse_speed)]
         speed: f64,
         /// Bearer token the simulator accepts.
         #[arg(long, default_value = "rollcall-sim-admin")]

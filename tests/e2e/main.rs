@@ -7,6 +7,7 @@ mod e2e_canary;
 mod e2e_checklist;
 mod e2e_checklist_shared;
 mod e2e_demo;
+mod e2e_flags;
 mod e2e_headless_demo;
 mod e2e_migrations;
 mod e2e_outage;
