@@ -107,6 +107,19 @@ enum Cmd {
         /// Simulated clock speed (2 = twice real time; 0.01 to 1000).
         #[arg(long, default_value_t = 1.0, allow_negative_numbers = true, value_parser = rollcall_sim::cli::parse_speed)]
         speed: f64,
+        /// Start a scripted incident and score how it is handled (`rollcall drill --list`).
+        #[arg(long, value_name = "NAME")]
+        drill: Option<String>,
+        /// Once the demo's world is built, this image tag runs an unhealthy version (pods
+        /// crash-loop, its error rate climbs, analysis fails). Repeatable.
+        #[arg(long = "unhealthy-image", value_name = "TAG")]
+        unhealthy_images: Vec<String>,
+    },
+    /// On-call drills: scripted incidents for `rollcall demo --drill NAME`.
+    Drill {
+        /// Name each drill, with what it is about.
+        #[arg(long)]
+        list: bool,
     },
     /// Run the simulator alone, for kubectl and other tools.
     Sim {
@@ -147,6 +160,19 @@ enum Cmd {
         #[command(flatten)]
         read: ReadOnce,
     },
+    /// Print the rollback advisor's ranked plans for a service: each step, why, what it
+    /// sends, how long, the risks. Exits 0 when a plan can run, 1 when none can, 2 on
+    /// bad input or an unreachable cluster.
+    Advise {
+        /// The environment.
+        #[arg(long, value_name = "NAME")]
+        env: String,
+        /// The service, as named in environments.yaml.
+        #[arg(long, value_name = "NAME")]
+        service: String,
+        #[command(flatten)]
+        read: ReadOnce,
+    },
     /// Print the migration status of the environments' databases (golang-migrate's
     /// schema_migrations), with the lint of pending migrations. Exits 0 when every
     /// database is clean, 1 when one needs attention (dirty, locked, an unsafe or
@@ -164,11 +190,34 @@ enum Cmd {
         #[arg(long)]
         demo: bool,
     },
+    /// The audit log (--audit-log, else the state directory's audit.jsonl).
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Check the log's hash chain: exits 0 when intact, 1 when a record was edited,
+    /// removed or inserted, 2 when it cannot be read. Names operations with no outcome.
+    Verify,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Cmd::Checklist { .. } | Cmd::Status { .. } | Cmd::Migrations { .. }) = &cli.command
+    if let Some(Cmd::Audit {
+        action: AuditAction::Verify,
+    }) = &cli.command
+    {
+        let path = audit_log_path(&cli.common);
+        let (text, status) = rollcall::wiring::audit::run_verify(&path);
+        println!("{text}");
+        return ExitCode::from(status);
+    }
+    if let Some(
+        Cmd::Checklist { .. } | Cmd::Status { .. } | Cmd::Advise { .. } | Cmd::Migrations { .. },
+    ) = &cli.command
     {
         return report(cli);
     }
@@ -195,7 +244,9 @@ fn report(cli: Cli) -> ExitCode {
         return ExitCode::from(2);
     }
     let wants_demo = match &cli.command {
-        Some(Cmd::Checklist { read, .. } | Cmd::Status { read, .. }) => read.demo,
+        Some(Cmd::Checklist { read, .. } | Cmd::Status { read, .. } | Cmd::Advise { read, .. }) => {
+            read.demo
+        }
         Some(Cmd::Migrations { demo, .. }) => *demo,
         _ => false,
     };
@@ -238,6 +289,16 @@ fn report(cli: Cli) -> ExitCode {
             )
             .map(|o| (o.text, o.status))
             .map_err(|e| e.to_string()))
+        }
+        Some(Cmd::Advise { env, service, read }) => {
+            let cmd = rollcall::wiring::advise::AdviseCommand {
+                env,
+                service,
+                json: read.output == "json",
+                kubeconfig: read.kubeconfig,
+                demo: demo_dir,
+            };
+            rollcall::wiring::advise::run(config, cmd).map(|r| r.map(|o| (o.text, o.status)))
         }
         _ => return ExitCode::from(2),
     };
@@ -288,7 +349,22 @@ fn main_with(cli: Cli) -> ExitCode {
     } else {
         None
     };
-    match run(cli, loaded) {
+    // A command that can change clusters opens its audit log first: exit 2 when it
+    // cannot be written, before the terminal is touched.
+    let can_change = matches!(cli.command, None | Some(Cmd::Run(_) | Cmd::Demo { .. }));
+    let audit = if can_change {
+        let path = audit_log_path(&cli.common);
+        match rollcall::wiring::audit::open(&path, &local_user(), cli.common.readonly) {
+            Ok(log) => Some(log),
+            Err(e) => {
+                eprintln!("rollcall: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
+    match run(cli, loaded, audit) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => failed(&e, stderr_is_terminal),
     }
@@ -318,19 +394,32 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Dispatches to the library, which runs each command on its own async runtime (so
-/// this crate compiles no async code of its own).
-fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
-    let state_dir = state_dir();
-    start_logging(&cli.common, &state_dir)?;
-    let audit_log = cli
-        .common
+/// Who the user says they are (`$ROLLCALL_USER`, else `$USER`): the audit log also
+/// records the uid and the cluster's identity, which they cannot choose.
+fn local_user() -> String {
+    std::env::var("ROLLCALL_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn audit_log_path(common: &Common) -> PathBuf {
+    common
         .audit_log
         .clone()
-        .unwrap_or_else(|| state_dir.join("audit.jsonl"));
-    let user = std::env::var("ROLLCALL_USER")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "unknown".into());
+        .unwrap_or_else(|| state_dir().join("audit.jsonl"))
+}
+
+/// Dispatches to the library, which runs each command on its own async runtime (so
+/// this crate compiles no async code of its own).
+fn run(
+    cli: Cli,
+    loaded: Option<rollcall::app::Config>,
+    audit: Option<rollcall::bus::AuditLog>,
+) -> Result<()> {
+    let state_dir = state_dir();
+    start_logging(&cli.common, &state_dir)?;
+    let user = local_user();
+    let audit = || audit.ok_or_else(|| color_eyre::eyre::eyre!("the audit log was not opened"));
 
     let command = cli.command.unwrap_or(Cmd::Run(cli.target));
     match (command, loaded) {
@@ -371,28 +460,76 @@ fn run(cli: Cli, loaded: Option<rollcall::app::Config>) -> Result<()> {
                     path: target.kubeconfig,
                 },
                 readonly: cli.common.readonly,
-                audit_log,
+                audit: audit()?,
                 user,
                 clock: rollcall::domain::clock::wall(),
                 clock_speed: 1.0,
+                drill: None,
                 argocd: runner::ArgocdSource::FromConfig { cli_config: None },
                 ticks_file: state_dir.join("checklist-ticks.json"),
             })
         }
-        (Cmd::Demo { speed }, Some(config)) => demo::run(
-            config,
-            DemoOptions {
-                speed,
-                readonly: cli.common.readonly,
-                audit_log,
-                user,
-                databases: state_dir.join("demo"),
-            },
-        ),
-        // Handled before the config is loaded for everything else (their own exit codes).
-        (Cmd::Checklist { .. } | Cmd::Status { .. } | Cmd::Migrations { .. }, _) => {
-            unreachable_config()
+        (Cmd::Drill { .. }, Some(config)) => {
+            let names: Vec<&str> = config
+                .environments
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
+            let drills =
+                rollcall::config::drills::load_drills(cli.common.config.as_deref(), &names)?;
+            for d in drills {
+                println!("{:<24} {} ({})", d.name, d.title, d.environment);
+            }
+            Ok(())
         }
+        (
+            Cmd::Demo {
+                speed,
+                drill,
+                unhealthy_images,
+            },
+            Some(config),
+        ) => {
+            let drill = match drill {
+                None => None,
+                Some(name) => {
+                    let names: Vec<&str> = config
+                        .environments
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect();
+                    let all = rollcall::config::drills::load_drills(
+                        cli.common.config.as_deref(),
+                        &names,
+                    )?;
+                    Some(
+                        rollcall::config::drills::find_drill(all, &name)
+                            .map_err(|e| color_eyre::eyre::eyre!(e))?,
+                    )
+                }
+            };
+            demo::run(
+                config,
+                DemoOptions {
+                    speed,
+                    unhealthy_images,
+                    readonly: cli.common.readonly,
+                    audit: audit()?,
+                    user,
+                    drill,
+                    databases: state_dir.join("demo"),
+                },
+            )
+        }
+        // Handled before the config is loaded for everything else (its own exit codes).
+        (
+            Cmd::Checklist { .. }
+            | Cmd::Status { .. }
+            | Cmd::Advise { .. }
+            | Cmd::Audit { .. }
+            | Cmd::Migrations { .. },
+            _,
+        ) => unreachable_config(),
         (_, None) => unreachable_config(),
     }
 }

@@ -200,6 +200,8 @@ pub enum Mode {
     Note(Box<crate::app::panes::checklist::NotePrompt>),
     /// Typing the logs pane's filter.
     LogFilter,
+    /// The rollback advisor's plans for one service.
+    Advice(Box<crate::app::advisor::AdviceView>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -278,6 +280,10 @@ pub struct State {
     pub rollouts: crate::app::panes::rollouts::RolloutsState,
     /// Changes self-heal may take back, watched after they went through.
     pub reverts: crate::app::reverts::Reverts,
+    /// The rollback plan being run, step by step.
+    pub advisor: crate::app::advisor::AdvisorState,
+    /// The drill in progress (`rollcall demo --drill`), and its score once done.
+    pub drill: Option<crate::app::drill::DrillRun>,
     /// Argo CD apps per environment, the release matrix, history and waits.
     pub argocd: crate::app::panes::argocd::ArgocdState,
     /// The blue/green pane's cursor.
@@ -312,6 +318,8 @@ pub struct State {
     /// How much faster than the wall clock `now` runs (the demo's simulator speed): the
     /// key guard is human time, so it is this much longer in clock time.
     pub clock_speed: f64,
+    /// Until when a second quit quits although commands are in flight.
+    pub quit_armed_until: Option<Timestamp>,
     /// How far the help screen is scrolled (it does not fit small terminals).
     pub help_scroll: u16,
     /// The pod the pods cursor was put on (namespace, name): the cursor follows it when
@@ -338,6 +346,8 @@ impl State {
             migration_show_down: false,
             rollouts: crate::app::panes::rollouts::RolloutsState::new(),
             reverts: Default::default(),
+            advisor: Default::default(),
+            drill: None,
             argocd: crate::app::panes::argocd::ArgocdState::default(),
             bluegreen: Default::default(),
             revisions: Default::default(),
@@ -360,6 +370,7 @@ impl State {
             flash: None,
             key_guard_until: None,
             clock_speed: 1.0,
+            quit_armed_until: None,
             help_scroll: 0,
             pod_anchor: None,
             should_quit: false,

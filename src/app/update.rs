@@ -34,6 +34,11 @@ pub enum Effect {
     StreamLogs(crate::clients::logs::LogRequest),
     /// Stop the streams of a logs session.
     StopLogs(u64),
+    /// Record how an Argo CD operation the bus sent ended (its wait settled).
+    Settled {
+        op: OpId,
+        outcome: Result<String, String>,
+    },
 }
 
 /// Applies one event. Returns the effects to run, and whether anything visible changed.
@@ -46,11 +51,16 @@ pub fn update(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
     state.sync_pod_sort();
     crate::app::confirm::recheck(state);
     crate::app::reverts::check(state);
+    crate::app::drill::check(state);
     if replicasets && state.revisions.opened.is_some() {
         crate::app::panes::revisions::follow_anchor(state);
     }
     let (mut effects, changed) = result;
     effects.extend(crate::app::confirm::ask_dry_run(state));
+    for (op, outcome) in std::mem::take(&mut state.argocd.settled) {
+        crate::app::advisor::on_settled(state, op, &outcome);
+        effects.push(Effect::Settled { op, outcome });
+    }
     (effects, changed)
 }
 
@@ -59,6 +69,7 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
         Event::Key(key) if key.kind != KeyEventKind::Release => on_key(state, key),
         Event::KeyAt { key, at } if key.kind != KeyEventKind::Release => {
             state.now = state.now.max(at);
+            crate::app::drill::on_key(state);
             if guarded(state, &key) {
                 return (Vec::new(), true);
             }
@@ -184,6 +195,7 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             }
             crate::app::reverts::on_op_finished(state, op, outcome.is_ok());
             crate::app::panes::argocd::on_op_finished(state, op, &outcome);
+            crate::app::advisor::on_op_finished(state, op, &outcome);
             let mut effects = crate::app::panes::checklist::on_op_finished(state, op, &outcome);
             effects.extend(crate::app::panes::runbook::on_op_finished(
                 state, op, &outcome,
@@ -266,16 +278,49 @@ fn apply_rows(env: &mut EnvState, update: EnvUpdate) -> bool {
     }
 }
 
+/// Quits, unless commands are in flight: then says which, and quits on a second press
+/// within a few seconds (their outcome is recorded as unknown).
+fn request_quit(state: &mut State) {
+    let in_flight: Vec<String> = state
+        .ops
+        .values()
+        .filter(|o| o.outcome.is_none())
+        .map(|o| format!("{} {}", o.op, o.summary))
+        .collect();
+    let armed = state
+        .quit_armed_until
+        .is_some_and(|until| state.now < until);
+    if in_flight.is_empty() || armed {
+        state.should_quit = true;
+        return;
+    }
+    state.quit_armed_until = Some(after_wall_time(state, jiff::SignedDuration::from_secs(5)));
+    state.flash = Some((
+        state.now,
+        format!(
+            "press q again to quit anyway: {} in flight, its outcome would be recorded as \
+             unknown",
+            in_flight.join(", ")
+        ),
+        false,
+    ));
+}
+
 /// How long after a change key opened no dialog (or a dialog was closed under the
 /// user) plain keys are not taken as commands.
 pub const KEY_GUARD: jiff::SignedDuration = jiff::SignedDuration::from_millis(800);
 
 /// When the key guard set now ends: `KEY_GUARD` of wall time, on the app's clock.
 pub fn key_guard_end(state: &State) -> jiff::Timestamp {
-    let scaled = std::time::Duration::try_from_secs_f64(0.8 * state.clock_speed)
+    after_wall_time(state, KEY_GUARD)
+}
+
+/// `now` plus `wall` of the user's time, on the app's clock (which the demo runs fast).
+fn after_wall_time(state: &State, wall: jiff::SignedDuration) -> jiff::Timestamp {
+    let scaled = std::time::Duration::try_from_secs_f64(wall.as_secs_f64() * state.clock_speed)
         .ok()
         .and_then(|d| jiff::SignedDuration::try_from(d).ok())
-        .unwrap_or(KEY_GUARD);
+        .unwrap_or(wall);
     state.now.checked_add(scaled).unwrap_or(state.now)
 }
 
@@ -309,7 +354,7 @@ fn guarded(state: &mut State, key: &KeyEvent) -> bool {
 fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
     // Ctrl-C always quits, whatever the mode and key map say.
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-        state.should_quit = true;
+        request_quit(state);
         return (Vec::new(), true);
     }
     match &mut state.mode {
@@ -350,6 +395,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                 state.mode = Mode::Normal;
                 state.runbook.pending = None;
                 state.flash = Some((state.now, "cancelled".into(), true));
+                crate::app::advisor::on_cancel(state);
                 (Vec::new(), true)
             }
             KeyCode::Tab | KeyCode::BackTab
@@ -431,6 +477,8 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                 crate::app::panes::argocd::on_sent(state, op, &command);
                 crate::app::panes::runbook::on_sent(state, op, &command);
                 crate::app::reverts::on_sent(state, op, &command);
+                crate::app::advisor::on_sent(state, op);
+                crate::app::drill::on_sent(state, &command);
                 (
                     vec![Effect::Send {
                         op,
@@ -458,6 +506,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
         Mode::Reason(_) => crate::app::panes::bluegreen::on_reason_key(state, key),
         Mode::Note(_) => crate::app::panes::checklist::on_note_key(state, key),
         Mode::LogFilter => crate::app::panes::logs::on_filter_key(state, key),
+        Mode::Advice(_) => crate::app::advisor::on_key(state, key),
         Mode::Normal => match state.keys.action(&key) {
             Some(action) => on_action(state, action),
             None => (Vec::new(), false),
@@ -475,7 +524,8 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
     }
     let page = crate::app::layout::table_rows(state, state.focus).max(1);
     match action {
-        Action::Quit => state.should_quit = true,
+        Action::Quit => request_quit(state),
+        Action::Advise => crate::app::advisor::open(state),
         Action::Help => state.mode = Mode::Help,
         Action::NextPane | Action::PrevPane => {
             let all = Pane::ALL;

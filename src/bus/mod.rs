@@ -12,6 +12,7 @@
 
 pub mod argocd;
 pub mod audit;
+pub mod audit_verify;
 pub mod bluegreen;
 pub mod checklist;
 pub mod command;
@@ -21,6 +22,6 @@ pub mod pipeline;
 pub mod rollouts;
 pub mod runbook;
 
-pub use audit::{AuditEntry, AuditLog};
+pub use audit::{AuditLog, Record};
 pub use command::{Command, OpId, Preview};
 pub use pipeline::{Bus, Refused, Report, Sink, dry_run_family};

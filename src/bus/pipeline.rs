@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use super::audit::{AuditEntry, AuditLog};
+use super::audit::{AuditLog, Record, Who};
 use super::command::{Command, OpId};
 use super::kube::{self, EventSpec, Plan};
 use crate::clients::argocd::ArgoClient;
@@ -114,6 +114,8 @@ struct Inner<E> {
     clients: HashMap<String, KubeActions>,
     audit: AuditLog,
     user: String,
+    /// Who each environment's cluster says the user is (SelfSubjectReview).
+    identities: HashMap<String, String>,
     events: mpsc::Sender<E>,
     /// Migration databases by environment name.
     migrations: HashMap<String, Target>,
@@ -143,6 +145,7 @@ impl<E: Sink> Bus<E> {
                 clients,
                 audit,
                 user,
+                identities: HashMap::new(),
                 events,
                 migrations: HashMap::new(),
                 argocd: HashMap::new(),
@@ -170,6 +173,11 @@ impl<E: Sink> Bus<E> {
         self.configure(|inner| inner.argocd = clients)
     }
 
+    /// Who each environment's cluster says the user is, for the record.
+    pub fn with_identities(self, identities: HashMap<String, String>) -> Self {
+        self.configure(|inner| inner.identities = identities)
+    }
+
     /// Refuses every command (`--readonly`).
     pub fn readonly(self, readonly: bool) -> Self {
         self.configure(|inner| inner.readonly = readonly)
@@ -191,15 +199,23 @@ impl<E: Sink> Bus<E> {
         tokio::spawn(
             async move {
                 let started = Timestamp::now();
+                let reason = reason.as_deref();
                 let outcome = match inner.take_off(op, &command) {
                     Err(refused) => Err(refused.to_string()),
-                    Ok(()) => {
-                        let outcome = inner.run(op, &command).await;
-                        inner.land(op);
-                        outcome
-                    }
+                    // The record of the intent comes first: unrecorded, nothing is sent.
+                    Ok(()) => match inner.record_intent(op, &command, reason) {
+                        Err(unrecorded) => {
+                            inner.land(op);
+                            Err(unrecorded)
+                        }
+                        Ok(()) => {
+                            let outcome = inner.run(op, &command).await;
+                            inner.land(op);
+                            outcome
+                        }
+                    },
                 };
-                let outcome = inner.record(op, &command, reason.as_deref(), started, outcome);
+                let outcome = inner.record(op, &command, reason, started, outcome);
                 // The app may have quit already; nothing to tell then.
                 let _ = inner
                     .events
@@ -208,6 +224,50 @@ impl<E: Sink> Bus<E> {
             }
             .instrument(span),
         );
+    }
+
+    /// Records how an accepted Argo CD operation ended, once the app's wait settled it.
+    /// Off the caller's thread: the app's loop does no file I/O.
+    pub fn settled(&self, op: OpId, outcome: Result<String, String>) {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let (result, message) = match &outcome {
+                Ok(m) => ("ok", m.as_str()),
+                Err(m) => ("error", m.as_str()),
+            };
+            let audit = &inner.audit;
+            let record = Record::Settled {
+                time: Timestamp::now(),
+                session: audit.session(),
+                op,
+                op_uid: audit.op_uid(op),
+                result,
+                message,
+            };
+            if let Err(e) = audit.append(&record) {
+                tracing::error!(error = %e, %op, "audit log write failed for a settled operation");
+            }
+        });
+    }
+
+    /// rollcall is exiting: every command still in flight gets an outcome record saying
+    /// it is unknown. Returns how many there were.
+    pub fn abandon_in_flight(&self) -> usize {
+        let running: Vec<(OpId, Command)> = {
+            let mut flight = self.inner.flight.lock().unwrap_or_else(|e| e.into_inner());
+            flight.running.drain().collect()
+        };
+        let now = Timestamp::now();
+        for (op, command) in &running {
+            let message = "outcome unknown: rollcall exited while the command was in flight";
+            if let Err(e) = self
+                .inner
+                .append_outcome(*op, command, None, now, "unknown", message)
+            {
+                tracing::error!(error = %e, %op, "audit log write failed for an abandoned command");
+            }
+        }
+        running.len()
     }
 
     /// Asks the server what `command` would do without doing it (RBAC, the same
@@ -490,7 +550,41 @@ impl<E: Sink> Inner<E> {
         }
     }
 
-    /// Appends the audit record; a failed write is logged and said with the outcome.
+    fn who(&self, command: &Command) -> Who<'_> {
+        Who {
+            user: &self.user,
+            uid: self.audit.uid(),
+            cluster_user: self.identities.get(command.env()).map(String::as_str),
+        }
+    }
+
+    /// Writes and syncs the intent before anything is sent; the refusal when it cannot.
+    fn record_intent(
+        &self,
+        op: OpId,
+        command: &Command,
+        reason: Option<&str>,
+    ) -> Result<(), String> {
+        let record = Record::Intent {
+            time: Timestamp::now(),
+            session: self.audit.session(),
+            op,
+            op_uid: self.audit.op_uid(op),
+            who: self.who(command),
+            target: command.target_name(),
+            command,
+            reason,
+        };
+        self.audit.append(&record).map_err(|e| {
+            tracing::error!(error = %e, "audit log write failed; nothing sent");
+            format!(
+                "refused: the audit log {} cannot be written ({e}); nothing was sent",
+                self.audit.path().display()
+            )
+        })
+    }
+
+    /// Appends the outcome record; a failed write is logged and said with the outcome.
     fn record(
         &self,
         op: OpId,
@@ -504,24 +598,38 @@ impl<E: Sink> Inner<E> {
             Err(m) => ("error", m.as_str()),
         };
         tracing::info!(result, message, "operation finished");
-        let entry = AuditEntry {
-            time: Timestamp::now(),
-            started,
-            user: &self.user,
-            op,
-            target: command.target_name(),
-            command,
-            reason,
-            result,
-            message,
-        };
-        match self.audit.append(&entry) {
+        match self.append_outcome(op, command, reason, started, result, message) {
             Ok(()) => outcome,
             Err(e) => {
                 tracing::error!(error = %e, "audit log write failed");
                 outcome.map(|m| format!("{m} (audit log write failed: {e})"))
             }
         }
+    }
+
+    fn append_outcome(
+        &self,
+        op: OpId,
+        command: &Command,
+        reason: Option<&str>,
+        started: Timestamp,
+        result: &str,
+        message: &str,
+    ) -> std::io::Result<()> {
+        let record = Record::Outcome {
+            time: Timestamp::now(),
+            started,
+            session: self.audit.session(),
+            op,
+            op_uid: self.audit.op_uid(op),
+            who: self.who(command),
+            target: command.target_name(),
+            command,
+            reason,
+            result,
+            message,
+        };
+        self.audit.append(&record)
     }
 }
 

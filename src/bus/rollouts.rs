@@ -78,6 +78,8 @@ impl RolloutAction {
             }
             RolloutAction::Abort if !ro.can_abort() => Some(if ro.abort {
                 format!("{name} is already aborted (retry with y)")
+            } else if ro.invalid_spec() {
+                format!("{name} has an invalid spec: fix the spec; an abort changes nothing")
             } else {
                 format!("{name} is fully promoted: nothing to abort")
             }),

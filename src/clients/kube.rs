@@ -3,7 +3,7 @@
 //! server-side dry run), ask RBAC, leave an Event. What to send, and in which order, is
 //! the bus's; this module only carries it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::core::v1::{Event as KubeEvent, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
@@ -20,6 +20,9 @@ use serde_json::Value;
 pub enum ConnectError {
     #[error("cannot read kubeconfig: {0}")]
     Kubeconfig(kube::config::KubeconfigError),
+    /// A kubeconfig path that is not a regular file, or is too large, to read.
+    #[error("cannot read kubeconfig {0}")]
+    KubeconfigFile(rollcall_files::ReadError),
     #[error("no context `{context}` in the kubeconfig (it has: {known})")]
     NoSuchContext { context: String, known: String },
     #[error("cannot build a client for context {context}: {error}")]
@@ -42,18 +45,33 @@ pub async fn connect(
     path: Option<&Path>,
     context: Option<&str>,
 ) -> Result<Connection, ConnectError> {
-    let kubeconfig = match path {
-        Some(p) => Kubeconfig::read_from(p),
-        None => Kubeconfig::read(),
-    }
-    .map_err(ConnectError::Kubeconfig)?;
+    let kubeconfig = read_kubeconfig(path)?;
     connect_with(kubeconfig, context).await
 }
 
-pub async fn connect_with(
-    kubeconfig: Kubeconfig,
-    context: Option<&str>,
-) -> Result<Connection, ConnectError> {
+/// The kubeconfig at `path`, or the default one, once every file it is read from has
+/// passed the file check. kube reads the files itself (it resolves relative certificate
+/// paths against each file's directory), so the check comes just before.
+pub fn read_kubeconfig(path: Option<&Path>) -> Result<Kubeconfig, ConnectError> {
+    for file in kubeconfig_files(path) {
+        match rollcall_files::check(&file, rollcall_files::Kind::Kubeconfig) {
+            // kube says which file is missing in its own words.
+            Err(error) if !error.is_not_found() => {
+                return Err(ConnectError::KubeconfigFile(error));
+            }
+            _ => {}
+        }
+    }
+    match path {
+        Some(p) => Kubeconfig::read_from(p),
+        None => Kubeconfig::read(),
+    }
+    .map_err(ConnectError::Kubeconfig)
+}
+
+/// The context `context` names (else the current one) and its user, for the header and
+/// the audit; empty when the kubeconfig has none.
+pub fn context_and_user(kubeconfig: &Kubeconfig, context: Option<&str>) -> (String, String) {
     let context_name = context
         .map(str::to_owned)
         .or_else(|| kubeconfig.current_context.clone())
@@ -65,6 +83,33 @@ pub async fn connect_with(
         .and_then(|c| c.context.as_ref())
         .and_then(|c| c.user.clone())
         .unwrap_or_default();
+    (context_name, user)
+}
+
+/// The files `Kubeconfig::read` reads: each of `$KUBECONFIG`'s, else ~/.kube/config.
+fn kubeconfig_files(path: Option<&Path>) -> Vec<PathBuf> {
+    if let Some(path) = path {
+        return vec![path.to_path_buf()];
+    }
+    if let Some(list) = std::env::var_os("KUBECONFIG") {
+        let files: Vec<PathBuf> = std::env::split_paths(&list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        if !files.is_empty() {
+            return files;
+        }
+    }
+    std::env::home_dir()
+        .map(|home| home.join(".kube").join("config"))
+        .into_iter()
+        .collect()
+}
+
+pub async fn connect_with(
+    kubeconfig: Kubeconfig,
+    context: Option<&str>,
+) -> Result<Connection, ConnectError> {
+    let (context_name, user) = context_and_user(&kubeconfig, context);
     if let Some(context) = context
         && !kubeconfig.contexts.iter().any(|c| c.name == context)
     {

@@ -40,6 +40,9 @@ pub struct AppRow {
     pub resources: ResourceSummary,
     /// `status.conditions` as (type, message).
     pub conditions: Vec<(String, String)>,
+    /// `metadata.deletionTimestamp`: the Application is being deleted (its finalizer may
+    /// be deleting its resources); nothing should be done to it.
+    pub deleting: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

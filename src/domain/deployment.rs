@@ -26,6 +26,9 @@ pub struct DeploymentRow {
     pub progressing: Option<Condition>,
     pub available_condition: Option<Condition>,
     pub created: Option<Timestamp>,
+    /// For a Rollout read as a workload: its health as Argo CD assesses it, and why,
+    /// which replace the Deployment rules (an aborted canary is not "rolling").
+    pub rollout_phase: Option<(super::rollout::view::Phase, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +81,17 @@ impl DeploymentRow {
             updated: self.updated,
             desired: self.desired,
         };
+        if let Some((phase, message)) = &self.rollout_phase {
+            use super::rollout::view::Phase;
+            return match phase {
+                Phase::Healthy => RolloutState::Complete,
+                Phase::Paused => RolloutState::Paused,
+                Phase::Degraded => RolloutState::Stalled {
+                    message: message.clone(),
+                },
+                Phase::Progressing | Phase::Unknown => progressing,
+            };
+        }
         // kubectl reads nothing else until the controller has seen the spec.
         if self.observed_generation < self.generation {
             return progressing;
@@ -231,6 +245,7 @@ impl From<DeploymentWire> for WatchedDeployment {
             progressing: condition(&status.conditions.0, "Progressing"),
             available_condition: condition(&status.conditions.0, "Available"),
             created: wire.metadata.creation_timestamp.0,
+            rollout_phase: None,
         };
         WatchedDeployment { meta, row }
     }

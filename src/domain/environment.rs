@@ -138,10 +138,10 @@ pub fn summarize(
                                 desired: d.desired,
                                 min,
                             });
-                        } else if d.ready < min {
+                        } else if serving(d) < min {
                             drift.push(PolicyDrift::ReadyBelowMin {
                                 service: svc.name.clone(),
-                                ready: d.ready,
+                                ready: serving(d),
                                 min,
                             });
                         }
@@ -198,6 +198,13 @@ fn pods_of<'a>(
         .map_or(&svc.workload, |name| name.as_str())
 }
 
+/// Replicas serving: ready ones, or available ones when the status leaves readyReplicas
+/// out (Argo CD judges a Deployment by availableReplicas, and an available pod is a
+/// ready one), so a healthy workload is not alarmed for a missing field.
+fn serving(d: &DeploymentRow) -> u32 {
+    d.ready.max(d.available)
+}
+
 fn service_summary(
     name: &str,
     kind: WorkloadKind,
@@ -230,7 +237,7 @@ fn service_summary(
             | RolloutState::Paused
     );
     let (mut health, mut detail) = match state.clone() {
-        RolloutState::Complete if d.ready >= d.desired => (Health::Healthy, None),
+        RolloutState::Complete if serving(d) >= d.desired => (Health::Healthy, None),
         RolloutState::Complete => (
             Health::Degraded,
             Some(format!("{} of {} ready", d.ready, d.desired)),

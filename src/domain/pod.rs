@@ -118,6 +118,9 @@ impl PodRow {
             }
             (PodPhase::Running, _, _) => Probe::Failing,
             (PodPhase::Succeeded, _, _) => Probe::Completed,
+            // A Failed pod will not start again: its containers ended (evicted, OOM, a
+            // Job's pod that failed); no probe is coming.
+            (PodPhase::Failed, _, _) => Probe::Failed,
             _ => Probe::NotStarted,
         }
     }
@@ -126,10 +129,14 @@ impl PodRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Probe {
     Ready,
-    InitialDelay { remaining_secs: u64 },
+    InitialDelay {
+        remaining_secs: u64,
+    },
     Failing,
     NotStarted,
     Completed,
+    /// The pod failed for good (phase Failed).
+    Failed,
     Terminating,
 }
 

@@ -4,6 +4,7 @@
 //! in shared/fixtures/real/argo-rollouts (observedGeneration as a string or a hash,
 //! `conditions: {}`, `extensions/v1beta1` ReplicaSets, missing status).
 
+pub mod health;
 pub mod view;
 
 use jiff::Timestamp;
@@ -19,6 +20,7 @@ pub use view::{BoardRow, CanaryView, Phase, RevisionRole, RevisionView, StepMark
 
 pub const HASH_LABEL: &str = "rollouts-pod-template-hash";
 pub const REVISION: &str = "rollout.argoproj.io/revision";
+pub const WORKLOAD_GENERATION: &str = "rollout.argoproj.io/workload-generation";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
@@ -74,7 +76,24 @@ pub struct RolloutRow {
     pub phase: Option<String>,
     pub message: Option<String>,
     pub current_pod_hash: Option<String>,
+    /// `status.stableRS`, or before Argo Rollouts v0.8 `status.canary.stableRS`.
     pub stable_rs: Option<String>,
+    /// `spec.restartAt` and `status.restartedAt`: a restart asked and not yet done.
+    pub restart_at: Option<Timestamp>,
+    pub restarted_at: Option<Timestamp>,
+    /// The template comes from a Deployment (`spec.workloadRef`), whose generation the
+    /// controller records as seen.
+    pub workload_ref: bool,
+    /// `rollout.argoproj.io/workload-generation` and `status.workloadObservedGeneration`.
+    pub workload_generation: Option<i64>,
+    pub workload_observed_generation: Option<String>,
+    /// A blue-green post-promotion analysis is configured, and whether its run completed.
+    pub post_promotion_analysis: bool,
+    pub post_promotion_completed: bool,
+    /// `metadata.deletionTimestamp`: the Rollout is going away.
+    pub deleting: bool,
+    /// Whether the object has a status at all (a new Rollout has none yet).
+    pub has_status: bool,
     pub step_index: Option<u32>,
     pub pause_conditions: Vec<PauseCondition>,
     pub controller_pause: bool,
@@ -112,12 +131,58 @@ impl RolloutRow {
         self.is_paused() && !self.abort
     }
 
+    /// An abort of an invalid spec changes nothing: the controller acts on no step until
+    /// the spec is fixed.
     pub fn can_abort(&self) -> bool {
-        !self.fully_promoted() && !self.abort
+        !self.fully_promoted() && !self.abort && !self.invalid_spec()
+    }
+
+    /// The controller refused the spec (`InvalidSpec` condition).
+    pub fn invalid_spec(&self) -> bool {
+        self.conditions.iter().any(|(ty, ..)| ty == "InvalidSpec")
     }
 
     pub fn can_retry(&self) -> bool {
         self.abort
+    }
+}
+
+impl RolloutRow {
+    /// The Rollout's state as a workload: Argo CD's health of it (which reads pre-v0.8
+    /// objects and referenced workloads too), with the plugin's message when it failed
+    /// (it names the reason: `RolloutAborted: …`).
+    fn workload_phase(&self) -> (view::Phase, String) {
+        use health::ArgoHealth;
+        let (health, message) = health::argocd_health(self);
+        let phase = match health {
+            ArgoHealth::Healthy => view::Phase::Healthy,
+            ArgoHealth::Suspended => view::Phase::Paused,
+            ArgoHealth::Degraded => view::Phase::Degraded,
+            ArgoHealth::Progressing => view::Phase::Progressing,
+            ArgoHealth::Unknown => view::Phase::Unknown,
+        };
+        match view::phase(self) {
+            (view::Phase::Degraded, named) if phase == view::Phase::Degraded => (phase, named),
+            _ => (phase, message),
+        }
+    }
+
+    /// The image of this Rollout's stable ReplicaSet, among `replicasets`.
+    pub fn stable_image<'a>(
+        &self,
+        replicasets: impl IntoIterator<Item = &'a ReplicaSetRow>,
+    ) -> Option<&'a str> {
+        let stable = self.stable_rs.as_deref()?;
+        replicasets
+            .into_iter()
+            .find(|rs| {
+                rs.hash.as_deref() == Some(stable)
+                    && rs
+                        .owner
+                        .as_ref()
+                        .is_some_and(|(k, n)| k == "Rollout" && *n == self.name)
+            })
+            .and_then(|rs| rs.image.as_deref())
     }
 }
 
@@ -162,6 +227,8 @@ struct StatusWire {
     current_pod_hash: Option<String>,
     #[serde(rename = "stableRS")]
     stable_rs: Option<String>,
+    restarted_at: WireTime,
+    workload_observed_generation: Option<Value>,
     current_step_index: Option<i64>,
     pause_conditions: LenientVec<PauseWire>,
     controller_pause: Option<bool>,
@@ -257,6 +324,7 @@ impl From<RolloutWire> for WatchedRollout {
     fn from(w: RolloutWire) -> Self {
         let meta = watch_meta(&w.metadata);
         let spec = w.spec.unwrap_or(Value::Null);
+        let has_status = w.status.is_some();
         let st = w.status.unwrap_or_default();
         let strategy = if spec
             .pointer("/strategy/blueGreen")
@@ -289,6 +357,21 @@ impl From<RolloutWire> for WatchedRollout {
             let get = |k: &str| w.pointer(&format!("/{k}/weight")).and_then(Value::as_u64);
             Some((get("canary")? as u32, get("stable").unwrap_or(0) as u32))
         });
+        // Before v0.8 the stable ReplicaSet was recorded under status.canary.
+        let stable_rs = st.stable_rs.filter(|s| !s.is_empty()).or_else(|| {
+            st.canary
+                .as_ref()
+                .and_then(|c| c.get("stableRS"))
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        });
+        let post_promotion_completed = st
+            .blue_green
+            .as_ref()
+            .and_then(|b| b.pointer("/postPromotionAnalysisRunStatus/status"))
+            .and_then(Value::as_str)
+            .is_some_and(|s| matches!(s, "Successful" | "Failed" | "Error" | "Inconclusive"));
         let bg = st.blue_green.unwrap_or(Value::Null);
         let selector = |k: &str| bg.get(k).and_then(Value::as_str).map(str::to_owned);
         let row = RolloutRow {
@@ -308,7 +391,26 @@ impl From<RolloutWire> for WatchedRollout {
             phase: st.phase,
             message: st.message.filter(|m| !m.is_empty()),
             current_pod_hash: st.current_pod_hash,
-            stable_rs: st.stable_rs,
+            stable_rs,
+            restart_at: spec
+                .get("restartAt")
+                .and_then(Value::as_str)
+                .and_then(|t| t.parse().ok()),
+            restarted_at: st.restarted_at.0,
+            workload_ref: spec.get("workloadRef").is_some_and(Value::is_object),
+            workload_generation: w
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(WORKLOAD_GENERATION))
+                .and_then(|g| g.parse().ok()),
+            workload_observed_generation: st.workload_observed_generation.as_ref().and_then(text),
+            post_promotion_analysis: spec
+                .pointer("/strategy/blueGreen/postPromotionAnalysis")
+                .is_some_and(Value::is_object),
+            post_promotion_completed,
+            deleting: w.metadata.deletion_timestamp.0.is_some(),
+            has_status,
             step_index: st.current_step_index.and_then(|i| u32::try_from(i).ok()),
             pause_conditions: st
                 .pause_conditions
@@ -483,14 +585,21 @@ impl From<ReplicaSetWire> for WatchedReplicaSet {
 pub enum RolloutUpdate {
     Rollouts(super::WatchUpdate<RolloutRow>),
     ReplicaSets(super::WatchUpdate<ReplicaSetRow>),
+    AnalysisRuns(super::WatchUpdate<super::analysis::AnalysisRunRow>),
+    Experiments(super::WatchUpdate<super::analysis::ExperimentRow>),
     /// A watch failed (no Argo Rollouts CRD in the cluster, a dropped connection, …).
     Error(String),
+    /// The analysis watches failed: the canary pane goes on without analysis.
+    AnalysisError(String),
 }
 
 impl RolloutRow {
     /// The Rollout as a workload row, so the environments pane and the policy checks read
     /// replicas, version and progress the same way as for a Deployment.
-    pub fn as_workload(&self) -> super::DeploymentRow {
+    ///
+    /// `stable_image` is the image of the stable ReplicaSet: after an abort it is what
+    /// runs, not the canary's image the spec still names.
+    pub fn as_workload(&self, stable_image: Option<&str>) -> super::DeploymentRow {
         let cond =
             |ty: &str| {
                 self.conditions.iter().find(|(t, ..)| t == ty).map(
@@ -521,7 +630,11 @@ impl RolloutRow {
             available: self.available,
             paused: self.is_paused(),
             revision: None,
-            image: self.image().map(str::to_owned),
+            image: if self.abort {
+                stable_image.or(self.image()).map(str::to_owned)
+            } else {
+                self.image().map(str::to_owned)
+            },
             // An InvalidSpec condition fails the Rollout before anything else (Argo's
             // phase rule 1), so it stands in for Progressing.
             progressing: cond("InvalidSpec")
@@ -532,6 +645,7 @@ impl RolloutRow {
                 .or_else(|| cond("Progressing")),
             available_condition: cond("Available"),
             created: None,
+            rollout_phase: Some(self.workload_phase()),
         }
     }
 }

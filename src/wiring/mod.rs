@@ -2,7 +2,9 @@
 //! watchers and the command bus, maps what they send to `app::Event`s, and hands
 //! everything to the terminal loop. Shared by `run` and `demo`.
 
+pub mod advise;
 pub mod argocd;
+pub mod audit;
 pub mod checklist;
 pub mod demo;
 mod feed;
@@ -41,11 +43,14 @@ pub struct RunOptions {
     pub config: Config,
     pub source: Source,
     pub readonly: bool,
-    pub audit_log: PathBuf,
+    /// Opened by the caller before anything else (its first record written).
+    pub audit: AuditLog,
     pub user: String,
     pub clock: crate::domain::Clock,
     /// How much faster than the wall clock `clock` runs.
     pub clock_speed: f64,
+    /// A drill to score (`rollcall demo --drill`).
+    pub drill: Option<crate::config::drills::Drill>,
     /// Where the environments' Argo CD is.
     pub argocd: ArgocdSource,
     /// Where checklist ticks the cluster does not have yet are kept.
@@ -134,9 +139,15 @@ async fn run_async(opts: RunOptions) -> Result<()> {
         theme,
         ..
     } = opts.config;
+    let audit = opts.audit;
     let (tx, rx) = mpsc::channel::<Event>(8192);
     let mut state = State::new(environments.clone(), keys, (opts.clock)());
     state.clock_speed = opts.clock_speed;
+    if let Some(d) = opts.drill {
+        // The brief is what the on-call engineer is told when paged.
+        state.flash = Some((state.now, format!("DRILL {}: {}", d.title, d.brief), false));
+        state.drill = Some(crate::app::drill::DrillRun::new(d, state.now));
+    }
     state.readonly = opts.readonly;
     state.user = opts.user.clone();
     let probe_urls = crate::domain::checklist::walk::probe_urls(&checklists, &environments);
@@ -315,20 +326,36 @@ async fn run_async(opts: RunOptions) -> Result<()> {
     let (argocd_clients, argocd_tasks) = argocd::spawn_argocd(&environments, &opts.argocd, &tx);
     watchers.extend(argocd_tasks);
 
-    let bus = Bus::new(
-        actions,
-        AuditLog::new(opts.audit_log),
-        opts.user,
-        tx.clone(),
-    )
-    .with_migrations(migration_targets)
-    .with_argocd(argocd_clients)
-    .readonly(opts.readonly);
+    let cluster_users: HashMap<String, String> = environments
+        .iter()
+        .filter_map(|e| Some((e.name.clone(), identities.get(&e.context)?.clone()?)))
+        .collect();
+    let bus = Bus::new(actions, audit, opts.user, tx.clone())
+        .with_identities(cluster_users)
+        .with_migrations(migration_targets)
+        .with_argocd(argocd_clients)
+        .readonly(opts.readonly);
     let logs = terminal::LogStreams::new(log_clients, tx.clone());
     drop(tx);
-    let result = terminal::run(state, theme, bus, rx, opts.clock, &opts.ticks_file, logs).await;
+    let result = terminal::run(
+        state,
+        theme,
+        bus.clone(),
+        rx,
+        opts.clock,
+        &opts.ticks_file,
+        logs,
+    )
+    .await;
     for w in watchers {
         w.abort();
+    }
+    let abandoned = bus.abandon_in_flight();
+    if abandoned > 0 {
+        tracing::warn!(
+            abandoned,
+            "exited with commands in flight; recorded as unknown"
+        );
     }
     result
 }

@@ -141,11 +141,23 @@ pub async fn workloads(
         }
     }
     // A cluster without Argo Rollouts simply has none.
-    for r in list::<WatchedRollout>(client, namespace)
+    let rollouts = list::<WatchedRollout>(client, namespace)
         .await
-        .unwrap_or_default()
-    {
-        store.apply(WatchUpdate::InitApply(r.row.as_workload()));
+        .unwrap_or_default();
+    // An aborted Rollout runs its stable ReplicaSet's image, not the spec's.
+    let replicasets: Vec<_> = if rollouts.iter().any(|r| r.row.abort) {
+        list::<crate::domain::WatchedReplicaSet>(client, namespace)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.row)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for r in rollouts {
+        let stable = r.row.stable_image(&replicasets);
+        store.apply(WatchUpdate::InitApply(r.row.as_workload(stable)));
     }
     store.apply(WatchUpdate::InitDone);
     Ok(store)

@@ -217,6 +217,7 @@ fn apply(state: &mut State, event: Event, io: &Io<'_>) -> bool {
             } => io.bus.send_with_reason(op, command, reason),
             Effect::FetchManifests(fetch) => io.bus.fetch_manifests(fetch),
             Effect::DryRun(command) => io.bus.dry_run(command),
+            Effect::Settled { op, outcome } => io.bus.settled(op, outcome),
             Effect::StreamLogs(request) => {
                 if let Some(why) = io.logs.start(&request) {
                     state.flash = Some((state.now, why, false));

@@ -118,6 +118,76 @@ fn set_faults(sim: &SimHandle, refuse_dry_runs: bool, latency_ms: u64) {
     });
 }
 
+/// The disk under the audit log fills mid-session (the log becomes /dev/full): the
+/// restart is refused before anything is sent, and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intent_that_cannot_be_recorded_is_not_sent() {
+    if !std::path::Path::new("/dev/full").exists() {
+        eprintln!("SKIPPED: no /dev/full on this machine");
+        return;
+    }
+    let sim = cluster::start(1.0).await;
+    let mut admin = BusSetup::admin(&sim).build().await;
+    std::fs::remove_file(&admin.audit).unwrap();
+    std::os::unix::fs::symlink("/dev/full", &admin.audit).unwrap();
+    let restart = Command::restart_deployment(
+        "prod",
+        NS,
+        "metadata-catalog",
+        "2026-12-04T03:00:00Z".parse().unwrap(),
+    );
+    let outcome = admin.run(1, &restart).await;
+    let why = outcome.unwrap_err();
+    assert!(
+        why.starts_with("refused: the audit log") && why.contains("nothing was sent"),
+        "{why}"
+    );
+    let d = admin
+        .object("apps/v1", "deployments", "metadata-catalog")
+        .await;
+    assert!(
+        d.pointer("/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt")
+            .is_none(),
+        "the restart was sent: {d}"
+    );
+    assert!(admin.events(NS, "RolloutRestart").await.is_empty());
+    sim.shutdown().await;
+}
+
+/// The intent precedes the send; the outcome repeats the command with its result; op
+/// ids are unique across sessions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_intent_is_recorded_before_the_outcome_with_a_unique_op_id() {
+    let sim = cluster::start(1.0).await;
+    let mut admin = BusSetup::admin(&sim).build().await;
+    let restart = Command::restart_deployment(
+        "prod",
+        NS,
+        "metadata-catalog",
+        "2026-12-04T03:00:00Z".parse().unwrap(),
+    );
+    admin.run(1, &restart).await.unwrap();
+    let records = admin.audit_records();
+    let kinds: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["record"].as_str())
+        .collect();
+    assert_eq!(kinds, ["session", "intent", "outcome"], "{records:?}");
+    let session = records[0]["session"].as_str().unwrap();
+    assert_eq!(records[1]["op_uid"], format!("{session}-1"));
+    assert_eq!(records[2]["op_uid"], records[1]["op_uid"]);
+    assert_eq!(records[1]["user"], "tester");
+    assert!(records[1]["uid"].is_u64());
+    assert_eq!(records[2]["command"], "restart-deployment");
+    assert_eq!(records[2]["result"], "ok");
+    // A second rollcall on the same log: op 1 again, another id, one chain.
+    let again = rollcall::bus::AuditLog::open(admin.audit.clone(), "tester").unwrap();
+    assert_ne!(again.op_uid(rollcall::bus::OpId(1)), records[1]["op_uid"]);
+    let text = std::fs::read(&admin.audit).unwrap();
+    assert!(rollcall::bus::audit_verify::verify(&text).intact());
+    sim.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubernetes_commands_take_every_stage() {
     let sim = cluster::start(1.0).await;

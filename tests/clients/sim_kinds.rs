@@ -218,6 +218,129 @@ async fn demo_cluster_has_nodes_accounts_secrets_and_a_completed_smoke_test() {
     sim.shutdown().await;
 }
 
+/// `spec.suspend: true`: no pod runs, the Job says Suspended; resumed, it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspended_job_runs_no_pod_until_resumed() {
+    let sim = start(20.0).await;
+    let c = client(&sim).await;
+    let jobs = Api::<Job>::namespaced(c.clone(), "dictamesh-dev");
+    let mut held = job("held", "busybox:1.36", 2);
+    held.spec.as_mut().unwrap().suspend = Some(true);
+    jobs.create(&PostParams::default(), &held).await.unwrap();
+    let suspended = eventually("the Suspended condition", || async {
+        let j = jobs.get("held").await.ok()?;
+        conditions(&j)
+            .iter()
+            .any(|c| c.0 == "Suspended" && c.1 == "True" && c.2 == "JobSuspended")
+            .then_some(j)
+    })
+    .await;
+    assert!(suspended.status.as_ref().unwrap().start_time.is_none());
+    // Long enough for the controller to have started one, were it to.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let pods = Api::<Pod>::namespaced(c.clone(), "dictamesh-dev");
+    let lp = ListParams::default().labels("job-name=held");
+    let mine = |list: Vec<Pod>| -> usize {
+        list.iter()
+            .filter(|p| {
+                p.metadata
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("held-"))
+            })
+            .count()
+    };
+    assert_eq!(mine(pods.list(&lp).await.unwrap().items), 0);
+    assert_eq!(
+        mine(pods.list(&ListParams::default()).await.unwrap().items),
+        0
+    );
+    jobs.patch(
+        "held",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(json!({"spec": {"suspend": false}})),
+    )
+    .await
+    .unwrap();
+    let done = eventually("the resumed Job to complete", || async {
+        let j = jobs.get("held").await.ok()?;
+        j.status.as_ref()?.completion_time.as_ref()?;
+        Some(j)
+    })
+    .await;
+    assert!(
+        conditions(&done)
+            .iter()
+            .any(|c| c.0 == "Suspended" && c.1 == "False" && c.2 == "JobResumed"),
+        "{:?}",
+        conditions(&done)
+    );
+    sim.shutdown().await;
+}
+
+/// Status written through the status subresource of an object no simulated controller
+/// manages stays as written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_no_controller_owns_stays_as_written() {
+    let sim = start(20.0).await;
+    let c = client(&sim).await;
+    let svc = json!({"metadata": {"name": "edge"}, "spec": {"type": "LoadBalancer",
+        "selector": {"app": "edge"}, "ports": [{"port": 80}]}});
+    let (code, _, created) = raw(
+        &c,
+        "POST",
+        "/api/v1/namespaces/dictamesh-dev/services",
+        Some(svc),
+    )
+    .await;
+    assert_eq!(code, 201, "{created}");
+    let mut with_status = created.clone();
+    with_status["status"] = json!({"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}});
+    let (code, _, put) = raw(
+        &c,
+        "PUT",
+        "/api/v1/namespaces/dictamesh-dev/services/edge/status",
+        Some(with_status),
+    )
+    .await;
+    assert_eq!(code, 200, "{put}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_, _, got) = raw(
+        &c,
+        "GET",
+        "/api/v1/namespaces/dictamesh-dev/services/edge",
+        None,
+    )
+    .await;
+    assert_eq!(
+        got["status"]["loadBalancer"]["ingress"][0]["ip"], "203.0.113.7",
+        "{got}"
+    );
+    // A custom resource whose operator the simulator does not run (a CNPG Cluster's
+    // status is the operator's): what a writer puts there stays.
+    let path = "/apis/postgresql.cnpg.io/v1/namespaces/dictamesh-dev/clusters";
+    let cluster = json!({"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
+        "metadata": {"name": "scratch"}, "spec": {"instances": 1, "storage": {"size": "1Gi"}}});
+    let (code, _, created) = raw(&c, "POST", path, Some(cluster)).await;
+    assert_eq!(code, 201, "{created}");
+    let mut with_status = created.clone();
+    with_status["status"] = json!({"phase": "Failing over", "instances": 1,
+        "currentPrimary": "scratch-1", "targetPrimary": "scratch-2"});
+    let (code, _, put) = raw(
+        &c,
+        "PUT",
+        &format!("{path}/scratch/status"),
+        Some(with_status),
+    )
+    .await;
+    assert_eq!(code, 200, "{put}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_, _, got) = raw(&c, "GET", &format!("{path}/scratch"), None).await;
+    assert_eq!(got["status"]["phase"], "Failing over", "{got}");
+    assert_eq!(got["status"]["targetPrimary"], "scratch-2", "{got}");
+    sim.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_complete_or_fail_at_their_backoff_limit() {
     let sim = start(20.0).await;

@@ -129,11 +129,12 @@ fn flip_graphql_gateway_and_undo_metadata_catalog_in_the_demo() {
     switch(&mut tui, "blue");
     assert_eq!(selector(&kubectl, &kc)["version"], "blue");
 
-    // Revisions: metadata-catalog is the last Deployment; Enter opens its revisions with
-    // the previous one (1) chosen; u undoes to it.
+    // Revisions: metadata-catalog is the last Deployment but one (the stopped Kafka
+    // consumer, metadata-catalog-consumer, sorts after it); Enter opens its revisions
+    // with the previous one (1) chosen; u undoes to it.
     tui.send("7");
     tui.wait_for("Revisions · prod", WAIT);
-    tui.send("G\r");
+    tui.send("Gk\r");
     tui.wait_for("Revisions · deployment/metadata-catalog · prod", WAIT);
     tui.send("u");
     let dialog = tui.wait_for("type metadata-catalog to confirm", WAIT);
@@ -208,11 +209,7 @@ fn flip_graphql_gateway_and_undo_metadata_catalog_in_the_demo() {
     let status = tui.wait_exit(Duration::from_secs(5));
     assert!(status.success(), "rollcall exited with {status}");
 
-    let text = std::fs::read_to_string(&audit).expect("audit log");
-    let entries: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
-        .collect();
+    let entries = rollcall_testkit::audit::outcomes(&audit);
     let commands: Vec<(&str, &str)> = entries
         .iter()
         .map(|e| {
@@ -229,7 +226,7 @@ fn flip_graphql_gateway_and_undo_metadata_catalog_in_the_demo() {
             ("switch-blue-green", "ok"),
             ("undo-deployment", "ok")
         ],
-        "{text}"
+        "{entries:?}"
     );
     assert_eq!(entries[0]["to_colour"], "green");
     assert_eq!(entries[1]["to_colour"], "blue");

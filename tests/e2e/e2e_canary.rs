@@ -117,7 +117,7 @@ fn abort_retry_promote_undo_through_the_tui_match_the_plugin() {
     tui.wait_for("Environments", WAIT);
     tui.send("]]3");
     tui.wait_for("Canary · customer-adapter · prod", WAIT);
-    tui.wait_for("step 2/6", WAIT);
+    tui.wait_for("step 2/7", WAIT);
 
     // Abort: {"status":{"abort":true}} on /status.
     confirm(&mut tui, "a");
@@ -144,7 +144,7 @@ fn abort_retry_promote_undo_through_the_tui_match_the_plugin() {
     eventually(&kubectl, &kc, "the first pause again", |r| {
         r["status"]["currentStepIndex"] == 1 && r["status"]["phase"] == "Paused"
     });
-    tui.wait_for("step 2/6", WAIT);
+    tui.wait_for("step 2/7", WAIT);
 
     // Promote at the pause: {"status":{"pauseConditions":null}} → the next step.
     confirm(&mut tui, "p");
@@ -152,8 +152,8 @@ fn abort_retry_promote_undo_through_the_tui_match_the_plugin() {
         r["status"]["currentStepIndex"].as_u64().unwrap_or(0) >= 2
     });
     assert_eq!(ro["spec"], before["spec"]);
-    tui.wait_until("step 3/6 or later", WAIT, |s| {
-        Ok(["step 3/6", "step 4/6", "step 5/6"]
+    tui.wait_until("step 3/7 or later", WAIT, |s| {
+        Ok(["step 3/7", "step 4/7", "step 5/7", "step 6/7"]
             .iter()
             .any(|t| s.contains(t))
             .then_some(()))
@@ -214,15 +214,15 @@ fn abort_retry_promote_undo_through_the_tui_match_the_plugin() {
             .filter(|l| !l.contains(" 0 restarts"))
             .map(|_| s.to_string()))
     });
-    assert!(screen.contains("step 1/6"), "{screen}");
+    assert!(screen.contains("step 1/7"), "{screen}");
     let ro = rollout(&kubectl, &kc);
     let image = ro["spec"]["template"]["spec"]["containers"][0]["image"]
         .as_str()
         .unwrap();
     assert!(image.ends_with(":v1.2.1-broken"), "{image}");
 
-    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap_or_default();
-    assert_eq!(audit.lines().count(), 5, "{audit}");
+    let audit = rollcall_testkit::audit::outcomes(&dir.path().join("audit.jsonl"));
+    assert_eq!(audit.len(), 5, "{audit:?}");
     tui.send("q");
     tui.wait_exit(Duration::from_secs(10));
 }
@@ -245,7 +245,7 @@ fn demo_canary_moves_as_the_simulated_pauses_elapse() {
     tui.wait_for("Environments", WAIT);
     tui.send("]]3");
     // The demo opens in the first 5-minute pause at 20%; at ×20 it ends in seconds.
-    let first = tui.wait_for("step 2/6", WAIT);
+    let first = tui.wait_for("step 2/7", WAIT);
     assert!(first.contains("set 20% actual 20%"), "{first}");
     assert!(first.contains("left (CanaryPauseStep)"), "{first}");
     tui.wait_for("set 50% actual 50%", Duration::from_secs(60));

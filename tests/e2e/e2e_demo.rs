@@ -4,7 +4,7 @@
 //! - `demo`: see the environments and pods, restart metadata-catalog in prod through
 //!   the production confirm dialog, watch the rollout replace every pod without the
 //!   prod READY ever dropping below 9/9, quit, and check the terminal was restored and
-//!   the audit log has exactly the one entry.
+//!   the audit log has its intent and its outcome.
 //! - `demo --readonly`: `r` opens nothing and says read-only; help has no restart.
 //! - `demo --config DIR` with a broken environments.yaml: exit status 2, the error
 //!   names file:line:column, and the terminal is never touched.
@@ -75,9 +75,10 @@ impl Sandbox {
 
     fn audit_lines(&self) -> Vec<String> {
         match fs::read_to_string(self.audit_log()) {
+            // The session record says rollcall started; the rest are what it did.
             Ok(text) => text
                 .lines()
-                .filter(|l| !l.trim().is_empty())
+                .filter(|l| !l.trim().is_empty() && !l.contains(r#""record":"session""#))
                 .map(str::to_string)
                 .collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
@@ -301,14 +302,16 @@ fn demo_restart_metadata_catalog_in_prod() {
     tui.send("q");
     assert_exits_cleanly(&mut tui);
 
+    // The intent, recorded before the PATCH left, then the outcome.
     let lines = sandbox.audit_lines();
     assert_eq!(
         lines.len(),
-        1,
-        "expected exactly one audit entry, got {lines:#?}"
+        2,
+        "expected the intent and the outcome, got {lines:#?}"
     );
-    let entry: serde_json::Value = serde_json::from_str(&lines[0])
-        .unwrap_or_else(|e| panic!("audit line is not JSON ({e}): {}", lines[0]));
+    assert!(lines[0].contains(r#""record":"intent""#), "{}", lines[0]);
+    let entry: serde_json::Value = serde_json::from_str(&lines[1])
+        .unwrap_or_else(|e| panic!("audit line is not JSON ({e}): {}", lines[1]));
     for (field, want) in [
         ("command", "restart-deployment"),
         ("name", "metadata-catalog"),
@@ -345,6 +348,9 @@ fn readonly_demo_refuses_restart_and_hides_it_from_help() {
         );
     }
 
+    // Keys typed right after a refused change key are not commands (the key guard,
+    // 800 ms of the user's time): the user reads the refusal first.
+    std::thread::sleep(Duration::from_millis(900));
     tui.send("?");
     let screen = tui.wait_for("Keys (any key closes)", STEP);
     let help = help_popup(&tui, &screen);

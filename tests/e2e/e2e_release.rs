@@ -99,10 +99,7 @@ fn demo_rolls_customer_adapter_prod_back_through_argo_cd() {
 
     // Two audited commands: auto-sync off, then the rollback.
     let log = std::fs::read_to_string(&audit).expect("audit log written");
-    let lines: Vec<serde_json::Value> = log
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
-        .collect();
+    let lines = rollcall_testkit::audit::outcomes(&audit);
     assert_eq!(lines.len(), 2, "{log}");
     assert_eq!(lines[0]["command"], "argocd-disable-auto-sync", "{log}");
     assert_eq!(lines[1]["command"], "argocd-rollback", "{log}");

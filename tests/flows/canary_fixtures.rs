@@ -149,3 +149,193 @@ fn paused_step_aborted_and_bluegreen() {
     let ctrl = rollout("argocd-health--suspended-controller-pause.yaml");
     let _ = phase(&ctrl);
 }
+
+/// Every real Rollout, read as upstream reads it: the kubectl plugin's phase
+/// (`GetRolloutPhase`, `CalculateRolloutPhase` for pre-v1.0 status) and Argo CD's health
+/// check. The `argocd-health--` files are Argo CD's own test cases, named by the health
+/// Argo CD expects.
+#[test]
+fn every_real_rollout_has_upstreams_phase_and_argo_cds_health() {
+    use Phase as P;
+    use rollcall::domain::rollout::health::{ArgoHealth as H, argocd_health};
+    if real("argo-rollouts").is_none() {
+        return;
+    }
+    let deadline = "ProgressDeadlineExceeded: ReplicaSet \"canary-demo-65fb5ffc84\" has timed out progressing.";
+    let invalid = "The Rollout \"basic\" is invalid: spec.strategy.strategy: Required value: Rollout has missing field '.spec.strategy.canary or .spec.strategy.blueGreen'";
+    let table: &[(&str, P, &str, H)] = &[
+        (
+            "argocd-actions--canary-pause-condition-background-analysis",
+            P::Paused,
+            "CanaryPauseStep",
+            H::Suspended,
+        ),
+        (
+            "argocd-actions--canary-paused-step-modern-status",
+            P::Paused,
+            "CanaryPauseStep",
+            H::Suspended,
+        ),
+        // Pre-v0.8 blue-green: no stableRS, so the plugin waits on post-promotion
+        // verification while Argo CD (which tolerates v0.7) calls it Healthy.
+        (
+            "argocd-health--bluegreen-healthy-serving-active",
+            P::Progressing,
+            "waiting for post-promotion verification to complete",
+            H::Healthy,
+        ),
+        (
+            "argocd-health--bluegreen-progressing-adding-replicas",
+            P::Progressing,
+            "more replicas need to be updated",
+            H::Progressing,
+        ),
+        (
+            "argocd-health--canary-degraded-aborted",
+            P::Degraded,
+            "RolloutAborted: Rollout is aborted",
+            H::Degraded,
+        ),
+        (
+            "argocd-health--canary-healthy-empty-steps-list",
+            P::Healthy,
+            "",
+            H::Healthy,
+        ),
+        (
+            "argocd-health--canary-healthy-executed-all-steps",
+            P::Healthy,
+            "",
+            H::Healthy,
+        ),
+        (
+            "argocd-health--canary-healthy-no-steps",
+            P::Healthy,
+            "",
+            H::Healthy,
+        ),
+        (
+            "argocd-health--canary-progressing-no-steps",
+            P::Progressing,
+            "updated replicas are still becoming available",
+            H::Progressing,
+        ),
+        (
+            "argocd-health--canary-progressing-setweight-step",
+            P::Progressing,
+            "more replicas need to be updated",
+            H::Progressing,
+        ),
+        (
+            "argocd-health--degraded-invalid-spec",
+            P::Degraded,
+            &format!("InvalidSpec: {invalid}"),
+            H::Degraded,
+        ),
+        (
+            "argocd-health--degraded-progress-deadline-exceeded",
+            P::Degraded,
+            "ProgressDeadlineExceeded: ReplicaSet \"guestbook-bluegreen-helm-guestbook-6b8cf6f7db\" has timed out progressing.",
+            H::Degraded,
+        ),
+        (
+            "argocd-health--healthy-legacy-v0.9-observed-generation",
+            P::Healthy,
+            "",
+            H::Healthy,
+        ),
+        (
+            "argocd-health--healthy-new-workload-generation",
+            P::Healthy,
+            "",
+            H::Healthy,
+        ),
+        (
+            "argocd-health--progressing-new-generation",
+            P::Progressing,
+            "waiting for rollout spec update to be observed",
+            H::Progressing,
+        ),
+        (
+            "argocd-health--progressing-new-workload-generation",
+            P::Progressing,
+            "waiting for rollout spec update to be observed for the reference workload",
+            H::Progressing,
+        ),
+        (
+            "argocd-health--suspended-controller-pause",
+            P::Paused,
+            "CanaryPauseStep",
+            H::Suspended,
+        ),
+        (
+            "argocd-health--suspended-v1.0-paused",
+            P::Paused,
+            "CanaryPauseStep",
+            H::Suspended,
+        ),
+        (
+            "bluegreen-paused-preview--rollout",
+            P::Paused,
+            "BlueGreenPause",
+            H::Suspended,
+        ),
+        (
+            "canary-degraded-timeout--rollout-pingpong",
+            P::Degraded,
+            deadline,
+            H::Degraded,
+        ),
+        (
+            "canary-degraded-timeout--rollout-smi-no-weights",
+            P::Degraded,
+            deadline,
+            H::Degraded,
+        ),
+        (
+            "canary-degraded-timeout--rollout-smi-weights",
+            P::Degraded,
+            deadline,
+            H::Degraded,
+        ),
+        (
+            "canary-degraded-timeout--rollout-workloadref-deploy",
+            P::Degraded,
+            deadline,
+            H::Degraded,
+        ),
+        (
+            "canary-degraded-timeout--rollout-workloadref",
+            P::Degraded,
+            deadline,
+            H::Degraded,
+        ),
+        (
+            "canary-degraded-timeout--rollout",
+            P::Degraded,
+            deadline,
+            H::Degraded,
+        ),
+        (
+            "canary-experiment-inconclusive--rollout",
+            P::Degraded,
+            "ProgressDeadlineExceeded: ReplicaSet \"rollout-experiment-analysis-6f646bf7b7\" has timed out progressing.",
+            H::Degraded,
+        ),
+    ];
+    let files = of_kind("Rollout");
+    assert_eq!(
+        files.len(),
+        table.len(),
+        "a Rollout fixture without its expectation"
+    );
+    for (name, want_phase, want_message, want_health) in table {
+        let row = rollout(&format!("{name}.yaml"));
+        let (p, m) = phase(&row);
+        assert_eq!((p, m.as_str()), (*want_phase, *want_message), "{name}");
+        assert_eq!(argocd_health(&row).0, *want_health, "{name}");
+    }
+    // Argo CD surfaces the condition's message as is.
+    let bad = rollout("argocd-health--degraded-invalid-spec.yaml");
+    assert_eq!(argocd_health(&bad).1, invalid);
+}

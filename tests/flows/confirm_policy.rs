@@ -232,3 +232,19 @@ fn the_migrations_cursor_stays_on_its_version_when_files_arrive_or_leave() {
     let text = screen_text(&s);
     assert!(text.contains("goto 3"), "{text}");
 }
+
+#[test]
+fn quitting_with_a_command_in_flight_asks_first() {
+    let mut s = populated(160, 48);
+    press(&mut s, "2r");
+    assert_eq!(key(&mut s, KeyCode::Enter).len(), 1);
+    press(&mut s, "q");
+    assert!(!s.should_quit);
+    let flash = &s.flash.as_ref().unwrap().1;
+    assert!(
+        flash.starts_with("press q again to quit anyway: #1 restart"),
+        "{flash}"
+    );
+    press(&mut s, "q");
+    assert!(s.should_quit);
+}

@@ -2,6 +2,8 @@
 //! into rows, config loading, the migration lint, pod ordering and redraw decisions. No
 //! network, no child processes.
 
+mod advisor;
+mod analysis_fixtures;
 mod app_update;
 mod argocd_fixtures;
 mod bluegreen;
@@ -12,6 +14,7 @@ mod cnpg_trivy_fixtures;
 mod config_load;
 mod confirm_policy;
 mod fixtures_decode;
+mod fuzz_replay;
 mod layers;
 mod link_state;
 mod lint_rules;
@@ -20,4 +23,5 @@ mod pod_sort;
 mod redraw_on_visible_change;
 mod release_update;
 mod runbook_update;
+mod upstream_states;
 mod workload_health;

@@ -133,11 +133,25 @@ fn rollback_with_auto_sync_on_goes_through_disable_then_rollback_then_wait() {
     done["status"]["history"].as_array_mut().unwrap().push(
         json!({"id": 5, "revision": REV_OLD, "deployedAt": NOW, "initiatedBy": {"username": "oncall"}}),
     );
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Apply(app(done))));
+    let (effects, _) = update(
+        &mut s,
+        Event::Argocd {
+            env: 2,
+            update: ArgoUpdate::Apps(WatchUpdate::Apply(app(done))),
+        },
+    );
     let outcome = s.argocd.waits[0].outcome.clone().unwrap();
     assert!(
         outcome.as_ref().unwrap().contains("rolled back at 3f9a1c7"),
         "{outcome:?}"
+    );
+    // How it settled goes to the audit log, under the rollback's op.
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::Settled { op, outcome: Ok(m) }] if *op == op2 && m.contains("Healthy")
+        ),
+        "{effects:?}"
     );
     assert!(s.flash.as_ref().unwrap().1.contains("Healthy"));
 }
@@ -176,10 +190,15 @@ fn wait_times_out_at_600_seconds_counting_on_the_clock() {
     press(&mut s, "5");
     // dev's customer-adapter: sync.
     press(&mut s, "Y");
-    assert!(matches!(
-        dialog_command(&s),
-        Command::ArgocdSync { revision: None, .. }
-    ));
+    // The revision Argo CD resolved the target to: the record says what was synced.
+    assert!(
+        matches!(
+            dialog_command(&s),
+            Command::ArgocdSync { revision: Some(r), .. } if !r.is_empty()
+        ),
+        "{:?}",
+        dialog_command(&s)
+    );
     let effects = key(&mut s, KeyCode::Enter);
     let [Effect::Send { op, .. }] = effects.as_slice() else {
         panic!("{effects:?}")

@@ -79,14 +79,9 @@ fn argo_rollouts_fixtures_read_with_their_upstream_health() {
         let Some(rest) = name.strip_prefix("argocd-health--") else {
             continue;
         };
-        // Argo CD's own extra rule (a workloadRef's generation not yet observed), not
-        // part of Argo Rollouts' phase: the Rollout itself says Healthy.
-        if rest == "progressing-new-workload-generation.yaml" {
-            continue;
-        }
         let state = parse::<WatchedRollout>(&path)
             .row
-            .as_workload()
+            .as_workload(None)
             .rollout_state();
         let health = rest
             .split(['-', '.'])

@@ -67,7 +67,7 @@ impl<'a> BusSetup<'a> {
         let (tx, rx) = mpsc::channel(64);
         let bus = Bus::new(
             HashMap::from([("prod".to_string(), KubeActions::new(kube.clone()))]),
-            AuditLog::new(audit.clone()),
+            AuditLog::open(audit.clone(), "tester").expect("audit log opens"),
             "tester".into(),
             tx,
         )
@@ -126,12 +126,13 @@ impl BusHarness {
         self.run_all(&[(op, command.borrow())]).await.remove(0).1
     }
 
-    /// The audit log's records so far.
+    /// The outcome records of the audit log: one per command, what it came to.
     pub fn audit_lines(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.audit)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("audit lines are JSON"))
-            .collect()
+        crate::audit::outcomes(&self.audit)
+    }
+
+    /// Every record of the audit log (session, intent, outcome, settled).
+    pub fn audit_records(&self) -> Vec<Value> {
+        crate::audit::records(&self.audit)
     }
 }

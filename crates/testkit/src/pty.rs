@@ -135,6 +135,11 @@ impl Tui {
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The process id of the program under test.
+    pub fn pid(&self) -> u32 {
+        self.child.process_id().expect("the child has a pid")
+    }
+
     /// The screen as text right now (rows joined by newlines, trailing blanks cut).
     pub fn screen(&self) -> String {
         self.lock().parser.screen().contents()

@@ -15,7 +15,9 @@ use std::time::Duration;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::Deserialize;
 
-pub use auth::{CliConfigError, CliServer, Token, cli_config_path, cli_current, token_for};
+pub use auth::{
+    CliConfigError, CliServer, Token, cli_config_path, cli_current, cli_sessions, token_for,
+};
 pub use error::ArgoError;
 pub use requests::{ApiCall, Permission};
 pub use stream::{SseParser, StreamEvent, WatchItem, spawn_watch};

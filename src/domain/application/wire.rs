@@ -16,9 +16,11 @@ struct AppWire {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 struct MetaWire {
     name: Option<String>,
     namespace: Option<String>,
+    deletion_timestamp: WireTime,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -286,6 +288,7 @@ impl AppWire {
         let mut images = status.summary.map(|s| s.images).unwrap_or_default();
         images.sort();
         AppRow {
+            deleting: meta.deletion_timestamp.0,
             name: meta.name.unwrap_or_default(),
             namespace: meta.namespace.unwrap_or_default(),
             project: spec.project.unwrap_or_default(),

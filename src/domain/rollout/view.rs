@@ -113,45 +113,123 @@ impl CanaryView {
     }
 }
 
-/// Phase and message as `kubectl argo rollouts` shows them (`GetRolloutPhase`).
+/// Phase and message as `kubectl argo rollouts` shows them: Argo Rollouts'
+/// `GetRolloutPhase`, then the controller's `CalculateRolloutPhase` for objects from
+/// before v1.0, which carry no phase.
 pub fn phase(ro: &RolloutRow) -> (Phase, String) {
-    if let (Some(g), Some(Ok(o))) = (
-        ro.generation,
-        ro.observed_generation.as_deref().map(str::parse::<i64>),
-    ) && g != o
-    {
+    if !generation_observed(ro) {
         return (
             Phase::Progressing,
             "waiting for rollout spec update to be observed".into(),
         );
     }
+    // Pause conditions cleared by the user, not yet seen by the controller.
     if ro.controller_pause && ro.pause_conditions.is_empty() {
         return (Phase::Progressing, "waiting for rollout to unpause".into());
     }
-    if let Some(p) = &ro.phase {
-        return (Phase::parse(p), ro.message.clone().unwrap_or_default());
-    }
-    // Objects from before Argo 1.0 carry no phase: apply the controller's own rules.
-    if let Some((_, _, r, m)) = ro
-        .conditions
-        .iter()
-        .find(|(_, _, r, _)| r == "RolloutAborted" || r == "ProgressDeadlineExceeded")
-    {
-        return (Phase::Degraded, format!("{r}: {m}"));
-    }
-    if ro.is_paused() {
+    if ro.workload_ref && !workload_generation_observed(ro) {
         return (
-            Phase::Paused,
-            ro.pause_conditions
-                .first()
-                .map(|p| p.reason.clone())
-                .unwrap_or_else(|| "manually paused".into()),
+            Phase::Progressing,
+            "waiting for rollout spec update to be observed for the reference workload".into(),
         );
     }
-    if ro.fully_promoted() && ro.available >= ro.replicas && ro.updated >= ro.replicas {
-        return (Phase::Healthy, String::new());
+    if let Some(p) = ro.phase.as_deref().filter(|p| !p.is_empty()) {
+        return (Phase::parse(p), ro.message.clone().unwrap_or_default());
     }
-    (Phase::Progressing, String::new())
+    calculate_phase(ro)
+}
+
+/// Upstream's `isGenerationObserved`: only a numeric observedGeneration (v0.10+) can
+/// say the spec is unseen. A v0.9 hash, or one greater than the generation (a v0.9 hash
+/// that happens to be all digits), counts as observed.
+pub fn generation_observed(ro: &RolloutRow) -> bool {
+    let (Some(generation), Some(observed)) = (
+        ro.generation,
+        ro.observed_generation
+            .as_deref()
+            .and_then(|o| o.parse::<i64>().ok()),
+    ) else {
+        return true;
+    };
+    observed >= generation
+}
+
+/// Upstream's `isWorkloadGenerationObserved`, for a Rollout whose template comes from a
+/// Deployment (`workloadRef`): without both numbers, it counts as observed.
+pub fn workload_generation_observed(ro: &RolloutRow) -> bool {
+    match (
+        ro.workload_generation,
+        ro.workload_observed_generation
+            .as_deref()
+            .and_then(|o| o.parse::<i64>().ok()),
+    ) {
+        (Some(generation), Some(observed)) => generation == observed,
+        _ => true,
+    }
+}
+
+/// The controller's `CalculateRolloutPhase`, for status written before v1.0.
+fn calculate_phase(ro: &RolloutRow) -> (Phase, String) {
+    for (ty, _, reason, message) in &ro.conditions {
+        if ty == "InvalidSpec" {
+            return (Phase::Degraded, format!("InvalidSpec: {message}"));
+        }
+        if reason == "RolloutAborted" || reason == "ProgressDeadlineExceeded" {
+            return (Phase::Degraded, format!("{reason}: {message}"));
+        }
+    }
+    if ro.paused {
+        return (Phase::Paused, "manually paused".into());
+    }
+    if let Some(p) = ro.pause_conditions.first() {
+        return (Phase::Paused, p.reason.clone());
+    }
+    if ro.restart_at.is_some() && ro.restart_at != ro.restarted_at {
+        return (Phase::Progressing, "rollout is restarting".into());
+    }
+    if ro.updated < ro.replicas {
+        return (
+            Phase::Progressing,
+            "more replicas need to be updated".into(),
+        );
+    }
+    if ro.available < ro.updated {
+        return (
+            Phase::Progressing,
+            "updated replicas are still becoming available".into(),
+        );
+    }
+    let promoted = ro.stable_rs.is_some() && ro.fully_promoted();
+    match ro.strategy {
+        Strategy::BlueGreen => {
+            if ro.active_selector.is_none() || ro.active_selector != ro.current_pod_hash {
+                return (Phase::Progressing, "active service cutover pending".into());
+            }
+            if !promoted {
+                let waiting = if ro.post_promotion_analysis && !ro.post_promotion_completed {
+                    "waiting for analysis to complete"
+                } else {
+                    "waiting for post-promotion verification to complete"
+                };
+                return (Phase::Progressing, waiting.into());
+            }
+        }
+        Strategy::Canary => {
+            if !ro.traffic_routing && ro.status_replicas > ro.updated {
+                return (
+                    Phase::Progressing,
+                    "old replicas are pending termination".into(),
+                );
+            }
+            if !promoted {
+                return (
+                    Phase::Progressing,
+                    "waiting for all steps to complete".into(),
+                );
+            }
+        }
+    }
+    (Phase::Healthy, String::new())
 }
 
 /// The weight the steps up to `idx` set (100 once all are done).

@@ -255,6 +255,7 @@ fn probe_text(probe: Probe, theme: &Theme) -> (String, Style) {
         Probe::Failing => ("✖ failing".into(), theme.error),
         Probe::NotStarted => ("· starting".into(), theme.muted),
         Probe::Completed => ("done".into(), theme.muted),
+        Probe::Failed => ("✖ failed".into(), theme.error),
         Probe::Terminating => ("stopping".into(), theme.muted),
     }
 }

@@ -162,12 +162,45 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
         .cloned()
         .filter(Value::is_object)
         .unwrap_or(json!({}));
-    if status.get("startTime").is_none() {
-        status["startTime"] = json!(ts);
-    }
     let mut finished = false;
     let mut active_n = active.len() as i64;
-    if counted > backoff_limit {
+    // `spec.suspend`: as the real controller, no pods run (active ones are deleted), the
+    // Job says Suspended, and its start time is reset until it is resumed.
+    let suspend = job["spec"]["suspend"].as_bool().unwrap_or(false);
+    let was_suspended = has_true(&conds, "Suspended");
+    if suspend {
+        for p in &active {
+            delete_pod_gracefully(shared, p);
+        }
+        active_n = 0;
+        if let Some(st) = status.as_object_mut() {
+            st.remove("startTime");
+        }
+        if !was_suspended {
+            conds.retain(|c| c["type"] != "Suspended");
+            conds.push(condition("Suspended", "JobSuspended", "Job suspended", &ts));
+            event(
+                shared,
+                rec,
+                &job,
+                "Suspended",
+                "Job suspended".into(),
+                false,
+            );
+        }
+    } else {
+        if was_suspended {
+            for c in conds.iter_mut().filter(|c| c["type"] == "Suspended") {
+                *c = condition("Suspended", "JobResumed", "Job resumed", &ts);
+                c["status"] = json!("False");
+            }
+            event(shared, rec, &job, "Resumed", "Job resumed".into(), false);
+        }
+        if status.get("startTime").is_none() {
+            status["startTime"] = json!(ts);
+        }
+    }
+    if !suspend && counted > backoff_limit {
         let msg = "Job has reached the specified backoff limit";
         for p in &active {
             delete_pod_gracefully(shared, p);
@@ -177,7 +210,7 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
         conds.push(condition("Failed", "BackoffLimitExceeded", msg, &ts));
         event(shared, rec, &job, "BackoffLimitExceeded", msg.into(), true);
         finished = true;
-    } else if succeeded >= completions {
+    } else if !suspend && succeeded >= completions {
         let msg = "Reached expected number of succeeded pods";
         conds.push(condition(
             "SuccessCriteriaMet",
@@ -196,7 +229,7 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) -> bool {
             false,
         );
         finished = true;
-    } else {
+    } else if !suspend {
         let want = parallelism.min(completions - succeeded) - active_n;
         let wait = (failed > 0).then(|| {
             let secs = BACKOFF_START.saturating_mul(1 << (failed - 1).clamp(0, 10));

@@ -30,10 +30,13 @@ pub fn on_action(state: &mut State, action: Action) {
                 refuse(state, format!("{app}: an operation is already in progress"));
                 return;
             }
+            // The revision Argo CD resolved the target to, as the matrix shows it: the
+            // dialog and the record say exactly what is synced.
+            let revision = row.sync_revision.clone().filter(|r| !r.is_empty());
             let command = Command::ArgocdSync {
                 env: state.envs[env].config.name.clone(),
                 app,
-                revision: None,
+                revision,
             };
             confirm(state, env, command);
         }
@@ -110,6 +113,16 @@ fn live_app(state: &mut State, env: usize, app: &str) -> Option<AppRow> {
             _ => format!("{app}: not found in Argo CD"),
         };
         refuse(state, why);
+    }
+    if let Some(since) = row.as_ref().and_then(|r| r.deleting) {
+        let since = since.strftime("%H:%M:%S UTC");
+        refuse(
+            state,
+            format!(
+                "{app}: being deleted (since {since}); nothing is offered on an app going away"
+            ),
+        );
+        return None;
     }
     row
 }

@@ -99,6 +99,8 @@ pub struct ArgocdState {
     pub pending: Option<PendingRollback>,
     /// Operations whose success starts a wait: (env, app, revision, rollback).
     pub wait_on: HashMap<OpId, (usize, String, Option<String>, bool)>,
+    /// Waits just settled, for the audit log (taken by `update`).
+    pub settled: Vec<(OpId, Result<String, String>)>,
 }
 
 impl ArgocdState {

@@ -13,6 +13,8 @@ use crate::bus::{Command, OpId};
 /// A wait for an app to be Healthy (and Synced, or at the rolled-back revision).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Wait {
+    /// The rollback or sync waited for: how it settles goes to the audit log.
+    pub op: OpId,
     pub env: usize,
     pub app: String,
     pub started: Timestamp,
@@ -95,6 +97,7 @@ pub(super) fn check_waits(state: &mut State) {
             )));
         }
         if let Some(o) = &w.outcome {
+            state.argocd.settled.push((w.op, o.clone()));
             flash = Some(match o {
                 Ok(m) => (m.clone(), true),
                 Err(m) => (m.clone(), false),
@@ -151,6 +154,7 @@ pub fn on_op_finished(state: &mut State, op: OpId, outcome: &Result<String, Stri
             .waits
             .retain(|w| !(w.env == env && w.app == app));
         state.argocd.waits.push(Wait {
+            op,
             env,
             app,
             started: state.now,

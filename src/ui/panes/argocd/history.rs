@@ -61,13 +61,20 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ),
         None => Span::styled("auto-sync off", theme.muted),
     };
-    let mut first = vec![
+    let mut first = Vec::new();
+    if let Some(since) = app.deleting {
+        first.push(Span::styled(
+            format!("⌫ BEING DELETED since {} · ", since.strftime("%H:%M:%S")),
+            theme.error,
+        ));
+    }
+    first.extend([
         Span::styled(s, ss),
         Span::raw(format!(" {} ", app.sync_status)),
         Span::styled(hm, hs),
         Span::raw(format!(" {}  ", app.health)),
         auto,
-    ];
+    ]);
     if app.operation_in_flight() {
         let phase = app
             .operation_state

@@ -126,6 +126,9 @@ fn cell<'a>(state: &State, env: usize, service: &str, selected: bool, theme: &Th
             if app.operation_in_flight() {
                 spans.push(Span::styled("⟳", theme.accent));
             }
+            if app.deleting.is_some() {
+                spans.push(Span::styled("⌫", theme.error));
+            }
             Cell::from(Line::from(spans))
         }
         None => {
@@ -239,7 +242,7 @@ fn below<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
         ));
     }
     lines.push(Line::styled(
-        "● synced ○ out of sync · ✔ healthy ◐ progressing ✖ degraded · ⟳ operation",
+        "● synced ○ out of sync · ✔ healthy ◐ progressing ✖ degraded · ⟳ op ⌫ deleting",
         theme.muted,
     ));
     lines
