@@ -21,6 +21,7 @@ mod logs_stream;
 mod migrate_postgres;
 mod migrate_sqlite;
 mod migrations_poller;
+mod not_the_api;
 mod pipeline;
 mod prometheus_sim;
 mod reconnect;

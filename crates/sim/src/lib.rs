@@ -32,7 +32,7 @@ use std::time::Duration;
 use tokio::sync::watch as signal;
 use tokio::task::JoinHandle;
 
-pub use api::faults::FaultPlan;
+pub use api::faults::{FaultPlan, Impostor};
 pub use scenario::Scenario;
 
 use clock::SimClock;

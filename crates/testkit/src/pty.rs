@@ -284,6 +284,54 @@ impl Tui {
         writer.flush().expect("flush pty");
     }
 
+    /// Sends `signal` (INT, QUIT, TERM, HUP, …) to the program as `kill -SIGNAL PID`
+    /// would, from outside its terminal: in raw mode Ctrl-C is a key, this is the signal.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.process_id().expect("rollcall has a process id");
+        let status = std::process::Command::new("sh")
+            .args(["-c", &format!("kill -{signal} {pid}")])
+            .status()
+            .expect("sh runs kill");
+        assert!(status.success(), "kill -{signal} {pid} failed: {status}");
+    }
+
+    /// Asserts from the bytes written that the terminal was given back: the alternate
+    /// screen entered and then left, the cursor shown again after it was last hidden,
+    /// and nothing drawn after that.
+    pub fn assert_terminal_restored(&self) {
+        const ENTER_ALT_SCREEN: &[u8] = b"\x1b[?1049h";
+        const LEAVE_ALT_SCREEN: &[u8] = b"\x1b[?1049l";
+        const HIDE_CURSOR: &[u8] = b"\x1b[?25l";
+        const SHOW_CURSOR: &[u8] = b"\x1b[?25h";
+        let raw = self.raw_output();
+        let find = |needle: &[u8]| raw.windows(needle.len()).rposition(|w| w == needle);
+        let printable = |bytes: &[u8]| String::from_utf8_lossy(bytes).escape_debug().to_string();
+        let tail = printable(&raw[raw.len().saturating_sub(400)..]);
+        let enter = find(ENTER_ALT_SCREEN).expect("the alternate screen was never entered");
+        let leave = find(LEAVE_ALT_SCREEN).unwrap_or_else(|| {
+            panic!("the alternate screen was never left; output ends with \"{tail}\"")
+        });
+        assert!(
+            leave > enter,
+            "the alternate screen was entered again after leaving it; output ends with \"{tail}\""
+        );
+        let show = find(SHOW_CURSOR).unwrap_or_else(|| {
+            panic!("the cursor was never shown again; output ends with \"{tail}\"")
+        });
+        if let Some(hide) = find(HIDE_CURSOR) {
+            assert!(
+                show > hide,
+                "the cursor was hidden after it was last shown; output ends with \"{tail}\""
+            );
+        }
+        let end = (leave + LEAVE_ALT_SCREEN.len()).max(show + SHOW_CURSOR.len());
+        assert!(
+            raw[end..].iter().all(u8::is_ascii_whitespace),
+            "output goes on after the terminal was restored: \"{}\"",
+            printable(&raw[end..])
+        );
+    }
+
     /// Wait for the program to exit, and for all of its output to be read.
     pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
         let deadline = Instant::now() + timeout;

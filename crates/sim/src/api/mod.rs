@@ -342,6 +342,9 @@ pub async fn handle(
             tokio::time::sleep(latency).await;
         }
     }
+    if !is_admin_path && let Some(impostor) = shared.faults.impostor() {
+        return impostor.response();
+    }
     let user = match authenticate(&shared, &headers, &peer) {
         Ok(u) => u,
         Err(e) => return error_response(&e),
