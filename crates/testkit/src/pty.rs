@@ -250,28 +250,50 @@ impl Tui {
         self.until_dialog_closed(timeout);
     }
 
-    /// Waits for the dialog just confirmed to close. A dialog that grew past the screen
+    /// Watches the dialog just confirmed for a refusal. One that grew past the screen
     /// (its server dry run answered) is scrolled to its end, and one whose target still
-    /// had a command in flight is confirmed again once it landed, as a user would;
-    /// any other refusal fails with the dialog on screen.
+    /// had a command in flight is confirmed again once that landed, as a user would; any
+    /// other refusal fails with the dialog on screen. A refusal counts once it has stayed
+    /// for a second (one from before the keys were read goes as they are), and a dialog
+    /// with none after a few seconds is the next one (a change offered again).
     fn until_dialog_closed(&mut self, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
+        const REFUSALS: [&str; 4] = [
+            "does not fit: scroll it",
+            "still in flight",
+            "exactly to confirm, or Esc",
+            "type the reason (kept in the audit log)",
+        ];
+        let start = Instant::now();
+        let mut seen: Option<(&str, Instant)> = None;
         loop {
             let screen = self.settled_screen();
             if !(screen.contains("Enter confirm") || screen.contains("to confirm:")) {
                 return;
             }
-            if Instant::now() >= deadline {
+            if start.elapsed() >= timeout {
                 self.fail(&format!("the confirmed dialog stayed open for {timeout:?}"));
             }
-            if screen.contains("does not fit: scroll it") {
-                for _ in 0..20 {
-                    self.send("\x1b[6~");
+            let refusal = REFUSALS.into_iter().find(|r| screen.contains(r));
+            seen = match (refusal, seen) {
+                (Some(r), Some((was, since))) if r == was => Some((was, since)),
+                (Some(r), _) => Some((r, Instant::now())),
+                (None, _) => None,
+            };
+            match seen {
+                Some((r, since)) if since.elapsed() >= Duration::from_secs(1) => {
+                    if r == REFUSALS[0] {
+                        for _ in 0..20 {
+                            self.send("\x1b[6~");
+                        }
+                    } else if r != REFUSALS[1] {
+                        self.fail("the confirmed dialog refused what was typed");
+                    }
+                    eprintln!("the confirmed dialog said {r:?}: Enter again");
+                    self.send("\r");
+                    seen = None;
                 }
-                self.send("\r");
-            } else if screen.contains("still in flight") {
-                thread::sleep(Duration::from_millis(300));
-                self.send("\r");
+                None if start.elapsed() >= Duration::from_secs(3) => return,
+                _ => {}
             }
             thread::sleep(POLL);
         }
