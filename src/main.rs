@@ -3,6 +3,7 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,7 +19,8 @@ use rollcall::wiring::{self as runner, RunOptions, Source};
 #[command(
     name = "rollcall",
     version,
-    about = "A terminal control room for deployments on Kubernetes"
+    about = "A terminal control room for deployments on Kubernetes",
+    after_help = EXIT_STATUS
 )]
 struct Cli {
     #[command(subcommand)]
@@ -29,6 +31,15 @@ struct Cli {
     #[command(flatten)]
     target: Target,
 }
+
+/// What `--help` says of exit statuses (the README's table, shorter).
+const EXIT_STATUS: &str = "Exit status:
+  0        done; for checklist, status and migrations: all clear
+  1        attention needed (checklist incomplete, something degraded, a dirty database,
+           an unsafe pending migration), or an unexpected error
+  2        bad input (flags, config, a kubeconfig that cannot work, an unknown --env),
+           or no answer (a cluster or database unreachable or not configured)
+  128+N    stopped by signal N (130 SIGINT, 143 SIGTERM), the terminal restored";
 
 /// Which cluster `run` looks at.
 #[derive(Args, Clone, Default)]
@@ -93,9 +104,22 @@ enum Cmd {
     Run(Target),
     /// Run against the embedded simulator with the DictaMesh scenario.
     Demo {
-        /// Simulated clock speed (2 = twice real time).
-        #[arg(long, default_value_t = 1.0)]
+        /// Simulated clock speed (2 = twice real time; 0.01 to 1000).
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true, value_parser = rollcall_sim::cli::parse_speed)]
         speed: f64,
+        /// Start a scripted incident and score how it is handled (`rollcall drill --list`).
+        #[arg(long, value_name = "NAME")]
+        drill: Option<String>,
+        /// Once the demo's world is built, this image tag runs an unhealthy version (pods
+        /// crash-loop, its error rate climbs, analysis fails). Repeatable.
+        #[arg(long = "unhealthy-image", value_name = "TAG")]
+        unhealthy_images: Vec<String>,
+    },
+    /// On-call drills: scripted incidents for `rollcall demo --drill NAME`.
+    Drill {
+        /// Name each drill, with what it is about.
+        #[arg(long)]
+        list: bool,
     },
     /// Run the simulator alone, for kubectl and other tools.
     Sim {
@@ -104,7 +128,8 @@ enum Cmd {
         /// Write a kubeconfig for the simulator here.
         #[arg(long, value_name = "FILE")]
         kubeconfig_out: Option<PathBuf>,
-        #[arg(long, default_value_t = 1.0)]
+        /// Simulated clock speed (2 = twice real time; 0.01 to 1000).
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true, value_parser = rollcall_sim::cli::parse_speed)]
         speed: f64,
         /// Bearer token the simulator accepts.
         #[arg(long, default_value = "rollcall-sim-admin")]
@@ -135,8 +160,24 @@ enum Cmd {
         #[command(flatten)]
         read: ReadOnce,
     },
+    /// Print the rollback advisor's ranked plans for a service: each step, why, what it
+    /// sends, how long, the risks. Exits 0 when a plan can run, 1 when none can, 2 on
+    /// bad input or an unreachable cluster.
+    Advise {
+        /// The environment.
+        #[arg(long, value_name = "NAME")]
+        env: String,
+        /// The service, as named in environments.yaml.
+        #[arg(long, value_name = "NAME")]
+        service: String,
+        #[command(flatten)]
+        read: ReadOnce,
+    },
     /// Print the migration status of the environments' databases (golang-migrate's
-    /// schema_migrations), with the lint of pending migrations.
+    /// schema_migrations), with the lint of pending migrations. Exits 0 when every
+    /// database is clean, 1 when one needs attention (dirty, locked, an unsafe or
+    /// unparsed pending migration), 2 on bad input or a database that cannot be read
+    /// (none configured, its url_env unset, unreachable).
     Migrations {
         /// Only this environment.
         #[arg(long, value_name = "NAME")]
@@ -174,14 +215,18 @@ fn main() -> ExitCode {
         println!("{text}");
         return ExitCode::from(status);
     }
-    if let Some(Cmd::Checklist { .. } | Cmd::Status { .. }) = &cli.command {
+    if let Some(
+        Cmd::Checklist { .. } | Cmd::Status { .. } | Cmd::Advise { .. } | Cmd::Migrations { .. },
+    ) = &cli.command
+    {
         return report(cli);
     }
     main_with(cli)
 }
 
-/// `rollcall checklist` and `rollcall status`, whose exit status is their answer (0 yes,
-/// 1 no) and 2 when they could not tell (bad input, config, an unreachable cluster).
+/// `rollcall checklist`, `status` and `migrations`, whose exit status is their answer (0
+/// yes, 1 attention needed) and 2 when they could not tell (bad input, config, an
+/// unreachable cluster or database); an error is one plain line.
 fn report(cli: Cli) -> ExitCode {
     let config = match rollcall::app::load_config(&LoadOptions {
         dir: cli.common.config.as_deref(),
@@ -198,10 +243,13 @@ fn report(cli: Cli) -> ExitCode {
         eprintln!("rollcall: {e}");
         return ExitCode::from(2);
     }
-    let wants_demo = matches!(
-        &cli.command,
-        Some(Cmd::Checklist { read, .. } | Cmd::Status { read, .. }) if read.demo
-    );
+    let wants_demo = match &cli.command {
+        Some(Cmd::Checklist { read, .. } | Cmd::Status { read, .. } | Cmd::Advise { read, .. }) => {
+            read.demo
+        }
+        Some(Cmd::Migrations { demo, .. }) => *demo,
+        _ => false,
+    };
     let scratch = match wants_demo.then(scratch_demo_dir).transpose() {
         Ok(dir) => dir,
         Err(e) => {
@@ -231,6 +279,27 @@ fn report(cli: Cli) -> ExitCode {
             };
             rollcall::wiring::status::run(config, cmd).map(|r| r.map(|o| (o.text, o.status)))
         }
+        Some(Cmd::Migrations { env, output, .. }) => {
+            let mut environments = config.environments;
+            Ok(rollcall::headless::migrations::report(
+                &mut environments,
+                env.as_deref(),
+                output == "json",
+                demo_dir.as_deref(),
+            )
+            .map(|o| (o.text, o.status))
+            .map_err(|e| e.to_string()))
+        }
+        Some(Cmd::Advise { env, service, read }) => {
+            let cmd = rollcall::wiring::advise::AdviseCommand {
+                env,
+                service,
+                json: read.output == "json",
+                kubeconfig: read.kubeconfig,
+                demo: demo_dir,
+            };
+            rollcall::wiring::advise::run(config, cmd).map(|r| r.map(|o| (o.text, o.status)))
+        }
         _ => return ExitCode::from(2),
     };
     match result {
@@ -243,14 +312,23 @@ fn report(cli: Cli) -> ExitCode {
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("rollcall: {e:#}");
+            eprintln!("rollcall: {}", one_line(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
 }
 
 fn main_with(cli: Cli) -> ExitCode {
-    if let Err(e) = color_eyre::install() {
+    // colour-eyre's report (colours, Location) is for a person at a terminal; a script or
+    // a log reading stderr gets one plain line, and a panic's report no ANSI codes.
+    let stderr_is_terminal = std::io::stderr().is_terminal();
+    let hooks = color_eyre::config::HookBuilder::default();
+    let hooks = if stderr_is_terminal {
+        hooks
+    } else {
+        hooks.theme(color_eyre::config::Theme::new())
+    };
+    if let Err(e) = hooks.install() {
         eprintln!("rollcall: {e}");
         return ExitCode::FAILURE;
     }
@@ -288,11 +366,32 @@ fn main_with(cli: Cli) -> ExitCode {
     };
     match run(cli, loaded, audit) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("rollcall: {e:?}");
-            ExitCode::FAILURE
-        }
+        Err(e) => failed(&e, stderr_is_terminal),
     }
+}
+
+/// The exit status of a run that ended in `e`, and what is said of it: 128 + N after
+/// signal N (nothing to say: it was asked for), 2 for what the user must fix (one line),
+/// 1 for the rest (colour-eyre's report at a terminal, else one line).
+fn failed(e: &color_eyre::Report, stderr_is_terminal: bool) -> ExitCode {
+    if let Some(stopped) = e.downcast_ref::<rollcall::wiring::terminal::Stopped>() {
+        return ExitCode::from(u8::try_from(128 + stopped.number).unwrap_or(1));
+    }
+    if let Some(unusable) = e.downcast_ref::<runner::Unusable>() {
+        eprintln!("rollcall: {}", one_line(&unusable.to_string()));
+        return ExitCode::from(2);
+    }
+    if stderr_is_terminal {
+        eprintln!("rollcall: {e:?}");
+    } else {
+        eprintln!("rollcall: {}", one_line(&format!("{e:#}")));
+    }
+    ExitCode::FAILURE
+}
+
+/// `text` on one line, for whatever reads stderr line by line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Who the user says they are (`$ROLLCALL_USER`, else `$USER`): the audit log also
@@ -365,34 +464,72 @@ fn run(
                 user,
                 clock: rollcall::domain::clock::wall(),
                 clock_speed: 1.0,
+                drill: None,
                 argocd: runner::ArgocdSource::FromConfig { cli_config: None },
                 ticks_file: state_dir.join("checklist-ticks.json"),
             })
         }
-        (Cmd::Migrations { env, output, demo }, Some(mut config)) => {
-            let scratch = demo.then(scratch_demo_dir).transpose()?;
-            let report = rollcall::headless::migrations::report(
-                &mut config.environments,
-                env.as_deref(),
-                output == "json",
-                scratch.as_ref().map(|d| d.path()),
-            )
-            .map_err(|e| color_eyre::eyre::eyre!(e))?;
-            println!("{}", report.trim_end());
+        (Cmd::Drill { .. }, Some(config)) => {
+            let names: Vec<&str> = config
+                .environments
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
+            let drills =
+                rollcall::config::drills::load_drills(cli.common.config.as_deref(), &names)?;
+            for d in drills {
+                println!("{:<24} {} ({})", d.name, d.title, d.environment);
+            }
             Ok(())
         }
-        (Cmd::Demo { speed }, Some(config)) => demo::run(
-            config,
-            DemoOptions {
+        (
+            Cmd::Demo {
                 speed,
-                readonly: cli.common.readonly,
-                audit: audit()?,
-                user,
-                databases: state_dir.join("demo"),
+                drill,
+                unhealthy_images,
             },
-        ),
+            Some(config),
+        ) => {
+            let drill = match drill {
+                None => None,
+                Some(name) => {
+                    let names: Vec<&str> = config
+                        .environments
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect();
+                    let all = rollcall::config::drills::load_drills(
+                        cli.common.config.as_deref(),
+                        &names,
+                    )?;
+                    Some(
+                        rollcall::config::drills::find_drill(all, &name)
+                            .map_err(|e| color_eyre::eyre::eyre!(e))?,
+                    )
+                }
+            };
+            demo::run(
+                config,
+                DemoOptions {
+                    speed,
+                    unhealthy_images,
+                    readonly: cli.common.readonly,
+                    audit: audit()?,
+                    user,
+                    drill,
+                    databases: state_dir.join("demo"),
+                },
+            )
+        }
         // Handled before the config is loaded for everything else (its own exit codes).
-        (Cmd::Checklist { .. } | Cmd::Status { .. } | Cmd::Audit { .. }, _) => unreachable_config(),
+        (
+            Cmd::Checklist { .. }
+            | Cmd::Status { .. }
+            | Cmd::Advise { .. }
+            | Cmd::Audit { .. }
+            | Cmd::Migrations { .. },
+            _,
+        ) => unreachable_config(),
         (_, None) => unreachable_config(),
     }
 }

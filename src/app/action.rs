@@ -60,6 +60,8 @@ macro_rules! reach {
 actions! {
     Quit => App, reads, "quit";
     Help => App, reads, "show or hide this help";
+    /// The rollback advisor for the service in view.
+    Advise => App, reads, "rollback advisor: ranked ways back for the service in view";
     NextPane => App, reads, "focus the next pane";
     PrevPane => App, reads, "focus the previous pane";
     /// Focus the environments pane.

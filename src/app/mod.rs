@@ -2,7 +2,9 @@
 //! changes. Everything here is pure and synchronous.
 
 pub mod action;
+pub mod advisor;
 pub mod confirm;
+pub mod drill;
 pub mod event;
 pub mod layout;
 pub mod link;

@@ -202,6 +202,8 @@ pub enum Mode {
     LogFilter,
     /// Where to reset a consumer group's offsets.
     KafkaReset(Box<crate::app::panes::kafka::ResetPrompt>),
+    /// The rollback advisor's plans for one service.
+    Advice(Box<crate::app::advisor::AdviceView>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -280,6 +282,10 @@ pub struct State {
     pub rollouts: crate::app::panes::rollouts::RolloutsState,
     /// Changes self-heal may take back, watched after they went through.
     pub reverts: crate::app::reverts::Reverts,
+    /// The rollback plan being run, step by step.
+    pub advisor: crate::app::advisor::AdvisorState,
+    /// The drill in progress (`rollcall demo --drill`), and its score once done.
+    pub drill: Option<crate::app::drill::DrillRun>,
     /// Argo CD apps per environment, the release matrix, history and waits.
     pub argocd: crate::app::panes::argocd::ArgocdState,
     /// The blue/green pane's cursor.
@@ -344,6 +350,8 @@ impl State {
             migration_show_down: false,
             rollouts: crate::app::panes::rollouts::RolloutsState::new(),
             reverts: Default::default(),
+            advisor: Default::default(),
+            drill: None,
             argocd: crate::app::panes::argocd::ArgocdState::default(),
             bluegreen: Default::default(),
             revisions: Default::default(),

@@ -53,16 +53,16 @@ pub fn update(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
     state.sync_pod_sort();
     crate::app::confirm::recheck(state);
     crate::app::reverts::check(state);
+    crate::app::drill::check(state);
     if replicasets && state.revisions.opened.is_some() {
         crate::app::panes::revisions::follow_anchor(state);
     }
     let (mut effects, changed) = result;
     effects.extend(crate::app::confirm::ask_dry_run(state));
-    effects.extend(
-        std::mem::take(&mut state.argocd.settled)
-            .into_iter()
-            .map(|(op, outcome)| Effect::Settled { op, outcome }),
-    );
+    for (op, outcome) in std::mem::take(&mut state.argocd.settled) {
+        crate::app::advisor::on_settled(state, op, &outcome);
+        effects.push(Effect::Settled { op, outcome });
+    }
     (effects, changed)
 }
 
@@ -71,6 +71,7 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
         Event::Key(key) if key.kind != KeyEventKind::Release => on_key(state, key),
         Event::KeyAt { key, at } if key.kind != KeyEventKind::Release => {
             state.now = state.now.max(at);
+            crate::app::drill::on_key(state);
             if guarded(state, &key) {
                 return (Vec::new(), true);
             }
@@ -200,6 +201,7 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
             }
             crate::app::reverts::on_op_finished(state, op, outcome.is_ok());
             crate::app::panes::argocd::on_op_finished(state, op, &outcome);
+            crate::app::advisor::on_op_finished(state, op, &outcome);
             let mut effects = crate::app::panes::checklist::on_op_finished(state, op, &outcome);
             effects.extend(crate::app::panes::runbook::on_op_finished(
                 state, op, &outcome,
@@ -400,6 +402,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                 state.mode = Mode::Normal;
                 state.runbook.pending = None;
                 state.flash = Some((state.now, "cancelled".into(), true));
+                crate::app::advisor::on_cancel(state);
                 (Vec::new(), true)
             }
             KeyCode::Tab | KeyCode::BackTab
@@ -482,6 +485,8 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
                 crate::app::panes::runbook::on_sent(state, op, &command);
                 crate::app::panes::kafka::on_sent(state, op, &command);
                 crate::app::reverts::on_sent(state, op, &command);
+                crate::app::advisor::on_sent(state, op);
+                crate::app::drill::on_sent(state, &command);
                 (
                     vec![Effect::Send {
                         op,
@@ -510,6 +515,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> (Vec<Effect>, bool) {
         Mode::Note(_) => crate::app::panes::checklist::on_note_key(state, key),
         Mode::LogFilter => crate::app::panes::logs::on_filter_key(state, key),
         Mode::KafkaReset(_) => crate::app::panes::kafka::on_reset_key(state, key),
+        Mode::Advice(_) => crate::app::advisor::on_key(state, key),
         Mode::Normal => match state.keys.action(&key) {
             Some(action) => on_action(state, action),
             None => (Vec::new(), false),
@@ -528,6 +534,7 @@ fn on_action(state: &mut State, action: Action) -> (Vec<Effect>, bool) {
     let page = crate::app::layout::table_rows(state, state.focus).max(1);
     match action {
         Action::Quit => request_quit(state),
+        Action::Advise => crate::app::advisor::open(state),
         Action::Help => state.mode = Mode::Help,
         Action::NextPane | Action::PrevPane => {
             let all = Pane::ALL;

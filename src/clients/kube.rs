@@ -3,7 +3,7 @@
 //! server-side dry run), ask RBAC, leave an Event. What to send, and in which order, is
 //! the bus's; this module only carries it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::core::v1::{Event as KubeEvent, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
@@ -14,16 +14,19 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client};
 use serde_json::Value;
 
+/// Why a context cannot be connected. Each message already ends with its cause, so
+/// none is a `source` (a report of the chain would say it twice).
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("cannot read kubeconfig: {0}")]
-    Kubeconfig(#[from] kube::config::KubeconfigError),
-    #[error("cannot build a client for context {context}: {source}")]
-    Client {
-        context: String,
-        #[source]
-        source: kube::Error,
-    },
+    Kubeconfig(kube::config::KubeconfigError),
+    /// A kubeconfig path that is not a regular file, or is too large, to read.
+    #[error("cannot read kubeconfig {0}")]
+    KubeconfigFile(rollcall_files::ReadError),
+    #[error("no context `{context}` in the kubeconfig (it has: {known})")]
+    NoSuchContext { context: String, known: String },
+    #[error("cannot build a client for context {context}: {error}")]
+    Client { context: String, error: kube::Error },
 }
 
 /// A live connection to one cluster context.
@@ -42,17 +45,33 @@ pub async fn connect(
     path: Option<&Path>,
     context: Option<&str>,
 ) -> Result<Connection, ConnectError> {
-    let kubeconfig = match path {
-        Some(p) => Kubeconfig::read_from(p)?,
-        None => Kubeconfig::read()?,
-    };
+    let kubeconfig = read_kubeconfig(path)?;
     connect_with(kubeconfig, context).await
 }
 
-pub async fn connect_with(
-    kubeconfig: Kubeconfig,
-    context: Option<&str>,
-) -> Result<Connection, ConnectError> {
+/// The kubeconfig at `path`, or the default one, once every file it is read from has
+/// passed the file check. kube reads the files itself (it resolves relative certificate
+/// paths against each file's directory), so the check comes just before.
+pub fn read_kubeconfig(path: Option<&Path>) -> Result<Kubeconfig, ConnectError> {
+    for file in kubeconfig_files(path) {
+        match rollcall_files::check(&file, rollcall_files::Kind::Kubeconfig) {
+            // kube says which file is missing in its own words.
+            Err(error) if !error.is_not_found() => {
+                return Err(ConnectError::KubeconfigFile(error));
+            }
+            _ => {}
+        }
+    }
+    match path {
+        Some(p) => Kubeconfig::read_from(p),
+        None => Kubeconfig::read(),
+    }
+    .map_err(ConnectError::Kubeconfig)
+}
+
+/// The context `context` names (else the current one) and its user, for the header and
+/// the audit; empty when the kubeconfig has none.
+pub fn context_and_user(kubeconfig: &Kubeconfig, context: Option<&str>) -> (String, String) {
     let context_name = context
         .map(str::to_owned)
         .or_else(|| kubeconfig.current_context.clone())
@@ -64,25 +83,80 @@ pub async fn connect_with(
         .and_then(|c| c.context.as_ref())
         .and_then(|c| c.user.clone())
         .unwrap_or_default();
+    (context_name, user)
+}
+
+/// The files `Kubeconfig::read` reads: each of `$KUBECONFIG`'s, else ~/.kube/config.
+fn kubeconfig_files(path: Option<&Path>) -> Vec<PathBuf> {
+    if let Some(path) = path {
+        return vec![path.to_path_buf()];
+    }
+    if let Some(list) = std::env::var_os("KUBECONFIG") {
+        let files: Vec<PathBuf> = std::env::split_paths(&list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        if !files.is_empty() {
+            return files;
+        }
+    }
+    std::env::home_dir()
+        .map(|home| home.join(".kube").join("config"))
+        .into_iter()
+        .collect()
+}
+
+pub async fn connect_with(
+    kubeconfig: Kubeconfig,
+    context: Option<&str>,
+) -> Result<Connection, ConnectError> {
+    let (context_name, user) = context_and_user(&kubeconfig, context);
+    if let Some(context) = context
+        && !kubeconfig.contexts.iter().any(|c| c.name == context)
+    {
+        let known: Vec<&str> = kubeconfig
+            .contexts
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        return Err(ConnectError::NoSuchContext {
+            context: context.to_owned(),
+            known: if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            },
+        });
+    }
     let options = KubeConfigOptions {
         context: context.map(str::to_owned),
         ..Default::default()
     };
-    let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await?;
+    let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .map_err(ConnectError::Kubeconfig)?;
     // kube retries 429/503/504 up to 15 times over nearly three minutes, silently: the
     // header would say live through an outage, and a watcher would sit in that sleep long
     // after the server is back. The watchers back off by themselves and are woken when
     // the link's probe sees the server again; a command that meets a 503 says so.
     config.default_retry = false;
-    let client = Client::try_from(config).map_err(|source| ConnectError::Client {
+    let client = client_for(config).map_err(|error| ConnectError::Client {
         context: context_name.clone(),
-        source,
+        error,
     })?;
     Ok(Connection {
         client,
         context: context_name,
         user,
     })
+}
+
+/// A client for `config` whose errors say so when what answered is not the API server
+/// (an empty body, an HTML page: see `clients::answer`).
+pub fn client_for(config: kube::Config) -> Result<Client, kube::Error> {
+    let explain = super::answer::ExplainLayer::new(&config.cluster_url);
+    Ok(kube::client::ClientBuilder::try_from(config)?
+        .with_layer(&explain)
+        .build())
 }
 
 /// A request the API server refused or that did not reach it, in the words an on-call
@@ -347,15 +421,26 @@ pub fn describe(e: kube::Error) -> String {
 
 fn describe_ref(e: &kube::Error) -> String {
     match e {
-        kube::Error::Api(status) => {
-            let reason = if status.reason.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", status.reason)
-            };
-            format!("{}{}", status.message, reason)
-        }
+        kube::Error::Api(status) => describe_status(status),
         other => other.to_string(),
+    }
+}
+
+/// A kube error for a one-line report: the server's words when it answered, else the
+/// innermost cause ("Connection refused"), which is what an operator can act on.
+pub fn explain(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(status) => describe_status(status),
+        other => super::innermost(other),
+    }
+}
+
+/// A Status the server answered with: its message, and its reason when it has one.
+pub fn describe_status(status: &kube::core::Status) -> String {
+    if status.reason.is_empty() {
+        status.message.clone()
+    } else {
+        format!("{} ({})", status.message, status.reason)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Clients of the outside world. Each returns values or emits events; none touches
 //! app state.
 
+pub mod answer;
 pub mod argocd;
 pub mod checklist;
 pub mod git;

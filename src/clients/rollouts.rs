@@ -1,4 +1,5 @@
-//! Argo Rollouts against a cluster: the Rollout and ReplicaSet watchers of an environment.
+//! Argo Rollouts against a cluster: the Rollout, ReplicaSet, AnalysisRun and Experiment
+//! watchers of an environment.
 //! (Its actions are planned and sent by the bus, `bus::kube`, through `clients::kube`.)
 
 use futures::StreamExt;
@@ -6,9 +7,10 @@ use kube::{Api, Client};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::watch::{ListMode, watch_rows};
+use super::watch::{ListMode, WatchFailure, watch_rows};
+use crate::domain::analysis::{WatchedAnalysisRun, WatchedExperiment};
 use crate::domain::rollout::RolloutUpdate;
-use crate::domain::{WatchedReplicaSet, WatchedRollout};
+use crate::domain::{WatchUpdate, WatchedReplicaSet, WatchedRollout};
 
 /// Rollouts or their ReplicaSets changed in one environment.
 #[derive(Debug)]
@@ -18,7 +20,8 @@ pub struct RolloutItem {
     pub update: RolloutUpdate,
 }
 
-/// Starts the Rollout and ReplicaSet watchers of one environment's namespace.
+/// Starts the Rollout, ReplicaSet, AnalysisRun and Experiment watchers of one
+/// environment's namespace.
 pub fn spawn_rollout_watchers<E: From<RolloutItem> + Send + 'static>(
     env: usize,
     client: Client,
@@ -26,6 +29,7 @@ pub fn spawn_rollout_watchers<E: From<RolloutItem> + Send + 'static>(
     lists: &ListMode,
     tx: mpsc::Sender<E>,
 ) -> Vec<JoinHandle<()>> {
+    let analysis = analysis_watchers(env, &client, namespace, lists, &tx);
     // An empty namespace means every namespace (an ad-hoc environment).
     let (rollouts, replicasets): (Api<WatchedRollout>, Api<WatchedReplicaSet>) =
         if namespace.is_empty() {
@@ -39,7 +43,7 @@ pub fn spawn_rollout_watchers<E: From<RolloutItem> + Send + 'static>(
     let tx2 = tx.clone();
     let lists2 = lists.clone();
     let lists = lists.clone();
-    vec![
+    let mut tasks = vec![
         tokio::spawn(async move {
             let s = watch_rows(rollouts, |w: WatchedRollout| w.row, lists);
             futures::pin_mut!(s);
@@ -64,5 +68,57 @@ pub fn spawn_rollout_watchers<E: From<RolloutItem> + Send + 'static>(
                 }
             }
         }),
+    ];
+    tasks.extend(analysis);
+    tasks
+}
+
+/// The AnalysisRun and Experiment watchers; their failures are `AnalysisError`, so a
+/// cluster without those CRDs still shows its Rollouts.
+fn analysis_watchers<E: From<RolloutItem> + Send + 'static>(
+    env: usize,
+    client: &Client,
+    namespace: &str,
+    lists: &ListMode,
+    tx: &mpsc::Sender<E>,
+) -> Vec<JoinHandle<()>> {
+    let (runs, experiments): (Api<WatchedAnalysisRun>, Api<WatchedExperiment>) =
+        if namespace.is_empty() {
+            (Api::all(client.clone()), Api::all(client.clone()))
+        } else {
+            (
+                Api::namespaced(client.clone(), namespace),
+                Api::namespaced(client.clone(), namespace),
+            )
+        };
+    vec![
+        tokio::spawn(forward(
+            env,
+            watch_rows(runs, |w: WatchedAnalysisRun| w.row, lists.clone()),
+            RolloutUpdate::AnalysisRuns,
+            tx.clone(),
+        )),
+        tokio::spawn(forward(
+            env,
+            watch_rows(experiments, |w: WatchedExperiment| w.row, lists.clone()),
+            RolloutUpdate::Experiments,
+            tx.clone(),
+        )),
     ]
+}
+
+/// Sends one analysis watcher's updates until the receiver is gone.
+async fn forward<R, E: From<RolloutItem>>(
+    env: usize,
+    stream: impl futures::Stream<Item = Result<WatchUpdate<R>, WatchFailure>>,
+    wrap: fn(WatchUpdate<R>) -> RolloutUpdate,
+    tx: mpsc::Sender<E>,
+) {
+    futures::pin_mut!(stream);
+    while let Some(item) = stream.next().await {
+        let update = item.map_or_else(|f| RolloutUpdate::AnalysisError(f.message), wrap);
+        if tx.send(RolloutItem { env, update }.into()).await.is_err() {
+            return;
+        }
+    }
 }

@@ -372,8 +372,16 @@ fn describe_watch_error(e: &watcher::Error) -> WatchFailure {
         | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.code),
         _ => None,
     };
+    // The Status's own words, as a command's error shows them (its Display adds ": ").
+    let message = match e {
+        watcher::Error::WatchError(s)
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => super::kube::describe_status(s),
+        _ => super::innermost(e),
+    };
     WatchFailure {
-        message: super::innermost(e),
+        message,
         refused: status.is_some_and(super::link::refusal),
     }
 }

@@ -52,6 +52,10 @@ pub enum ConfigError {
         path: PathBuf,
         error: std::io::Error,
     },
+    /// A file that is not a regular file, is over the size limit, or is not text: the
+    /// message is one line that names the file.
+    #[error("{0}")]
+    File(rollcall_files::ReadError),
     /// A file is not valid YAML, does not have the expected shape, or holds a value
     /// that fails validation.
     #[error("{}{at}: {message}", file.display())]
@@ -91,6 +95,7 @@ impl ConfigError {
     pub fn file(&self) -> Option<&Path> {
         match self {
             ConfigError::Io { path, .. } => Some(path),
+            ConfigError::File(error) => Some(error.path()),
             ConfigError::Invalid { file, .. } => Some(file),
             ConfigError::UnknownTheme { .. } => None,
         }

@@ -16,6 +16,7 @@ mod argocd;
 mod checklists;
 mod confirm;
 mod database;
+pub mod drills;
 mod environments;
 mod error;
 mod gitops;
@@ -31,6 +32,8 @@ mod yaml;
 
 use std::io;
 use std::path::{Path, PathBuf};
+
+use rollcall_files::Kind as FileKind;
 
 pub use argocd::ArgocdServer;
 pub use checklists::{
@@ -48,8 +51,11 @@ pub use kafka::Kafka;
 pub use key::{Key, KeySpecError};
 pub use keys::{Bindable, KeyMap, action_name};
 pub use monitoring::{BackupTarget, Monitoring};
-pub use policy::{DeployMode, ParseDeployModeError, Policy};
-pub use runbooks::{Phase as RunbookPhase, Runbook, Step as RunbookStep, StepRun, parse_runbook};
+pub use policy::{DeployMode, ParseDeployModeError, Policy, parse_duration};
+pub use runbooks::{
+    Phase as RunbookPhase, Runbook, Step as RunbookStep, StepRun,
+    parse_offset as parse_runbook_offset, parse_runbook,
+};
 pub use theme::Theme;
 pub use window::ChangeWindow;
 
@@ -209,13 +215,13 @@ fn read_user_file(
         return Ok(None);
     };
     let path = dir.join(relative);
-    match std::fs::read_to_string(&path) {
+    match rollcall_files::read_text(&path, FileKind::Config) {
         Ok(text) => {
             sources.push(path.clone());
             Ok(Some((path, text)))
         }
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(ConfigError::Io { path, error }),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(ConfigError::File(error)),
     }
 }
 

@@ -192,7 +192,7 @@ impl RawPolicy {
 }
 
 /// `24h`, `90m`, `1h30m`, ISO 8601 `PT24H`, or with days counted as 24 hours (`1d`).
-pub(crate) fn parse_duration(text: &str) -> Option<SignedDuration> {
+pub fn parse_duration(text: &str) -> Option<SignedDuration> {
     let duration = match text.trim().parse::<SignedDuration>() {
         Ok(d) => d,
         Err(_) => text

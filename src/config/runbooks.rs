@@ -184,14 +184,16 @@ impl RawRun {
                     None => job_manifest(Path::new(SMOKE_FILE), SMOKE)?,
                     Some(m) => {
                         let manifest_path = file.parent().unwrap_or(Path::new(".")).join(&m.value);
-                        let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
-                            ConfigError::at(
-                                file,
-                                m.referenced,
-                                &format!("{path}.manifest"),
-                                format!("cannot read {}: {e}", manifest_path.display()),
-                            )
-                        })?;
+                        let text =
+                            rollcall_files::read_text(&manifest_path, rollcall_files::Kind::Config)
+                                .map_err(|e| {
+                                    ConfigError::at(
+                                        file,
+                                        m.referenced,
+                                        &format!("{path}.manifest"),
+                                        format!("cannot read {e}"),
+                                    )
+                                })?;
                         job_manifest(&manifest_path, &text)?
                     }
                 };
@@ -230,7 +232,7 @@ fn nonempty(v: Option<String>) -> Option<String> {
 }
 
 /// `-24h`, `0`, `+5m`, `30m`: a signed offset from T-0.
-fn parse_offset(text: &str) -> Option<SignedDuration> {
+pub fn parse_offset(text: &str) -> Option<SignedDuration> {
     let t = text.trim();
     if t == "0" {
         return Some(SignedDuration::ZERO);

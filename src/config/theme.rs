@@ -89,7 +89,7 @@ impl Theme {
     }
 
     /// Lays the roles a theme file names over this theme.
-    pub(crate) fn apply(&mut self, file: &Path, text: &str) -> Result<(), ConfigError> {
+    pub fn apply(&mut self, file: &Path, text: &str) -> Result<(), ConfigError> {
         let raw: RawTheme = super::yaml::parse_or_default(file, text)?;
         let RawTheme {
             _description: _,

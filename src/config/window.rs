@@ -86,6 +86,27 @@ fn day_label(day: Weekday) -> &'static str {
     }
 }
 
+impl ChangeWindow {
+    /// A window from its parts as a config file writes them (`mon-fri`, `10:00`,
+    /// `16:00`, `Europe/Berlin`), or `None` when one does not parse; the loader's
+    /// checks, without its messages.
+    pub fn from_parts(days: &[&str], start: &str, end: &str, timezone: &str) -> Option<Self> {
+        let mut parsed = Vec::new();
+        for spec in days {
+            parsed.extend(parse_days(spec)?);
+        }
+        parsed.sort_by_key(|d| d.to_monday_zero_offset());
+        parsed.dedup();
+        time_zone(timezone)?;
+        Some(ChangeWindow {
+            days: parsed,
+            start: parse_time(start, false)?,
+            end: parse_time(end, true)?,
+            timezone: timezone.to_owned(),
+        })
+    }
+}
+
 /// `UTC` always resolves, even on a machine without a time zone database.
 fn time_zone(name: &str) -> Option<TimeZone> {
     if name.eq_ignore_ascii_case("utc") {
@@ -241,6 +262,27 @@ mod tests {
 
     fn at(text: &str) -> Timestamp {
         text.parse().expect("timestamp")
+    }
+
+    #[test]
+    fn from_parts_reads_what_a_config_file_writes() {
+        assert_eq!(
+            ChangeWindow::from_parts(&["wed", "mon-tue"], "9:00", "24:00", "Europe/Berlin"),
+            Some(window(
+                &[Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday],
+                "09:00",
+                "24:00",
+                "Europe/Berlin"
+            ))
+        );
+        assert_eq!(
+            ChangeWindow::from_parts(&["mon"], "25:00", "26:00", "UTC"),
+            None
+        );
+        assert_eq!(
+            ChangeWindow::from_parts(&["mon"], "9:00", "10:00", "Mars/Olympus"),
+            None
+        );
     }
 
     #[test]

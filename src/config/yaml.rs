@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::{MessageFormatter, Spanned};
 
 use super::error::{At, ConfigError};
@@ -40,12 +41,38 @@ fn from_saphyr(file: &Path, err: &serde_saphyr::Error) -> ConfigError {
     {
         inner = error;
     }
-    let message = serde_saphyr::DefaultMessageFormatter.format_message(inner);
+    let message = match inner {
+        serde_saphyr::Error::Budget { breach, .. } => budget_words(breach).to_owned(),
+        _ => serde_saphyr::DefaultMessageFormatter
+            .format_message(inner)
+            .into_owned(),
+    };
     let at = match err.location() {
         Some(location) => At::from_location(location, ""),
         None => At::File,
     };
     ConfigError::invalid(file, at, sanitize(&plain_words(&message)))
+}
+
+/// The parser's resource limits (250,000 values, nesting depth, aliases) stop a file
+/// well under the size limit that is built to exhaust memory; it says so with a Rust
+/// debug dump, so say what it means.
+fn budget_words(breach: &BudgetBreach) -> &'static str {
+    match breach {
+        BudgetBreach::Events { .. } | BudgetBreach::Nodes { .. } => {
+            "too many values for a config file; the YAML parser stopped reading here"
+        }
+        BudgetBreach::Depth { .. } | BudgetBreach::InclusionDepth { .. } => {
+            "nested too deeply for a config file; the YAML parser stopped reading here"
+        }
+        BudgetBreach::ScalarBytes { .. } | BudgetBreach::InputBytes { .. } => {
+            "too much text for a config file; the YAML parser stopped reading here"
+        }
+        BudgetBreach::Documents { .. } => {
+            "too many YAML documents for a config file; the parser stopped reading here"
+        }
+        _ => "too many aliases or anchors for a config file; the YAML parser stopped reading here",
+    }
 }
 
 /// The parser speaks to developers ("expected sequence start"); rollcall's users edit

@@ -1,6 +1,8 @@
 //! Typed views derived from API objects. Everything here is pure data and pure
 //! functions, unit-tested against the real upstream fixtures in shared/fixtures/real.
 
+pub mod advisor;
+pub mod analysis;
 pub mod application;
 pub mod bluegreen;
 pub mod checklist;

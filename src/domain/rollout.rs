@@ -585,8 +585,12 @@ impl From<ReplicaSetWire> for WatchedReplicaSet {
 pub enum RolloutUpdate {
     Rollouts(super::WatchUpdate<RolloutRow>),
     ReplicaSets(super::WatchUpdate<ReplicaSetRow>),
+    AnalysisRuns(super::WatchUpdate<super::analysis::AnalysisRunRow>),
+    Experiments(super::WatchUpdate<super::analysis::ExperimentRow>),
     /// A watch failed (no Argo Rollouts CRD in the cluster, a dropped connection, …).
     Error(String),
+    /// The analysis watches failed: the canary pane goes on without analysis.
+    AnalysisError(String),
 }
 
 impl RolloutRow {

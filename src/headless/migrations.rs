@@ -1,6 +1,11 @@
 //! The non-interactive side: `rollcall migrations [--env NAME] [-o json] [--demo]`
 //! prints the same status the pane shows, and `rollcall demo` points every
 //! environment at its seeded demo database.
+//!
+//! The exit status is the report's answer for scripts: 0 every database is clean, 1 one
+//! needs attention (dirty, locked, an unsafe or unparsed pending migration, a problem
+//! with the files), 2 one could not be read (none configured, its `url_env` unset,
+//! unreachable) or the input was bad. The worst environment decides.
 
 use std::path::Path;
 
@@ -53,6 +58,21 @@ struct Pending {
     problems: Vec<rollcall_sqllint::ParseProblem>,
 }
 
+/// What one environment's migrations ask of the reader; the order is the exit status's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Answer {
+    Clean,
+    Attention,
+    Unknown,
+}
+
+/// The printed report and the exit status it deserves.
+#[derive(Debug)]
+pub struct Report {
+    pub text: String,
+    pub status: u8,
+}
+
 /// `rollcall migrations`: the status report of the selected environments, from the demo's
 /// freshly seeded databases when `demo_dir` is given.
 pub fn report(
@@ -60,7 +80,7 @@ pub fn report(
     env: Option<&str>,
     json_out: bool,
     demo_dir: Option<&Path>,
-) -> Result<String, ReportError> {
+) -> Result<Report, ReportError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -95,7 +115,7 @@ pub async fn status_report(
     environments: &[Environment],
     env: Option<&str>,
     json_out: bool,
-) -> Result<String, ReportError> {
+) -> Result<Report, ReportError> {
     let envs: Vec<_> = environments
         .iter()
         .filter(|e| env.is_none_or(|n| n == e.name))
@@ -109,6 +129,7 @@ pub async fn status_report(
     }
     let mut text = String::new();
     let mut docs = Vec::new();
+    let mut worst = Answer::Clean;
     for e in envs {
         let m = read(e).await;
         let summary = m.summary();
@@ -134,6 +155,23 @@ pub async fn status_report(
             .map(|r| r.version)
             .collect();
         let st = m.status.as_ref().and_then(|s| s.as_ref().ok());
+        let needs_a_look = summary.dirty
+            || st.is_some_and(|s| s.locked_by.is_some())
+            || !summary.problems.is_empty()
+            || pending.iter().any(|p| {
+                matches!(
+                    p.verdict,
+                    Some(rollcall_sqllint::Verdict::Unsafe | rollcall_sqllint::Verdict::Unchecked)
+                ) || !p.problems.is_empty()
+            });
+        let answer = if summary.error.is_some() {
+            Answer::Unknown
+        } else if needs_a_look {
+            Answer::Attention
+        } else {
+            Answer::Clean
+        };
+        worst = worst.max(answer);
         if json_out {
             docs.push(json!({
                 "env": e.name,
@@ -209,7 +247,10 @@ pub async fn status_report(
         } else {
             serde_json::Value::Array(docs)
         };
-        return serde_json::to_string_pretty(&doc).map_err(ReportError::Json);
+        text = serde_json::to_string_pretty(&doc).map_err(ReportError::Json)?;
     }
-    Ok(text)
+    Ok(Report {
+        text,
+        status: worst as u8,
+    })
 }

@@ -41,6 +41,23 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if state.readonly {
         spans.push(Span::styled(" READ-ONLY ", theme.warn));
     }
+    if let Some(run) = &state.drill {
+        let took = duration(run.elapsed(state.now, state.clock_speed));
+        let span = match run.done {
+            None => Span::styled(format!(" DRILL {} ⏱ {took} ", run.drill.name), theme.warn),
+            Some(_) => {
+                let style = if run.unsafe_sent.is_empty() {
+                    theme.ok
+                } else {
+                    theme.error
+                };
+                // The score stays where the drill's clock was.
+                let score = run.score(state.now, state.clock_speed);
+                Span::styled(format!(" DRILL DONE {score} "), style)
+            }
+        };
+        spans.push(span);
+    }
     let optional = [
         Span::styled(format!(" {} ", state.source), theme.header),
         Span::styled(format!(" user: {} ", state.user), theme.muted),
@@ -147,6 +164,11 @@ fn hints(state: &State) -> Vec<(String, &'static str)> {
             ("Esc".into(), "clear filter"),
         ],
         Mode::Help => vec![("any key".into(), "close help")],
+        Mode::Advice(_) => vec![
+            ("j/k".into(), "choose"),
+            ("Enter".into(), "run the plan"),
+            ("Esc".into(), "close"),
+        ],
         Mode::Confirm(_)
         | Mode::Prompt(_)
         | Mode::Reason(_)

@@ -1,6 +1,7 @@
 //! Rendering: `render(frame, state, theme)` is pure — it reads state and draws,
 //! nothing else. Only visible rows are built, so large lists cost the same as small.
 
+mod advice;
 mod chrome;
 pub(crate) mod dialogs;
 
@@ -29,6 +30,13 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         Mode::Reason(p) => panes::bluegreen::reason_prompt(frame, area, p, theme),
         Mode::Note(p) => panes::checklist::note_prompt(frame, area, p, theme),
         Mode::KafkaReset(p) => panes::kafka::reset_prompt(frame, area, p, theme),
+        Mode::Advice(view) => {
+            let env = state
+                .envs
+                .get(view.env)
+                .map_or("", |e| e.config.name.as_str());
+            advice::render(frame, area, view, env, theme);
+        }
         Mode::Normal | Mode::Filter | Mode::LogFilter => {}
     }
 }

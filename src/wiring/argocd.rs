@@ -45,12 +45,8 @@ pub enum NoEndpoint {
     /// Argo CD is off for every environment; the reason the source gives.
     #[error("{0}")]
     Off(String),
-    #[error("Argo CD ca_file {}: {source}", .path.display())]
-    CaFile {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("Argo CD ca_file {0}")]
+    CaFile(rollcall_files::ReadError),
     #[error(transparent)]
     CliConfig(#[from] CliConfigError),
     #[error(
@@ -75,10 +71,8 @@ pub fn endpoint_for(env: &Environment, source: &ArgocdSource) -> Result<Endpoint
                 .ca_file
                 .as_ref()
                 .map(|path| {
-                    std::fs::read_to_string(path).map_err(|source| NoEndpoint::CaFile {
-                        path: path.clone(),
-                        source,
-                    })
+                    rollcall_files::read_text(path, rollcall_files::Kind::Config)
+                        .map_err(NoEndpoint::CaFile)
                 })
                 .transpose()?;
             (cfg.server.clone(), cfg.insecure, ca_pem)

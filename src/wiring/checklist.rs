@@ -89,10 +89,14 @@ async fn run_async(
         &snapshot,
         cmd.json,
     );
-    Ok(Ok(Outcome {
-        text,
-        status: if progress.complete() { 0 } else { 1 },
-    }))
+    // The environment's workloads could not be listed: its cluster is unreachable, and
+    // what the checklist says of it is a question unanswered (2), not a "no" (1).
+    let status = match (&snapshot.rolling, progress.complete()) {
+        (Err(_), _) => 2,
+        (Ok(_), true) => 0,
+        (Ok(_), false) => 1,
+    };
+    Ok(Ok(Outcome { text, status }))
 }
 
 pub(super) async fn read(

@@ -21,6 +21,11 @@ pub struct DemoOptions {
     pub user: String,
     /// Where the demo's migration databases are written (replaced at each start).
     pub databases: PathBuf,
+    /// The drill to run on the simulator (`--drill NAME`).
+    pub drill: Option<crate::config::drills::Drill>,
+    /// Image tags marked unhealthy once the world is built (the canary's version going
+    /// bad during its first pause, for a drill).
+    pub unhealthy_images: Vec<String>,
 }
 
 /// Starts the simulator with the DictaMesh scenario and runs rollcall against it.
@@ -37,16 +42,29 @@ async fn run_async(mut config: Config, opts: DemoOptions) -> Result<()> {
         scenario: Scenario::Dictamesh,
         gitops_dir: Some(opts.databases.clone()),
         state_dir: Some(opts.databases.join("sim")),
+        // A drill's broken images crash-loop from the first pod on.
+        unhealthy_images: opts
+            .drill
+            .as_ref()
+            .map(|d| d.start.unhealthy_images.clone())
+            .unwrap_or_default(),
         ..SimOptions::default()
     })
     .await
     .wrap_err("cannot start the embedded simulator")?;
+    // After the build: marked before, the canary could never reach its first pause.
+    if !opts.unhealthy_images.is_empty() {
+        handle.set_unhealthy_images(opts.unhealthy_images.clone());
+    }
     super::once::point_at_sim(&mut config.environments, &handle);
     // The demo's world is new at every start: so are its unsynced ticks.
     let ticks_file = opts.databases.join("checklist-ticks.json");
     let _ = std::fs::remove_file(&ticks_file);
     let kubeconfig = Kubeconfig::from_yaml(&handle.kubeconfig_yaml())
         .wrap_err("the simulator wrote an unreadable kubeconfig")?;
+    if let Some(drill) = &opts.drill {
+        start_drill(&handle, drill);
+    }
     let label = format!("demo: simulator {} ×{}", handle.addr(), opts.speed);
     let result = super::run_async(RunOptions {
         config,
@@ -59,12 +77,25 @@ async fn run_async(mut config: Config, opts: DemoOptions) -> Result<()> {
         user: opts.user,
         clock: crate::domain::clock::scaled(handle.now(), opts.speed),
         clock_speed: opts.speed,
+        drill: opts.drill,
         argocd: demo_argocd(&handle),
         ticks_file,
     })
     .await;
     handle.shutdown().await;
     result
+}
+
+/// Breaks what the drill breaks later: its outage (in the user's time, as the fault plan
+/// counts it) after its delay. Its unhealthy images are set at the simulator's start.
+fn start_drill(handle: &rollcall_sim::SimHandle, drill: &crate::config::drills::Drill) {
+    if let Some((after, length)) = drill.start.outage {
+        let plan = rollcall_sim::FaultPlan {
+            outage_secs: Some(length.as_secs_f64()),
+            ..rollcall_sim::FaultPlan::default()
+        };
+        handle.set_faults_after(after.unsigned_abs(), plan);
+    }
 }
 
 /// What `rollcall sim` was asked for.

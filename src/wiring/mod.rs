@@ -2,6 +2,7 @@
 //! watchers and the command bus, maps what they send to `app::Event`s, and hands
 //! everything to the terminal loop. Shared by `run` and `demo`.
 
+pub mod advise;
 pub mod argocd;
 pub mod audit;
 pub mod checklist;
@@ -48,11 +49,20 @@ pub struct RunOptions {
     pub clock: crate::domain::Clock,
     /// How much faster than the wall clock `clock` runs.
     pub clock_speed: f64,
+    /// A drill to score (`rollcall demo --drill`).
+    pub drill: Option<crate::config::drills::Drill>,
     /// Where the environments' Argo CD is.
     pub argocd: ArgocdSource,
     /// Where checklist ticks the cluster does not have yet are kept.
     pub ticks_file: PathBuf,
 }
+
+/// Not one environment can use its cluster: the kubeconfig is missing, does not parse,
+/// or has none of their contexts. The user's to fix (exit status 2), and said before the
+/// terminal opens, on one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unusable(pub String);
 
 /// An environment for a cluster given on the command line: no services, no policy
 /// beyond the defaults. An empty namespace means all namespaces.
@@ -78,6 +88,31 @@ pub fn ad_hoc_environment(context: Option<String>, namespace: String) -> Environ
         confirm: crate::config::ConfirmPolicy::default_for(false),
         kafka: None,
     }
+}
+
+/// Why no environment can connect, naming the first one's error; None when one can.
+fn unusable(
+    environments: &[Environment],
+    by_context: &HashMap<Option<String>, Result<Connection, String>>,
+) -> Option<String> {
+    if by_context.values().any(Result::is_ok) {
+        return None;
+    }
+    let (env, why) = environments
+        .iter()
+        .find_map(|e| Some((e, by_context.get(&e.context)?.as_ref().err()?)))?;
+    // One line: a YAML error's first line has its line and column, the rest draws them.
+    let first_line = |why: &str| why.lines().next().unwrap_or_default().trim().to_owned();
+    let same_for_all = by_context
+        .values()
+        .all(|c| c.as_ref().err().map(|w| first_line(w)) == Some(first_line(why)));
+    let why = first_line(why);
+    Some(match &env.context {
+        // The kubeconfig itself: naming an environment would point at the wrong thing.
+        _ if same_for_all => why,
+        Some(context) => format!("environment {} (context {context}): {why}", env.name),
+        None => format!("environment {}: {why}", env.name),
+    })
 }
 
 /// Runs `future` on rollcall's own runtime: two workers, as the watchers, the bus and the
@@ -109,6 +144,11 @@ async fn run_async(opts: RunOptions) -> Result<()> {
     let (tx, rx) = mpsc::channel::<Event>(8192);
     let mut state = State::new(environments.clone(), keys, (opts.clock)());
     state.clock_speed = opts.clock_speed;
+    if let Some(d) = opts.drill {
+        // The brief is what the on-call engineer is told when paged.
+        state.flash = Some((state.now, format!("DRILL {}: {}", d.title, d.brief), false));
+        state.drill = Some(crate::app::drill::DrillRun::new(d, state.now));
+    }
     state.readonly = opts.readonly;
     state.user = opts.user.clone();
     let probe_urls = crate::domain::checklist::walk::probe_urls(&checklists, &environments);
@@ -140,6 +180,13 @@ async fn run_async(opts: RunOptions) -> Result<()> {
             labels.push(format!("ctx: {} as {}", c.context, c.user));
         }
         by_context.insert(env.context.clone(), conn);
+    }
+    // One environment down is the screen's to show; all of them is a kubeconfig that
+    // cannot work, and a screen of nothing but errors would hide why.
+    if matches!(opts.source, Source::Kubeconfig { .. })
+        && let Some(why) = unusable(&environments, &by_context)
+    {
+        return Err(Unusable(why).into());
     }
     state.source = match &opts.source {
         Source::Fixed { label, .. } => label.clone(),

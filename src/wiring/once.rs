@@ -99,7 +99,7 @@ where
     api.list(&Default::default())
         .await
         .map(|l| l.items)
-        .map_err(|e| crate::clients::innermost(&e))
+        .map_err(|e| crate::clients::kube::explain(&e))
 }
 
 /// The environment's pods, for the crash loops a workload's counts hide; best effort

@@ -133,9 +133,12 @@ async fn run_async(
         });
     }
     world.close().await;
+    // A cluster that could not be read is a question unanswered (2), not a degraded
+    // environment (1): the report says why.
+    let unreachable = statuses.iter().any(|s| s.summary.is_err());
     let (text, degraded) = report(&statuses, cmd.json);
     Ok(Ok(Outcome {
         text,
-        status: u8::from(degraded),
+        status: if unreachable { 2 } else { u8::from(degraded) },
     }))
 }

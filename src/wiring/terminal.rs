@@ -9,7 +9,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use color_eyre::eyre::{Result, WrapErr};
+use crossterm::cursor::Show;
 use crossterm::event::{Event as TermEvent, EventStream};
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
@@ -41,16 +43,50 @@ pub async fn run(
     ticks_file: &Path,
     streams: Streams,
 ) -> Result<()> {
-    let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+    // Caught before the terminal goes raw, so that from then on no signal ends the
+    // process without the terminal being given back.
+    let stop = stop_signals();
+    let mut terminal = init().wrap_err("cannot set up the terminal")?;
     let io = Io {
         bus: &bus,
         ticks_file,
         logs: &streams.logs,
         kafka: &streams.kafka,
     };
-    let result = event_loop(&mut terminal, state, &theme, &io, rx, clock).await;
-    ratatui::try_restore().wrap_err("cannot restore the terminal")?;
+    let result = event_loop(&mut terminal, state, &theme, &io, rx, clock, stop).await;
+    restore().wrap_err("cannot restore the terminal")?;
     result
+}
+
+/// Raw mode, the alternate screen, and a panic hook that gives the terminal back first.
+fn init() -> std::io::Result<DefaultTerminal> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = restore();
+        previous(info);
+    }));
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(std::io::stdout(), EnterAlternateScreen)?;
+    ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
+}
+
+/// The terminal as the shell left it: raw mode off, the main screen back, the cursor
+/// shown (ratatui's own restore leaves the cursor to the `Terminal`'s drop, which a
+/// panic or an early return may never reach).
+pub fn restore() -> std::io::Result<()> {
+    let raw = crossterm::terminal::disable_raw_mode();
+    let screen = crossterm::execute!(std::io::stdout(), LeaveAlternateScreen, Show);
+    raw.and(screen)
+}
+
+/// The terminal loop ended because the process was asked to stop by a signal. The
+/// terminal is restored by then; the exit status is 128 + the signal's number, as a shell
+/// reports a process the signal ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("stopped by {name}")]
+pub struct Stopped {
+    pub name: &'static str,
+    pub number: i32,
 }
 
 async fn event_loop(
@@ -60,6 +96,7 @@ async fn event_loop(
     io: &Io<'_>,
     mut rx: mpsc::Receiver<Event>,
     clock: Clock,
+    mut stop: mpsc::Receiver<Stopped>,
 ) -> Result<()> {
     state.now = clock();
     let size = terminal.size()?;
@@ -67,7 +104,6 @@ async fn event_loop(
     let mut keys = EventStream::new();
     let mut ticker = interval(Duration::from_secs(1));
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    let mut terminate = terminate_signal();
     let mut dirty = true;
     // The gap the pending redraw waits for: short after input, longer for data alone.
     let mut gap = FRAME_GAP;
@@ -96,7 +132,7 @@ async fn event_loop(
             Some(ev) = rx.recv() => ev,
             _ = ticker.tick() => Event::Tick(clock()),
             _ = sleep_until(next_frame), if dirty => continue,
-            _ = terminate.recv() => return Ok(()),
+            Some(signal) = stop.recv() => return Err(signal.into()),
         };
         if matches!(
             event,
@@ -221,25 +257,41 @@ fn apply(state: &mut State, event: Event, io: &Io<'_>) -> bool {
     changed
 }
 
-/// SIGTERM and SIGHUP end the app cleanly (terminal restored) instead of killing it.
-fn terminate_signal() -> mpsc::Receiver<()> {
+/// SIGINT, SIGQUIT, SIGTERM and SIGHUP end the app cleanly (terminal restored) instead
+/// of killing it. In raw mode Ctrl-C and Ctrl-\ arrive as keys; these are the signals
+/// sent with `kill`, or by a closing terminal. Registered at once, so that none arriving
+/// from here on has its default effect (ending the process as it is).
+fn stop_signals() -> mpsc::Receiver<Stopped> {
     let (tx, rx) = mpsc::channel(1);
     #[cfg(unix)]
-    tokio::spawn(async move {
+    {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hup)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-        ) else {
-            return;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = hup.recv() => {}
+        let kinds = [
+            ("SIGINT", SignalKind::interrupt()),
+            ("SIGQUIT", SignalKind::quit()),
+            ("SIGTERM", SignalKind::terminate()),
+            ("SIGHUP", SignalKind::hangup()),
+        ];
+        for (name, kind) in kinds {
+            let mut stream = match signal(kind) {
+                Ok(stream) => stream,
+                Err(e) => {
+                    tracing::warn!("cannot catch {name}: {e}");
+                    continue;
+                }
+            };
+            let tx = tx.clone();
+            let stopped = Stopped {
+                name,
+                number: kind.as_raw_value(),
+            };
+            tokio::spawn(async move {
+                if stream.recv().await.is_some() {
+                    let _ = tx.send(stopped).await;
+                }
+            });
         }
-        let _ = tx.send(()).await;
-    });
-    #[cfg(not(unix))]
+    }
     drop(tx);
     rx
 }

@@ -9,18 +9,10 @@ use crate::app::panes::checklist::Unsynced;
 /// The ticks kept in `path`; a missing file is none. A file that does not parse is
 /// moved aside (never overwritten) and said in the returned warning.
 pub fn load(path: &Path) -> (Vec<Unsynced>, Option<String>) {
-    let text = match std::fs::read_to_string(path) {
+    let text = match rollcall_files::read_text(path, rollcall_files::Kind::Config) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), None),
-        Err(e) => {
-            return (
-                Vec::new(),
-                Some(format!(
-                    "cannot read unsynced ticks {}: {e}",
-                    path.display()
-                )),
-            );
-        }
+        Err(e) if e.is_not_found() => return (Vec::new(), None),
+        Err(e) => return (Vec::new(), Some(format!("cannot read unsynced ticks {e}"))),
     };
     match serde_json::from_str(&text) {
         Ok(ticks) => (ticks, None),

@@ -66,10 +66,21 @@ async fn scenario_pods_are_running_and_ready_at_start() {
             assert_eq!(p.owner_references().len(), 1);
         }
     }
-    let deploys = Api::<Deployment>::namespaced(c.clone(), "dictamesh-prod")
+    let mut deploys = Api::<Deployment>::namespaced(c.clone(), "dictamesh-prod")
         .list(&ListParams::default())
         .await
         .unwrap();
+    // The Kafka consumer stopped for a replay (issue 17) is scaled to 0.
+    let stopped: Vec<_> = deploys
+        .items
+        .iter()
+        .filter(|d| d.name_any() == "metadata-catalog-consumer")
+        .map(|d| d.spec.replicas)
+        .collect();
+    assert_eq!(stopped, [Some(0)]);
+    deploys
+        .items
+        .retain(|d| d.name_any() != "metadata-catalog-consumer");
     assert_eq!(
         deploys.items.len(),
         3,

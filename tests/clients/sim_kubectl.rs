@@ -76,11 +76,12 @@ async fn get_tables_jsonpath_and_patch() {
         ],
         "{out}"
     );
-    // 9 Deployments: prod's customer-adapter is an Argo Rollout (issue 4) and its
-    // graphql-gateway a blue/green pair of two.
-    assert_eq!(r.len(), 10, "{out}");
+    // 10 Deployments: prod's customer-adapter is an Argo Rollout (issue 4), its
+    // graphql-gateway a blue/green pair of two, and its Kafka consumer stopped (issue 17).
+    assert_eq!(r.len(), 11, "{out}");
     for row in &r[1..] {
         let want = match row[0] {
+            "dictamesh-prod" if row[1] == "metadata-catalog-consumer" => ["0/0", "0", "0"],
             "dictamesh-prod" => ["3/3", "3", "3"],
             "dictamesh-staging" => ["2/2", "2", "2"],
             "dictamesh-dev" => ["1/1", "1", "1"],

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use rollcall_testkit::audit::{of_kind, records};
-use rollcall_testkit::kubectl::kubectl_or_skip;
+use rollcall_testkit::kubectl::{kubectl_or_skip, sim_admin_post};
 use rollcall_testkit::process::start_sim;
 use rollcall_testkit::pty::Tui;
 
@@ -40,20 +40,8 @@ fn an_unwritable_audit_log_stops_rollcall_before_the_screen_opens() {
 
 /// Every API request from now on waits `ms` before it is served.
 fn slow_api(kubectl: &Path, kc: &Path, dir: &Path, ms: u64) {
-    let file = dir.join("faults.json");
-    std::fs::write(&file, format!(r#"{{"latencyMs": {ms}}}"#)).unwrap();
-    let out = Command::new(kubectl)
-        .arg("--kubeconfig")
-        .arg(kc)
-        .args(["create", "--raw", "/_sim/faults", "-f"])
-        .arg(&file)
-        .output()
-        .expect("kubectl runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let plan = format!(r#"{{"latencyMs": {ms}}}"#);
+    sim_admin_post(kubectl, kc, dir, "/_sim/faults", &plan);
 }
 
 /// dev's pods listed, the API slowed down, then `r Enter` on dev's first pod: the

@@ -129,11 +129,12 @@ fn flip_graphql_gateway_and_undo_metadata_catalog_in_the_demo() {
     switch(&mut tui, "blue");
     assert_eq!(selector(&kubectl, &kc)["version"], "blue");
 
-    // Revisions: metadata-catalog is the last Deployment; Enter opens its revisions with
-    // the previous one (1) chosen; u undoes to it.
+    // Revisions: metadata-catalog is the last Deployment but one (the stopped Kafka
+    // consumer, metadata-catalog-consumer, sorts after it); Enter opens its revisions
+    // with the previous one (1) chosen; u undoes to it.
     tui.send("7");
     tui.wait_for("Revisions · prod", WAIT);
-    tui.send("G\r");
+    tui.send("Gk\r");
     tui.wait_for("Revisions · deployment/metadata-catalog · prod", WAIT);
     tui.send("u");
     let dialog = tui.wait_for("type metadata-catalog to confirm", WAIT);

@@ -42,18 +42,24 @@ fn rollout(kubectl: &Path, kc: &Path) -> Value {
 }
 
 /// Polls kubectl until `check` holds (the controller acts on the simulated clock).
-fn eventually(kubectl: &Path, kc: &Path, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+fn eventually(
+    tui: &Tui,
+    (kubectl, kc): (&Path, &Path),
+    what: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = Instant::now() + WAIT;
     loop {
         let ro = rollout(kubectl, kc);
         if check(&ro) {
             return ro;
         }
-        assert!(
-            Instant::now() < deadline,
-            "kubectl never showed {what}; last status:\n{:#}",
-            ro["status"]
-        );
+        if Instant::now() >= deadline {
+            tui.fail(&format!(
+                "kubectl never showed {what}; last status:\n{:#}",
+                ro["status"]
+            ));
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -117,13 +123,15 @@ fn abort_retry_promote_undo_through_the_tui_match_the_plugin() {
     tui.wait_for("Environments", WAIT);
     tui.send("]]3");
     tui.wait_for("Canary · customer-adapter · prod", WAIT);
-    tui.wait_for("step 2/6", WAIT);
+    tui.wait_for("step 2/7", WAIT);
 
     // Abort: {"status":{"abort":true}} on /status.
     confirm(&mut tui, "a");
     tui.wait_for("(aborted)", WAIT);
     tui.wait_for("actual 0%", WAIT);
-    let ro = eventually(&kubectl, &kc, "the abort", |r| r["status"]["abort"] == true);
+    let ro = eventually(&tui, (&kubectl, &kc), "the abort", |r| {
+        r["status"]["abort"] == true
+    });
     assert!(ro["status"]["abortedAt"].is_string());
     assert_eq!(ro["status"]["phase"], "Degraded");
     assert!(
@@ -137,23 +145,23 @@ fn abort_retry_promote_undo_through_the_tui_match_the_plugin() {
 
     // Retry: {"status":{"abort":false}}: steps start again, and the canary comes back.
     confirm(&mut tui, "y");
-    let ro = eventually(&kubectl, &kc, "the retry", |r| {
+    let ro = eventually(&tui, (&kubectl, &kc), "the retry", |r| {
         r["status"]["abortedAt"].is_null() && r["status"]["abort"] != true
     });
     assert_eq!(ro["spec"], before["spec"]);
-    eventually(&kubectl, &kc, "the first pause again", |r| {
+    eventually(&tui, (&kubectl, &kc), "the first pause again", |r| {
         r["status"]["currentStepIndex"] == 1 && r["status"]["phase"] == "Paused"
     });
-    tui.wait_for("step 2/6", WAIT);
+    tui.wait_for("step 2/7", WAIT);
 
     // Promote at the pause: {"status":{"pauseConditions":null}} → the next step.
     confirm(&mut tui, "p");
-    let ro = eventually(&kubectl, &kc, "the promote", |r| {
+    let ro = eventually(&tui, (&kubectl, &kc), "the promote", |r| {
         r["status"]["currentStepIndex"].as_u64().unwrap_or(0) >= 2
     });
     assert_eq!(ro["spec"], before["spec"]);
-    tui.wait_until("step 3/6 or later", WAIT, |s| {
-        Ok(["step 3/6", "step 4/6", "step 5/6"]
+    tui.wait_until("step 3/7 or later", WAIT, |s| {
+        Ok(["step 3/7", "step 4/7", "step 5/7", "step 6/7"]
             .iter()
             .any(|t| s.contains(t))
             .then_some(()))
@@ -163,7 +171,7 @@ fn abort_retry_promote_undo_through_the_tui_match_the_plugin() {
     // /spec/template with that revision's template → a new revision, old image.
     let stable_hash = ro["status"]["stableRS"].clone();
     confirm(&mut tui, "u");
-    let ro = eventually(&kubectl, &kc, "the undo", |r| {
+    let ro = eventually(&tui, (&kubectl, &kc), "the undo", |r| {
         r["status"]["currentPodHash"] == stable_hash && r["status"]["phase"] == "Healthy"
     });
     let image = ro["spec"]["template"]["spec"]["containers"][0]["image"]
@@ -214,7 +222,7 @@ fn abort_retry_promote_undo_through_the_tui_match_the_plugin() {
             .filter(|l| !l.contains(" 0 restarts"))
             .map(|_| s.to_string()))
     });
-    assert!(screen.contains("step 1/6"), "{screen}");
+    assert!(screen.contains("step 1/7"), "{screen}");
     let ro = rollout(&kubectl, &kc);
     let image = ro["spec"]["template"]["spec"]["containers"][0]["image"]
         .as_str()
@@ -245,7 +253,7 @@ fn demo_canary_moves_as_the_simulated_pauses_elapse() {
     tui.wait_for("Environments", WAIT);
     tui.send("]]3");
     // The demo opens in the first 5-minute pause at 20%; at ×20 it ends in seconds.
-    let first = tui.wait_for("step 2/6", WAIT);
+    let first = tui.wait_for("step 2/7", WAIT);
     assert!(first.contains("set 20% actual 20%"), "{first}");
     assert!(first.contains("left (CanaryPauseStep)"), "{first}");
     tui.wait_for("set 50% actual 50%", Duration::from_secs(60));

@@ -171,7 +171,7 @@ fn status_says_what_runs_where_and_exits_1_when_something_is_degraded() {
         "staging (dictamesh-staging) · 6/6 ready ✔ Healthy",
         "migrations: DIRTY at version 4",
         "✖ migrations DIRTY",
-        "canary ॥ Paused step 2/6 20%",
+        "canary ॥ Paused step 2/7 20%",
         "graphql-gateway    v1.1.4   3/3 ✔  argocd Synced/Healthy",
         "checklist customer-adapter@v1.2.0: 9/17 done, 3 failing",
     ] {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use rollcall_testkit::kubectl::kubectl_or_skip;
+use rollcall_testkit::kubectl::{kubectl_or_skip, sim_admin_post};
 use rollcall_testkit::process::start_sim;
 use rollcall_testkit::pty::Tui;
 
@@ -40,19 +40,7 @@ fn kubectl(bin: &Path, kc: &Path, args: &[&str]) -> String {
 }
 
 fn set_faults(bin: &Path, kc: &Path, dir: &Path, plan: &str) {
-    let file = dir.join("faults.json");
-    std::fs::write(&file, plan).unwrap();
-    kubectl(
-        bin,
-        kc,
-        &[
-            "create",
-            "--raw",
-            "/_sim/faults",
-            "-f",
-            file.to_str().unwrap(),
-        ],
-    );
+    sim_admin_post(bin, kc, dir, "/_sim/faults", plan);
 }
 
 #[test]

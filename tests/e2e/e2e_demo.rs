@@ -28,9 +28,7 @@ const ROLLOUT: Duration = Duration::from_secs(40);
 const EXIT: Duration = Duration::from_secs(5);
 
 const ENTER_ALT_SCREEN: &[u8] = b"\x1b[?1049h";
-const LEAVE_ALT_SCREEN: &[u8] = b"\x1b[?1049l";
 const HIDE_CURSOR: &[u8] = b"\x1b[?25l";
-const SHOW_CURSOR: &[u8] = b"\x1b[?25h";
 
 /// A private HOME / XDG_STATE_HOME / XDG_CONFIG_HOME plus the audit and log files.
 struct Sandbox {
@@ -155,50 +153,13 @@ fn printable(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).escape_debug().to_string()
 }
 
-/// The program left the alternate screen and showed the cursor again, and wrote
-/// nothing after that.
-fn assert_terminal_restored(raw: &[u8]) {
-    let tail = &raw[raw.len().saturating_sub(400)..];
-    let enter = find(raw, ENTER_ALT_SCREEN).expect("the alternate screen was never entered");
-    let leave = find(raw, LEAVE_ALT_SCREEN).unwrap_or_else(|| {
-        panic!(
-            "the alternate screen was never left; output ends with \"{}\"",
-            printable(tail)
-        )
-    });
-    assert!(
-        leave > enter,
-        "the alternate screen was entered again after leaving it; output ends with \"{}\"",
-        printable(tail)
-    );
-    let show = find(raw, SHOW_CURSOR).unwrap_or_else(|| {
-        panic!(
-            "the cursor was never shown again; output ends with \"{}\"",
-            printable(tail)
-        )
-    });
-    if let Some(hide) = find(raw, HIDE_CURSOR) {
-        assert!(
-            show > hide,
-            "the cursor was hidden after it was last shown; output ends with \"{}\"",
-            printable(tail)
-        );
-    }
-    let end = (leave + LEAVE_ALT_SCREEN.len()).max(show + SHOW_CURSOR.len());
-    assert!(
-        raw[end..].iter().all(u8::is_ascii_whitespace),
-        "output goes on after the terminal was restored: \"{}\"",
-        printable(&raw[end..])
-    );
-}
-
 fn assert_exits_cleanly(tui: &mut Tui) {
     let status = tui.wait_exit(EXIT);
     assert!(
         status.success(),
         "rollcall exited with {status}, expected status 0"
     );
-    assert_terminal_restored(&tui.raw_output());
+    tui.assert_terminal_restored();
 }
 
 /// Wait until prod has all 9 desired replicas ready and the pods pane shows some

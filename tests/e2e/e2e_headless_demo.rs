@@ -31,8 +31,10 @@ fn migrations_demo_leaves_the_running_demos_databases_alone() {
 
     let out = rollcall(dir.path(), &["migrations", "--demo"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
+    // 1: the report's answer (staging is dirty), not a failure to report.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -61,4 +63,62 @@ fn migrations_demo_leaves_the_running_demos_databases_alone() {
         std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
         0
     );
+}
+
+/// `rollcall advise` against the simulator's demo world: prod's customer-adapter is a
+/// canary paused mid-way, so aborting it ranks first; the Argo CD rollback follows, with
+/// auto-sync off first (the demo's app has it on). Bad input exits 2.
+#[test]
+fn advise_ranks_the_canary_abort_first_in_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+    let args = [
+        "advise",
+        "--env",
+        "prod",
+        "--service",
+        "customer-adapter",
+        "--demo",
+        "-o",
+        "json",
+    ];
+    let out = rollcall(dir.path(), &args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let plans = doc["plans"].as_array().unwrap();
+    assert_eq!(
+        plans[0]["steps"][0]["action"]["kind"], "abort-canary",
+        "{text}"
+    );
+    let sends = &plans[0]["steps"][0]["sends"];
+    assert_eq!(sends["method"], "PATCH");
+    assert!(
+        sends["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("/rollouts/customer-adapter/status")
+    );
+    let kinds: Vec<&str> = plans[1]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["action"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["disable-auto-sync", "argocd-rollback", "wait-healthy"]
+    );
+
+    let out = rollcall(
+        dir.path(),
+        &["advise", "--env", "prod", "--service", "nope", "--demo"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no service `nope` in prod"));
 }

@@ -46,11 +46,19 @@ fn demo_shows_migrations_and_forces_staging_clean() {
     // Look at prod: the unsafe pending migration and why.
     tui.send("4");
     tui.send("]]");
-    let screen = tui.wait_for("Migrations · prod", STEP);
-    let row = screen
-        .lines()
-        .find(|l| l.contains("000005") && l.contains("drop_legacy_ref"))
-        .unwrap_or_else(|| panic!("no 000005 row:\n{screen}"));
+    // Read once the frame is whole: the title can arrive before the rows under it.
+    let row = tui.wait_until("prod's 000005 row", STEP, |screen| {
+        Ok(screen
+            .contains("Migrations · prod")
+            .then(|| {
+                screen
+                    .lines()
+                    .find(|l| l.contains("000005") && l.contains("drop_legacy_ref"))
+                    .filter(|l| l.contains("pending"))
+                    .map(str::to_owned)
+            })
+            .flatten())
+    });
     assert!(
         row.contains("pending") && row.contains("⚠ DROP COLUMN"),
         "{row}"

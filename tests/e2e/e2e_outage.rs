@@ -4,10 +4,9 @@
 //! words (CrashLoopBackOff), and the drift below the policy's minimum; never "rolling".
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use rollcall_testkit::kubectl::kubectl_or_skip;
+use rollcall_testkit::kubectl::{kubectl_or_skip, sim_admin_post};
 use rollcall_testkit::process::start_sim;
 use rollcall_testkit::pty::Tui;
 
@@ -19,20 +18,7 @@ const WITHIN: Duration = Duration::from_secs(10);
 const VERSIONS: &str = r#"{"images": ["v1.1.3", "v1.1.4", "v1.2.0"]}"#;
 
 fn post_unhealthy(kubectl: &Path, kc: &Path, dir: &Path) {
-    let file = dir.join("unhealthy.json");
-    std::fs::write(&file, VERSIONS).unwrap();
-    let out = Command::new(kubectl)
-        .arg("--kubeconfig")
-        .arg(kc)
-        .args(["create", "--raw", "/_sim/unhealthy", "-f"])
-        .arg(&file)
-        .output()
-        .expect("kubectl runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sim_admin_post(kubectl, kc, dir, "/_sim/unhealthy", VERSIONS);
 }
 
 /// The environments table's row of `namespace`.

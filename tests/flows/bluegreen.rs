@@ -6,63 +6,26 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use rollcall::app::{Effect, EnvUpdate, Event, Mode, Pane, State, update};
 use rollcall::bus::Command;
 use rollcall::config::Colour;
+use rollcall::domain::WatchUpdate;
 use rollcall::domain::bluegreen::deployment_revisions;
-use rollcall::domain::rollout::RolloutUpdate;
-use rollcall::domain::{ReplicaSetRow, WatchUpdate, WatchedReplicaSet};
 use rollcall_testkit::state::*;
 use serde_json::json;
 
 const PROD: usize = 2;
 const NS: &str = "dictamesh-prod";
 
-/// A ReplicaSet of Deployment `deploy` as the API server has it.
-fn rs(
-    deploy: &str,
-    hash: &str,
-    revision: u64,
-    tag: &str,
-    replicas: u32,
-    age: i64,
-) -> ReplicaSetRow {
-    let v = json!({
-        "metadata": {"name": format!("{deploy}-{hash}"), "namespace": NS, "resourceVersion": "4",
-            "creationTimestamp": ago(age),
-            "labels": {"app": deploy, "pod-template-hash": hash},
-            "annotations": {"deployment.kubernetes.io/revision": revision.to_string(),
-                "deployment.kubernetes.io/desired-replicas": "3",
-                "deployment.kubernetes.io/max-replicas": "4",
-                "team": "catalog"},
-            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": deploy,
-                "uid": format!("uid-{deploy}"), "controller": true}]},
-        "spec": {"replicas": replicas, "template": {
-            "metadata": {"labels": {"app": deploy, "pod-template-hash": hash}},
-            "spec": {"containers": [{"name": deploy,
-                "image": format!("ghcr.io/controle-digital/{deploy}:{tag}")}]}}},
-        "status": {"replicas": replicas, "readyReplicas": replicas},
-    });
-    serde_json::from_value::<WatchedReplicaSet>(v).unwrap().row
-}
-
-fn feed_rs(state: &mut State, row: ReplicaSetRow) {
-    update(
-        state,
-        Event::Rollouts {
-            env: PROD,
-            update: RolloutUpdate::ReplicaSets(WatchUpdate::Apply(row)),
-        },
-    );
-}
-
 /// prod with metadata-catalog's history: revision 1 (v1.1.3, scaled down) and 2 (current).
 fn scene(w: u16, h: u16) -> State {
     let mut s = populated(w, h);
     feed_rs(
         &mut s,
-        rs("metadata-catalog", "5d8f7c9b4", 1, "v1.1.3", 0, 5 * 86400),
+        PROD,
+        deployment_rs("metadata-catalog", "5d8f7c9b4", 1, "v1.1.3", 0, 5 * 86400),
     );
     feed_rs(
         &mut s,
-        rs("metadata-catalog", "7d9f5c6b8", 2, "v1.1.4", 3, 3 * 86400),
+        PROD,
+        deployment_rs("metadata-catalog", "7d9f5c6b8", 2, "v1.1.4", 3, 3 * 86400),
     );
     press(&mut s, "]]");
     s
@@ -407,14 +370,14 @@ fn undo_to_the_chosen_revision_is_kubectls_json_patch() {
 
 #[test]
 fn undo_behind_a_self_healing_argo_cd_app_warns_and_points_at_the_rollback() {
-    use rollcall::app::panes::argocd::ArgoUpdate;
-    use rollcall_testkit::release::{REV_NEW, app, app_json, argo};
+    use rollcall_testkit::release::{REV_NEW, app_json, only_app};
     let mut s = scene(160, 48);
     // Prod's metadata-catalog app with automated sync and self-heal.
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Init));
-    let v = app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4");
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitApply(app(v))));
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitDone));
+    only_app(
+        &mut s,
+        2,
+        app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4"),
+    );
     press(&mut s, "7G");
     key(&mut s, KeyCode::Enter);
     press(&mut s, "u");
@@ -431,13 +394,13 @@ fn undo_behind_a_self_healing_argo_cd_app_warns_and_points_at_the_rollback() {
 /// off; once that succeeds the same undo is offered again, without the self-heal warning.
 #[test]
 fn ctrl_o_turns_auto_sync_off_first_then_offers_the_undo_again() {
-    use rollcall::app::panes::argocd::ArgoUpdate;
-    use rollcall_testkit::release::{REV_NEW, app, app_json, argo};
+    use rollcall_testkit::release::{REV_NEW, app_json, only_app};
     let mut s = scene(160, 48);
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Init));
-    let v = app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4");
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitApply(app(v))));
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitDone));
+    only_app(
+        &mut s,
+        2,
+        app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4"),
+    );
     press(&mut s, "7G");
     key(&mut s, KeyCode::Enter);
     press(&mut s, "u");
@@ -524,13 +487,13 @@ fn undo_dialog_renders_the_gitops_warning() {
 /// screen says so rather than leave the ✔ standing.
 #[test]
 fn an_undo_reverted_by_self_heal_is_noticed_and_said() {
-    use rollcall::app::panes::argocd::ArgoUpdate;
-    use rollcall_testkit::release::{REV_NEW, app, app_json, argo};
+    use rollcall_testkit::release::{REV_NEW, app_json, only_app};
     let mut s = scene(160, 48);
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::Init));
-    let v = app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4");
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitApply(app(v))));
-    argo(&mut s, 2, ArgoUpdate::Apps(WatchUpdate::InitDone));
+    only_app(
+        &mut s,
+        2,
+        app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4"),
+    );
     press(&mut s, "7G");
     key(&mut s, KeyCode::Enter);
     press(&mut s, "u");
@@ -581,7 +544,8 @@ fn the_chosen_revision_stays_chosen_when_a_new_one_arrives() {
     assert_eq!(s.revisions.anchor, Some(1));
     feed_rs(
         &mut s,
-        rs("metadata-catalog", "9c8b7a6d5", 3, "v1.1.4", 3, 60),
+        PROD,
+        deployment_rs("metadata-catalog", "9c8b7a6d5", 3, "v1.1.4", 3, 60),
     );
     press(&mut s, "u");
     assert!(

@@ -663,3 +663,19 @@ fn a_runbook_replaces_the_builtin_one_and_bad_ones_point_at_the_line() {
         assert!(err.contains(want), "{text}\n→ {err}\nwanted {want}");
     }
 }
+
+#[test]
+fn a_file_past_the_parsers_limits_says_so_in_words() {
+    // 300,000 days in a change window, 1.2 MB: well under the 4 MiB file limit, but the
+    // parser's node budget stops it.
+    let many = format!(
+        "{ENV_HEAD}    policy:\n      deploy_mode: manual+window\n      change_windows:\n        - days: [{}mon]\n          start: '10:00'\n          end: '16:00'\n",
+        "mon,".repeat(300_000)
+    );
+    let err = load_err(&[("environments.yaml", &many)]);
+    assert!(
+        err.contains("too many values for a config file; the YAML parser stopped reading here"),
+        "{err}"
+    );
+    assert!(!err.contains("budget") && !err.contains('{'), "{err}");
+}

@@ -11,7 +11,7 @@ use rollcall::domain::kafka::datetime::{self, default_input};
 use rollcall::domain::kafka::table::*;
 use rollcall::domain::kafka::topics::{Verdict, diff_all, parse_backup};
 use rollcall::domain::kafka::{GroupState, ResetPlan, ResetSpec, reset_args, total_lag};
-use rollcall_testkit::kafka::*;
+use rollcall_testkit::kafka_state::*;
 use rollcall_testkit::state::now;
 use serde_json::json;
 

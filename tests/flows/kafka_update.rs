@@ -10,7 +10,7 @@ use rollcall::app::state::DryRun;
 use rollcall::app::{Effect, Event, Mode, Pane, State, update};
 use rollcall::bus::{Command, OpId};
 use rollcall::domain::kafka::{KafkaUpdate, ResetSpec};
-use rollcall_testkit::kafka::*;
+use rollcall_testkit::kafka_state::*;
 use rollcall_testkit::state::*;
 
 const DEV: usize = 0;

@@ -2,6 +2,8 @@
 //! into rows, config loading, the migration lint, pod ordering and redraw decisions. No
 //! network, no child processes.
 
+mod advisor;
+mod analysis_fixtures;
 mod app_update;
 mod argocd_fixtures;
 mod bluegreen;
@@ -12,6 +14,7 @@ mod cnpg_trivy_fixtures;
 mod config_load;
 mod confirm_policy;
 mod fixtures_decode;
+mod fuzz_replay;
 mod kafka_parse;
 mod kafka_update;
 mod layers;

@@ -61,3 +61,26 @@ fn abort_confirm_in_production_shows_the_status_patch() {
     );
     insta::assert_snapshot!("canary_abort_confirm_160x48", draw(&s).backend());
 }
+
+/// The Rollout aborted by its failed analysis: the pane says so in words, names the
+/// failing metric with Argo's reason, and shows the run's measurements against the limit.
+#[test]
+fn canary_pane_with_a_failing_analysis_at_two_sizes() {
+    for (w, h) in [(160, 48), (80, 24)] {
+        let mut s = populated(w, h);
+        press(&mut s, "]]3");
+        update(&mut s, Event::Tick(now()));
+        rollcall_testkit::canary::with_failed_analysis(&mut s);
+        let text = screen_text(&s);
+        assert!(
+            text.contains("✖ Aborted by analysis: metric \"success-rate\" Failed"),
+            "{text}"
+        );
+        assert!(text.contains("failed (3) > failureLimit (2)"), "{text}");
+        assert!(text.contains("✖ 3 (limit 2)"), "{text}");
+        insta::assert_snapshot!(
+            format!("canary_failing_analysis_{w}x{h}"),
+            draw(&s).backend()
+        );
+    }
+}

@@ -4,7 +4,7 @@
 //! the backup; and the reset prompt with its datetime in UTC.
 
 use crossterm::event::KeyCode;
-use rollcall_testkit::kafka::with_kafka;
+use rollcall_testkit::kafka_state::with_kafka;
 use rollcall_testkit::state::*;
 
 #[test]

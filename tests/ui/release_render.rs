@@ -159,3 +159,29 @@ fn history_fetches_images_of_revisions_never_seen_running() {
     );
     assert!(effects.is_empty(), "{effects:?}");
 }
+
+/// The rollback advisor over prod's metadata-catalog: the Argo CD rollback (auto-sync
+/// off first) above the Deployment undo, with the steps and risks of the chosen plan.
+#[test]
+fn advisor_overlay() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut s = populated(w, h);
+        for (hash, rev, tag, n, age) in [
+            ("5d8f7c9b4", 1, "v1.1.3", 0, 5 * 86400),
+            ("7d9f5c6b8", 2, "v1.1.4", 3, 3 * 86400),
+        ] {
+            feed_rs(
+                &mut s,
+                2,
+                deployment_rs("metadata-catalog", hash, rev, tag, n, age),
+            );
+        }
+        only_app(
+            &mut s,
+            2,
+            app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4"),
+        );
+        press(&mut s, "]]5jj!");
+        insta::assert_snapshot!(format!("advisor_{w}x{h}"), draw(&s).backend());
+    }
+}

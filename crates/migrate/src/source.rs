@@ -156,14 +156,17 @@ impl Source {
                 return source;
             }
         };
+        // Symlinks are followed (a linked migration is a migration); what is not a
+        // regular file is refused by the read, and said, rather than passed over.
         let mut files: Vec<(String, PathBuf)> = entries
             .flatten()
-            .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+            .filter(|e| !e.path().is_dir())
             .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
             .collect();
         files.sort();
         let texts = files.into_iter().map(|(name, path)| {
-            let text = std::fs::read_to_string(&path);
+            let text = rollcall_files::read_text(&path, rollcall_files::Kind::Migration)
+                .map_err(|e| e.reason());
             (name, text)
         });
         source.add_files(texts);
@@ -184,7 +187,7 @@ impl Source {
         source
     }
 
-    fn add_files(&mut self, files: impl IntoIterator<Item = (String, std::io::Result<String>)>) {
+    fn add_files(&mut self, files: impl IntoIterator<Item = (String, Result<String, String>)>) {
         for (name, text) in files {
             // Editor leftovers and READMEs are not migrations and not worth a warning.
             if name.starts_with('.') || name.ends_with(".md") || name.ends_with('~') {
@@ -200,9 +203,8 @@ impl Source {
             };
             let text = match text {
                 Ok(t) => t,
-                Err(e) => {
-                    // Kept as text: a problem is compared and cloned with the source.
-                    let error = e.to_string();
+                // Kept as text: a problem is compared and cloned with the source.
+                Err(error) => {
                     self.problems
                         .push(SourceProblem::Unreadable { file: name, error });
                     continue;
@@ -337,5 +339,54 @@ mod tests {
         assert_eq!(s.next(None), Some(1));
         assert_eq!(s.next(Some(1)), Some(2));
         assert_eq!(s.next(Some(2)), None);
+    }
+
+    #[test]
+    fn a_directory_follows_symlinks_and_says_what_it_will_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("1_a.up.sql", "CREATE TABLE a (id int);");
+        write("1_a.down.sql", "DROP TABLE a;");
+        // A migration kept elsewhere and linked in is read like any other.
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::write(elsewhere.path().join("b.sql"), "CREATE TABLE b (id int);").unwrap();
+        std::os::unix::fs::symlink(
+            elsewhere.path().join("b.sql"),
+            dir.path().join("2_b.up.sql"),
+        )
+        .unwrap();
+        write("2_b.down.sql", "DROP TABLE b;");
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("3_c.up.sql")).unwrap();
+        let fifo = dir.path().join("3_c.down.sql");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let big = std::fs::File::create(dir.path().join("4_d.up.sql")).unwrap();
+        big.set_len(rollcall_files::Kind::Migration.limit() + 1)
+            .unwrap();
+
+        let s = Source::read(dir.path());
+        assert_eq!(
+            s.get(2).and_then(|m| m.up.as_deref()),
+            Some("CREATE TABLE b (id int);")
+        );
+        let unreadable: Vec<String> = s
+            .problems
+            .iter()
+            .filter(|p| matches!(p, SourceProblem::Unreadable { .. }))
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            unreadable,
+            [
+                "cannot read 3_c.down.sql: not a regular file (a FIFO)",
+                "cannot read 3_c.up.sql: not a regular file (a character device)",
+                "cannot read 4_d.up.sql: 16777217 bytes is over the 16 MiB limit for a migration file",
+            ]
+        );
     }
 }

@@ -7,7 +7,7 @@ use crate::api::faults::FaultFlagError;
 use crate::{FaultPlan, Scenario, SimOptions};
 
 /// Which flag of `rollcall sim` is wrong, and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FlagError {
     #[error("unknown scenario {0:?} (expected dictamesh, empty or scale)")]
     Scenario(String),
@@ -23,14 +23,18 @@ pub struct SimFlags {
     /// World to start with: dictamesh, empty or scale.
     #[arg(long, default_value = "dictamesh")]
     pub scenario: String,
-    /// scale scenario: number of pods.
-    #[arg(long, default_value_t = 10_000)]
+    /// scale scenario: number of pods (1 to 200000).
+    // Every pod is kept whole in memory; 200000 is four times the largest size the scale
+    // benchmark measures, and more than rollcall's target clusters hold.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=200_000))]
     pub pods: u32,
-    /// scale scenario: namespaces the pods are spread over.
-    #[arg(long, default_value_t = 10)]
+    /// scale scenario: namespaces the pods are spread over (1 to 10000).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub namespaces: u32,
-    /// scale scenario: pod status changes per second.
-    #[arg(long, default_value_t = 0)]
+    /// scale scenario: pod status changes per second (0 to 10000).
+    // More than one simulator task writes and fans out to watchers; the scale benchmark
+    // churns hundreds a second.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10_000))]
     pub churn: u32,
     /// Bearer token of the `viewer` user (reads everything, writes nothing in prod).
     #[arg(long, default_value = "rollcall-sim-viewer")]
@@ -42,7 +46,7 @@ pub struct SimFlags {
     /// outage=SECS, deny=TOKEN:401|403, argocd-down=SECS, watch-list=off, dry-run=refuse
     /// (repeatable; change at run time with
     /// POST /_sim/faults).
-    #[arg(long = "fault", value_name = "NAME=VALUE")]
+    #[arg(long = "fault", value_name = "NAME=VALUE", value_parser = parse_fault)]
     pub faults: Vec<String>,
     /// Where the Argo CD API listens (its own port, as argocd-server is its own host).
     #[arg(long, default_value = "127.0.0.1:18081")]
@@ -69,6 +73,32 @@ pub struct SimFlags {
     /// $XDG_STATE_HOME/rollcall/sim].
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<std::path::PathBuf>,
+}
+
+/// The simulated clock's speed factor, as `--speed` takes it.
+///
+/// Below 0.01 a one-minute canary pause takes more than an hour and a half of waiting;
+/// above 1000 a whole canary with minute-long pauses passes between two of rollcall's
+/// one-second ticks, so nothing of it could be watched. NaN, infinities and zero or
+/// negative speeds have no meaning for a clock.
+pub const SPEED_RANGE: (f64, f64) = (0.01, 1000.0);
+
+/// Parses `--speed` (of `rollcall demo` and `rollcall sim`) within [`SPEED_RANGE`].
+pub fn parse_speed(value: &str) -> Result<f64, String> {
+    let (min, max) = SPEED_RANGE;
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| (min..=max).contains(s))
+        .ok_or_else(|| format!("--speed must be a finite number between {min} and {max}"))
+}
+
+/// Checks one `--fault NAME=VALUE` when the command line is parsed, so a bad one is
+/// refused as every other bad flag is (with clap's usage error and exit status 2).
+fn parse_fault(value: &str) -> Result<String, FaultFlagError> {
+    FaultPlan::default().apply_flag(value)?;
+    Ok(value.to_owned())
 }
 
 impl SimFlags {
@@ -133,13 +163,31 @@ mod tests {
             cmd.flags.apply(&mut SimOptions::default()),
             Err(FlagError::EmptyUnhealthyImage)
         );
-        let cmd = Cmd::parse_from(["sim", "--fault", "deny=t:500"]);
-        assert_eq!(
-            cmd.flags
-                .apply(&mut SimOptions::default())
-                .unwrap_err()
-                .to_string(),
-            "fault deny: \"500\" is not 401 or 403"
+        // A bad fault is refused as the command line is parsed.
+        let err = Cmd::try_parse_from(["sim", "--fault", "deny=t:500"])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("fault deny: \"500\" is not 401 or 403"),
+            "{err}"
         );
+    }
+
+    #[test]
+    fn speeds_outside_the_range_are_refused_with_it() {
+        assert_eq!(parse_speed("2.5"), Ok(2.5));
+        assert_eq!(parse_speed("0.01"), Ok(0.01));
+        assert_eq!(parse_speed("1000"), Ok(1000.0));
+        for bad in ["inf", "NaN", "0", "-1", "1e18", "1000.5", "fast", ""] {
+            assert_eq!(
+                parse_speed(bad),
+                Err("--speed must be a finite number between 0.01 and 1000".into()),
+                "{bad}"
+            );
+        }
+        assert!(Cmd::try_parse_from(["sim", "--fault", "errors=2"]).is_err());
+        assert!(Cmd::try_parse_from(["sim", "--pods", "0"]).is_err());
+        assert!(Cmd::try_parse_from(["sim", "--fault", "errors=0.5", "--pods", "5"]).is_ok());
     }
 }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod cnpg;
 pub mod controllers;
+pub mod kafka;
 pub mod keep;
 pub mod metrics;
 pub mod monitoring;
@@ -31,7 +32,7 @@ use std::time::Duration;
 use tokio::sync::watch as signal;
 use tokio::task::JoinHandle;
 
-pub use api::faults::FaultPlan;
+pub use api::faults::{FaultPlan, Impostor};
 pub use scenario::Scenario;
 
 use clock::SimClock;
@@ -158,6 +159,8 @@ pub struct Shared {
     pub unhealthy: controllers::unhealthy::UnhealthyImages,
     /// Bumped when the unhealthy images change, so controllers look at every pod again.
     pub unhealthy_changed: signal::Sender<u64>,
+    /// The demo's Kafka cluster (topics, consumer groups), behind the broker pods' exec.
+    pub kafka: kafka::Kafka,
     events: AtomicBool,
 }
 
@@ -188,6 +191,7 @@ impl Shared {
             gitops: Default::default(),
             unhealthy: controllers::unhealthy::UnhealthyImages::new(Vec::new()),
             unhealthy_changed: signal::channel(0).0,
+            kafka: kafka::Kafka::default(),
             events: AtomicBool::new(true),
         });
         (shared, tx)
@@ -244,6 +248,7 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         gitops: argocd::repo::GitRepo::default(),
         unhealthy: controllers::unhealthy::UnhealthyImages::new(opts.unhealthy_images.clone()),
         unhealthy_changed: signal::channel(0).0,
+        kafka: kafka::Kafka::default(),
         events: AtomicBool::new(true),
     });
     let pki = match (opts.tls, &opts.state_dir) {
@@ -251,10 +256,17 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         (true, Some(dir)) => Some(api::pki::kept(dir).map_err(SimError::Kept)?),
         (true, None) => Some(api::pki::pki().map_err(|e| SimError::Tls(e.into()))?),
     };
+    // One Prometheus history: the monitoring port serves it, analysis measures from it.
+    let history = Arc::new(metrics::History::default());
     let mut ctl = Controllers::new(shared.clone());
+    ctl.set_metrics(history.clone());
     scenario::build(&shared, &mut ctl, opts.scenario);
     if opts.scenario == Scenario::Dictamesh {
         scenario::argocd::build(&shared, opts.gitops_dir.as_deref()).map_err(SimError::Gitops)?;
+        // The Kafka topics' backup lies next to the GitOps checkout.
+        if let Some(root) = shared.gitops.checkout().and_then(std::path::Path::parent) {
+            kafka::scenario::write_backup(&shared, root)?;
+        }
     }
     let argocd = argocd::start(
         shared.clone(),
@@ -265,7 +277,6 @@ pub async fn start_with(opts: SimOptions, tuning: Tuning) -> Result<SimHandle, S
         rx.clone(),
     )
     .await?;
-    let history = Arc::new(metrics::History::default());
     let (monitoring, monitoring_task) = monitoring::start(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         shared.clone(),
@@ -373,6 +384,12 @@ impl SimHandle {
         self.shared.gitops.checkout()
     }
 
+    /// The demo's backup of its `KafkaTopic`s (`kafka-topics-backup.yaml`, a `kind: List`
+    /// as `kubectl get kafkatopics -o yaml` writes it), next to the GitOps checkout.
+    pub fn kafka_topics_backup(&self) -> Option<&std::path::Path> {
+        self.shared.kafka.backup_path()
+    }
+
     /// `https://127.0.0.1:PORT` (or `http://` when TLS is off).
     pub fn base_url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
@@ -454,6 +471,15 @@ impl SimHandle {
     /// Replaces the fault plan (as `POST /_sim/faults` does).
     pub fn set_faults(&self, plan: FaultPlan) {
         self.shared.faults.set(plan);
+    }
+
+    /// Sets `plan` once `delay` has passed (a scripted incident's later fault).
+    pub fn set_faults_after(&self, delay: std::time::Duration, plan: FaultPlan) {
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            shared.faults.set(plan);
+        });
     }
 
     /// Replaces the image tags marked unhealthy (as `POST /_sim/unhealthy` does).

@@ -383,6 +383,11 @@ pub fn has_generation(def: &ResourceDef) -> bool {
             | resources::CNPG_CLUSTERS
             | resources::CNPG_BACKUPS
             | resources::VULNERABILITYREPORTS
+            | resources::ANALYSISRUNS
+            | resources::ANALYSISTEMPLATES
+            | resources::CLUSTERANALYSISTEMPLATES
+            | resources::EXPERIMENTS
+            | resources::KAFKATOPICS
     )
 }
 

@@ -27,6 +27,10 @@ pub enum TableKind {
     CnpgBackup,
     /// Trivy's printer columns (Repository, Tag, Scanner, Age; severities at priority 1).
     VulnerabilityReport,
+    /// Argo Rollouts' AnalysisRuns and Experiments (Status, Age).
+    AnalysisRun,
+    /// Strimzi KafkaTopics (Cluster, Partitions, Replication factor, Ready).
+    KafkaTopic,
     Default,
 }
 
@@ -145,6 +149,13 @@ pub const CNPG_CLUSTERS: usize = 15;
 pub const CNPG_BACKUPS: usize = 16;
 /// Trivy operator scan results (aquasecurity.github.io/v1alpha1), one per container.
 pub const VULNERABILITYREPORTS: usize = 17;
+/// Argo Rollouts' analysis (CRDs without subresources: status is written with the object).
+pub const ANALYSISRUNS: usize = 18;
+pub const ANALYSISTEMPLATES: usize = 19;
+pub const CLUSTERANALYSISTEMPLATES: usize = 20;
+pub const EXPERIMENTS: usize = 21;
+/// Strimzi's KafkaTopic (kafka.strimzi.io/v1beta2), applied by the simulated topic operator.
+pub const KAFKATOPICS: usize = 22;
 
 /// All served resources; `RESOURCES[i].id == i`.
 pub static RESOURCES: &[ResourceDef] = &[
@@ -172,7 +183,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         namespaced: true,
         short_names: &["po"],
         categories: &["all"],
-        subresources: &["status", "log", "proxy"],
+        subresources: &["status", "log", "proxy", "exec"],
         fields: POD_FIELDS,
         table: TableKind::Pod,
     },
@@ -403,6 +414,76 @@ pub static RESOURCES: &[ResourceDef] = &[
         fields: &[],
         table: TableKind::VulnerabilityReport,
     },
+    ResourceDef {
+        id: ANALYSISRUNS,
+        group: "argoproj.io",
+        version: "v1alpha1",
+        plural: "analysisruns",
+        singular: "analysisrun",
+        kind: "AnalysisRun",
+        namespaced: true,
+        short_names: &["ar"],
+        categories: &[],
+        subresources: &[],
+        fields: &[],
+        table: TableKind::AnalysisRun,
+    },
+    ResourceDef {
+        id: ANALYSISTEMPLATES,
+        group: "argoproj.io",
+        version: "v1alpha1",
+        plural: "analysistemplates",
+        singular: "analysistemplate",
+        kind: "AnalysisTemplate",
+        namespaced: true,
+        short_names: &["at"],
+        categories: &[],
+        subresources: &[],
+        fields: &[],
+        table: TableKind::Default,
+    },
+    ResourceDef {
+        id: CLUSTERANALYSISTEMPLATES,
+        group: "argoproj.io",
+        version: "v1alpha1",
+        plural: "clusteranalysistemplates",
+        singular: "clusteranalysistemplate",
+        kind: "ClusterAnalysisTemplate",
+        namespaced: false,
+        short_names: &["cat"],
+        categories: &[],
+        subresources: &[],
+        fields: &[],
+        table: TableKind::Default,
+    },
+    ResourceDef {
+        id: EXPERIMENTS,
+        group: "argoproj.io",
+        version: "v1alpha1",
+        plural: "experiments",
+        singular: "experiment",
+        kind: "Experiment",
+        namespaced: true,
+        short_names: &["exp"],
+        categories: &[],
+        subresources: &[],
+        fields: &[],
+        table: TableKind::AnalysisRun,
+    },
+    ResourceDef {
+        id: KAFKATOPICS,
+        group: "kafka.strimzi.io",
+        version: "v1beta2",
+        plural: "kafkatopics",
+        singular: "kafkatopic",
+        kind: "KafkaTopic",
+        namespaced: true,
+        short_names: &["kt"],
+        categories: &["strimzi"],
+        subresources: &["status"],
+        fields: &[],
+        table: TableKind::KafkaTopic,
+    },
 ];
 
 /// The definition whose store table holds a kind's objects (events.k8s.io Events live in
@@ -468,5 +549,10 @@ mod tests {
             find("aquasecurity.github.io", "v1alpha1", "vulnerabilityreports").map(|d| d.id),
             Some(VULNERABILITYREPORTS)
         );
+        assert_eq!(
+            find("argoproj.io", "v1alpha1", "analysisruns").map(|d| d.kind),
+            Some("AnalysisRun")
+        );
+        assert!(!def(CLUSTERANALYSISTEMPLATES).namespaced && is_custom(def(EXPERIMENTS)));
     }
 }

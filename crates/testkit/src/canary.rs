@@ -2,6 +2,7 @@
 //! ReplicaSets and pods, as the watchers decode them from the simulator's JSON.
 
 use rollcall::app::{Event, State, update};
+use rollcall::domain::analysis::WatchedAnalysisRun;
 use rollcall::domain::rollout::RolloutUpdate;
 use rollcall::domain::{WatchUpdate, WatchedPod, WatchedReplicaSet, WatchedRollout};
 use serde_json::{Value, json};
@@ -216,4 +217,72 @@ pub fn with_rollout(s: &mut State, phase: Phase, pause_ago: i64) {
             },
         );
     }
+}
+
+/// What the demo's analysis step writes when the canary's success rate is bad: the run's
+/// status after `failed` failed measurements (3 fails it: failureLimit 2).
+pub fn analysis_run_json(failed: u32) -> Value {
+    let values = ["0.7012", "0.6991", "0.7004"];
+    let measurements: Vec<Value> = (0..failed.min(3) as usize)
+        .map(|i| {
+            let at = ago(30 - 10 * i as i64);
+            json!({"phase": "Failed", "value": format!("[{}]", values[i]),
+                   "startedAt": at, "finishedAt": at})
+        })
+        .collect();
+    let done = failed > 2;
+    let phase = if done { "Failed" } else { "Running" };
+    let mut result = json!({"name": "success-rate", "phase": phase, "count": failed,
+        "failed": failed, "measurements": measurements});
+    let mut st = json!({"phase": phase, "startedAt": ago(30), "metricResults": [result.clone()]});
+    if done {
+        let why = "Metric \"success-rate\" assessed Failed due to failed (3) > failureLimit (2)";
+        st["message"] = json!(why);
+        result["phase"] = json!("Failed");
+    }
+    json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisRun",
+        "metadata": {"name": format!("customer-adapter-{CANARY}-3-2"), "namespace": NS,
+            "resourceVersion": "11", "creationTimestamp": ago(31),
+            "labels": {"app": "customer-adapter", "rollout-type": "Step", "step-index": "2",
+                "rollouts-pod-template-hash": CANARY},
+            "annotations": {"rollout.argoproj.io/revision": "3"},
+            "ownerReferences": [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                "name": "customer-adapter", "uid": "ro-uid", "controller": true}]},
+        "spec": {"args": [{"name": "service-name", "value": "customer-adapter"},
+                {"name": "canary-hash", "value": CANARY}],
+            "metrics": [{"name": "success-rate", "interval": "10s", "count": 5,
+                "successCondition": "result[0] >= 0.95", "failureLimit": 2,
+                "provider": {"prometheus": {"address": "http://prometheus.monitoring.svc:9090",
+                    "query": "sum(rate(http_requests_total{code!~\"5..\"}[1m]))"}}}]},
+        "status": st,
+    })
+}
+
+/// The Rollout aborted by its failed analysis step, as the simulator leaves it: the
+/// `RolloutAborted` condition with Argo's message, the run Failed, the canary at zero.
+pub fn with_failed_analysis(s: &mut State) {
+    with_rollout(s, Phase::Aborted, 88);
+    let why = "Metric \"success-rate\" assessed Failed due to failed (3) > failureLimit (2)";
+    let message = format!(
+        "Rollout aborted update to revision 3: Step-based analysis phase error/failed: {why}"
+    );
+    let mut ro = rollout_json(Phase::Aborted, 88);
+    ro["spec"]["strategy"]["canary"]["steps"] = json!([{"setWeight": 20},
+        {"pause": {"duration": "5m"}},
+        {"analysis": {"templates": [{"templateName": "success-rate"}]}},
+        {"setWeight": 50}, {"pause": {"duration": "5m"}}, {"setWeight": 80},
+        {"pause": {"duration": "5m"}}]);
+    ro["status"]["message"] = json!(format!("RolloutAborted: {message}"));
+    ro["status"]["conditions"][1]["message"] = json!(message);
+    ro["status"]["canary"]["currentStepAnalysisRunStatus"] = json!({
+        "name": format!("customer-adapter-{CANARY}-3-2"), "status": "Failed", "message": why});
+    let row = serde_json::from_value::<WatchedRollout>(ro).unwrap().row;
+    send(s, RolloutUpdate::Rollouts(WatchUpdate::Apply(row)));
+    let run = serde_json::from_value::<WatchedAnalysisRun>(analysis_run_json(3))
+        .unwrap()
+        .row;
+    send(s, RolloutUpdate::AnalysisRuns(WatchUpdate::Init));
+    send(s, RolloutUpdate::AnalysisRuns(WatchUpdate::InitApply(run)));
+    send(s, RolloutUpdate::AnalysisRuns(WatchUpdate::InitDone));
 }

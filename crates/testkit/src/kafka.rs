@@ -1,149 +1,141 @@
-//! Kafka as the real `kafka-consumer-groups.sh` prints it (Kafka 3.x/4.x formats: each
-//! table row printed as `\n` + padded columns, `-` for what is unknown) and the demo's
-//! groups and topics fed to a state as the Kafka watcher would.
+//! The Kafka tools in the simulator's broker pod, run the way rollcall runs them: kube-rs
+//! `pods/exec` over a WebSocket. Also readers for the tools' tables, by column position of
+//! the header (how a person reads them), for tests that compare offsets.
 
-use rollcall::app::{Event, State, update};
-use rollcall::domain::kafka::table::{parse_offsets, parse_state};
-use rollcall::domain::kafka::topics::TopicSpec;
-use rollcall::domain::kafka::{GroupView, KafkaUpdate};
-use serde_json::json;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
+use kube::Client;
+use kube::api::{Api, AttachParams};
+use tokio::io::AsyncReadExt;
 
-use crate::state::now;
+pub const NAMESPACE: &str = "dictamesh-infra";
+pub const BROKER: &str = "dictamesh-kafka-kafka-0";
+pub const GROUPS_SH: &str = "/opt/kafka/bin/kafka-consumer-groups.sh";
+pub const BOOTSTRAP: &str = "localhost:9092";
 
-/// `--describe --group metadata-catalog-consumer`: no active members, some lag.
-pub const EMPTY_OFFSETS: &str = "
-Consumer group 'metadata-catalog-consumer' has no active members.
+/// What one exec gave back.
+#[derive(Debug, Clone, Default)]
+pub struct Exec {
+    pub stdout: String,
+    pub stderr: String,
+    /// The Status on the error channel.
+    pub status: Option<Status>,
+}
 
-GROUP                     TOPIC                    PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG             CONSUMER-ID     HOST            CLIENT-ID
-metadata-catalog-consumer customers.entity_changed 0          1180            1302            122             -               -               -
-metadata-catalog-consumer customers.entity_changed 1          1175            1290            115             -               -               -
-metadata-catalog-consumer customers.entity_changed 2          1201            1311            110             -               -               -
-";
-
-/// `--describe --group metadata-catalog-consumer --state`: Empty, no strategy.
-pub const EMPTY_STATE: &str = "
-GROUP                     COORDINATOR (ID)                                                                        ASSIGNMENT-STRATEGY  STATE           #MEMBERS
-metadata-catalog-consumer dictamesh-kafka-kafka-0.dictamesh-kafka-kafka-brokers.dictamesh-infra.svc:9092  (0)                         Empty           0
-";
-
-/// `--describe --group graphql-gateway-cache`: one live member on six partitions.
-pub const STABLE_OFFSETS: &str = "
-GROUP                 TOPIC                    PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG             CONSUMER-ID                                                HOST            CLIENT-ID
-graphql-gateway-cache catalog.metadata_updated 0          2040            2041            1               graphql-gateway-cache-6f1c2a9e-3b7d-4c1e-9a55-0d2b8f7e4a11 /10.42.1.17     graphql-gateway
-graphql-gateway-cache catalog.metadata_updated 1          2033            2033            0               graphql-gateway-cache-6f1c2a9e-3b7d-4c1e-9a55-0d2b8f7e4a11 /10.42.1.17     graphql-gateway
-graphql-gateway-cache catalog.metadata_updated 2          2051            2053            2               graphql-gateway-cache-6f1c2a9e-3b7d-4c1e-9a55-0d2b8f7e4a11 /10.42.1.17     graphql-gateway
-graphql-gateway-cache catalog.metadata_updated 3          2019            2019            0               graphql-gateway-cache-6f1c2a9e-3b7d-4c1e-9a55-0d2b8f7e4a11 /10.42.1.17     graphql-gateway
-graphql-gateway-cache catalog.metadata_updated 4          2047            2048            1               graphql-gateway-cache-6f1c2a9e-3b7d-4c1e-9a55-0d2b8f7e4a11 /10.42.1.17     graphql-gateway
-graphql-gateway-cache catalog.metadata_updated 5          2028            2028            0               graphql-gateway-cache-6f1c2a9e-3b7d-4c1e-9a55-0d2b8f7e4a11 /10.42.1.17     graphql-gateway
-";
-
-/// `--describe --group graphql-gateway-cache --state`.
-pub const STABLE_STATE: &str = "
-GROUP                     COORDINATOR (ID)                                                                        ASSIGNMENT-STRATEGY  STATE           #MEMBERS
-graphql-gateway-cache     dictamesh-kafka-kafka-0.dictamesh-kafka-kafka-brokers.dictamesh-infra.svc:9092  (0)  range                Stable          1
-";
-
-/// `--describe --group graphql-gateway-cache --members`.
-pub const STABLE_MEMBERS: &str = "
-GROUP                 CONSUMER-ID                                                HOST            CLIENT-ID       #PARTITIONS     
-graphql-gateway-cache graphql-gateway-cache-6f1c2a9e-3b7d-4c1e-9a55-0d2b8f7e4a11 /10.42.1.17     graphql-gateway 6               
-";
-
-/// `--reset-offsets … --to-datetime … --dry-run` of the empty group: partition 2 has
-/// nothing at or after the time and falls back to its end.
-pub const RESET_DRY_RUN: &str = "
-Warn: Partition 2 from topic customers.entity_changed is empty. Falling back to latest known offset.
-
-GROUP                          TOPIC                          PARTITION  NEW-OFFSET     
-metadata-catalog-consumer      customers.entity_changed       0          1100           
-metadata-catalog-consumer      customers.entity_changed       1          1150           
-metadata-catalog-consumer      customers.entity_changed       2          1311           
-";
-
-/// The groups of the demo as one read of the watcher gives them, with a lag history.
-pub fn demo_groups() -> Vec<GroupView> {
-    let group = |name: &str, state: &str, offsets: &str, history: Vec<u64>| GroupView {
-        name: name.to_owned(),
-        state: parse_state(state).rows.into_iter().next(),
-        partitions: parse_offsets(offsets).rows,
-        error: None,
-        history,
+/// Runs `argv` in `pod`'s `kafka` container of dictamesh-infra.
+pub async fn exec_in(client: &Client, pod: &str, argv: &[&str]) -> Result<Exec, kube::Error> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NAMESPACE);
+    let params = AttachParams::default()
+        .container("kafka")
+        .stdout(true)
+        .stderr(true);
+    let mut p = pods.exec(pod, argv.to_vec(), &params).await?;
+    let mut out = Exec::default();
+    let status = p.take_status();
+    let (mut so, mut se) = (p.stdout(), p.stderr());
+    let read_out = async {
+        let mut b = Vec::new();
+        if let Some(s) = so.as_mut() {
+            let _ = s.read_to_end(&mut b).await;
+        }
+        b
     };
-    vec![
-        group(
-            "metadata-catalog-consumer",
-            EMPTY_STATE,
-            EMPTY_OFFSETS,
-            (0..30).map(|i| 200 + i * 5).collect(),
-        ),
-        group(
-            "graphql-gateway-cache",
-            STABLE_STATE,
-            STABLE_OFFSETS,
-            vec![3, 5, 2, 4, 4, 6, 3, 2, 4],
-        ),
-    ]
-}
-
-fn topic(name: &str, partitions: i64, retention: i64) -> TopicSpec {
-    TopicSpec::from_object(&json!({
-        "apiVersion": "kafka.strimzi.io/v1beta2", "kind": "KafkaTopic",
-        "metadata": {"name": name, "namespace": "dictamesh-infra",
-            "labels": {"strimzi.io/cluster": "dictamesh-kafka"}},
-        "spec": {"partitions": partitions, "replicas": 3,
-            "config": {"retention.ms": retention, "cleanup.policy": "delete",
-                "min.insync.replicas": 2}},
-        "status": {"conditions": [{"type": "Ready", "status": "True",
-            "lastTransitionTime": "2026-11-25T10:00:00Z"}]}
-    }))
-    .unwrap()
-}
-
-/// The demo's live topics, and a backup whose retention of customers.entity-changed
-/// was 3 days and whose catalog topic had 8 partitions (more than live: it can grow).
-pub fn demo_topics() -> (Vec<TopicSpec>, Vec<TopicSpec>) {
-    let live = vec![
-        topic("customers.entity-changed", 3, 604_800_000),
-        topic("catalog.metadata-updated", 6, 604_800_000),
-    ];
-    let backup = vec![
-        topic("customers.entity-changed", 3, 259_200_000),
-        topic("catalog.metadata-updated", 6, 604_800_000),
-    ];
-    (live, backup)
-}
-
-/// Feeds environment `env` of `state` the demo's groups and topics, read at `now()`; its
-/// backup file named where no home directory shows.
-pub fn with_kafka(state: &mut State, env: usize) {
-    if let Some(k) = state
-        .envs
-        .get_mut(env)
-        .and_then(|e| e.config.kafka.as_mut())
-    {
-        k.topics_backup = Some("/srv/dictamesh/kafka-topics-backup.yaml".into());
+    let read_err = async {
+        let mut b = Vec::new();
+        if let Some(s) = se.as_mut() {
+            let _ = s.read_to_end(&mut b).await;
+        }
+        b
+    };
+    let (o, e) = tokio::join!(read_out, read_err);
+    out.stdout = String::from_utf8_lossy(&o).into_owned();
+    out.stderr = String::from_utf8_lossy(&e).into_owned();
+    if let Some(s) = status {
+        out.status = s.await;
     }
-    update(
-        state,
-        Event::Kafka {
-            env,
-            update: KafkaUpdate::Groups {
-                read_at: now()
-                    .checked_sub(jiff::SignedDuration::from_secs(4))
-                    .unwrap(),
-                groups: Ok(demo_groups()),
-            },
-        },
-    );
-    let (live, backup) = demo_topics();
-    update(
-        state,
-        Event::Kafka {
-            env,
-            update: KafkaUpdate::Topics {
-                live: Ok(live),
-                backup: Some(Ok(backup)),
-            },
-        },
-    );
+    let _ = p.join().await;
+    Ok(out)
+}
+
+/// `kafka-consumer-groups.sh --bootstrap-server localhost:9092 ARGS` in the broker.
+pub async fn consumer_groups(client: &Client, args: &str) -> Exec {
+    let mut argv = vec![GROUPS_SH, "--bootstrap-server", BOOTSTRAP];
+    argv.extend(args.split_whitespace());
+    exec_in(client, BROKER, &argv)
+        .await
+        .expect("exec in the broker")
+}
+
+/// A table's rows as column → cell, the columns cut where the header's titles start.
+pub fn table(stdout: &str, first_title: &str) -> Vec<Vec<(String, String)>> {
+    let mut lines = stdout.lines().skip_while(|l| !l.starts_with(first_title));
+    let Some(header) = lines.next() else {
+        return Vec::new();
+    };
+    let mut starts: Vec<(usize, String)> = Vec::new();
+    let mut prev_space = true;
+    for (i, c) in header.char_indices() {
+        if c != ' ' && prev_space {
+            let title: String = header[i..]
+                .split("  ")
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            starts.push((i, title));
+        }
+        prev_space = c == ' ';
+    }
+    // "COORDINATOR (ID)" holds a space: merge titles that were split on one space.
+    starts.dedup_by(|b, a| a.1.contains(' ') && a.1.ends_with(&b.1));
+    lines
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            starts
+                .iter()
+                .zip(words.iter().chain(std::iter::repeat(&"")))
+                .map(|((_, t), w)| (t.clone(), w.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// A cell of a row by its column title.
+pub fn cell<'a>(row: &'a [(String, String)], title: &str) -> &'a str {
+    row.iter()
+        .find(|(t, _)| t == title)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// Per partition of `topic`: (current offset, log-end offset) from `--describe`.
+pub fn offsets(stdout: &str, topic: &str) -> std::collections::BTreeMap<u32, (Option<u64>, u64)> {
+    table(stdout, "GROUP")
+        .iter()
+        .filter(|r| cell(r, "TOPIC") == topic)
+        .filter_map(|r| {
+            let p = cell(r, "PARTITION").parse().ok()?;
+            let end = cell(r, "LOG-END-OFFSET").parse().ok()?;
+            Some((p, (cell(r, "CURRENT-OFFSET").parse().ok(), end)))
+        })
+        .collect()
+}
+
+/// Per partition of `topic`: the new offset from `--reset-offsets`.
+pub fn new_offsets(stdout: &str, topic: &str) -> std::collections::BTreeMap<u32, u64> {
+    table(stdout, "GROUP")
+        .iter()
+        .filter(|r| cell(r, "TOPIC") == topic)
+        .filter_map(|r| {
+            Some((
+                cell(r, "PARTITION").parse().ok()?,
+                cell(r, "NEW-OFFSET").parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// A time as `--to-datetime` takes it, in UTC with milliseconds.
+pub fn datetime(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }

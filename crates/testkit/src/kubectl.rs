@@ -137,3 +137,32 @@ spec:
           httpGet: {path: /health/ready, port: 8080}
           initialDelaySeconds: 2
 ";
+
+/// POSTs `body` (JSON) to the simulator's admin path `path` (`/_sim/faults`,
+/// `/_sim/unhealthy`) with the real kubectl, as an operator would script it; the body is
+/// written to a file in `dir`. Fails the test when kubectl does.
+pub fn sim_admin_post(
+    kubectl: &std::path::Path,
+    kubeconfig: &std::path::Path,
+    dir: &std::path::Path,
+    path: &str,
+    body: &str,
+) {
+    let file = dir.join(format!(
+        "{}.json",
+        path.trim_start_matches('/').replace('/', "-")
+    ));
+    std::fs::write(&file, body).expect("write the admin request body");
+    let out = std::process::Command::new(kubectl)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["create", "--raw", path, "-f"])
+        .arg(&file)
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        out.status.success(),
+        "kubectl create --raw {path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

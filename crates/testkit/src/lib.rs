@@ -9,6 +9,7 @@ pub mod checklist;
 pub mod cluster;
 pub mod fixtures;
 pub mod kafka;
+pub mod kafka_state;
 pub mod kubectl;
 pub mod migrate;
 pub mod process;

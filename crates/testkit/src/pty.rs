@@ -247,6 +247,56 @@ impl Tui {
             self.send(name);
         }
         self.send("\r");
+        self.until_dialog_closed(timeout);
+    }
+
+    /// Watches the dialog just confirmed for a refusal. One that grew past the screen
+    /// (its server dry run answered) is scrolled to its end, and one whose target still
+    /// had a command in flight is confirmed again once that landed, as a user would; any
+    /// other refusal fails with the dialog on screen. A refusal counts once it has stayed
+    /// for a second (one from before the keys were read goes as they are), and a dialog
+    /// with none after a few seconds is the next one (a change offered again).
+    fn until_dialog_closed(&mut self, timeout: Duration) {
+        const REFUSALS: [&str; 4] = [
+            "does not fit: scroll it",
+            "still in flight",
+            "exactly to confirm, or Esc",
+            "type the reason (kept in the audit log)",
+        ];
+        let start = Instant::now();
+        let mut seen: Option<(&str, Instant)> = None;
+        loop {
+            let screen = self.settled_screen();
+            if !(screen.contains("Enter confirm") || screen.contains("to confirm:")) {
+                return;
+            }
+            if start.elapsed() >= timeout {
+                self.fail(&format!("the confirmed dialog stayed open for {timeout:?}"));
+            }
+            let refusal = REFUSALS.into_iter().find(|r| screen.contains(r));
+            seen = match (refusal, seen) {
+                (Some(r), Some((was, since))) if r == was => Some((was, since)),
+                (Some(r), _) => Some((r, Instant::now())),
+                (None, _) => None,
+            };
+            match seen {
+                Some((r, since)) if since.elapsed() >= Duration::from_secs(1) => {
+                    if r == REFUSALS[0] {
+                        for _ in 0..20 {
+                            self.send("\x1b[6~");
+                        }
+                    } else if r != REFUSALS[1] {
+                        self.fail("the confirmed dialog refused what was typed");
+                    }
+                    eprintln!("the confirmed dialog said {r:?}: Enter again");
+                    self.send("\r");
+                    seen = None;
+                }
+                None if start.elapsed() >= Duration::from_secs(3) => return,
+                _ => {}
+            }
+            thread::sleep(POLL);
+        }
     }
 
     /// Type `keys` (raw bytes: "\r" is Enter, "\x1b" is Esc).
@@ -254,6 +304,54 @@ impl Tui {
         let writer = self.writer.as_mut().expect("pty writer");
         writer.write_all(keys.as_bytes()).expect("write to pty");
         writer.flush().expect("flush pty");
+    }
+
+    /// Sends `signal` (INT, QUIT, TERM, HUP, …) to the program as `kill -SIGNAL PID`
+    /// would, from outside its terminal: in raw mode Ctrl-C is a key, this is the signal.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.process_id().expect("rollcall has a process id");
+        let status = std::process::Command::new("sh")
+            .args(["-c", &format!("kill -{signal} {pid}")])
+            .status()
+            .expect("sh runs kill");
+        assert!(status.success(), "kill -{signal} {pid} failed: {status}");
+    }
+
+    /// Asserts from the bytes written that the terminal was given back: the alternate
+    /// screen entered and then left, the cursor shown again after it was last hidden,
+    /// and nothing drawn after that.
+    pub fn assert_terminal_restored(&self) {
+        const ENTER_ALT_SCREEN: &[u8] = b"\x1b[?1049h";
+        const LEAVE_ALT_SCREEN: &[u8] = b"\x1b[?1049l";
+        const HIDE_CURSOR: &[u8] = b"\x1b[?25l";
+        const SHOW_CURSOR: &[u8] = b"\x1b[?25h";
+        let raw = self.raw_output();
+        let find = |needle: &[u8]| raw.windows(needle.len()).rposition(|w| w == needle);
+        let printable = |bytes: &[u8]| String::from_utf8_lossy(bytes).escape_debug().to_string();
+        let tail = printable(&raw[raw.len().saturating_sub(400)..]);
+        let enter = find(ENTER_ALT_SCREEN).expect("the alternate screen was never entered");
+        let leave = find(LEAVE_ALT_SCREEN).unwrap_or_else(|| {
+            panic!("the alternate screen was never left; output ends with \"{tail}\"")
+        });
+        assert!(
+            leave > enter,
+            "the alternate screen was entered again after leaving it; output ends with \"{tail}\""
+        );
+        let show = find(SHOW_CURSOR).unwrap_or_else(|| {
+            panic!("the cursor was never shown again; output ends with \"{tail}\"")
+        });
+        if let Some(hide) = find(HIDE_CURSOR) {
+            assert!(
+                show > hide,
+                "the cursor was hidden after it was last shown; output ends with \"{tail}\""
+            );
+        }
+        let end = (leave + LEAVE_ALT_SCREEN.len()).max(show + SHOW_CURSOR.len());
+        assert!(
+            raw[end..].iter().all(u8::is_ascii_whitespace),
+            "output goes on after the terminal was restored: \"{}\"",
+            printable(&raw[end..])
+        );
     }
 
     /// Wait for the program to exit, and for all of its output to be read.

@@ -65,3 +65,10 @@ pub fn with_apps(state: &mut State) {
         argo(state, env, ArgoUpdate::Apps(WatchUpdate::InitDone));
     }
 }
+
+/// Environment `env`'s Argo CD lists exactly this one app (as JSON), as a fresh watch would.
+pub fn only_app(state: &mut State, env: usize, v: Value) {
+    argo(state, env, ArgoUpdate::Apps(WatchUpdate::Init));
+    argo(state, env, ArgoUpdate::Apps(WatchUpdate::InitApply(app(v))));
+    argo(state, env, ArgoUpdate::Apps(WatchUpdate::InitDone));
+}

@@ -287,3 +287,48 @@ pub fn apply_pod(state: &mut State, env: usize, row: PodRow) -> bool {
     )
     .1
 }
+
+/// A ReplicaSet of Deployment `deploy` in prod's namespace as the API server has it:
+/// its `revision`, image `tag`, `replicas` and age in seconds.
+pub fn deployment_rs(
+    deploy: &str,
+    hash: &str,
+    revision: u64,
+    tag: &str,
+    replicas: u32,
+    age: i64,
+) -> rollcall::domain::ReplicaSetRow {
+    let ns = "dictamesh-prod";
+    let v = json!({
+        "metadata": {"name": format!("{deploy}-{hash}"), "namespace": ns, "resourceVersion": "4",
+            "creationTimestamp": ago(age),
+            "labels": {"app": deploy, "pod-template-hash": hash},
+            "annotations": {"deployment.kubernetes.io/revision": revision.to_string(),
+                "deployment.kubernetes.io/desired-replicas": "3",
+                "deployment.kubernetes.io/max-replicas": "4",
+                "team": "catalog"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": deploy,
+                "uid": format!("uid-{deploy}"), "controller": true}]},
+        "spec": {"replicas": replicas, "template": {
+            "metadata": {"labels": {"app": deploy, "pod-template-hash": hash}},
+            "spec": {"containers": [{"name": deploy,
+                "image": format!("ghcr.io/controle-digital/{deploy}:{tag}")}]}}},
+        "status": {"replicas": replicas, "readyReplicas": replicas},
+    });
+    serde_json::from_value::<rollcall::domain::WatchedReplicaSet>(v)
+        .unwrap()
+        .row
+}
+
+/// Feeds a ReplicaSet to environment `env`, as the Rollouts feed delivers them.
+pub fn feed_rs(state: &mut State, env: usize, row: rollcall::domain::ReplicaSetRow) {
+    update(
+        state,
+        Event::Rollouts {
+            env,
+            update: rollcall::domain::rollout::RolloutUpdate::ReplicaSets(
+                rollcall::domain::WatchUpdate::Apply(row),
+            ),
+        },
+    );
+}

@@ -1,7 +1,7 @@
-//! The canary pane's part of `update()`: Rollout and ReplicaSet watch data per
-//! environment, the bounded chart history sampled on the clock, the selected Rollout and
-//! revision, and the Argo Rollouts actions, each offered only when it makes sense and
-//! sent through the confirm dialog as a `Command::Rollout`.
+//! The canary pane's part of `update()`: Rollout, ReplicaSet, AnalysisRun and Experiment
+//! watch data per environment, the bounded chart history sampled on the clock, the
+//! selected Rollout and revision, and the Argo Rollouts actions, each offered only when it
+//! makes sense and sent through the confirm dialog as a `Command::Rollout`.
 
 use std::collections::HashMap;
 
@@ -13,6 +13,8 @@ use crate::app::state::{ConfirmDialog, Mode, State, StreamState, TableCursor};
 use crate::app::update::Effect;
 use crate::bus::Command;
 use crate::bus::rollouts::RolloutAction;
+use crate::domain::analysis::view::analysis_view;
+use crate::domain::analysis::{AnalysisRunRow, AnalysisView, ExperimentRow};
 use crate::domain::rollout::view::{BoardRow, CanaryView, History, canary_view};
 use crate::domain::rollout::{ReplicaSetRow, RolloutUpdate};
 use crate::domain::{RolloutRow, RowStore};
@@ -22,6 +24,10 @@ use crate::domain::{RolloutRow, RowStore};
 pub struct RolloutEnv {
     pub rollouts: RowStore<RolloutRow>,
     pub replicasets: RowStore<ReplicaSetRow>,
+    pub runs: RowStore<AnalysisRunRow>,
+    pub experiments: RowStore<ExperimentRow>,
+    /// Why analysis is not shown (its watches failed), if it is not.
+    pub analysis_error: Option<String>,
     /// The watch, kept apart from the environment's connection: a cluster without Argo
     /// Rollouts is not down.
     pub stream: Option<StreamState>,
@@ -54,33 +60,70 @@ impl RolloutsState {
 
 /// Views of every Rollout of environment `env`, in name order.
 pub fn views(state: &State, env: usize) -> Vec<CanaryView> {
-    let (Some(re), Some(es)) = (state.rollouts.envs.get(env), state.envs.get(env)) else {
+    let Some(re) = state.rollouts.envs.get(env) else {
         return Vec::new();
     };
     re.rollouts
         .iter()
-        .map(|ro| {
-            let rss: Vec<&ReplicaSetRow> = re
-                .replicasets
-                .iter()
-                .filter(|rs| {
-                    rs.owner
-                        .as_ref()
-                        .is_some_and(|(k, n)| k == "Rollout" && *n == ro.name)
-                })
-                .collect();
-            // Runs on every frame: a range of the ordered store, not a scan of all pods.
-            let prefix = format!("{}-", ro.name);
-            let pods: Vec<_> = es.pods.with_name_prefix(&ro.namespace, &prefix).collect();
-            canary_view(ro, &rss, &pods, state.now)
-        })
+        .filter_map(|ro| view_of(state, env, ro))
         .collect()
+}
+
+/// The canary view of one Rollout of environment `env`.
+pub fn view_of(state: &State, env: usize, ro: &RolloutRow) -> Option<CanaryView> {
+    let (re, es) = (state.rollouts.envs.get(env)?, state.envs.get(env)?);
+    let rss: Vec<&ReplicaSetRow> = re
+        .replicasets
+        .iter()
+        .filter(|rs| {
+            rs.owner
+                .as_ref()
+                .is_some_and(|(k, n)| k == "Rollout" && *n == ro.name)
+        })
+        .collect();
+    // Runs on every frame: a range of the ordered store, not a scan of all pods.
+    // An Experiment's pods share the prefix (and may share the canary's hash):
+    // their ReplicaSet belongs to the Experiment, so they are not the Rollout's.
+    let prefix = format!("{}-", ro.name);
+    let pods: Vec<_> = es
+        .pods
+        .with_name_prefix(&ro.namespace, &prefix)
+        .filter(|p| !of_experiment(re, &ro.name, p))
+        .collect();
+    Some(canary_view(ro, &rss, &pods, state.now))
+}
+
+/// Whether a pod under the Rollout's name belongs to an Experiment: its ReplicaSet is
+/// owned by one, or (that ReplicaSet not seen yet) is not named `<rollout>-<hash>` as every
+/// ReplicaSet of a Rollout is.
+fn of_experiment(re: &RolloutEnv, rollout: &str, pod: &crate::domain::PodRow) -> bool {
+    let Some((_, rs)) = pod.owner.as_ref().filter(|(k, _)| k == "ReplicaSet") else {
+        return false;
+    };
+    match re.replicasets.get(&pod.namespace, rs) {
+        Some(r) => r.owner.as_ref().is_some_and(|(k, _)| k == "Experiment"),
+        None => pod
+            .template_hash
+            .as_deref()
+            .is_some_and(|h| *rs != format!("{rollout}-{h}")),
+    }
+}
+
+/// The analysis of the Rollout the pane shows (its runs for the current version, the
+/// failing metric, why it aborted); None without a Rollout.
+pub fn analysis(state: &State) -> Option<AnalysisView> {
+    let (_, ro) = shown(state)?;
+    let re = state.rollouts.envs.get(state.selected_env)?;
+    let runs: Vec<&AnalysisRunRow> = re.runs.iter().collect();
+    let experiments: Vec<&ExperimentRow> = re.experiments.iter().collect();
+    Some(analysis_view(ro, &runs, &experiments))
 }
 
 /// The Rollout the pane shows, with its view.
 pub fn selected(state: &State) -> Option<(&RolloutRow, CanaryView)> {
-    let (i, ro) = shown(state)?;
-    let view = views(state, state.selected_env).into_iter().nth(i)?;
+    // Only the shown Rollout's view: this runs on every frame and every key.
+    let (_, ro) = shown(state)?;
+    let view = view_of(state, state.selected_env, ro)?;
     Some((ro, view))
 }
 
@@ -146,6 +189,16 @@ pub fn on_event(state: &mut State, env: usize, update: RolloutUpdate) -> bool {
             re.rollouts.apply(u)
         }
         RolloutUpdate::ReplicaSets(u) => re.replicasets.apply(u),
+        RolloutUpdate::AnalysisRuns(u) => {
+            re.analysis_error = None;
+            re.runs.apply(u)
+        }
+        RolloutUpdate::Experiments(u) => re.experiments.apply(u),
+        RolloutUpdate::AnalysisError(message) => {
+            let changed = re.analysis_error.as_ref() != Some(&message);
+            re.analysis_error = Some(message);
+            changed
+        }
     };
     if changed {
         sample(state, env);

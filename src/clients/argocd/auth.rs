@@ -47,12 +47,9 @@ impl std::fmt::Display for Token {
 /// Why the argocd CLI's config file could not be used. A missing file is not an error.
 #[derive(Debug, thiserror::Error)]
 pub enum CliConfigError {
-    #[error("{}: {source}", .path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// Missing is not an error (no CLI session); anything else that stops the read is.
+    #[error(transparent)]
+    Read(rollcall_files::ReadError),
     /// Boxed: the parser's error is large, and this one is returned on every lookup.
     #[error("{}: {source}", .path.display())]
     Parse {
@@ -194,19 +191,26 @@ impl LocalConfig {
 }
 
 fn read_config(path: &Path) -> Result<Option<LocalConfig>, CliConfigError> {
-    match std::fs::read_to_string(path) {
+    match rollcall_files::read_text(path, rollcall_files::Kind::Config) {
         Ok(text) => LocalConfig::parse(&text)
             .map(Some)
             .map_err(|e| CliConfigError::Parse {
                 path: path.to_path_buf(),
                 source: Box::new(e),
             }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(CliConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        }),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(CliConfigError::Read(e)),
     }
+}
+
+/// From the argocd CLI config `text`: the current context's server, and the session
+/// for `server`. The file-free part of `cli_current` and `token_for`.
+pub fn cli_sessions(
+    text: &str,
+    server: &str,
+) -> Result<(Option<CliServer>, Option<CliServer>), serde_saphyr::Error> {
+    let config = LocalConfig::parse(text)?;
+    Ok((config.current(), config.for_server(server)))
 }
 
 /// The argocd CLI's current context, if it has one (used when an environment names no

@@ -76,6 +76,26 @@ impl ArgoError {
                 crate::domain::format::truncate(&text, 300)
             }
         });
+        ArgoError::classify(code, status, message)
+    }
+
+    /// The error for an answer from `url`: Argo CD's own when it is its JSON, else a
+    /// sentence saying what answered instead (an empty body, an HTML page), kept under
+    /// the status's kind so a 401 is still unauthorized and a 503 still unavailable.
+    pub fn from_answer(
+        url: &str,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> ArgoError {
+        use crate::clients::answer::{Expected, describe};
+        match describe(Expected::ArgoCd, url, status, content_type, body) {
+            Some(message) => ArgoError::classify(None, status, message),
+            None => ArgoError::from_response(status, body),
+        }
+    }
+
+    fn classify(code: Option<i64>, status: u16, message: String) -> ArgoError {
         match (code, status) {
             (Some(16), _) | (None, 401) => ArgoError::Unauthorized { message },
             (Some(7), _) | (None, 403) => ArgoError::PermissionDenied { message },

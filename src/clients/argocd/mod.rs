@@ -15,7 +15,9 @@ use std::time::Duration;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::Deserialize;
 
-pub use auth::{CliConfigError, CliServer, Token, cli_config_path, cli_current, token_for};
+pub use auth::{
+    CliConfigError, CliServer, Token, cli_config_path, cli_current, cli_sessions, token_for,
+};
 pub use error::ArgoError;
 pub use requests::{ApiCall, Permission};
 pub use stream::{SseParser, StreamEvent, WatchItem, spawn_watch};
@@ -163,15 +165,28 @@ impl ArgoClient {
             .await
             .map_err(|e| ArgoError::from_reqwest(&e, after))?;
         let status = resp.status().as_u16();
+        let (url, content_type) = answered(&resp);
         let bytes = resp
             .bytes()
             .await
             .map_err(|e| ArgoError::from_reqwest(&e, after))?;
         if !(200..300).contains(&status) {
-            return Err(ArgoError::from_response(status, &bytes));
+            return Err(ArgoError::from_answer(
+                &url,
+                status,
+                content_type.as_deref(),
+                &bytes,
+            ));
         }
         serde_json::from_slice(&bytes).map_err(|e| ArgoError::Decode {
-            message: e.to_string(),
+            message: crate::clients::answer::describe(
+                crate::clients::answer::Expected::ArgoCd,
+                &url,
+                status,
+                content_type.as_deref(),
+                &bytes,
+            )
+            .unwrap_or_else(|| e.to_string()),
         })
     }
 
@@ -293,14 +308,47 @@ impl ArgoClient {
             Ok(r) => r.map_err(|e| ArgoError::from_reqwest(&e, after))?,
         };
         let status = resp.status().as_u16();
+        let (url, content_type) = answered(&resp);
         if !(200..300).contains(&status) {
             let body = tokio::time::timeout(after, resp.bytes())
                 .await
                 .ok()
                 .and_then(Result::ok)
                 .unwrap_or_default();
-            return Err(ArgoError::from_response(status, &body));
+            return Err(ArgoError::from_answer(
+                &url,
+                status,
+                content_type.as_deref(),
+                &body,
+            ));
+        }
+        // A sign-in page answers 200 too, and would only ever time out as a stream.
+        if content_type
+            .as_deref()
+            .is_some_and(|ct| ct.to_ascii_lowercase().contains("html"))
+        {
+            let message = crate::clients::answer::describe(
+                crate::clients::answer::Expected::ArgoCd,
+                &url,
+                status,
+                content_type.as_deref(),
+                b"<html>",
+            )
+            .unwrap_or_default();
+            return Err(ArgoError::Decode { message });
         }
         Ok(stream::EventStream::new(resp, self.timeouts.stream_idle))
     }
+}
+
+/// Where an answer came from (without its query) and its content type, for errors.
+fn answered(resp: &reqwest::Response) -> (String, Option<String>) {
+    let mut url = resp.url().clone();
+    url.set_query(None);
+    let content_type = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (url.to_string(), content_type)
 }

@@ -1,7 +1,9 @@
 //! The canary pane: the selected environment's Rollout (phase, step n/N with the step
 //! list, set vs actual weight as a stable/canary bar, pause countdown, images, revisions
-//! with pods ready and the undo cursor, canary restarts and why it fails, a chart of
-//! weight and readiness) above the board of every Rollout across environments.
+//! with pods ready and the undo cursor, canary restarts and why it fails, its analysis
+//! runs with each metric's measurements against their limits and, first, the metric that
+//! failed and whether that aborted the Rollout, a chart of weight and readiness) above
+//! the board of every Rollout across environments.
 //! Red when the canary is degraded or its pods restart.
 
 use ratatui::Frame;
@@ -10,10 +12,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::panes::rollouts::{board, selected};
+use crate::app::panes::rollouts::{analysis, board, selected};
 use crate::app::state::StreamState;
 use crate::app::{Pane, State};
 use crate::config::Theme;
+use crate::domain::analysis::{AnalysisView, RunPhase};
 use crate::domain::format::{duration, truncate};
 use crate::domain::rollout::view::{BoardRow, CanaryView, Phase, RevisionRole, StepMark};
 use crate::ui::panes::pane_block;
@@ -101,6 +104,8 @@ fn detail(frame: &mut Frame, area: Rect, state: &State, v: &CanaryView, theme: &
             phase_style(v.phase, theme),
         ));
     }
+    let analysis = analysis(state).unwrap_or_default();
+    lines.extend(failure_lines(&analysis, width, theme));
     // The stable/canary bar: canary's share of traffic, told apart by glyph as well as
     // colour (█ stable, ▒ canary) so a monochrome terminal shows the split too.
     let bar_width = width.saturating_sub(27).max(10);
@@ -151,6 +156,7 @@ fn detail(frame: &mut Frame, area: Rect, state: &State, v: &CanaryView, theme: &
         }
         lines.push(Line::from(spans));
     }
+    lines.extend(analysis_lines(&analysis, width, theme));
     if !v.fully_promoted {
         let mut canary = vec![
             Span::styled(
@@ -240,6 +246,145 @@ fn detail(frame: &mut Frame, area: Rect, state: &State, v: &CanaryView, theme: &
     let height = area.height as usize;
     lines.truncate(height);
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn run_style(phase: RunPhase, theme: &Theme) -> Style {
+    match phase {
+        RunPhase::Successful => theme.ok,
+        RunPhase::Failed | RunPhase::Error => theme.error,
+        RunPhase::Inconclusive => theme.warn,
+        RunPhase::Pending | RunPhase::Running => theme.accent,
+    }
+}
+
+/// The failing metric, first and in red, and whether it aborted the Rollout.
+fn failure_lines(a: &AnalysisView, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let Some(f) = &a.failing else {
+        return Vec::new();
+    };
+    let what = if a.aborted_by_analysis {
+        "Aborted by analysis"
+    } else {
+        "Analysis failed"
+    };
+    let metric = if f.metric.is_empty() {
+        f.phase.label().to_owned()
+    } else {
+        format!("metric \"{}\" {}", f.metric, f.phase.label())
+    };
+    let mut out = vec![
+        Line::styled(truncate(&format!("✖ {what}: {metric}"), width), theme.error),
+        Line::styled(truncate(&format!("  {}", f.reason), width), theme.error),
+    ];
+    if !f.run.is_empty() {
+        out.push(Line::styled(
+            truncate(&format!("  {} run {}", f.kind.label(), f.run), width),
+            theme.muted,
+        ));
+    }
+    out
+}
+
+/// Each run (step or background) and its metrics: the last measurements as marks and
+/// bars, the last value, successes of the count and failures against the limit.
+fn analysis_lines(a: &AnalysisView, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    if let Some((name, phase, pods)) = &a.experiment {
+        let line = Line::from(vec![
+            Span::styled("experiment ", theme.muted),
+            Span::styled(
+                format!("{} {}", phase.icon(), phase.label()),
+                run_style(*phase, theme),
+            ),
+            Span::styled(format!("  {name} · {pods}"), theme.muted),
+        ]);
+        out.push(clip(line, width));
+    }
+    for r in &a.runs {
+        let ended = if r.terminated && r.phase.completed() {
+            " (stopped)"
+        } else {
+            ""
+        };
+        let line = Line::from(vec![
+            Span::styled(format!("analysis {} ", r.kind.label()), theme.muted),
+            Span::styled(
+                format!("{} {}{ended}", r.phase.icon(), r.phase.label()),
+                run_style(r.phase, theme),
+            ),
+            Span::styled(format!("  {}", r.name), theme.muted),
+        ]);
+        out.push(clip(line, width));
+        for m in &r.metrics {
+            let mut spans = vec![Span::raw(format!("  {:<14} ", truncate(&m.name, 14)))];
+            for mark in &m.marks {
+                let glyph = match mark {
+                    RunPhase::Successful => "✔",
+                    RunPhase::Failed => "✖",
+                    RunPhase::Inconclusive => "?",
+                    RunPhase::Error => "!",
+                    RunPhase::Pending | RunPhase::Running => "◐",
+                };
+                spans.push(Span::styled(glyph, run_style(*mark, theme)));
+            }
+            if !m.spark.is_empty() {
+                spans.push(Span::styled(format!(" {}", m.spark), theme.canary));
+            }
+            if let Some(last) = &m.last {
+                spans.push(Span::raw(format!("  last {last}")));
+            }
+            let of = m.count_limit.map_or("∞".to_owned(), |c| c.to_string());
+            spans.push(Span::styled(format!("  ✔ {}/{of}", m.successful), theme.ok));
+            let over = i64::from(m.failed) > m.failure_limit;
+            spans.push(Span::styled(
+                format!("  ✖ {} (limit {})", m.failed, m.failure_limit),
+                if over {
+                    theme.error
+                } else if m.failed > 0 {
+                    theme.warn
+                } else {
+                    theme.muted
+                },
+            ));
+            if m.inconclusive > 0 {
+                spans.push(Span::styled(
+                    format!("  ? {} (limit {})", m.inconclusive, m.inconclusive_limit),
+                    theme.warn,
+                ));
+            }
+            if m.error > 0 {
+                spans.push(Span::styled(format!("  ! {} errors", m.error), theme.warn));
+            }
+            out.push(clip(Line::from(spans), width));
+            if let Some(msg) = m.message.as_ref().filter(|_| m.error > 0 || m.phase.bad()) {
+                out.push(Line::styled(
+                    truncate(&format!("    {msg}"), width),
+                    theme.warn,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// A line cut to `width` columns, span by span.
+fn clip(line: Line<'static>, width: usize) -> Line<'static> {
+    let mut left = width;
+    let mut spans = Vec::new();
+    for span in line.spans {
+        if left == 0 {
+            break;
+        }
+        let n = span.content.chars().count();
+        if n <= left {
+            left -= n;
+            spans.push(span);
+        } else {
+            spans.push(Span::styled(truncate(&span.content, left), span.style));
+            left = 0;
+        }
+    }
+    Line::from(spans)
 }
 
 fn render_board(frame: &mut Frame, area: Rect, rows: &[BoardRow], state: &State, theme: &Theme) {

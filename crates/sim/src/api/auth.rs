@@ -49,6 +49,8 @@ pub struct Attributes {
 }
 
 const READS: &[&str] = &["get", "list", "watch"];
+/// Subresources that run something in a pod: the viewer's roles leave them out.
+const INTO_PODS: &[&str] = &["exec", "attach", "portforward"];
 
 /// Production namespaces, where the viewer may change nothing.
 pub fn is_prod(ns: &str) -> bool {
@@ -62,12 +64,16 @@ pub fn is_prod(ns: &str) -> bool {
 pub struct Denied;
 
 /// The policy: admin may do anything; the viewer may read anything, and write only inside
-/// non-production namespaces. Returns the RBAC-style reason when allowed.
+/// non-production namespaces, and never run anything in a pod (`pods/exec`, `attach`,
+/// `portforward`). Returns the RBAC-style reason when allowed.
 pub fn authorize(user: &User, a: &Attributes) -> Result<String, Denied> {
     if user.admin {
         return Ok(
             "RBAC: allowed by ClusterRoleBinding \"cluster-admin\" of ClusterRole \"cluster-admin\" to Group \"system:masters\"".into(),
         );
+    }
+    if a.resource == "pods" && INTO_PODS.contains(&a.subresource.as_str()) {
+        return Err(Denied);
     }
     let read = READS.contains(&a.verb.as_str());
     if read || (!a.namespace.is_empty() && !is_prod(&a.namespace)) {

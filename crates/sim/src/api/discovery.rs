@@ -112,6 +112,10 @@ fn sub_entry(d: &ResourceDef, sub: &str) -> Value {
             e["version"] = json!("v1");
         }
         "log" => e["verbs"] = json!(["get"]),
+        "exec" => {
+            e["kind"] = json!("PodExecOptions");
+            e["verbs"] = json!(["create", "get"]);
+        }
         "proxy" => {
             e["kind"] = json!(format!("{}ProxyOptions", d.kind));
             e["verbs"] = json!(["create", "delete", "get", "patch", "update"]);

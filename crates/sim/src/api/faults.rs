@@ -1,7 +1,7 @@
 //! Fault injection: a plan (drop watches every N s, a share of 5xx answers, added latency,
 //! forced 410 on watches every N s, refused connections for a window, 401/403 for chosen
-//! tokens) set from the command line or at run time through `POST /_sim/faults`, and the
-//! clock that fires the periodic faults.
+//! tokens, something else answering in the API's place) set from the command line or at
+//! run time through `POST /_sim/faults`, and the clock that fires the periodic faults.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -36,23 +36,84 @@ pub struct FaultPlan {
     /// admission webhook that is not declared free of side effects intercepts them; Argo
     /// CD's dry-run operations fail the same way.
     pub refuse_dry_runs: bool,
+    /// Something that is not the API answers every API request (Kubernetes and Argo CD)
+    /// in its place: what a wrong URL, a proxy or an SSO gateway look like to a client.
+    pub impostor: Option<Impostor>,
 }
+
+/// What answers in the API's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Impostor {
+    /// 404 with no body at all: a server that is not the API (or a path it does not
+    /// serve).
+    Empty404,
+    /// 404 with an HTML error page, as a proxy or ingress with no route answers.
+    Html,
+    /// 200 with an HTML sign-in page, as an SSO gateway in front of the API answers.
+    LoginPage,
+}
+
+impl Impostor {
+    /// Its answer, whatever was asked.
+    pub fn response(self) -> axum::response::Response {
+        let (code, content_type, body) = self.answer();
+        let mut r = axum::response::Response::builder().status(code);
+        if let Some(ct) = content_type {
+            r = r.header(axum::http::header::CONTENT_TYPE, ct);
+        }
+        r.body(axum::body::Body::from(body))
+            .unwrap_or_else(|_| axum::response::Response::new(axum::body::Body::empty()))
+    }
+
+    /// The status, content type and body it answers with.
+    pub fn answer(self) -> (u16, Option<&'static str>, &'static str) {
+        match self {
+            Impostor::Empty404 => (404, None, ""),
+            Impostor::Html => (
+                404,
+                Some("text/html"),
+                "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>404 Not Found</title>\n</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n",
+            ),
+            Impostor::LoginPage => (
+                200,
+                Some("text/html; charset=utf-8"),
+                "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>\n<form method=\"post\" action=\"/oauth2/start\"><button>Sign in with SSO</button></form>\n</body></html>\n",
+            ),
+        }
+    }
+}
+
+/// The ranges `--fault` values must fall in. Periods are what `secs` clamps to anyway (a
+/// watch dropped more than 20 times a second, or less than once a day, is no test of
+/// anything); a latency over a minute is past every client's timeout.
+const PERIOD_SECS: (f64, f64) = (0.05, 86_400.0);
+const WINDOW_SECS: (f64, f64) = (0.0, 86_400.0);
+const SHARE: (f64, f64) = (0.0, 1.0);
+const LATENCY_MS: (f64, f64) = (0.0, 60_000.0);
 
 /// What the API server says when a webhook cannot take a dry run.
 pub const DRY_RUN_REFUSED: &str =
     "admission webhook \"policy.dictamesh.io\" does not support dry run";
 
 /// Why a `--fault` flag does not parse.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FaultFlagError {
     #[error("fault {0:?}: expected NAME=VALUE")]
     NoValue(String),
-    #[error("fault {name}: {value:?} is not a non-negative number")]
-    NotANumber { name: String, value: String },
+    #[error("fault {name}: {value:?} is not a number between {min} and {max}")]
+    OutOfRange {
+        name: String,
+        value: String,
+        min: f64,
+        max: f64,
+    },
     #[error("fault watch-list: {0:?} is not on or off")]
     WatchList(String),
     #[error("fault dry-run: {0:?} is not refuse or allow")]
     DryRun(String),
+    #[error("fault impostor: {0:?} is not empty-404, html or login-page")]
+    Impostor(String),
     #[error("fault deny: expected TOKEN:401 or TOKEN:403")]
     DenyShape,
     #[error("fault deny: {0:?} is not 401 or 403")]
@@ -64,27 +125,39 @@ pub enum FaultFlagError {
 impl FaultPlan {
     /// Parses `--fault` flags: `drop-watches=5`, `errors=0.1`, `latency-ms=50`,
     /// `expire-watches=10`, `outage=3`, `deny=TOKEN:403`, `argocd-down=SECS`, `watch-list=off`,
-    /// `dry-run=refuse`.
+    /// `dry-run=refuse`, `impostor=empty-404|html|login-page`. A number out of its range
+    /// is refused, not clamped: the flag would not do what it says.
     pub fn apply_flag(&mut self, flag: &str) -> Result<(), FaultFlagError> {
         let (k, v) = flag
             .split_once('=')
             .ok_or_else(|| FaultFlagError::NoValue(flag.to_owned()))?;
-        let num = |v: &str| {
-            v.parse::<f64>()
+        let num = |v: &str, (min, max): (f64, f64)| {
+            v.trim()
+                .parse::<f64>()
                 .ok()
-                .filter(|x| x.is_finite() && *x >= 0.0)
-                .ok_or_else(|| FaultFlagError::NotANumber {
+                .filter(|x| (min..=max).contains(x))
+                .ok_or_else(|| FaultFlagError::OutOfRange {
                     name: k.to_owned(),
                     value: v.to_owned(),
+                    min,
+                    max,
                 })
         };
         match k {
-            "drop-watches" => self.drop_watches_every_secs = Some(num(v)?),
-            "errors" => self.error_rate = num(v)?.min(1.0),
-            "latency-ms" => self.latency_ms = num(v)? as u64,
-            "expire-watches" => self.expire_watches_every_secs = Some(num(v)?),
-            "outage" => self.outage_secs = Some(num(v)?),
-            "argocd-down" => self.argocd_down_secs = Some(num(v)?),
+            "drop-watches" => self.drop_watches_every_secs = Some(num(v, PERIOD_SECS)?),
+            "errors" => self.error_rate = num(v, SHARE)?,
+            "latency-ms" => self.latency_ms = num(v, LATENCY_MS)? as u64,
+            "expire-watches" => self.expire_watches_every_secs = Some(num(v, PERIOD_SECS)?),
+            "outage" => self.outage_secs = Some(num(v, WINDOW_SECS)?),
+            "argocd-down" => self.argocd_down_secs = Some(num(v, WINDOW_SECS)?),
+            "impostor" => {
+                self.impostor = Some(match v {
+                    "empty-404" => Impostor::Empty404,
+                    "html" => Impostor::Html,
+                    "login-page" => Impostor::LoginPage,
+                    _ => return Err(FaultFlagError::Impostor(v.to_owned())),
+                })
+            }
             "watch-list" => {
                 self.watch_list_off = match v {
                     "off" => true,
@@ -200,6 +273,10 @@ impl Faults {
         self.lock().plan.refuse_dry_runs
     }
 
+    pub fn impostor(&self) -> Option<Impostor> {
+        self.lock().plan.impostor
+    }
+
     pub fn latency(&self) -> Duration {
         Duration::from_millis(self.lock().plan.latency_ms)
     }
@@ -263,6 +340,17 @@ mod tests {
         assert!(p.apply_flag("dry-run=maybe").is_err());
         assert!(p.apply_flag("deny=abc:500").is_err());
         assert!(p.apply_flag("errors=-1").is_err());
+        // Out of range is refused, with the range: `errors=2` was clamped to 1 before.
+        assert_eq!(
+            p.apply_flag("errors=2").unwrap_err().to_string(),
+            "fault errors: \"2\" is not a number between 0 and 1"
+        );
+        assert!(p.apply_flag("errors=NaN").is_err());
+        assert!(p.apply_flag("latency-ms=inf").is_err());
+        assert!(p.apply_flag("drop-watches=0").is_err());
+        p.apply_flag("impostor=html").unwrap();
+        assert_eq!(p.impostor, Some(Impostor::Html));
+        assert!(p.apply_flag("impostor=teapot").is_err());
         assert!(p.apply_flag("bogus=1").is_err());
         let j: FaultPlan = serde_json::from_str(r#"{"errorRate":0.5,"outageSecs":1}"#).unwrap();
         assert_eq!(j.outage_secs, Some(1.0));

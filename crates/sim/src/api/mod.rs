@@ -8,6 +8,7 @@ pub mod admission;
 pub mod auth;
 pub mod discovery;
 pub mod events_v1;
+pub mod exec;
 pub mod faults;
 pub mod fieldcheck;
 pub mod handlers;
@@ -24,6 +25,7 @@ pub mod watch;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
@@ -54,6 +56,15 @@ impl Query {
             .rev()
             .find(|(x, _)| x == k)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a repeated parameter (`command=a&command=b`), in order.
+    pub fn all(&self, k: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(x, _)| x == k)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     pub fn flag(&self, k: &str) -> bool {
@@ -313,6 +324,7 @@ pub async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     body: Bytes,
 ) -> Response {
     let is_admin_path = uri.path().starts_with("/_sim/");
@@ -329,6 +341,9 @@ pub async fn handle(
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
+    }
+    if !is_admin_path && let Some(impostor) = shared.faults.impostor() {
+        return impostor.response();
     }
     let user = match authenticate(&shared, &headers, &peer) {
         Ok(u) => u,
@@ -394,8 +409,15 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let query = Query::parse(uri.query());
+    // Exec is `create pods/exec` whichever method carries it: the API server checks a
+    // WebSocket upgrade's GET as create too.
+    let verb = if sub.as_deref() == Some("exec") {
+        "create"
+    } else {
+        auth::verb_of(&method, name.is_some(), query.flag("watch"))
+    };
     let attrs = Attributes {
-        verb: auth::verb_of(&method, name.is_some(), query.flag("watch")).into(),
+        verb: verb.into(),
         group: def.group.into(),
         resource: def.plural.into(),
         subresource: sub.clone().unwrap_or_default(),
@@ -424,6 +446,14 @@ pub async fn handle(
         && req.query.get("dryRun") == Some("All")
     {
         return error_response(&ApiError::bad_request(faults::DRY_RUN_REFUSED));
+    }
+    if req.sub.as_deref() == Some("exec") {
+        return match method {
+            Method::GET | Method::POST => {
+                crate::api::exec::serve(shared.clone(), &req, upgrade.ok())
+            }
+            _ => error_response(&ApiError::method_not_allowed()),
+        };
     }
     if req.sub.as_deref() == Some("log") {
         return match method {

@@ -304,6 +304,9 @@ pub async fn handle(
         );
         return r;
     }
+    if let Some(impostor) = faults.impostor() {
+        return impostor.response();
+    }
     let latency = faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency.min(Duration::from_secs(600))).await;

@@ -16,7 +16,8 @@ use crate::api::admission::prepare_create;
 use crate::clock::fmt_time;
 use crate::controllers::replicaset::delete_pod_gracefully;
 use crate::resources::{
-    DEPLOYMENTS, JOBS, NAMESPACES, PODS, REPLICASETS, ROLLOUTS, SERVICEACCOUNTS, def,
+    ANALYSISRUNS, DEPLOYMENTS, EXPERIMENTS, JOBS, NAMESPACES, PODS, REPLICASETS, ROLLOUTS,
+    SERVICEACCOUNTS, def,
 };
 use crate::store::{Entry, Meta, WriteMode};
 
@@ -24,12 +25,13 @@ pub const ORPHAN: &str = "orphan";
 pub const FOREGROUND: &str = "foregroundDeletion";
 
 /// Kinds that own other objects.
-pub const OWNERS: &[usize] = &[DEPLOYMENTS, REPLICASETS, ROLLOUTS, JOBS];
+pub const OWNERS: &[usize] = &[DEPLOYMENTS, REPLICASETS, ROLLOUTS, JOBS, EXPERIMENTS];
 
 /// What each owner kind owns.
 pub fn dependents_of(owner: usize) -> &'static [usize] {
     match owner {
-        DEPLOYMENTS | ROLLOUTS => &[REPLICASETS],
+        DEPLOYMENTS | EXPERIMENTS => &[REPLICASETS],
+        ROLLOUTS => &[REPLICASETS, ANALYSISRUNS, EXPERIMENTS],
         REPLICASETS | JOBS => &[PODS],
         _ => &[],
     }

@@ -23,7 +23,8 @@ use tokio::sync::{broadcast, watch};
 
 use crate::Shared;
 use crate::resources::{
-    DEPLOYMENTS, JOBS, NAMESPACES, PODS, REPLICASETS, ROLLOUTS, VULNERABILITYREPORTS, def,
+    ANALYSISRUNS, DEPLOYMENTS, EXPERIMENTS, JOBS, NAMESPACES, PODS, REPLICASETS, ROLLOUTS,
+    VULNERABILITYREPORTS, def,
 };
 use crate::store::{Change, ChangeType};
 use events::Recorder;
@@ -54,6 +55,8 @@ pub struct Controllers {
     cnpg: crate::cnpg::BackupController,
     /// The Trivy operator's scans.
     trivy: crate::trivy::Scanner,
+    /// Strimzi's topic operator.
+    topics: crate::kafka::operator::TopicOperator,
 }
 
 impl Controllers {
@@ -76,9 +79,15 @@ impl Controllers {
             argocd: Default::default(),
             cnpg: Default::default(),
             trivy: Default::default(),
+            topics: Default::default(),
         };
         c.resync_all();
         c
+    }
+
+    /// The Prometheus history AnalysisRuns measure from.
+    pub fn set_metrics(&mut self, history: Arc<crate::metrics::History>) {
+        self.argo.analysis.set_history(history);
     }
 
     fn resync_all(&mut self) {
@@ -104,6 +113,7 @@ impl Controllers {
         self.argocd.resync(&s);
         self.cnpg.resync(&s);
         self.trivy.resync(&s);
+        self.topics.resync(&s);
         for def_id in gc::OWNERS {
             for e in s.store.list(def(*def_id), None, |m| m.deleting).1 {
                 self.gc.observe(&e.meta);
@@ -119,6 +129,7 @@ impl Controllers {
         self.argocd.observe(c);
         self.cnpg.observe(&self.shared, c);
         self.trivy.observe(&self.shared, c);
+        self.topics.observe(&self.shared, c);
         if m.deleting && !deleted {
             self.gc.observe(m);
         }
@@ -163,7 +174,12 @@ impl Controllers {
                     self.dirty_deploys.insert(key());
                 }
             }
-            ROLLOUTS if deleted => self.collect_garbage(def(REPLICASETS), m),
+            ROLLOUTS if deleted => {
+                self.collect_garbage(def(REPLICASETS), m);
+                self.collect_garbage(def(ANALYSISRUNS), m);
+                self.collect_garbage(def(EXPERIMENTS), m);
+            }
+            EXPERIMENTS if deleted => self.collect_garbage(def(REPLICASETS), m),
             _ => {}
         }
     }
@@ -261,6 +277,7 @@ impl Controllers {
         self.argocd.tick(&s, &mut self.recorder);
         self.cnpg.tick(&s, &mut self.recorder);
         self.trivy.tick(&s);
+        self.topics.tick(&s);
         if self.ticks.is_multiple_of(40) {
             self.recorder.expire(&s);
         }
@@ -279,11 +296,15 @@ impl Controllers {
             && self.argocd.idle()
             && self.cnpg.idle()
             && self.trivy.idle()
+            && self.topics.idle()
     }
 
     /// Runs until shutdown, ticking every `every` of real time and reacting to changes.
     pub async fn run(mut self, every: Duration, mut shutdown: watch::Receiver<bool>) {
         let mut unhealthy = self.shared.unhealthy_changed.subscribe();
+        // A change made between the simulator's start and this subscription would be
+        // seen as already current: look once at the start.
+        unhealthy.mark_changed();
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -14,6 +14,17 @@ const MAX_SAMPLES: usize = (2 * RETAIN_MS / STEP_MS) as usize;
 
 type Key = (String, String);
 
+/// The series of one version of a service (its pods with this pod-template hash), kept
+/// beside the service's own.
+pub fn version_series(service: &str, version: &str) -> String {
+    format!("{service}@{version}")
+}
+
+/// The series a query reads: the service's, or one version's.
+pub fn series_of(service: &str, version: Option<&str>) -> String {
+    version.map_or_else(|| service.to_owned(), |v| version_series(service, v))
+}
+
 #[derive(Debug, Default)]
 struct Ring {
     samples: VecDeque<Sample>,

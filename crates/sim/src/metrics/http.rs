@@ -14,7 +14,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::history::History;
+use super::history::{History, series_of};
 use super::model::evaluate;
 use super::promql::{self, Query};
 use crate::Shared;
@@ -180,7 +180,12 @@ pub fn instant(
     };
     let q = parse_query(params)?;
     let result: Vec<Value> = history
-        .view(&q.namespace, &q.service, t.saturating_sub(q.range_ms), t)
+        .view(
+            &q.namespace,
+            &series_of(&q.service, q.version.as_deref()),
+            t.saturating_sub(q.range_ms),
+            t,
+        )
         .and_then(|view| evaluate(q.kind, q.range_ms, &view, t))
         .map(|v| json!({"metric": {}, "value": [time_json(t), value_string(v)]}))
         .into_iter()
@@ -218,7 +223,7 @@ pub fn range(history: &History, params: &HashMap<String, String>) -> Result<Valu
         .max(1);
     let view = history.view(
         &q.namespace,
-        &q.service,
+        &series_of(&q.service, q.version.as_deref()),
         start.saturating_sub(q.range_ms),
         end,
     );

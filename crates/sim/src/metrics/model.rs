@@ -168,12 +168,13 @@ pub fn evaluate(kind: Kind, range_ms: i64, view: &SeriesView, t_ms: i64) -> Opti
             }
             seen.then_some(total as f64)
         }
-        Kind::ErrorRatio | Kind::Latency(_) => {
+        Kind::ErrorRatio | Kind::SuccessRatio | Kind::Latency(_) => {
             let (mut n, mut with_traffic, mut sum) = (0u32, 0u32, 0.0);
             for s in window {
                 n += 1;
                 let v = match kind {
                     Kind::Latency(q) => latency(view.seed, &s, q),
+                    Kind::SuccessRatio => 1.0 - error_ratio(view.seed, &s),
                     _ => error_ratio(view.seed, &s),
                 };
                 if s.pods > 0 {

@@ -9,7 +9,8 @@
 pub const SHAPES: &str = "the simulator does not implement PromQL; it answers these query \
 shapes (NS a namespace, SVC a service, Q a quantile, any range up to 1h): \
 sum(rate(http_requests_total{namespace=\"NS\",service=\"SVC\",code=~\"5..\"}[5m])) / \
-sum(rate(http_requests_total{namespace=\"NS\",service=\"SVC\"}[5m])); \
+sum(rate(http_requests_total{namespace=\"NS\",service=\"SVC\"}[5m])) (code!~\"5..\" for the \
+success ratio; both sums may add rollouts_pod_template_hash=\"HASH\" for one version's pods); \
 histogram_quantile(Q, sum by (le) (rate(http_request_duration_seconds_bucket{namespace=\"NS\",service=\"SVC\"}[5m]))); \
 sum(increase(kube_pod_container_status_restarts_total{namespace=\"NS\",pod=~\"SVC-.*\"}[5m]))";
 
@@ -21,6 +22,8 @@ pub const MAX_RANGE_MS: i64 = 3_600_000;
 pub struct Query {
     pub namespace: String,
     pub service: String,
+    /// One version's pods only (`rollouts_pod_template_hash`), as an analysis asks.
+    pub version: Option<String>,
     pub kind: Kind,
     /// The range selector's length (`[5m]`), in milliseconds.
     pub range_ms: i64,
@@ -30,6 +33,8 @@ pub struct Query {
 pub enum Kind {
     /// 5xx requests over all requests.
     ErrorRatio,
+    /// Requests that were not 5xx over all requests (an analysis' success rate).
+    SuccessRatio,
     /// `histogram_quantile(q, …)` of the request duration, in seconds.
     Latency(f64),
     /// Container restarts of the service's pods within the range.
@@ -220,16 +225,16 @@ impl Parser<'_> {
             return self.latency();
         }
         let first = self.sum()?;
-        let (ns, svc) = if self.punct("/").is_some() {
-            let second = self.sum()?;
-            error_ratio(&first, &second)?
-        } else {
+        if self.punct("/").is_none() {
             return restarts(&first);
-        };
+        }
+        let second = self.sum()?;
+        let (kind, (namespace, service, version)) = ratio(&first, &second)?;
         Some(Query {
-            namespace: ns,
-            service: svc,
-            kind: Kind::ErrorRatio,
+            namespace,
+            service,
+            version,
+            kind,
             range_ms: first.1.range_ms,
         })
     }
@@ -251,6 +256,7 @@ impl Parser<'_> {
         Some(Query {
             namespace: ns,
             service: svc,
+            version: None,
             kind: Kind::Latency(q),
             range_ms: inner.range_ms,
         })
@@ -337,28 +343,54 @@ fn ns_and_service(matchers: &[Matcher]) -> Option<(String, String)> {
         .then(|| (ns.to_owned(), svc.to_owned()))
 }
 
-fn error_ratio(
+/// The label that tells one version's pods from another's.
+pub const VERSION_LABEL: &str = "rollouts_pod_template_hash";
+
+/// Namespace, service and (for one version's pods) the pod-template hash.
+type Series = (String, String, Option<String>);
+
+/// `namespace="NS", service="SVC"` and an optional `rollouts_pod_template_hash="HASH"`.
+fn series(matchers: &[Matcher]) -> Option<Series> {
+    let version = find(matchers, VERSION_LABEL, "=").filter(|v| !v.is_empty());
+    let rest: Vec<Matcher> = matchers
+        .iter()
+        .filter(|(n, _, _)| n != VERSION_LABEL)
+        .cloned()
+        .collect();
+    if rest.len() + usize::from(version.is_some()) != matchers.len() {
+        return None;
+    }
+    let (ns, svc) = ns_and_service(&rest)?;
+    Some((ns, svc, version.map(str::to_owned)))
+}
+
+/// `sum(rate(…{…, code=~"5.."}[r])) / sum(rate(…{…}[r]))` (or `code!~` for successes).
+fn ratio(
     (by_num, num): &(Vec<String>, Inner),
     (by_den, den): &(Vec<String>, Inner),
-) -> Option<(String, String)> {
+) -> Option<(Kind, Series)> {
     let metric_ok = |i: &Inner| i.func == "rate" && i.metric == "http_requests_total";
     if !by_num.is_empty() || !by_den.is_empty() || !metric_ok(num) || !metric_ok(den) {
         return None;
     }
-    if num.range_ms != den.range_ms || num.matchers.len() != 3 {
+    if num.range_ms != den.range_ms || num.matchers.len() != den.matchers.len() + 1 {
         return None;
     }
-    if find(&num.matchers, "code", "=~") != Some("5..") {
+    let kind = if find(&num.matchers, "code", "=~") == Some("5..") {
+        Kind::ErrorRatio
+    } else if find(&num.matchers, "code", "!~") == Some("5..") {
+        Kind::SuccessRatio
+    } else {
         return None;
-    }
+    };
     let rest: Vec<Matcher> = num
         .matchers
         .iter()
         .filter(|(n, _, _)| n != "code")
         .cloned()
         .collect();
-    let a = ns_and_service(&rest)?;
-    (ns_and_service(&den.matchers)? == a).then_some(a)
+    let a = series(&rest)?;
+    (series(&den.matchers)? == a).then_some((kind, a))
 }
 
 fn restarts((by, inner): &(Vec<String>, Inner)) -> Option<Query> {
@@ -379,6 +411,7 @@ fn restarts((by, inner): &(Vec<String>, Inner)) -> Option<Query> {
     (!ns.is_empty() && plain(svc)).then(|| Query {
         namespace: ns.to_owned(),
         service: svc.to_owned(),
+        version: None,
         kind: Kind::Restarts,
         range_ms: inner.range_ms,
     })
@@ -396,6 +429,7 @@ mod tests {
         Query {
             namespace: "dictamesh-prod".into(),
             service: "customer-adapter".into(),
+            version: None,
             kind,
             range_ms: 300_000,
         }
@@ -408,6 +442,29 @@ mod tests {
         assert_eq!(parse(RESTARTS), Ok(q(Kind::Restarts)));
         let p99 = P95.replace("0.95", "0.99");
         assert_eq!(parse(&p99), Ok(q(Kind::Latency(0.99))));
+    }
+
+    #[test]
+    fn an_analysis_asks_for_one_versions_success_ratio() {
+        let success = ERRORS.replace("=~\"5..\"", "!~\"5..\"");
+        assert_eq!(parse(&success), Ok(q(Kind::SuccessRatio)));
+        let versioned = success.replace(
+            "service=\"customer-adapter\"",
+            "service=\"customer-adapter\",rollouts_pod_template_hash=\"abc123\"",
+        );
+        let want = Query {
+            version: Some("abc123".into()),
+            ..q(Kind::SuccessRatio)
+        };
+        assert_eq!(parse(&versioned), Ok(want));
+        // The version on one side only is two different series: refused.
+        let one_sided = success.replacen(
+            "service=\"customer-adapter\"",
+            "service=\"customer-adapter\",rollouts_pod_template_hash=\"abc123\"",
+            1,
+        );
+        assert!(parse(&one_sided).is_err());
+        assert!(parse(&success.replace("!~", "!=")).is_err());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::Shared;
 use crate::resources::{DEPLOYMENTS, PODS, ROLLOUTS, def};
+use crate::rollouts::replicasets::HASH;
 use crate::store::selector::LabelSelector;
 
 /// What the pods of one service show.
@@ -103,24 +104,32 @@ pub fn observe(shared: &Shared) -> BTreeMap<(String, String), Count> {
             if matches!(slim.status.phase.as_deref(), Some("Succeeded" | "Failed")) {
                 continue;
             }
-            let Some(c) = out.get_mut(&(ns.clone(), svc.clone())) else {
-                continue;
-            };
-            c.pods += 1;
-            c.ready += u32::from(pod.meta.ready);
             let unhealthy = slim
                 .spec
                 .containers
                 .iter()
                 .filter_map(|c| c.image.as_deref())
                 .any(|i| shared.unhealthy.image(i));
-            c.unhealthy += u32::from(unhealthy);
-            c.restarts += slim
+            let restarts = slim
                 .status
                 .container_statuses
                 .iter()
                 .map(|s| s.restart_count.unwrap_or(0).max(0) as u64)
                 .sum::<u64>();
+            // The service's series, and its version's (what an analysis of a canary reads).
+            let version = pod
+                .meta
+                .label(HASH)
+                .map(|h| super::history::version_series(svc, h));
+            for series in std::iter::once(svc.clone()).chain(version) {
+                let c = out
+                    .entry((ns.clone(), series))
+                    .or_insert_with(Count::default);
+                c.pods += 1;
+                c.ready += u32::from(pod.meta.ready);
+                c.unhealthy += u32::from(unhealthy);
+                c.restarts += restarts;
+            }
         }
     }
     out

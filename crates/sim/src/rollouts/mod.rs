@@ -1,12 +1,16 @@
 //! Argo Rollouts in the simulator: a controller for `argoproj.io/v1alpha1` Rollouts
-//! (canary with Istio routing, blueGreen), a kubelet fault that crash-loops images whose
+//! (canary with Istio routing, analysis and experiments, blueGreen), the AnalysisRun and
+//! Experiment controllers, a kubelet fault that crash-loops images whose
 //! tag says "broken", and the demo's customer-adapter canary. The controller keeps its own
 //! dirty set, fed from the store's change stream by `controllers::Controllers`, and
 //! re-syncs every Rollout a few times a second so timed pauses end on the simulated clock.
 
+pub mod analysis;
 pub mod bluegreen;
 pub mod canary;
+pub mod canary_analysis;
 pub mod crashloop;
+pub mod experiment;
 pub mod istio;
 pub mod replicasets;
 pub mod status;
@@ -19,7 +23,7 @@ use serde_json::{Value, json};
 use crate::Shared;
 use crate::clock::{fmt_time, parse_time};
 use crate::controllers::events::{NewEvent, Recorder};
-use crate::resources::{REPLICASETS, ROLLOUTS, def};
+use crate::resources::{ANALYSISRUNS, EXPERIMENTS, REPLICASETS, ROLLOUTS, def};
 use crate::store::{Change, ChangeType, WriteMode};
 use replicasets::{RsView, SCALE_DOWN_DEADLINE, SOURCE, scale};
 
@@ -31,18 +35,29 @@ pub struct ArgoController {
     dirty: BTreeSet<Key>,
     ticks: u64,
     pub crashloop: crashloop::CrashLoop,
+    /// AnalysisRuns and Experiments, run beside the Rollouts that create them.
+    pub analysis: analysis::AnalysisController,
+    experiments: experiment::ExperimentController,
 }
 
 impl ArgoController {
     /// Marks what a change concerns: the Rollout itself, or the owner of its ReplicaSet.
     pub fn observe(&mut self, shared: &Shared, c: &Change) {
         let m = &c.entry.meta;
+        self.analysis.observe(c);
+        self.experiments.observe(c);
         match m.def {
             ROLLOUTS if c.ty != ChangeType::Deleted => {
                 self.dirty
                     .insert((m.namespace.to_string(), m.name.to_string()));
             }
             REPLICASETS => {
+                if let Some(o) = &m.owner {
+                    self.dirty.insert((m.namespace.to_string(), o.to_string()));
+                }
+            }
+            // A run or experiment changed: the Rollout that owns it decides what follows.
+            ANALYSISRUNS | EXPERIMENTS => {
                 if let Some(o) = &m.owner {
                     self.dirty.insert((m.namespace.to_string(), o.to_string()));
                 }
@@ -57,7 +72,10 @@ impl ArgoController {
     pub fn tick(&mut self, shared: &Shared, rec: &mut Recorder) {
         self.ticks += 1;
         self.crashloop.run_due(shared, rec);
-        if self.ticks.is_multiple_of(8) {
+        let all = self.ticks.is_multiple_of(8);
+        self.analysis.tick(shared, rec, all);
+        self.experiments.tick(shared, rec, all);
+        if all {
             for e in shared.store.list(def(ROLLOUTS), None, |_| true).1 {
                 self.dirty
                     .insert((e.meta.namespace.to_string(), e.meta.name.to_string()));
@@ -69,7 +87,10 @@ impl ArgoController {
     }
 
     pub fn idle(&self) -> bool {
-        self.dirty.is_empty() && self.crashloop.idle()
+        self.dirty.is_empty()
+            && self.crashloop.idle()
+            && self.analysis.idle()
+            && self.experiments.idle()
     }
 }
 
@@ -85,6 +106,8 @@ pub struct Ctx<'a> {
     pub new: usize,
     pub now: Timestamp,
     pub replicas: i64,
+    /// Why the controller aborts this sync (a failed analysis), for the condition.
+    pub abort_message: Option<String>,
 }
 
 /// One sync of one Rollout. Writes ReplicaSets, routes and the Rollout's status.
@@ -114,6 +137,15 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) {
         ] {
             remove(&mut st, k);
         }
+        if let Some(canary) = st["canary"].as_object_mut() {
+            for k in [
+                "currentStepAnalysisRunStatus",
+                "currentBackgroundAnalysisRunStatus",
+                "currentExperiment",
+            ] {
+                canary.remove(k);
+            }
+        }
         st["currentStepIndex"] = json!(0);
         st["currentPodHash"] = json!(new_hash);
     }
@@ -126,6 +158,7 @@ pub fn sync(shared: &Shared, rec: &mut Recorder, ns: &str, name: &str) {
         new,
         now: shared.clock.now(),
         replicas: ro["spec"]["replicas"].as_i64().unwrap_or(1).max(0),
+        abort_message: None,
     };
     if ro
         .pointer("/spec/strategy/blueGreen")

@@ -127,12 +127,11 @@ fn conditions(c: &mut Ctx, old: Option<&Value>) {
         .unwrap_or(600);
     let mut timed_out = false;
     let (status, reason, message, force) = if aborted {
-        (
-            "False",
-            "RolloutAborted",
-            format!("Rollout aborted update to revision {revision}"),
-            false,
-        )
+        let mut message = format!("Rollout aborted update to revision {revision}");
+        if let Some(m) = &c.abort_message {
+            message = format!("{message}: {m}");
+        }
+        ("False", "RolloutAborted", message, false)
     } else if paused {
         (
             "Unknown",

@@ -206,6 +206,8 @@ pub fn build(shared: &Shared, ctl: &mut Controllers, scenario: Scenario) {
         crate::scenario::rollouts::start_canary(shared, ctl, "dictamesh-prod", "v1.2.0", now);
         shared.clock.set(now - SignedDuration::from_hours(6));
         checklist::build(shared, now);
+        // Last: its logs and consumers only move forward in time.
+        crate::kafka::scenario::build(shared, ctl, now);
     } else {
         settle(shared, ctl);
     }

@@ -103,6 +103,13 @@ fn columns(kind: TableKind) -> &'static [Col] {
             ("Phase", "string", 0),
             ("Error", "string", 0),
         ],
+        TableKind::KafkaTopic => &[
+            ("Name", "string", 0),
+            ("Cluster", "string", 0),
+            ("Partitions", "integer", 0),
+            ("Replication factor", "integer", 0),
+            ("Ready", "string", 0),
+        ],
         TableKind::VulnerabilityReport => &[
             ("Name", "string", 0),
             ("Repository", "string", 0),
@@ -147,6 +154,12 @@ fn columns(kind: TableKind) -> &'static [Col] {
             ("Containers", "string", 1),
             ("Images", "string", 1),
             ("Selector", "string", 1),
+        ],
+        // The CRDs' additionalPrinterColumns (Status, then Age as a date).
+        TableKind::AnalysisRun => &[
+            ("Name", "string", 0),
+            ("Status", "string", 0),
+            ("Age", "date", 0),
         ],
         TableKind::Default => &[("Name", "string", 0), ("Age", "string", 0)],
     }

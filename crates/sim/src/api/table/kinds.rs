@@ -181,6 +181,13 @@ pub fn cells(kind: TableKind, o: &Value, now: Timestamp) -> Vec<Value> {
             column(o, "/status/phase"),
             column(o, "/status/error"),
         ],
+        TableKind::KafkaTopic => vec![
+            json!(name),
+            column(o, "/metadata/labels/strimzi.io~1cluster"),
+            column(o, "/spec/partitions"),
+            column(o, "/spec/replicas"),
+            json!(ready_status(o)),
+        ],
         TableKind::VulnerabilityReport => vec![
             json!(name),
             column(o, "/report/artifact/repository"),
@@ -201,6 +208,14 @@ pub fn cells(kind: TableKind, o: &Value, now: Timestamp) -> Vec<Value> {
 /// (as the API server's CRD table converter leaves it).
 fn column(o: &Value, ptr: &str) -> Value {
     o.pointer(ptr).cloned().unwrap_or(Value::Null)
+}
+
+/// The `Ready` condition's status (`.status.conditions[?(@.type=="Ready")].status`).
+fn ready_status(o: &Value) -> Value {
+    o.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"))
+        .map_or(Value::Null, |c| c["status"].clone())
 }
 
 #[cfg(test)]

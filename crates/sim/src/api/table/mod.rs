@@ -262,7 +262,9 @@ fn cells(kind: TableKind, o: &Value, now: Timestamp) -> Vec<Value> {
         | TableKind::Job
         | TableKind::CnpgCluster
         | TableKind::CnpgBackup
-        | TableKind::VulnerabilityReport => crate::api::table::kinds::cells(kind, o, now),
+        | TableKind::VulnerabilityReport
+        | TableKind::KafkaTopic => crate::api::table::kinds::cells(kind, o, now),
+        TableKind::AnalysisRun => vec![json!(name), json!(s(o, "/status/phase")), json!(created)],
         TableKind::Default => vec![json!(name), json!(created)],
     }
 }

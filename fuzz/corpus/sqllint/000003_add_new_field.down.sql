@@ -1,0 +1,1 @@
+ALTER TABLE entity_catalog DROP COLUMN new_field;
