@@ -33,7 +33,7 @@ fn said<T, E: std::fmt::Display>(result: Result<T, E>) -> Option<T> {
 }
 
 /// Every config loader on the same YAML: environments (policies, change windows,
-/// durations), checklists, the runbook, key bindings, a theme, the Argo CD CLI's config
+/// durations), checklists, the runbook, a drill, key bindings, a theme, the Argo CD CLI's config
 /// and a kustomization edited for a release.
 pub fn config_yaml(data: &[u8]) -> Vec<&'static str> {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -59,6 +59,12 @@ pub fn config_yaml(data: &[u8]) -> Vec<&'static str> {
     if let Some(runbook) = said(parse_runbook(file, text, &names)) {
         let _ = runbook.steps().count();
         accepted.push("runbook");
+    }
+    if let Some(drill) = said(rollcall::config::drills::parse_drill(
+        "fuzz", file, text, &names,
+    )) {
+        let _ = drill;
+        accepted.push("drill");
     }
     if let Some(keys) = said(KeyMap::<Action>::with_patch(file, text)) {
         let _ = keys.help();
@@ -236,6 +242,12 @@ pub fn wire_kube(data: &[u8]) -> Vec<(&'static str, String)> {
     if let Some(w) = decoded::<WatchedChecklist>(data) {
         keep("ConfigMap", w.meta.name.as_ref());
     }
+    if let Some(w) = decoded::<domain::analysis::WatchedAnalysisRun>(data) {
+        keep("AnalysisRun", w.meta.name.as_ref());
+    }
+    if let Some(w) = decoded::<domain::analysis::WatchedExperiment>(data) {
+        keep("Experiment", w.meta.name.as_ref());
+    }
     named
 }
 
@@ -273,6 +285,67 @@ pub fn wire_http(data: &[u8]) -> Vec<&'static str> {
     if let Some(result) = said(domain::metrics::decode(data)) {
         let _ = result;
         accepted.push("prometheus");
+    }
+    accepted
+}
+
+/// What rollcall reads from Kafka: the output of `kafka-consumer-groups.sh` (every table
+/// and its `Error:`/`Warn:` lines, from either stream), the reset plan joined from two of
+/// them, a `--to-datetime` typed by the user (its first line), a `KafkaTopic` object and
+/// a backup file of them. Returns what read as something.
+pub fn kafka(data: &[u8]) -> Vec<&'static str> {
+    use rollcall::domain::kafka::{datetime, plan::ResetPlan, table, topics};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return Vec::new();
+    };
+    let mut accepted = Vec::new();
+    if !table::parse_list(text).is_empty() {
+        accepted.push("list");
+    }
+    let offsets = table::parse_offsets(text);
+    if !offsets.rows.is_empty() {
+        let _ = rollcall::domain::kafka::total_lag(&offsets.rows);
+        accepted.push("offsets");
+    }
+    if !table::parse_state(text).rows.is_empty() {
+        accepted.push("state");
+    }
+    if !table::parse_members(text).rows.is_empty() {
+        accepted.push("members");
+    }
+    let reset = table::parse_reset(text);
+    if !reset.rows.is_empty() {
+        let plan = ResetPlan::new("g", &offsets.rows, &reset.rows, reset.warnings.clone());
+        let _ = (plan.replayed(), plan.skipped(), plan.totals(), plan.lines());
+        accepted.push("reset");
+    }
+    for error in [table::tool_error(text, ""), table::tool_error("", text)]
+        .into_iter()
+        .flatten()
+    {
+        let _ = error.message().to_owned();
+        accepted.push("error");
+    }
+    let first = text.lines().next().unwrap_or("");
+    if let Some(at) = said(datetime::parse(first, fixed_now())) {
+        let _ = at.describe();
+        accepted.push("datetime");
+    }
+    if let Ok(object) = serde_json::from_slice::<serde_json::Value>(data)
+        && let Some(topic) = said(topics::TopicSpec::from_object(&object))
+    {
+        let live = std::slice::from_ref(&topic);
+        for d in topics::diff_all(live, live) {
+            let _ = (d.status(), d.restore_patch(), d.changes().count());
+        }
+        let _ = topic.to_object();
+        accepted.push("topic");
+    }
+    if let Some(backup) = said(topics::parse_backup(text)) {
+        for d in topics::diff_all(&backup, &backup) {
+            let _ = (d.status(), d.restore_patch());
+        }
+        accepted.push("backup");
     }
     accepted
 }

@@ -105,6 +105,11 @@ fn config_loaders_read_their_own_files() {
     expect("config--checklists.yaml", "checklists");
     expect("config--runbooks--production.yaml", "runbook");
     expect("config--keys.yaml", "keys");
+    for (name, accepted) in &results {
+        if name.starts_with("config--drills--") {
+            assert!(accepted.contains(&"drill"), "{name}: {accepted:?}");
+        }
+    }
     expect("argocd-cli-config.yaml", "argocd-cli-config");
     expect("kustomization.yaml", "kustomization");
     for (name, accepted) in &results {
@@ -164,6 +169,8 @@ const WATCHED: &[&str] = &[
     "Cluster",
     "VulnerabilityReport",
     "ConfigMap",
+    "AnalysisRun",
+    "Experiment",
 ];
 
 #[test]
@@ -206,5 +213,26 @@ fn argocd_and_prometheus_answers_decode() {
             continue;
         };
         assert!(accepted.contains(&want), "{name}: {accepted:?}");
+    }
+}
+
+#[test]
+fn kafka_tool_output_datetimes_and_topics_read_as_what_they_are() {
+    for (name, accepted) in replay("kafka", bodies::kafka) {
+        let want: &[&str] = match name.split('-').next().unwrap() {
+            "offsets" => &["offsets"],
+            "state" => &["state"],
+            "members" => &["members"],
+            "reset" => &["reset"],
+            "list" => &["list"],
+            "error" => &["error"],
+            "datetime" => &["datetime"],
+            "topic" => &["topic"],
+            "backup" => &["backup"],
+            other => panic!("{name}: a kafka seed named for what it is, not {other}"),
+        };
+        for w in want {
+            assert!(accepted.contains(w), "{name}: {accepted:?}");
+        }
     }
 }
