@@ -230,7 +230,9 @@ fn datetimes_as_the_tool_reads_them() {
     assert!(datetime::parse(&default_input(now), now).is_ok());
     for (bad, why) in [
         ("2026-11-26 13:02:11.000", "no `T`"),
-        ("2026-11-26T13:02:11", "milliseconds"),
+        ("2026-11-26T1:02:11.000Z", "HH:mm:SS.sss"),
+        ("2026-11-26T13", "HH:mm:SS.sss"),
+        ("2026-11-26T13:02:11:00.000Z", "HH:mm:SS.sss"),
         ("2026-11-26T13:02:11.5Z", "three digits"),
         ("2026-02-30T13:02:11.000Z", "no such date"),
         ("2026-11-26T25:02:11.000Z", "no such date"),
@@ -242,6 +244,12 @@ fn datetimes_as_the_tool_reads_them() {
         assert!(e.contains(why), "{bad}: {e}");
         assert!(e.contains("YYYY-MM-DDTHH:mm:SS.sss"), "{bad}: {e}");
     }
+    // The tool wants the milliseconds; a person may leave them, or the seconds, out.
+    let short = datetime::parse("2026-11-26T13:02:11Z", now).unwrap();
+    assert_eq!(short.tool, "2026-11-26T13:02:11.000Z");
+    let shorter = datetime::parse("2026-11-26T15:02+02:00", now).unwrap();
+    assert_eq!(shorter.tool, "2026-11-26T15:02:00.000+02:00");
+    assert_eq!(shorter.at.to_string(), "2026-11-26T13:02:00Z");
     let future = datetime::parse("2026-11-26T14:02:12.000Z", now).unwrap_err();
     assert!(future.contains("in the future"), "{future}");
     // The same instant in another zone is in the future too.

@@ -1,15 +1,18 @@
 //! The datetime of `--reset-offsets --to-datetime`, checked as the tool reads it:
-//! `YYYY-MM-DDTHH:mm:SS.sss`, then `Z`, `±hh:mm` or `±hh`; no zone is UTC; the
-//! milliseconds are required (reference 07 §1). rollcall always sends the zone, so what
-//! the user confirms and what the tool reads cannot differ, and refuses a time in the
-//! future (every partition would fall back to its end: a reset to latest in disguise).
+//! `YYYY-MM-DDTHH:mm:SS.sss`, then `Z`, `±hh:mm` or `±hh`; no zone is UTC (reference 07
+//! §1). The tool requires the milliseconds; a person at 3 a.m. may leave them (or the
+//! seconds) out, so those are taken as zero, and what is sent is always the tool's whole
+//! format with its zone: what the user confirms and what the tool reads cannot differ.
+//! A time in the future is refused (every partition would fall back to its end: a reset
+//! to latest in disguise).
 
 use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::Offset;
 
 /// The format, as the prompt and the refusals say it.
-pub const FORMAT: &str = "YYYY-MM-DDTHH:mm:SS.sss with Z or ±hh:mm (UTC when no zone)";
+pub const FORMAT: &str =
+    "YYYY-MM-DDTHH:mm:SS.sss (.sss or :SS may be left out) with Z or ±hh:mm (UTC when no zone)";
 
 /// A datetime the tool will read as the user meant it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,10 +86,12 @@ pub fn parse_at(input: &str) -> Result<ResetTime, String> {
     let Some(ymd) = fields(date, '-', &[4, 2, 2]) else {
         return Err(bad("the date must be YYYY-MM-DD"));
     };
-    let Some((hms, millis)) = clock.split_once('.') else {
-        return Err(bad("the milliseconds (.sss) are required"));
+    let (hms, millis) = clock.split_once('.').unwrap_or((clock, "000"));
+    let hms = match hms.matches(':').count() {
+        1 => fields(&format!("{hms}:00"), ':', &[2, 2, 2]),
+        _ => fields(hms, ':', &[2, 2, 2]),
     };
-    let Some(hms) = fields(hms, ':', &[2, 2, 2]) else {
+    let Some(hms) = hms else {
         return Err(bad("the time must be HH:mm:SS.sss"));
     };
     let Some(millis) = fields(millis, '.', &[3]) else {
