@@ -95,7 +95,7 @@ fn dispatch(state: &mut State, event: Event) -> (Vec<Effect>, bool) {
         Event::Tick(now) => {
             state.now = now;
             if let Some((at, _, _)) = &state.flash
-                && now.duration_since(*at).as_secs() > 15
+                && now.duration_since(*at) > in_clock_time(state, FLASH_FOR)
             {
                 state.flash = None;
             }
@@ -322,12 +322,21 @@ pub fn key_guard_end(state: &State) -> jiff::Timestamp {
     after_wall_time(state, KEY_GUARD)
 }
 
-/// `now` plus `wall` of the user's time, on the app's clock (which the demo runs fast).
-fn after_wall_time(state: &State, wall: jiff::SignedDuration) -> jiff::Timestamp {
-    let scaled = std::time::Duration::try_from_secs_f64(wall.as_secs_f64() * state.clock_speed)
+/// How long a message stays in the status line, in the user's time (the outcome of a
+/// command must stay readable when the demo's clock runs twenty times faster).
+pub const FLASH_FOR: jiff::SignedDuration = jiff::SignedDuration::from_secs(15);
+
+/// `wall` of the user's time as a span of the app's clock (which the demo runs fast).
+fn in_clock_time(state: &State, wall: jiff::SignedDuration) -> jiff::SignedDuration {
+    std::time::Duration::try_from_secs_f64(wall.as_secs_f64() * state.clock_speed)
         .ok()
         .and_then(|d| jiff::SignedDuration::try_from(d).ok())
-        .unwrap_or(wall);
+        .unwrap_or(wall)
+}
+
+/// `now` plus `wall` of the user's time, on the app's clock.
+fn after_wall_time(state: &State, wall: jiff::SignedDuration) -> jiff::Timestamp {
+    let scaled = in_clock_time(state, wall);
     state.now.checked_add(scaled).unwrap_or(state.now)
 }
 

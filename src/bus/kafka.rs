@@ -4,6 +4,7 @@
 //! then `--execute`. A topic rollback is a merge patch of a `KafkaTopic`'s spec, the
 //! Kubernetes family's: prepared here from a fresh read, dry-run and sent by the pipeline.
 
+use jiff::Timestamp;
 use k8s_openapi::api::core::v1::ObjectReference;
 use serde::Serialize;
 use serde_json::Value;
@@ -15,7 +16,7 @@ use crate::clients::kafka::{KafkaError, KafkaTools};
 use crate::clients::kube::{Access, KubeActions, PatchBody, Write, WriteOp, resource};
 use crate::domain::kafka::table::ToolError;
 use crate::domain::kafka::topics::{self, TopicDiff, TopicSpec};
-use crate::domain::kafka::{GroupState, ResetPlan, ResetSpec, reset_args};
+use crate::domain::kafka::{GroupState, ResetPlan, ResetSpec, datetime, reset_args};
 
 /// The broker pod a command's tools run in, fixed at preview time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,8 +62,17 @@ pub enum ResetRefused {
         state: GroupState,
         members: u32,
     },
+    /// The tool cannot find the topic; its own words do not name it.
+    #[error(
+        "refused: topic {topic} is not in the cluster (kafka-consumer-groups.sh: {tool}); \
+         nothing was changed"
+    )]
+    UnknownTopic { topic: String, tool: ToolError },
     #[error("refused by kafka-consumer-groups.sh: {0}; nothing was changed")]
     Tool(ToolError),
+    /// Checked before anything runs in the pod.
+    #[error("refused: {0}; nothing was sent")]
+    Input(String),
     #[error("{0}")]
     Kafka(KafkaError),
 }
@@ -115,7 +125,7 @@ pub fn reset_preview(broker: &Broker, group: &str, topic: &str, spec: &ResetSpec
              (Kafka resets only an inactive group), then the tool's --dry-run, then \
              --execute.",
             match spec {
-                ResetSpec::ToDatetime(t) => crate::domain::kafka::datetime::parse_at(t)
+                ResetSpec::ToDatetime(t) => datetime::parse_at(t)
                     .map(|t| format!("Datetime: {}. ", t.describe()))
                     .unwrap_or_default(),
                 _ => String::new(),
@@ -128,13 +138,31 @@ fn tools(kube: &KubeActions, broker: &Broker) -> KafkaTools {
     KafkaTools::new(kube.client().clone(), broker.config())
 }
 
-/// The state check, the committed offsets and the tool's dry run: the plan.
+/// The tool's refusal of a reset, naming the topic when the tool could not find it.
+fn refusal(e: KafkaError, topic: &str) -> ResetRefused {
+    match e {
+        KafkaError::Tool(tool @ ToolError::UnknownTopic { .. }) => ResetRefused::UnknownTopic {
+            topic: topic.to_owned(),
+            tool,
+        },
+        other => other.into(),
+    }
+}
+
+/// The datetime against `now`, the state check, the committed offsets and the tool's
+/// dry run: the plan.
 async fn plan(
     tools: &KafkaTools,
     group: &str,
     topic: &str,
     spec: &ResetSpec,
+    now: Timestamp,
 ) -> Result<ResetPlan, ResetRefused> {
+    // A time to come has no message after it: the tool would move every partition to
+    // its end, a reset to latest in disguise. The prompt refuses it; so does the bus.
+    if let ResetSpec::ToDatetime(t) = spec {
+        datetime::parse(t, now).map_err(ResetRefused::Input)?;
+    }
     let state = tools.describe_state(group).await?;
     if !state.state.resettable() {
         return Err(ResetRefused::Active {
@@ -144,7 +172,10 @@ async fn plan(
         });
     }
     let current = tools.describe_offsets(group).await?;
-    let dry = tools.reset(group, topic, spec, false).await?;
+    let dry = tools
+        .reset(group, topic, spec, false)
+        .await
+        .map_err(|e| refusal(e, topic))?;
     Ok(ResetPlan::new(
         group,
         &current.rows,
@@ -153,8 +184,13 @@ async fn plan(
     ))
 }
 
-/// The dialog's dry run: the plan, a line per partition.
-pub(super) async fn dry_run(kube: &KubeActions, command: &Command) -> Result<String, String> {
+/// The dialog's dry run: the plan, a line per partition. `now` is the app's clock (the
+/// demo's runs fast, as the simulated cluster's does).
+pub(super) async fn dry_run(
+    kube: &KubeActions,
+    command: &Command,
+    now: Timestamp,
+) -> Result<String, String> {
     let Command::KafkaResetOffsets {
         broker,
         group,
@@ -165,7 +201,7 @@ pub(super) async fn dry_run(kube: &KubeActions, command: &Command) -> Result<Str
     else {
         return Err(format!("{} is not an offset reset", command.summary()));
     };
-    let plan = plan(&tools(kube, broker), group, topic, spec)
+    let plan = plan(&tools(kube, broker), group, topic, spec, now)
         .await
         .map_err(|e| e.to_string())?;
     Ok(plan.lines().join("\n"))
@@ -176,6 +212,7 @@ pub(super) async fn execute(
     kube: &KubeActions,
     command: &Command,
     user: &str,
+    now: Timestamp,
 ) -> Result<(String, EventSpec), String> {
     let Command::KafkaResetOffsets {
         broker,
@@ -188,7 +225,7 @@ pub(super) async fn execute(
         return Err(format!("{} is not an offset reset", command.summary()));
     };
     let tools = tools(kube, broker);
-    let planned = plan(&tools, group, topic, spec)
+    let planned = plan(&tools, group, topic, spec, now)
         .await
         .map_err(|e| e.to_string())?;
     let current: Vec<_> = planned
@@ -209,7 +246,7 @@ pub(super) async fn execute(
     let done = tools
         .reset(group, topic, spec, true)
         .await
-        .map_err(|e| ResetRefused::from(e).to_string())?;
+        .map_err(|e| refusal(e, topic).to_string())?;
     let applied = ResetPlan::new(group, &current, &done.rows, done.warnings);
     let moved: Vec<String> = applied
         .partitions
@@ -223,8 +260,9 @@ pub(super) async fn execute(
             )
         })
         .collect();
+    // What was replayed comes early: the status line cuts a long message at its width.
     let text = format!(
-        "{group} on {topic} reset {}: {} ({})",
+        "{group} reset {}: {} ({topic} {})",
         spec.describe(),
         applied.totals(),
         moved.join(", ")
@@ -293,13 +331,14 @@ pub fn topic_preview(namespace: &str, name: &str, patch: &Value, left_out: &[Str
 }
 
 /// The live object read fresh, the diff against the backup made again: sent only when
-/// it still gives the patch the user confirmed.
+/// it still gives the patch the user confirmed (and what it left out).
 pub(super) async fn prepare_topic(
     kube: &KubeActions,
     namespace: &str,
     name: &str,
     backup: &Value,
     confirmed: &Value,
+    confirmed_left_out: &[String],
     user: &str,
 ) -> Result<Plan, Unsendable> {
     let r = kafkatopics();
@@ -316,9 +355,26 @@ pub(super) async fn prepare_topic(
         live: Some(live),
         backup: Some(backup),
     };
+    let refused = diff.refused();
     let Some(patch) = diff.restore_patch() else {
-        return Ok(Plan::Nothing(format!(
-            "kafkatopic/{name} already has the backup's configuration"
+        if refused.is_empty() {
+            return Ok(Plan::Nothing(format!(
+                "kafkatopic/{name} already has the backup's configuration"
+            )));
+        }
+        // What still differs is what Kafka refuses: done already when the dialog said
+        // so; else the topic moved under it (a confirmed growth it has since outgrown).
+        if refused == confirmed_left_out {
+            return Ok(Plan::Nothing(format!(
+                "kafkatopic/{name} already has what Kafka accepts of the backup's \
+                 configuration (not sent: {})",
+                refused.join("; ")
+            )));
+        }
+        return Err(Unsendable::Invalid(format!(
+            "kafkatopic/{name} changed since the preview: what differs from the backup now \
+             is only what Kafka refuses ({}); nothing was sent",
+            refused.join("; ")
         )));
     };
     if patch != *confirmed {

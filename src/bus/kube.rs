@@ -407,8 +407,11 @@ pub(super) async fn prepare(
             name,
             backup,
             patch,
+            left_out,
             ..
-        } => super::kafka::prepare_topic(kube, namespace, name, backup, patch, user).await,
+        } => {
+            super::kafka::prepare_topic(kube, namespace, name, backup, patch, left_out, user).await
+        }
         Command::Migrate { .. }
         | Command::KafkaResetOffsets { .. }
         | Command::ArgocdRollback { .. }

@@ -22,6 +22,7 @@ use super::kube::{self, EventSpec, Plan};
 use crate::clients::argocd::ArgoClient;
 use crate::clients::kube::{AuditEvent, KubeActions, KubeError};
 use crate::clients::migrations::{MigrationItem, Target};
+use crate::domain::Clock;
 use crate::domain::application::ManifestFetch;
 
 /// How many times a GET-edit-PUT (or a create) is prepared again after a 409.
@@ -123,6 +124,8 @@ struct Inner<E> {
     argocd: HashMap<String, ArgoClient>,
     /// Refuse every command (`--readonly`), whatever the keys let through.
     readonly: bool,
+    /// The app's clock, for plans that name a time (a reset to a datetime).
+    clock: Clock,
     /// Commands sent and not finished, and every op id ever sent (sent once).
     flight: Mutex<Flight>,
 }
@@ -150,6 +153,7 @@ impl<E: Sink> Bus<E> {
                 migrations: HashMap::new(),
                 argocd: HashMap::new(),
                 readonly: false,
+                clock: crate::domain::clock::wall(),
                 flight: Mutex::new(Flight::default()),
             }),
         }
@@ -176,6 +180,11 @@ impl<E: Sink> Bus<E> {
     /// Who each environment's cluster says the user is, for the record.
     pub fn with_identities(self, identities: HashMap<String, String>) -> Self {
         self.configure(|inner| inner.identities = identities)
+    }
+
+    /// The app's clock (the demo's runs as fast as the simulated cluster's).
+    pub fn with_clock(self, clock: Clock) -> Self {
+        self.configure(|inner| inner.clock = clock)
     }
 
     /// Refuses every command (`--readonly`).
@@ -402,7 +411,7 @@ impl<E: Sink> Inner<E> {
             // The tool's own --dry-run, after the same RBAC check as the send.
             Route::Kafka(kube) => {
                 authorize(kube, command).await.map_err(|e| e.to_string())?;
-                return super::kafka::dry_run(kube, command).await;
+                return super::kafka::dry_run(kube, command, (self.clock)()).await;
             }
             _ => return Err("no dry run for this command before it is confirmed".into()),
         };
@@ -462,7 +471,8 @@ impl<E: Sink> Inner<E> {
             }
             Route::Kafka(kube) => {
                 authorize(kube, command).await.map_err(|e| e.to_string())?;
-                let (done, event) = super::kafka::execute(kube, command, &self.user).await?;
+                let now = (self.clock)();
+                let (done, event) = super::kafka::execute(kube, command, &self.user, now).await?;
                 self.leave_event(command, event, false, Ok(done)).await
             }
             Route::Git => match command {

@@ -348,6 +348,7 @@ async fn run_async(opts: RunOptions) -> Result<()> {
         .with_identities(cluster_users)
         .with_migrations(migration_targets)
         .with_argocd(argocd_clients)
+        .with_clock(opts.clock.clone())
         .readonly(opts.readonly);
     let logs = terminal::LogStreams::new(log_clients, tx.clone());
     drop(tx);

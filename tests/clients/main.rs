@@ -11,6 +11,7 @@ mod argocd_client_sim;
 mod checklist_shared;
 mod git_steps;
 mod hostile_files;
+mod kafka_bus;
 mod kubectl_analysis;
 mod kubectl_cnpg_trivy;
 mod kubectl_conformance;

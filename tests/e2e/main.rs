@@ -13,6 +13,7 @@ mod e2e_drill;
 mod e2e_exit_codes;
 mod e2e_flags;
 mod e2e_headless_demo;
+mod e2e_kafka;
 mod e2e_migrations;
 mod e2e_outage;
 mod e2e_release;

@@ -242,3 +242,44 @@ fn the_pods_cursor_stays_on_its_pod_when_one_arrives_above_it() {
     };
     assert_eq!(dialog.command.target_name(), "metadata-catalog");
 }
+
+/// A command's outcome stays in the status line for 15 s of the user's time, however
+/// fast the demo's clock runs (at ×10 it was gone after 1.5 s, before it could be read).
+#[test]
+fn an_outcome_stays_readable_when_the_clock_runs_fast() {
+    let mut s = populated(160, 48);
+    s.clock_speed = 10.0;
+    let start = s.now;
+    let later = |secs: i64| {
+        start
+            .checked_add(jiff::SignedDuration::from_secs(secs))
+            .unwrap()
+    };
+    update(
+        &mut s,
+        Event::OpFinished {
+            op: OpId(1),
+            outcome: Ok("metadata-catalog-consumer reset".into()),
+        },
+    );
+    // 3 s of the user's time: 30 s on the clock.
+    update(&mut s, Event::Tick(later(30)));
+    assert!(s.flash.is_some(), "gone after 3 s of wall time");
+    update(&mut s, Event::Tick(later(140)));
+    assert!(s.flash.is_some(), "gone after 14 s of wall time");
+    update(&mut s, Event::Tick(later(160)));
+    assert!(s.flash.is_none(), "still there after 16 s of wall time");
+    // At real speed, as before: 15 s.
+    s.clock_speed = 1.0;
+    update(
+        &mut s,
+        Event::OpFinished {
+            op: OpId(2),
+            outcome: Err("refused".into()),
+        },
+    );
+    update(&mut s, Event::Tick(later(160 + 14)));
+    assert!(s.flash.is_some());
+    update(&mut s, Event::Tick(later(160 + 16)));
+    assert!(s.flash.is_none());
+}

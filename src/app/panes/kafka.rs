@@ -17,7 +17,7 @@ use crate::app::state::{ConfirmDialog, Mode, State, TableCursor};
 use crate::app::update::Effect;
 use crate::bus::kafka::{Broker, active_refusal};
 use crate::bus::{Command, OpId};
-use crate::domain::kafka::topics::{TopicDiff, TopicSpec, Verdict, diff_all};
+use crate::domain::kafka::topics::{TopicDiff, TopicSpec, diff_all};
 use crate::domain::kafka::{GroupView, KafkaUpdate, ResetSpec, datetime};
 
 pub const SPEC: PaneSpec = PaneSpec {
@@ -365,14 +365,7 @@ fn request_restore(state: &mut State) {
         let why = format!("kafkatopic/{}: {}", diff.name, diff.status());
         return flash(state, why);
     };
-    let left_out: Vec<String> = diff
-        .rows
-        .iter()
-        .filter_map(|r| match &r.verdict {
-            Verdict::Refused(why) => Some(format!("{}: {why}", r.field)),
-            _ => None,
-        })
-        .collect();
+    let left_out = diff.refused();
     let Some(patch) = diff.restore_patch() else {
         let why = if left_out.is_empty() {
             format!(

@@ -188,6 +188,17 @@ impl TopicDiff {
         }
     }
 
+    /// What the backup has that Kafka refuses, as `field: why`: shown, never sent.
+    pub fn refused(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .filter_map(|r| match &r.verdict {
+                Verdict::Refused(why) => Some(format!("{}: {why}", r.field)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The merge patch that restores what Kafka accepts; `None` when there is nothing
     /// to send (no difference, or only ones Kafka refuses).
     pub fn restore_patch(&self) -> Option<Value> {
