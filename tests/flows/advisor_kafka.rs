@@ -1,13 +1,16 @@
 //! The advisor's Kafka layer (issue 18): a service with `consumer_groups` gets, after
 //! every way back, a replay of each group from when the running (bad) version started,
 //! sent as the Kafka pane's offset reset; an active group blocks that step, not the
-//! plan.
+//! plan; and the drill of a consumer group that replayed nothing, scored from the
+//! Kafka pane's reads.
 
 use crossterm::event::KeyCode;
 use jiff::Timestamp;
 use rollcall::app::advisor;
+use rollcall::app::drill::{Baseline, DrillRun, command_kind};
 use rollcall::app::{Effect, Event, Mode, State, update};
 use rollcall::bus::Command;
+use rollcall::config::drills::{Goal, find_drill, load_drills};
 use rollcall::domain::advisor::{Plan, Severity, StepAction};
 use rollcall::domain::kafka::{GroupState, GroupView, KafkaUpdate, ResetSpec};
 use rollcall_testkit::kafka_state::{demo_groups, with_kafka};
@@ -401,4 +404,84 @@ fn rollcall_advise_prints_the_replay_in_text_and_json() {
             .contains("--to-datetime 2026-11-25T11:30:00.000Z --execute"),
         "{step}"
     );
+}
+
+/// The drill's group after a reset: each partition's committed offset.
+fn group_at(offsets: [i64; 3]) -> Vec<GroupView> {
+    let mut groups = demo_groups();
+    for (p, o) in groups[0].partitions.iter_mut().zip(offsets) {
+        p.current = Some(o);
+        p.lag = p.end.map(|e| e - o);
+    }
+    groups
+}
+
+#[test]
+fn the_replay_drill_is_done_when_every_partition_is_back_at_the_bad_release() {
+    let drill = find_drill(
+        load_drills(None, &["dev", "staging", "prod"]).unwrap(),
+        "consumer-replayed-nothing",
+    )
+    .unwrap();
+    assert!(matches!(
+        &drill.goal,
+        Goal::GroupReplayed { group, since }
+            if group.group == GROUP && group.topic == TOPIC && since.as_secs() == 90 * 60
+    ));
+    let mut s = populated(160, 48);
+    // As the simulator measured it: where a replay from the bad release starts.
+    let baseline = Baseline {
+        bad_release: Some(ts("2026-11-26T12:32:11Z")),
+        replay_from: vec![(0, 1100), (1, 1150), (2, 1311)],
+    };
+    s.drill = Some(DrillRun::new(drill, now()).with_baseline(baseline));
+    assert!(s.drill.as_ref().unwrap().page().starts_with(
+        "DRILL A consumer group that replayed nothing: the bad release went out at \
+                 2026-11-26T12:32:11.000Z. prod's metadata-catalog"
+    ));
+    // At latest (the start): not done. One partition short: not done.
+    feed_groups(&mut s, group_at([1302, 1290, 1311]));
+    assert!(s.drill.as_ref().unwrap().done.is_none());
+    feed_groups(&mut s, group_at([1100, 1151, 1311]));
+    assert!(s.drill.as_ref().unwrap().done.is_none());
+    // A reset to latest on the way is unsafe; a reset to a datetime is not.
+    let reset = |spec| Command::KafkaResetOffsets {
+        env: "prod".into(),
+        broker: rollcall::bus::kafka::Broker::of(&Default::default()),
+        group: GROUP.into(),
+        topic: TOPIC.into(),
+        spec,
+    };
+    assert_eq!(
+        command_kind(&reset(ResetSpec::ToLatest)),
+        "kafka-reset-to-latest"
+    );
+    rollcall::app::drill::on_sent(&mut s, &reset(ResetSpec::ToLatest));
+    rollcall::app::drill::on_sent(
+        &mut s,
+        &reset(ResetSpec::ToDatetime("2026-11-26T12:30:00.000Z".into())),
+    );
+    // Replayed from before the bad release: done, with the unsafe send in the score.
+    feed_groups(&mut s, group_at([1090, 1150, 1311]));
+    let run = s.drill.as_ref().unwrap();
+    assert!(run.done.is_some());
+    assert_eq!(run.sent, 2);
+    let score = run.score(s.now, 1.0);
+    assert!(
+        score.contains("UNSAFE: ") && score.contains("to latest"),
+        "{score}"
+    );
+}
+
+#[test]
+fn a_replay_drill_without_a_measured_baseline_is_never_done() {
+    let drill = find_drill(
+        load_drills(None, &["dev", "staging", "prod"]).unwrap(),
+        "consumer-replayed-nothing",
+    )
+    .unwrap();
+    let mut s = populated(160, 48);
+    s.drill = Some(DrillRun::new(drill, now()));
+    feed_groups(&mut s, group_at([0, 0, 0]));
+    assert!(s.drill.as_ref().unwrap().done.is_none());
 }

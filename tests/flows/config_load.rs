@@ -738,3 +738,52 @@ fn consumer_groups_belong_to_a_service_and_bad_ones_point_at_their_line() {
         "{err}"
     );
 }
+
+#[test]
+fn a_replay_drill_names_its_group_where_it_starts_and_bad_ones_point_at_their_line() {
+    use rollcall::config::drills::parse_drill;
+    let drill = |start: &str, goal: &str| {
+        format!("title: t\nbrief: b\nenvironment: prod\n{start}goal:\n{goal}par: 3m\n")
+    };
+    let start = "start:\n  group_at_latest: {group: g, topic: t}\n";
+    let ok = drill(
+        start,
+        "  group_replayed: {group: g, topic: t, since: 90m}\n",
+    );
+    let parsed = parse_drill("x", Path::new("drills/x.yaml"), &ok, &["prod"]).unwrap();
+    assert_eq!(
+        parsed.start.group_at_latest.map(|g| (g.group, g.topic)),
+        Some(("g".to_owned(), "t".to_owned()))
+    );
+    let other = drill(
+        start,
+        "  group_replayed: {group: h, topic: t, since: 90m}\n",
+    );
+    let err = parse_drill("x", Path::new("drills/x.yaml"), &other, &["prod"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("drills/x.yaml:7:")
+            && err.contains("group_replayed needs start.group_at_latest"),
+        "{err}"
+    );
+    let never = drill(start, "  group_replayed: {group: g, topic: t, since: 0s}\n");
+    let err = parse_drill("x", Path::new("drills/x.yaml"), &never, &["prod"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("drills/x.yaml:7:47: invalid duration `0s`"),
+        "{err}"
+    );
+    let spaced = drill(
+        "start:\n  group_at_latest: {group: \"a b\", topic: t}\n",
+        "  migrations_clean: true\n",
+    );
+    let err = parse_drill("x", Path::new("drills/x.yaml"), &spaced, &["prod"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("drills/x.yaml:5:") && err.contains("invalid group `a b`"),
+        "{err}"
+    );
+}
