@@ -477,8 +477,9 @@ fn run(
                 .collect();
             let drills =
                 rollcall::config::drills::load_drills(cli.common.config.as_deref(), &names)?;
+            let width = drills.iter().map(|d| d.name.len()).max().unwrap_or(0);
             for d in drills {
-                println!("{:<24} {} ({})", d.name, d.title, d.environment);
+                println!("{:<width$}  {} ({})", d.name, d.title, d.environment);
             }
             Ok(())
         }

@@ -6,7 +6,7 @@
 use super::state::{ConfirmDialog, Mode, State};
 use crate::bus::rollouts::RolloutAction;
 use crate::bus::{Command, OpId};
-use crate::domain::advisor::{Plan, Situation, StepAction, advise};
+use crate::domain::advisor::{GroupFacts, Plan, Situation, StepAction, advise, tool_time};
 
 /// The plans shown for one service.
 #[derive(Debug)]
@@ -114,8 +114,27 @@ pub fn plans(state: &State, env: usize, service: &str) -> Vec<Plan> {
         migrations: Some(&es.migrations),
         backup,
         open_gates: Vec::new(),
+        consumer_groups: consumer_groups(state, env, svc),
     };
     advise(&situation)
+}
+
+/// The service's consumer groups as the Kafka pane last read them.
+fn consumer_groups<'a>(
+    state: &'a State,
+    env: usize,
+    svc: &'a crate::config::Service,
+) -> Vec<GroupFacts<'a>> {
+    let kafka = state.kafka.env(env);
+    svc.consumer_groups
+        .iter()
+        .map(|g| GroupFacts {
+            group: &g.group,
+            topic: &g.topic,
+            read: kafka.and_then(|k| k.groups.iter().find(|v| v.name == g.group)),
+            read_at: kafka.and_then(|k| k.read_at),
+        })
+        .collect()
 }
 
 /// `!`: the plans for the service in view.
@@ -402,6 +421,66 @@ pub fn command(
                 annotations,
             })
         }
+        StepAction::ResetConsumerGroup { group, topic, to } => {
+            reset_command(state, env, group, topic, *to, true)
+        }
         StepAction::WaitHealthy { .. } => Err("a wait sends nothing".into()),
     }
+}
+
+/// What a step sends, for the plan's text: as `command`, except that a reset whose
+/// group is active still shows what it will send once its consumers are stopped.
+pub fn preview(
+    state: &State,
+    env: usize,
+    service: &str,
+    action: &StepAction,
+) -> Option<crate::bus::Preview> {
+    let command = match action {
+        StepAction::ResetConsumerGroup { group, topic, to } => {
+            reset_command(state, env, group, topic, *to, false)
+        }
+        other => command(state, env, service, other),
+    };
+    command.ok().map(|c| c.preview())
+}
+
+/// The Kafka pane's offset reset to a datetime, refused as the pane refuses it while
+/// the group's last read shows active members (Kafka would refuse it too).
+fn reset_command(
+    state: &State,
+    env: usize,
+    group: &str,
+    topic: &str,
+    to: jiff::Timestamp,
+    refuse_active: bool,
+) -> Result<Command, String> {
+    let es = state.envs.get(env).ok_or("no such environment")?;
+    let kafka = es.config.kafka.as_ref().ok_or_else(|| {
+        format!(
+            "{} has no Kafka (kafka: in environments.yaml)",
+            es.config.name
+        )
+    })?;
+    let read = state
+        .kafka
+        .env(env)
+        .and_then(|k| k.groups.iter().find(|g| g.name == group));
+    if let Some(st) = read.and_then(|g| g.state.as_ref())
+        && refuse_active
+        && !st.state.resettable()
+    {
+        return Err(crate::bus::kafka::active_refusal(
+            group, &st.state, st.members,
+        ));
+    }
+    // Checked as the prompt checks what is typed: the tool's format, not in the future.
+    let time = crate::domain::kafka::datetime::parse(&tool_time(to), state.now)?;
+    Ok(Command::KafkaResetOffsets {
+        env: es.config.name.clone(),
+        broker: crate::bus::kafka::Broker::of(kafka),
+        group: group.to_owned(),
+        topic: topic.to_owned(),
+        spec: crate::domain::kafka::ResetSpec::ToDatetime(time.tool),
+    })
 }

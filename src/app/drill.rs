@@ -8,9 +8,21 @@ use super::state::State;
 use crate::bus::Command;
 use crate::config::drills::{Drill, Goal};
 
+/// What the simulator measured when it broke what the drill breaks, for a goal the
+/// live state cannot judge alone (rollcall reads offsets, not message timestamps).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Baseline {
+    /// When the bad release of a `group_replayed` goal went out.
+    pub bad_release: Option<Timestamp>,
+    /// Per partition of the goal's topic, the first offset at or after the bad release
+    /// (the log end where nothing arrived since): where a replay from it starts.
+    pub replay_from: Vec<(u32, i64)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct DrillRun {
     pub drill: Drill,
+    pub baseline: Baseline,
     pub started: Timestamp,
     pub keys: u32,
     pub sent: u32,
@@ -24,11 +36,31 @@ impl DrillRun {
     pub fn new(drill: Drill, started: Timestamp) -> Self {
         DrillRun {
             drill,
+            baseline: Baseline::default(),
             started,
             keys: 0,
             sent: 0,
             unsafe_sent: Vec::new(),
             done: None,
+        }
+    }
+
+    pub fn with_baseline(mut self, baseline: Baseline) -> Self {
+        self.baseline = baseline;
+        self
+    }
+
+    /// What the on-call engineer is told when paged: the brief, and the bad release's
+    /// time when the goal is measured from it.
+    pub fn page(&self) -> String {
+        match self.baseline.bad_release {
+            Some(at) => format!(
+                "DRILL {}: the bad release went out at {}. {}",
+                self.drill.title,
+                crate::domain::advisor::tool_time(at),
+                self.drill.brief
+            ),
+            None => format!("DRILL {}: {}", self.drill.title, self.drill.brief),
         }
     }
 
@@ -89,6 +121,16 @@ pub fn command_kind(command: &Command) -> String {
                 R::Down { .. } => "down",
                 R::Goto { .. } => "goto",
                 R::Force { .. } => "force",
+            }
+        ),
+        // By where it moves the offsets: a drill tells a replay from a skip.
+        Command::KafkaResetOffsets { spec, .. } => format!(
+            "kafka-reset-{}",
+            match spec {
+                crate::domain::kafka::ResetSpec::ToDatetime(_) => "to-datetime",
+                crate::domain::kafka::ResetSpec::ToEarliest => "to-earliest",
+                crate::domain::kafka::ResetSpec::ToLatest => "to-latest",
+                crate::domain::kafka::ResetSpec::ShiftBy(_) => "shift-by",
             }
         ),
         other => serde_json::to_value(other)
@@ -160,6 +202,7 @@ pub fn check(state: &mut State) {
                     .iter()
                     .all(|e| matches!(e.connection(), super::state::Connection::Live))
         }
+        Goal::GroupReplayed { group, .. } => replayed(state, env, group, &run.baseline),
     };
     if reached {
         let now = state.now;
@@ -169,4 +212,30 @@ pub fn check(state: &mut State) {
             state.flash = Some((now, text, run.unsafe_sent.is_empty()));
         }
     }
+}
+
+/// Whether the group's committed offsets on the topic are, on every partition the
+/// simulator measured, at or before where a replay from the bad release starts (as
+/// the Kafka pane last read them).
+fn replayed(
+    state: &State,
+    env: usize,
+    target: &crate::config::drills::GroupTopic,
+    baseline: &Baseline,
+) -> bool {
+    let Some(group) = state
+        .kafka
+        .env(env)
+        .and_then(|k| k.groups.iter().find(|g| g.name == target.group))
+    else {
+        return false;
+    };
+    !baseline.replay_from.is_empty()
+        && baseline.replay_from.iter().all(|(partition, from)| {
+            group.partitions.iter().any(|p| {
+                p.topic == target.topic
+                    && p.partition == *partition
+                    && p.current.is_some_and(|c| c <= *from)
+            })
+        })
 }

@@ -293,22 +293,27 @@ impl KafkaTools {
         let names = self.list_groups().await?;
         let mut groups = Vec::with_capacity(names.len());
         for name in names {
-            let state = self.describe_state(&name).await;
-            let offsets = self.describe_offsets(&name).await;
-            let error = [state.as_ref().err(), offsets.as_ref().err()]
-                .into_iter()
-                .flatten()
-                .map(ToString::to_string)
-                .next();
-            groups.push(GroupView {
-                state: state.ok(),
-                partitions: offsets.map(|p| p.rows).unwrap_or_default(),
-                error,
-                history: Vec::new(),
-                name,
-            });
+            groups.push(self.describe_group(name).await);
         }
         Ok(groups)
+    }
+
+    /// One group, described: state and offsets, or why part of it could not be read.
+    pub async fn describe_group(&self, name: String) -> GroupView {
+        let state = self.describe_state(&name).await;
+        let offsets = self.describe_offsets(&name).await;
+        let error = [state.as_ref().err(), offsets.as_ref().err()]
+            .into_iter()
+            .flatten()
+            .map(ToString::to_string)
+            .next();
+        GroupView {
+            state: state.ok(),
+            partitions: offsets.map(|p| p.rows).unwrap_or_default(),
+            error,
+            history: Vec::new(),
+            name,
+        }
     }
 
     /// The live `KafkaTopic` objects of the Kafka namespace.

@@ -34,6 +34,11 @@ pub const BUILTIN: &[(&str, &str, &str)] = &[
         "config/drills/api-outage.yaml",
         include_str!("../../config/drills/api-outage.yaml"),
     ),
+    (
+        "consumer-replayed-nothing",
+        "config/drills/consumer-replayed-nothing.yaml",
+        include_str!("../../config/drills/consumer-replayed-nothing.yaml"),
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +64,16 @@ pub struct DrillStart {
     pub unhealthy_images: Vec<String>,
     /// The API server refuses every request for `for_` from `after` on.
     pub outage: Option<(SignedDuration, SignedDuration)>,
+    /// A consumer group whose committed offsets on a topic start at the log end, as a
+    /// reset to latest leaves them: nothing replayed.
+    pub group_at_latest: Option<GroupTopic>,
+}
+
+/// A consumer group and one topic it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupTopic {
+    pub group: String,
+    pub topic: String,
 }
 
 /// The state that ends a drill.
@@ -72,6 +87,13 @@ pub enum Goal {
     MigrationsClean,
     /// Every environment is live again, at least this long after the start.
     AllLiveAfter(SignedDuration),
+    /// The group's committed offsets on the topic are, on every partition, at or before
+    /// the first message at or after the bad release, which went out `since` before the
+    /// drill started: it replays everything the bad release may have mangled.
+    GroupReplayed {
+        group: GroupTopic,
+        since: SignedDuration,
+    },
 }
 
 #[derive(Deserialize)]
@@ -96,6 +118,22 @@ struct RawStart {
     #[serde(default)]
     unhealthy_images: Vec<String>,
     outage: Option<Spanned<RawOutage>>,
+    group_at_latest: Option<RawGroupTopic>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroupTopic {
+    group: Spanned<String>,
+    topic: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroupReplayed {
+    group: Spanned<String>,
+    topic: Spanned<String>,
+    since: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -113,6 +151,7 @@ struct RawGoal {
     app_healthy: Option<RawAppHealthy>,
     migrations_clean: Option<bool>,
     all_live_after: Option<String>,
+    group_replayed: Option<RawGroupReplayed>,
 }
 
 #[derive(Deserialize)]
@@ -165,6 +204,7 @@ pub fn parse_drill(
         g.app_healthy.is_some(),
         g.migrations_clean == Some(true),
         g.all_live_after.is_some(),
+        g.group_replayed.is_some(),
     ];
     if goals.iter().filter(|set| **set).count() != 1 {
         return Err(ConfigError::at(
@@ -172,7 +212,7 @@ pub fn parse_drill(
             raw.goal.referenced,
             "goal",
             "expected exactly one of rollout_aborted, app_healthy, migrations_clean: true, \
-             all_live_after",
+             all_live_after, group_replayed",
         ));
     }
     let goal = if let Some(r) = &g.rollout_aborted {
@@ -184,9 +224,42 @@ pub fn parse_drill(
         }
     } else if let Some(after) = &g.all_live_after {
         Goal::AllLiveAfter(duration(after, raw.goal.referenced, "goal.all_live_after")?)
+    } else if let Some(r) = &g.group_replayed {
+        // A duration is never 0s: the bad release went out before the drill started.
+        Goal::GroupReplayed {
+            group: group_topic(file, "goal.group_replayed", &r.group, &r.topic)?,
+            since: duration(
+                &r.since.value,
+                r.since.referenced,
+                "goal.group_replayed.since",
+            )?,
+        }
     } else {
         Goal::MigrationsClean
     };
+    let group_at_latest = match &raw.start.group_at_latest {
+        Some(g) => Some(group_topic(
+            file,
+            "start.group_at_latest",
+            &g.group,
+            &g.topic,
+        )?),
+        None => None,
+    };
+    if let Goal::GroupReplayed { group, .. } = &goal
+        && group_at_latest.as_ref() != Some(group)
+    {
+        return Err(ConfigError::at(
+            file,
+            raw.goal.referenced,
+            "goal.group_replayed",
+            format!(
+                "group_replayed needs start.group_at_latest with the same group and topic \
+                 ({} on {}): the replay is measured from where the drill puts it",
+                group.group, group.topic
+            ),
+        ));
+    }
     Ok(Drill {
         name: name.to_owned(),
         title: raw.title,
@@ -195,11 +268,39 @@ pub fn parse_drill(
         start: DrillStart {
             unhealthy_images: raw.start.unhealthy_images,
             outage,
+            group_at_latest,
         },
         goal,
         unsafe_commands: raw.unsafe_commands,
         unsafe_while_down: raw.unsafe_while_down,
         par: duration(&raw.par.value, raw.par.referenced, "par")?,
+    })
+}
+
+/// A group and topic of a drill, each non-empty (what the Kafka tools would refuse is
+/// checked by `environments.yaml`'s `consumer_groups`, which names them for real).
+fn group_topic(
+    file: &Path,
+    path: &str,
+    group: &Spanned<String>,
+    topic: &Spanned<String>,
+) -> Result<GroupTopic, ConfigError> {
+    for (field, v) in [("group", group), ("topic", topic)] {
+        if v.value.trim().is_empty() || v.value.chars().any(char::is_whitespace) {
+            return Err(ConfigError::at(
+                file,
+                v.referenced,
+                &format!("{path}.{field}"),
+                format!(
+                    "invalid {field} `{}`: it must be non-empty, without spaces",
+                    v.value
+                ),
+            ));
+        }
+    }
+    Ok(GroupTopic {
+        group: group.value.clone(),
+        topic: topic.value.clone(),
     })
 }
 
@@ -255,6 +356,7 @@ mod tests {
                 "api-outage",
                 "bad-canary",
                 "bad-release-self-heal",
+                "consumer-replayed-nothing",
                 "dirty-migration"
             ]
         );

@@ -54,6 +54,9 @@ pub struct Service {
     pub argocd_app: String,
     /// The two Deployments of a `kind: blue-green` service; None for other kinds.
     pub blue_green: Option<BlueGreenPair>,
+    /// The Kafka consumer groups the service's code runs, each with its topic: what a
+    /// bad version of it may have consumed and mangled (the advisor replays them).
+    pub consumer_groups: Vec<super::kafka::ConsumerGroup>,
 }
 
 /// A blue/green pair: two Deployments told apart by one label, and the Service that
@@ -194,6 +197,8 @@ struct RawService {
     green: Option<Spanned<String>>,
     #[serde(default)]
     selector_key: Option<Spanned<String>>,
+    #[serde(default)]
+    consumer_groups: Option<Spanned<Vec<super::kafka::RawConsumerGroup>>>,
 }
 
 /// Parses and validates an environments file.
@@ -295,7 +300,7 @@ impl RawEnvironment {
                     ),
                 ));
             }
-            services.push(raw.validate(file, &here, &name.value)?);
+            services.push(raw.validate(file, &here, &name.value, self.kafka.is_some())?);
         }
         let database = match self.database {
             Some(raw) => Some(raw.validate(file, &format!("{path}.database"))?),
@@ -344,7 +349,13 @@ impl RawEnvironment {
 }
 
 impl RawService {
-    fn validate(self, file: &Path, path: &str, env: &str) -> Result<Service, ConfigError> {
+    fn validate(
+        self,
+        file: &Path,
+        path: &str,
+        env: &str,
+        has_kafka: bool,
+    ) -> Result<Service, ConfigError> {
         if self.name.value.trim().is_empty() {
             return Err(ConfigError::at(
                 file,
@@ -381,12 +392,22 @@ impl RawService {
             }
             None => format!("{}-{env}", self.name.value),
         };
+        let consumer_groups = match self.consumer_groups {
+            None => Vec::new(),
+            Some(groups) => super::kafka::validate_consumer_groups(
+                file,
+                &format!("{path}.consumer_groups"),
+                groups,
+                has_kafka,
+            )?,
+        };
         Ok(Service {
             name: self.name.value,
             kind: self.kind,
             workload,
             argocd_app,
             blue_green,
+            consumer_groups,
         })
     }
 

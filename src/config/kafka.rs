@@ -56,6 +56,107 @@ pub(crate) struct RawKafka {
     topics_backup: Option<Spanned<String>>,
 }
 
+/// A consumer group a service's code runs, and the topic it reads (`consumer_groups:`
+/// of a service): named in config because which groups belong to which service cannot
+/// be told from Kafka (a group is only a name its consumers share).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerGroup {
+    pub group: String,
+    pub topic: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConsumerGroup {
+    group: Spanned<String>,
+    topic: Spanned<String>,
+}
+
+/// Why `name` is not a topic name Kafka accepts: 1 to 249 of `a-z A-Z 0-9 . _ -`, and
+/// not `.` or `..`.
+fn topic_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() || name.len() > 249 {
+        return Some("it must be 1 to 249 characters");
+    }
+    if name == "." || name == ".." {
+        return Some("`.` and `..` are not topic names");
+    }
+    let ok = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
+    if !name.chars().all(ok) {
+        return Some("use letters, digits, `.`, `_` and `-`");
+    }
+    None
+}
+
+/// Why `name` is not a group id rollcall can work with: Kafka takes any non-empty id,
+/// but the tool prints its tables in columns split by spaces, so an id with a space or
+/// a control character could not be read back.
+fn group_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("it must not be empty");
+    }
+    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("it must not contain spaces or control characters");
+    }
+    None
+}
+
+/// A service's `consumer_groups`: each `{group, topic}` valid and listed once, and only
+/// where the environment has a `kafka:` to reach them through.
+pub(crate) fn validate_consumer_groups(
+    file: &Path,
+    path: &str,
+    raw: Spanned<Vec<RawConsumerGroup>>,
+    has_kafka: bool,
+) -> Result<Vec<ConsumerGroup>, ConfigError> {
+    if !has_kafka && !raw.value.is_empty() {
+        return Err(ConfigError::at(
+            file,
+            raw.referenced,
+            path,
+            "consumer_groups needs the environment's `kafka:` (where the broker pod is); \
+             add `kafka: {}` for the defaults, or leave consumer_groups out",
+        ));
+    }
+    let mut out: Vec<ConsumerGroup> = Vec::with_capacity(raw.value.len());
+    for (i, g) in raw.value.into_iter().enumerate() {
+        let here = format!("{path}[{i}]");
+        if let Some(why) = group_problem(&g.group.value) {
+            return Err(ConfigError::at(
+                file,
+                g.group.referenced,
+                &format!("{here}.group"),
+                format!("invalid group `{}`: {why}", g.group.value.escape_debug()),
+            ));
+        }
+        if let Some(why) = topic_problem(&g.topic.value) {
+            return Err(ConfigError::at(
+                file,
+                g.topic.referenced,
+                &format!("{here}.topic"),
+                format!("invalid topic `{}`: {why}", g.topic.value.escape_debug()),
+            ));
+        }
+        let group = ConsumerGroup {
+            group: g.group.value,
+            topic: g.topic.value,
+        };
+        if out.contains(&group) {
+            return Err(ConfigError::at(
+                file,
+                g.group.referenced,
+                &format!("{here}.group"),
+                format!(
+                    "group `{}` on topic `{}` is listed twice",
+                    group.group, group.topic
+                ),
+            ));
+        }
+        out.push(group);
+    }
+    Ok(out)
+}
+
 /// Why `s` is not a `host:port` the tools would take.
 fn bootstrap_problem(s: &str) -> Option<&'static str> {
     let Some((host, port)) = s.rsplit_once(':') else {
@@ -127,6 +228,17 @@ impl RawKafka {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn topic_and_group_names() {
+        assert_eq!(topic_problem("customers.entity_changed"), None);
+        assert!(topic_problem("..").is_some());
+        assert!(topic_problem("a b").is_some());
+        assert!(topic_problem(&"t".repeat(250)).is_some());
+        assert_eq!(group_problem("metadata-catalog-consumer"), None);
+        assert!(group_problem("").is_some());
+        assert!(group_problem("a b").is_some());
+    }
 
     #[test]
     fn bootstrap_is_host_and_port() {

@@ -47,7 +47,7 @@ pub use environments::{
 };
 pub use error::{At, ConfigError};
 pub use gitops::Gitops;
-pub use kafka::Kafka;
+pub use kafka::{ConsumerGroup, Kafka};
 pub use key::{Key, KeySpecError};
 pub use keys::{Bindable, KeyMap, action_name};
 pub use monitoring::{BackupTarget, Monitoring};

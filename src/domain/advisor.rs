@@ -2,7 +2,12 @@
 //! deployed state allows, each as ordered steps with why, how long, and the risks found,
 //! ranked safest and fastest first. Pure: the app and `rollcall advise` fill a
 //! `Situation` from what they read, and turn the steps into the same commands the
-//! single actions send. A new layer plugs in as one more `Strategy` function.
+//! single actions send. A new layer plugs in as one more `Strategy` function, or, like
+//! the Kafka replay (`replay.rs`), as steps every way back ends with.
+
+mod replay;
+
+pub use replay::{GroupFacts, bad_version_since, tool_time};
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -35,6 +40,8 @@ pub struct Situation<'a> {
     pub backup: Option<(Option<Timestamp>, i64)>,
     /// Open gates of the release checklist, by name.
     pub open_gates: Vec<String>,
+    /// The service's consumer groups (its `consumer_groups:`), as Kafka was last read.
+    pub consumer_groups: Vec<GroupFacts<'a>>,
 }
 
 /// One step of a plan: what to send (built into the same command as the single
@@ -44,6 +51,10 @@ pub struct PlanStep {
     pub action: StepAction,
     pub why: String,
     pub expected_secs: u64,
+    /// Why this step cannot run as things are, and what to do first; the steps before
+    /// it can (the plan is not blocked), and the run stops here if it still holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocker: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -71,6 +82,13 @@ pub enum StepAction {
         deployment: String,
         to_revision: u64,
     },
+    /// `kafka-consumer-groups.sh --reset-offsets --to-datetime`: the group reads its
+    /// topic again from `to`.
+    ResetConsumerGroup {
+        group: String,
+        topic: String,
+        to: Timestamp,
+    },
 }
 
 impl StepAction {
@@ -89,6 +107,9 @@ impl StepAction {
                 deployment,
                 to_revision,
             } => format!("undo deployment/{deployment} to revision {to_revision}"),
+            StepAction::ResetConsumerGroup { group, topic, to } => {
+                format!("replay {group} on {topic} from {}", tool_time(*to))
+            }
         }
     }
 }
@@ -135,7 +156,10 @@ pub fn advise(s: &Situation<'_>) -> Vec<Plan> {
         .filter_map(|strategy| strategy(s))
         .collect();
     let shared = shared_risks(s);
+    let (replay_steps, replay_risks) = replay::replay(s);
     for p in &mut plans {
+        p.steps.extend(replay_steps.iter().cloned());
+        p.risks.extend(replay_risks.iter().cloned());
         p.risks.extend(shared.iter().cloned());
         p.expected_secs = p.steps.iter().map(|st| st.expected_secs).sum();
     }
@@ -148,6 +172,7 @@ fn step(action: StepAction, why: impl Into<String>, expected_secs: u64) -> PlanS
         action,
         why: why.into(),
         expected_secs,
+        blocker: None,
     }
 }
 

@@ -29,6 +29,7 @@ pub fn report(
                     .map(|(s, preview)| {
                         json!({"action": s.action, "describe": s.action.describe(),
                             "why": s.why, "expected_secs": s.expected_secs,
+                            "blocker": s.blocker,
                             "sends": preview.as_ref().map(|v| json!({"method": v.method,
                                 "path": v.path, "body": v.body}))})
                     })
@@ -71,6 +72,9 @@ pub fn report(
                 duration(step.expected_secs as i64),
                 step.why
             ));
+            if let Some(blocker) = &step.blocker {
+                out.push_str(&format!("      BLOCKED: {blocker}\n"));
+            }
             match (preview, &step.action) {
                 (Some(p), _) => out.push_str(&format!("      sends: {} {}\n", p.method, p.path)),
                 (None, StepAction::WaitHealthy { .. }) => out.push_str(

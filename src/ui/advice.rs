@@ -63,6 +63,12 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AdviceView, env: &str, theme
                 ),
             ]));
             lines.push(Line::styled(format!("       {}", step.why), theme.muted));
+            if let Some(blocker) = &step.blocker {
+                lines.push(Line::from(vec![
+                    Span::styled("       ✖ first: ", theme.error),
+                    Span::raw(blocker.clone()),
+                ]));
+            }
         }
         for risk in &plan.risks {
             let (tag, style) = match risk.severity {

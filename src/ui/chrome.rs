@@ -44,7 +44,16 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if let Some(run) = &state.drill {
         let took = duration(run.elapsed(state.now, state.clock_speed));
         let span = match run.done {
-            None => Span::styled(format!(" DRILL {} ⏱ {took} ", run.drill.name), theme.warn),
+            None => {
+                // What the goal is measured from, as the reset prompt takes it.
+                let since = run.baseline.bad_release.map_or(String::new(), |t| {
+                    format!("· bad release {} ", crate::domain::advisor::tool_time(t))
+                });
+                Span::styled(
+                    format!(" DRILL {} ⏱ {took} {since}", run.drill.name),
+                    theme.warn,
+                )
+            }
             Some(_) => {
                 let style = if run.unsafe_sent.is_empty() {
                     theme.ok

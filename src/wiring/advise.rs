@@ -13,6 +13,7 @@ use crate::app::{Config, Event, State, update};
 use crate::clients::argocd::{ArgoClient, Timeouts};
 use crate::domain::cnpg::WatchedBackup;
 use crate::domain::feed::{ChecklistUpdate, EnvUpdate};
+use crate::domain::kafka::KafkaUpdate;
 use crate::domain::migrations::MigrationUpdate;
 use crate::domain::rollout::RolloutUpdate;
 use crate::domain::{
@@ -25,6 +26,34 @@ pub struct AdviseCommand {
     pub json: bool,
     pub kubeconfig: Option<PathBuf>,
     pub demo: Option<PathBuf>,
+}
+
+/// The service's consumer groups (its `consumer_groups:`), described once; `None` when
+/// it names none or the environment has no Kafka.
+async fn consumer_groups(
+    client: &kube::Client,
+    e: &crate::config::Environment,
+    service: &str,
+) -> Option<std::result::Result<Vec<crate::domain::kafka::GroupView>, String>> {
+    let kafka = e.kafka.clone()?;
+    let svc = e.services.iter().find(|s| s.name == service)?;
+    if svc.consumer_groups.is_empty() {
+        return None;
+    }
+    let tools = crate::clients::kafka::KafkaTools::new(client.clone(), kafka);
+    let mut names: Vec<&str> = svc
+        .consumer_groups
+        .iter()
+        .map(|g| g.group.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        // A part that cannot be read is said in the group's view (its `error`).
+        out.push(tools.describe_group(name.to_owned()).await);
+    }
+    Some(Ok(out))
 }
 
 pub fn run(config: Config, cmd: AdviseCommand) -> Result<std::result::Result<Outcome, String>> {
@@ -107,6 +136,7 @@ async fn run_async(
         },
     };
     let migrations = crate::headless::migrations::read(&e).await;
+    let kafka = consumer_groups(client, &e, &cmd.service).await;
     world.close().await;
 
     let now = jiff::Timestamp::now();
@@ -172,6 +202,15 @@ async fn run_async(
             update: MigrationUpdate::Status { at, status },
         });
     }
+    if let Some(groups) = kafka {
+        events.push(Event::Kafka {
+            env,
+            update: KafkaUpdate::Groups {
+                read_at: now,
+                groups,
+            },
+        });
+    }
     for event in events {
         update(&mut state, event);
     }
@@ -181,11 +220,7 @@ async fn run_async(
         .map(|p| {
             p.steps
                 .iter()
-                .map(|s| {
-                    crate::app::advisor::command(&state, env, &cmd.service, &s.action)
-                        .ok()
-                        .map(|c| c.preview())
-                })
+                .map(|s| crate::app::advisor::preview(&state, env, &cmd.service, &s.action))
                 .collect()
         })
         .collect();

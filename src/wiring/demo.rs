@@ -62,9 +62,13 @@ async fn run_async(mut config: Config, opts: DemoOptions) -> Result<()> {
     let _ = std::fs::remove_file(&ticks_file);
     let kubeconfig = Kubeconfig::from_yaml(&handle.kubeconfig_yaml())
         .wrap_err("the simulator wrote an unreadable kubeconfig")?;
-    if let Some(drill) = &opts.drill {
-        start_drill(&handle, drill);
-    }
+    let drill = match opts.drill {
+        Some(drill) => {
+            let baseline = start_drill(&handle, &drill)?;
+            Some((drill, baseline))
+        }
+        None => None,
+    };
     let label = format!("demo: simulator {} ×{}", handle.addr(), opts.speed);
     let result = super::run_async(RunOptions {
         config,
@@ -77,7 +81,7 @@ async fn run_async(mut config: Config, opts: DemoOptions) -> Result<()> {
         user: opts.user,
         clock: crate::domain::clock::scaled(handle.now(), opts.speed),
         clock_speed: opts.speed,
-        drill: opts.drill,
+        drill,
         argocd: demo_argocd(&handle),
         ticks_file,
     })
@@ -86,9 +90,15 @@ async fn run_async(mut config: Config, opts: DemoOptions) -> Result<()> {
     result
 }
 
-/// Breaks what the drill breaks later: its outage (in the user's time, as the fault plan
-/// counts it) after its delay. Its unhealthy images are set at the simulator's start.
-fn start_drill(handle: &rollcall_sim::SimHandle, drill: &crate::config::drills::Drill) {
+/// Breaks what the drill breaks: a group's offsets moved to latest now, its outage
+/// later (in the user's time, as the fault plan counts it) after its delay. Its
+/// unhealthy images are set at the simulator's start. What the goal is measured
+/// against is read from the simulator as it breaks it.
+fn start_drill(
+    handle: &rollcall_sim::SimHandle,
+    drill: &crate::config::drills::Drill,
+) -> Result<crate::app::drill::Baseline> {
+    use crate::config::drills::Goal;
     if let Some((after, length)) = drill.start.outage {
         let plan = rollcall_sim::FaultPlan {
             outage_secs: Some(length.as_secs_f64()),
@@ -96,6 +106,33 @@ fn start_drill(handle: &rollcall_sim::SimHandle, drill: &crate::config::drills::
         };
         handle.set_faults_after(after.unsigned_abs(), plan);
     }
+    let mut baseline = crate::app::drill::Baseline::default();
+    if let Some(g) = &drill.start.group_at_latest {
+        // The goal's bad release (else now: measured, but no goal reads it).
+        let since = match &drill.goal {
+            Goal::GroupReplayed { group, since } if group == g => Some(*since),
+            _ => None,
+        };
+        let bad_release = handle.now() - since.unwrap_or(jiff::SignedDuration::ZERO);
+        let replay_from = handle
+            .kafka_skip_to_latest(&g.group, &g.topic, bad_release)
+            .ok_or_else(|| {
+                eyre!(
+                    "drill {}: the simulator has no group {} on topic {}",
+                    drill.name,
+                    g.group,
+                    g.topic
+                )
+            })?;
+        baseline = crate::app::drill::Baseline {
+            bad_release: since.map(|_| bad_release),
+            replay_from: replay_from
+                .into_iter()
+                .map(|(p, o)| (p, i64::try_from(o).unwrap_or(i64::MAX)))
+                .collect(),
+        };
+    }
+    Ok(baseline)
 }
 
 /// What `rollcall sim` was asked for.

@@ -49,8 +49,9 @@ pub struct RunOptions {
     pub clock: crate::domain::Clock,
     /// How much faster than the wall clock `clock` runs.
     pub clock_speed: f64,
-    /// A drill to score (`rollcall demo --drill`).
-    pub drill: Option<crate::config::drills::Drill>,
+    /// A drill to score (`rollcall demo --drill`), and what the simulator measured as
+    /// it broke things.
+    pub drill: Option<(crate::config::drills::Drill, crate::app::drill::Baseline)>,
     /// Where the environments' Argo CD is.
     pub argocd: ArgocdSource,
     /// Where checklist ticks the cluster does not have yet are kept.
@@ -144,10 +145,11 @@ async fn run_async(opts: RunOptions) -> Result<()> {
     let (tx, rx) = mpsc::channel::<Event>(8192);
     let mut state = State::new(environments.clone(), keys, (opts.clock)());
     state.clock_speed = opts.clock_speed;
-    if let Some(d) = opts.drill {
+    if let Some((d, baseline)) = opts.drill {
+        let run = crate::app::drill::DrillRun::new(d, state.now).with_baseline(baseline);
         // The brief is what the on-call engineer is told when paged.
-        state.flash = Some((state.now, format!("DRILL {}: {}", d.title, d.brief), false));
-        state.drill = Some(crate::app::drill::DrillRun::new(d, state.now));
+        state.flash = Some((state.now, run.page(), false));
+        state.drill = Some(run);
     }
     state.readonly = opts.readonly;
     state.user = opts.user.clone();

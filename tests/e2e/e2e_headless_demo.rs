@@ -122,3 +122,54 @@ fn advise_ranks_the_canary_abort_first_in_the_demo() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no service `nope` in prod"));
 }
+
+/// `rollcall advise` for prod's metadata-catalog, whose config names its consumer group:
+/// every way back ends by replaying the group from when the running release went out
+/// (the demo's Argo CD history: 75 hours ago), as the Kafka pane's reset would send it,
+/// with the group's lag read from the simulator's broker pod.
+#[test]
+fn advise_replays_the_catalog_consumer_from_the_running_release_in_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+    let args = [
+        "advise",
+        "--env",
+        "prod",
+        "--service",
+        "metadata-catalog",
+        "--demo",
+        "-o",
+        "json",
+    ];
+    let out = rollcall(dir.path(), &args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let at: jiff::Timestamp = doc["at"].as_str().unwrap().parse().unwrap();
+    for plan in doc["plans"].as_array().unwrap() {
+        let last = plan["steps"].as_array().unwrap().last().unwrap();
+        assert_eq!(last["action"]["kind"], "reset-consumer-group", "{plan}");
+        assert_eq!(last["action"]["group"], "metadata-catalog-consumer");
+        assert!(last["blocker"].is_null(), "the demo's consumer is stopped");
+        let to: jiff::Timestamp = last["action"]["to"].as_str().unwrap().parse().unwrap();
+        let hours = at.duration_since(to).as_hours();
+        assert!((74..=76).contains(&hours), "{to} is {hours}h before {at}");
+        assert!(
+            last["sends"]["body"]
+                .as_str()
+                .unwrap()
+                .contains("--reset-offsets --group metadata-catalog-consumer"),
+            "{last}"
+        );
+        let risks = plan["risks"].to_string();
+        assert!(
+            risks.contains("message(s) behind on customers.entity_changed (read"),
+            "{risks}"
+        );
+    }
+}

@@ -40,6 +40,16 @@ fn scene() -> State {
     s
 }
 
+/// metadata-catalog's consumer group replayed from when the running release (history
+/// id 4) went out: every way back for it ends so (see `advisor_kafka`).
+fn replay() -> StepAction {
+    StepAction::ResetConsumerGroup {
+        group: "metadata-catalog-consumer".into(),
+        topic: "customers.entity_changed".into(),
+        to: "2026-11-25T11:30:00Z".parse().unwrap(),
+    }
+}
+
 fn actions(plan: &rollcall::domain::advisor::Plan) -> Vec<&StepAction> {
     plan.steps.iter().map(|s| &s.action).collect()
 }
@@ -65,6 +75,7 @@ fn with_self_heal_on_auto_sync_off_comes_first() {
             &StepAction::WaitHealthy {
                 app: "metadata-catalog-prod".into()
             },
+            &replay(),
         ]
     );
     // The undo behind Argo CD's back needs self-heal off too, and ranks lower.
@@ -78,6 +89,7 @@ fn with_self_heal_on_auto_sync_off_comes_first() {
                 deployment: "metadata-catalog".into(),
                 to_revision: 1
             },
+            &replay(),
         ]
     );
     assert!(plans[1].rank_reason.contains("behind Argo CD's back"));
@@ -263,7 +275,7 @@ fn a_plan_runs_its_steps_in_order_and_stops_at_the_first_failure() {
     assert!(s.advisor.run.is_none());
     let flash = &s.flash.as_ref().unwrap().1;
     assert!(
-        flash.starts_with("plan stopped at step 2/3 (roll metadata-catalog-prod back"),
+        flash.starts_with("plan stopped at step 2/4 (roll metadata-catalog-prod back"),
         "{flash}"
     );
     assert!(flash.contains("permission denied"));

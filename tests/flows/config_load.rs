@@ -679,3 +679,111 @@ fn a_file_past_the_parsers_limits_says_so_in_words() {
     );
     assert!(!err.contains("budget") && !err.contains('{'), "{err}");
 }
+
+#[test]
+fn consumer_groups_belong_to_a_service_and_bad_ones_point_at_their_line() {
+    let config = config::load::<Action>(&LoadOptions::default()).expect("defaults load");
+    let groups = |env: &str, svc: &str| {
+        config
+            .environments
+            .iter()
+            .find(|e| e.name == env)
+            .and_then(|e| e.services.iter().find(|s| s.name == svc))
+            .map(|s| s.consumer_groups.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        groups("prod", "metadata-catalog"),
+        [config::ConsumerGroup {
+            group: "metadata-catalog-consumer".into(),
+            topic: "customers.entity_changed".into(),
+        }]
+    );
+    assert!(groups("prod", "customer-adapter").is_empty());
+    assert!(groups("dev", "metadata-catalog").is_empty());
+
+    let with_kafka = "environments:\n  - name: prod\n    namespace: p\n    kafka: {}\n    \
+                      services:\n      - name: c\n        consumer_groups:\n";
+    let bad_topic = format!("{with_kafka}          - group: g\n            topic: \"a b\"\n");
+    let err = load_err(&[("environments.yaml", &bad_topic)]);
+    assert!(
+        err.contains("environments.yaml:9:20: invalid topic `a b`"),
+        "{err}"
+    );
+    let bad_group = format!("{with_kafka}          - group: \"\"\n            topic: t\n");
+    let err = load_err(&[("environments.yaml", &bad_group)]);
+    assert!(
+        err.contains("environments.yaml:8:20: invalid group ``: it must not be empty"),
+        "{err}"
+    );
+    let twice = format!(
+        "{with_kafka}          - group: g\n            topic: t\n          - group: g\n            \
+         topic: t\n"
+    );
+    let err = load_err(&[("environments.yaml", &twice)]);
+    assert!(
+        err.contains("environments.yaml:10:20: group `g` on topic `t` is listed twice"),
+        "{err}"
+    );
+    let unknown = format!("{with_kafka}          - group: g\n            topc: t\n");
+    let err = load_err(&[("environments.yaml", &unknown)]);
+    assert!(err.contains("environments.yaml:9:"), "{err}");
+    // Without the environment's kafka: there is nowhere to reach the group.
+    let no_kafka = "environments:\n  - name: prod\n    namespace: p\n    services:\n      - name: \
+                    c\n        consumer_groups:\n          - group: g\n            topic: t\n";
+    let err = load_err(&[("environments.yaml", no_kafka)]);
+    assert!(
+        err.contains("environments.yaml:7:")
+            && err.contains("consumer_groups needs the environment's `kafka:`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_replay_drill_names_its_group_where_it_starts_and_bad_ones_point_at_their_line() {
+    use rollcall::config::drills::parse_drill;
+    let drill = |start: &str, goal: &str| {
+        format!("title: t\nbrief: b\nenvironment: prod\n{start}goal:\n{goal}par: 3m\n")
+    };
+    let start = "start:\n  group_at_latest: {group: g, topic: t}\n";
+    let ok = drill(
+        start,
+        "  group_replayed: {group: g, topic: t, since: 90m}\n",
+    );
+    let parsed = parse_drill("x", Path::new("drills/x.yaml"), &ok, &["prod"]).unwrap();
+    assert_eq!(
+        parsed.start.group_at_latest.map(|g| (g.group, g.topic)),
+        Some(("g".to_owned(), "t".to_owned()))
+    );
+    let other = drill(
+        start,
+        "  group_replayed: {group: h, topic: t, since: 90m}\n",
+    );
+    let err = parse_drill("x", Path::new("drills/x.yaml"), &other, &["prod"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("drills/x.yaml:7:")
+            && err.contains("group_replayed needs start.group_at_latest"),
+        "{err}"
+    );
+    let never = drill(start, "  group_replayed: {group: g, topic: t, since: 0s}\n");
+    let err = parse_drill("x", Path::new("drills/x.yaml"), &never, &["prod"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("drills/x.yaml:7:47: invalid duration `0s`"),
+        "{err}"
+    );
+    let spaced = drill(
+        "start:\n  group_at_latest: {group: \"a b\", topic: t}\n",
+        "  migrations_clean: true\n",
+    );
+    let err = parse_drill("x", Path::new("drills/x.yaml"), &spaced, &["prod"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("drills/x.yaml:5:") && err.contains("invalid group `a b`"),
+        "{err}"
+    );
+}

@@ -3,6 +3,7 @@
 //! network, no child processes.
 
 mod advisor;
+mod advisor_kafka;
 mod analysis_fixtures;
 mod app_update;
 mod argocd_fixtures;

@@ -488,6 +488,20 @@ impl SimHandle {
         self.shared.unhealthy_changed.send_modify(|n| *n += 1);
     }
 
+    /// A consumer group that replayed nothing (a drill's start): its committed offsets
+    /// on `topic` at the log end, and per partition where a replay from `bad_release`
+    /// would start. `None` when the group or topic does not exist.
+    pub fn kafka_skip_to_latest(
+        &self,
+        group: &str,
+        topic: &str,
+        bad_release: jiff::Timestamp,
+    ) -> Option<Vec<(u32, u64)>> {
+        self.shared
+            .kafka
+            .skip_to_latest(&self.shared, group, topic, bad_release.as_millisecond())
+    }
+
     /// Fault injection: compacts the watch history and ends every open watch with an in-stream
     /// 410 Expired ERROR, so clients must relist (as after an etcd compaction).
     pub fn expire_watches(&self) {

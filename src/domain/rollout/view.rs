@@ -75,6 +75,8 @@ pub struct RevisionView {
     pub pods: u32,
     pub ready: u32,
     pub restarts: u32,
+    /// When its ReplicaSet was created: when this version's first pod was.
+    pub created: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -299,6 +301,7 @@ pub fn canary_view(
                 pods: mine.len() as u32,
                 ready: mine.iter().filter(|p| p.is_ready()).count() as u32,
                 restarts: mine.iter().map(|p| p.restarts).sum(),
+                created: rs.created,
                 hash,
             })
         })

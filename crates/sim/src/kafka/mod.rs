@@ -167,6 +167,32 @@ impl Kafka {
         w
     }
 
+    /// A drill's start: `group`'s committed offsets on `topic` moved to the log end, as
+    /// a reset to latest leaves them (nothing replayed), and per partition the first
+    /// offset at or after `bad_release_ms` (the log end where nothing arrived since):
+    /// where a replay from the bad release starts, for the drill's goal. `None` when the
+    /// group or the topic does not exist.
+    pub fn skip_to_latest(
+        &self,
+        shared: &Shared,
+        group: &str,
+        topic: &str,
+        bad_release_ms: i64,
+    ) -> Option<Vec<(u32, u64)>> {
+        let mut w = self.now(shared);
+        let World { topics, groups } = &mut *w;
+        let t = topics.get(topic)?;
+        let g = groups.get_mut(group)?;
+        let mut replay_from = Vec::with_capacity(t.partitions.len());
+        for (p, log) in t.partitions.iter().enumerate() {
+            let p = p as u32;
+            g.offsets.insert((topic.to_owned(), p), log.log_end());
+            let from = log.offset_for_time(bad_release_ms).unwrap_or(log.log_end());
+            replay_from.push((p, from));
+        }
+        Some(replay_from)
+    }
+
     /// Where the demo's topic backup was written.
     pub fn backup_path(&self) -> Option<&std::path::Path> {
         self.backup.get().map(PathBuf::as_path)

@@ -257,6 +257,36 @@ mod tests {
     use crate::scenario::{self, Scenario};
 
     #[test]
+    fn a_group_sent_to_latest_and_where_a_replay_from_the_bad_release_starts() {
+        let (shared, _stop) = Shared::for_tests();
+        let mut ctl = Controllers::new(shared.clone());
+        scenario::build(&shared, &mut ctl, Scenario::Dictamesh);
+        let bad = shared.clock.now().as_millisecond() - 90 * 60_000;
+        let from = shared
+            .kafka
+            .skip_to_latest(&shared, CATALOG_CONSUMER, CUSTOMERS, bad)
+            .unwrap();
+        assert_eq!(from.len(), 3);
+        let w = shared.kafka.lock();
+        let group = &w.groups[CATALOG_CONSUMER];
+        for (p, offset) in from {
+            let log = &w.topics[CUSTOMERS].partitions[p as usize];
+            assert_eq!(group.offsets[&(CUSTOMERS.to_string(), p)], log.log_end());
+            // The first message at or after the bad release: the one before is older.
+            assert!(offset < log.log_end(), "90 minutes of messages");
+            assert!(log.timestamp_of(offset).unwrap() >= bad);
+            assert!(log.timestamp_of(offset - 1).unwrap() < bad);
+        }
+        drop(w);
+        assert_eq!(
+            shared
+                .kafka
+                .skip_to_latest(&shared, "no-such-group", CUSTOMERS, bad),
+            None
+        );
+    }
+
+    #[test]
     fn the_demo_cluster() {
         let (shared, _stop) = Shared::for_tests();
         let mut ctl = Controllers::new(shared.clone());
