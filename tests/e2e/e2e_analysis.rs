@@ -47,6 +47,5 @@ fn a_bad_canary_fails_its_analysis_and_the_pane_names_the_metric() {
         Ok((s.contains("analysis step 3 ✖ Failed") && s.contains("✖ 3 (limit 2)")).then_some(()))
     });
     tui.wait_for("actual 0%", WAIT);
-    tui.send("q");
-    tui.wait_exit(Duration::from_secs(10));
+    tui.quit(Duration::from_secs(10));
 }

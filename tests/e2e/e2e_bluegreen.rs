@@ -205,8 +205,7 @@ fn flip_graphql_gateway_and_undo_metadata_catalog_in_the_demo() {
         .collect();
     assert_eq!(revs, ["2", "3"], "revision 1 became 3:\n{history}");
 
-    tui.send("q");
-    let status = tui.wait_exit(Duration::from_secs(5));
+    let status = tui.quit(Duration::from_secs(5));
     assert!(status.success(), "rollcall exited with {status}");
 
     let entries = rollcall_testkit::audit::outcomes(&audit);
@@ -282,6 +281,5 @@ fn viewer_is_refused_by_rbac_before_anything_is_sent() {
     let log = std::fs::read_to_string(&audit).expect("audit log written");
     assert!(log.contains("\"result\":\"error\""), "{log}");
     assert!(log.contains("nothing was sent"), "{log}");
-    tui.send("q");
-    tui.wait_exit(WAIT);
+    tui.quit(WAIT);
 }

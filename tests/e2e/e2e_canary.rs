@@ -231,8 +231,7 @@ fn abort_retry_promote_undo_through_the_tui_match_the_plugin() {
 
     let audit = rollcall_testkit::audit::outcomes(&dir.path().join("audit.jsonl"));
     assert_eq!(audit.len(), 5, "{audit:?}");
-    tui.send("q");
-    tui.wait_exit(Duration::from_secs(10));
+    tui.quit(Duration::from_secs(10));
 }
 
 #[test]
@@ -257,6 +256,5 @@ fn demo_canary_moves_as_the_simulated_pauses_elapse() {
     assert!(first.contains("set 20% actual 20%"), "{first}");
     assert!(first.contains("left (CanaryPauseStep)"), "{first}");
     tui.wait_for("set 50% actual 50%", Duration::from_secs(60));
-    tui.send("q");
-    tui.wait_exit(Duration::from_secs(10));
+    tui.quit(Duration::from_secs(10));
 }

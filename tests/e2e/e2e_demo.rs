@@ -153,8 +153,9 @@ fn printable(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).escape_debug().to_string()
 }
 
+/// Quits with `q` (waiting out a command in flight) and checks the exit.
 fn assert_exits_cleanly(tui: &mut Tui) {
-    let status = tui.wait_exit(EXIT);
+    let status = tui.quit(EXIT);
     assert!(
         status.success(),
         "rollcall exited with {status}, expected status 0"
@@ -299,7 +300,6 @@ fn demo_restart_metadata_catalog_in_prod() {
         after[0].hash
     );
 
-    tui.send("q");
     assert_exits_cleanly(&mut tui);
 
     // The intent, recorded before the PATCH left, then the outcome.
@@ -365,7 +365,6 @@ fn readonly_demo_refuses_restart_and_hides_it_from_help() {
     tui.wait_until("the help to close", STEP, |screen| {
         Ok((!screen.contains("Keys (any key closes)")).then_some(()))
     });
-    tui.send("q");
     assert_exits_cleanly(&mut tui);
     assert!(
         sandbox.audit_lines().is_empty(),

@@ -49,8 +49,7 @@ fn the_bad_canary_drill_is_mitigated_from_the_keyboard_and_scored() {
         header.contains("· 1 sent · nothing unsafe sent"),
         "{header}"
     );
-    tui.send("q");
-    tui.wait_exit(WAIT);
+    tui.quit(WAIT);
 }
 
 /// The replay drill from the keyboard: `rollcall demo --drill consumer-replayed-nothing`
@@ -117,8 +116,7 @@ fn the_replay_drill_is_done_by_resetting_the_group_from_the_kafka_pane() {
         header.contains("· 1 sent · nothing unsafe sent"),
         "{header}"
     );
-    tui.send("q");
-    tui.wait_exit(WAIT);
+    tui.quit(WAIT);
 }
 
 /// `rollcall drill --list` names every drill, the replay drill too, titles in one column.

@@ -225,8 +225,7 @@ fn a_reset_through_the_kafka_pane_commits_the_planned_offsets() {
 
     // After a refused change key, plain keys are not commands for a moment.
     std::thread::sleep(Duration::from_millis(900));
-    tui.send("q");
-    tui.wait_exit(Duration::from_secs(10));
+    tui.quit(Duration::from_secs(10));
     let records: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
         .expect("audit log")
         .lines()

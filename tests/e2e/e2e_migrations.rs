@@ -81,8 +81,7 @@ fn demo_shows_migrations_and_forces_staging_clean() {
     assert!(!screen.contains("DIRTY"), "{screen}");
     tui.wait_for("forced version 4", STEP);
 
-    tui.send("q");
-    assert!(tui.wait_exit(Duration::from_secs(5)).success());
+    assert!(tui.quit(Duration::from_secs(5)).success());
 
     let url = format!(
         "sqlite://{}",

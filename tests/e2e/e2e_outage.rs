@@ -104,6 +104,5 @@ fn every_version_crash_looping_shows_failure_with_the_reason() {
         Ok(shown.then_some(()))
     });
 
-    tui.send("q");
-    assert!(tui.wait_exit(Duration::from_secs(5)).success());
+    assert!(tui.quit(Duration::from_secs(5)).success());
 }

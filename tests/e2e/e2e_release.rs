@@ -106,8 +106,7 @@ fn demo_rolls_customer_adapter_prod_back_through_argo_cd() {
     assert_eq!(lines[1]["id"], 1, "{log}");
     assert!(lines.iter().all(|l| l["result"] == "ok"), "{log}");
 
-    tui.send("q");
-    tui.wait_exit(STEP);
+    tui.quit(STEP);
 }
 
 /// The history line whose ID column is `id`.

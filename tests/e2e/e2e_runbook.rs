@@ -192,8 +192,7 @@ fn the_production_runbook_from_the_backup_to_maintenance_off() {
     tui.wait_for("✔ Disable maintenance mode", WAIT);
     assert_eq!(flag(&kubectl, &kc), "false");
     tui.wait_for("T-0 ", WAIT);
-    tui.send("q");
-    tui.wait_exit(WAIT);
+    tui.quit(WAIT);
 
     // The audit has every step: the runs and the marks.
     let lines = std::fs::read_to_string(&audit).unwrap();

@@ -354,6 +354,33 @@ impl Tui {
         );
     }
 
+    /// Quits with `q` and waits for the exit. A command still in flight makes `q` ask
+    /// for a second press (its outcome would be recorded as unknown): then the command
+    /// is waited out (the question gives way to its outcome) before `q` again, as an
+    /// on-call engineer who wants a complete record would.
+    pub fn quit(&mut self, timeout: Duration) -> ExitStatus {
+        const ASKED: &str = "press q again to quit anyway";
+        self.send("q");
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return self.wait_exit(timeout);
+            }
+            if self.settled_screen().contains(ASKED) {
+                break;
+            }
+            if Instant::now() >= deadline {
+                self.fail(&format!("q did not quit nor ask within {timeout:?}"));
+            }
+            thread::sleep(POLL);
+        }
+        self.wait_until("the command in flight to land", timeout, |s| {
+            Ok((!s.contains(ASKED)).then_some(()))
+        });
+        self.send("q");
+        self.wait_exit(timeout)
+    }
+
     /// Wait for the program to exit, and for all of its output to be read.
     pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
         let deadline = Instant::now() + timeout;
