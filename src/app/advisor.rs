@@ -15,6 +15,9 @@ pub struct AdviceView {
     pub service: String,
     pub plans: Vec<Plan>,
     pub cursor: usize,
+    /// How far the chosen plan's details are scrolled (PgDn/PgUp): at 80×24 a plan's
+    /// steps and risks do not fit below the list of plans.
+    pub scroll: u16,
 }
 
 /// A plan being run.
@@ -159,6 +162,7 @@ pub fn open(state: &mut State) {
         service,
         plans,
         cursor: 0,
+        scroll: 0,
     }));
 }
 
@@ -173,13 +177,49 @@ pub fn on_key(
     };
     let last = view.plans.len().saturating_sub(1);
     match key.code {
-        KeyCode::Char('j') | KeyCode::Down => view.cursor = (view.cursor + 1).min(last),
-        KeyCode::Char('k') | KeyCode::Up => view.cursor = view.cursor.saturating_sub(1),
+        KeyCode::Char('j') | KeyCode::Down => {
+            view.cursor = (view.cursor + 1).min(last);
+            view.scroll = 0;
+        }
+        KeyCode::Char('k') | KeyCode::Up => {
+            view.cursor = view.cursor.saturating_sub(1);
+            view.scroll = 0;
+        }
+        KeyCode::PageDown => {
+            let rows = view
+                .plans
+                .get(view.cursor)
+                .map_or(0, |p| detail_rows(p, state.size.0));
+            view.scroll = view.scroll.saturating_add(5).min(rows);
+        }
+        KeyCode::PageUp => view.scroll = view.scroll.saturating_sub(5),
         KeyCode::Enter => start(state),
         KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('!') => state.mode = Mode::Normal,
         _ => return (Vec::new(), false),
     }
     (Vec::new(), true)
+}
+
+/// About how many rows the chosen plan's details take at terminal width `width`, to
+/// bound the scroll (the overlay clamps to the exact count when it draws).
+fn detail_rows(plan: &Plan, width: u16) -> u16 {
+    let inner = usize::from(width.saturating_sub(6).clamp(20, 108));
+    let rows = |text_len: usize| text_len.div_ceil(inner).max(1);
+    let mut total = 1;
+    for step in &plan.steps {
+        total += rows(step.action.describe().chars().count() + 14);
+        total += rows(step.why.chars().count() + 7);
+        total += step
+            .blocker
+            .as_ref()
+            .map_or(0, |b| rows(b.chars().count() + 16));
+    }
+    total += plan
+        .risks
+        .iter()
+        .map(|r| rows(r.text.chars().count() + 14))
+        .sum::<usize>();
+    u16::try_from(total).unwrap_or(u16::MAX)
 }
 
 /// Enter on a plan: run it from its first step.

@@ -175,6 +175,7 @@ fn hints(state: &State) -> Vec<(String, &'static str)> {
         Mode::Help => vec![("any key".into(), "close help")],
         Mode::Advice(_) => vec![
             ("j/k".into(), "choose"),
+            ("PgDn/PgUp".into(), "details"),
             ("Enter".into(), "run the plan"),
             ("Esc".into(), "close"),
         ],

@@ -323,3 +323,49 @@ fn a_drill_scores_time_keys_and_unsafe_sends() {
     );
     assert!(score.contains("UNSAFE: "), "{score}");
 }
+
+/// At 80×24 the chosen plan's steps do not fit under the list of plans: the list stays
+/// (the alternatives in sight), the details scroll with PgDn/PgUp to their last row and
+/// no further, and choosing another plan starts its details from the top.
+#[test]
+fn the_plans_stay_listed_and_the_details_scroll_at_80x24() {
+    let mut s = scene();
+    s.size = (80, 24);
+    press(&mut s, "]]2");
+    while s
+        .selected_pod()
+        .and_then(|p| p.deployment())
+        .is_some_and(|d| d != "metadata-catalog")
+    {
+        press(&mut s, "j");
+    }
+    press(&mut s, "!");
+    let top = screen_text(&s);
+    assert!(top.contains("▶ BEST"), "{top}");
+    assert!(top.contains("#2"), "the alternative stays listed:\n{top}");
+    assert!(top.contains("(PgDn/PgUp)"), "{top}");
+    assert!(
+        !top.contains("· note:"),
+        "the notes are below the fold:\n{top}"
+    );
+    for _ in 0..20 {
+        key(&mut s, KeyCode::PageDown);
+    }
+    let bottom = screen_text(&s);
+    assert!(bottom.contains("· note:"), "{bottom}");
+    assert!(bottom.contains("#2"), "{bottom}");
+    let Mode::Advice(view) = &s.mode else {
+        panic!("{:?}", s.mode)
+    };
+    let scrolled = view.scroll;
+    key(&mut s, KeyCode::PageDown);
+    let Mode::Advice(view) = &s.mode else {
+        panic!("{:?}", s.mode)
+    };
+    assert_eq!(view.scroll, scrolled, "no scrolling past the end");
+    press(&mut s, "j");
+    let Mode::Advice(view) = &s.mode else {
+        panic!("{:?}", s.mode)
+    };
+    assert_eq!((view.cursor, view.scroll), (1, 0));
+}
