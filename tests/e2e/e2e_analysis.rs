@@ -4,7 +4,6 @@
 //! Rollout aborts: the canary pane says so, names the failing metric with Argo's reason
 //! and shows the traffic back on stable.
 
-use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
 use rollcall_testkit::pty::Tui;
@@ -17,20 +16,11 @@ const ABORT_WAIT: Duration = Duration::from_secs(150);
 #[test]
 fn a_bad_canary_fails_its_analysis_and_the_pane_names_the_metric() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let args: Vec<OsString> = vec![
-        "demo".into(),
-        "--speed".into(),
-        "4".into(),
-        "--unhealthy-image".into(),
-        "v1.2.0".into(),
-        "--audit-log".into(),
-        dir.path().join("audit.jsonl").into(),
-        "--log-file".into(),
-        dir.path().join("rollcall.log").into(),
-    ];
-    let home: OsString = dir.path().into();
-    let env: Vec<(&str, &OsStr)> = vec![("HOME", &home), ("XDG_CONFIG_HOME", &home)];
-    let mut tui = Tui::spawn(BIN, &args, &env);
+    let mut tui = Tui::demo(
+        BIN,
+        dir.path(),
+        &["--speed", "4", "--unhealthy-image", "v1.2.0"],
+    );
     tui.wait_for("Environments", WAIT);
     tui.send("]]3");
     tui.wait_for("Canary · customer-adapter · prod", WAIT);

@@ -237,18 +237,7 @@ fn abort_retry_promote_undo_through_the_tui_match_the_plugin() {
 #[test]
 fn demo_canary_moves_as_the_simulated_pauses_elapse() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let args: Vec<OsString> = vec![
-        "demo".into(),
-        "--speed".into(),
-        "20".into(),
-        "--audit-log".into(),
-        dir.path().join("audit.jsonl").into(),
-        "--log-file".into(),
-        dir.path().join("rollcall.log").into(),
-    ];
-    let home: OsString = dir.path().into();
-    let env: Vec<(&str, &OsStr)> = vec![("HOME", &home), ("XDG_CONFIG_HOME", &home)];
-    let mut tui = Tui::spawn(BIN, &args, &env);
+    let mut tui = Tui::demo(BIN, dir.path(), &["--speed", "20"]);
     tui.wait_for("Environments", WAIT);
     tui.send("]]3");
     // The demo opens in the first 5-minute pause at 20%; at ×20 it ends in seconds.

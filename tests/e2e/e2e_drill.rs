@@ -2,7 +2,6 @@
 //! canary crash-loops, the on-call engineer aborts it from the canary pane, and the
 //! header shows the score: time to mitigate, keys pressed, nothing unsafe sent.
 
-use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
 use rollcall_testkit::pty::Tui;
@@ -13,25 +12,7 @@ const WAIT: Duration = Duration::from_secs(40);
 #[test]
 fn the_bad_canary_drill_is_mitigated_from_the_keyboard_and_scored() {
     let dir = tempfile::tempdir().unwrap();
-    let args: Vec<OsString> = vec![
-        "demo".into(),
-        "--speed".into(),
-        "4".into(),
-        "--drill".into(),
-        "bad-canary".into(),
-        "--audit-log".into(),
-        dir.path().join("audit.jsonl").into(),
-        "--log-file".into(),
-        dir.path().join("rollcall.log").into(),
-    ];
-    let home: OsString = dir.path().into();
-    let state = dir.path().join("state");
-    let env: Vec<(&str, &OsStr)> = vec![
-        ("HOME", &home),
-        ("XDG_CONFIG_HOME", &home),
-        ("XDG_STATE_HOME", state.as_os_str()),
-    ];
-    let mut tui = Tui::spawn(BIN, &args, &env);
+    let mut tui = Tui::demo(BIN, dir.path(), &["--speed", "4", "--drill", "bad-canary"]);
     tui.wait_for("DRILL bad-canary", WAIT);
     tui.send("]]3");
     tui.wait_for("Canary · customer-adapter · prod", WAIT);
@@ -59,25 +40,11 @@ fn the_bad_canary_drill_is_mitigated_from_the_keyboard_and_scored() {
 #[test]
 fn the_replay_drill_is_done_by_resetting_the_group_from_the_kafka_pane() {
     let dir = tempfile::tempdir().unwrap();
-    let args: Vec<OsString> = vec![
-        "demo".into(),
-        "--speed".into(),
-        "4".into(),
-        "--drill".into(),
-        "consumer-replayed-nothing".into(),
-        "--audit-log".into(),
-        dir.path().join("audit.jsonl").into(),
-        "--log-file".into(),
-        dir.path().join("rollcall.log").into(),
-    ];
-    let home: OsString = dir.path().into();
-    let state = dir.path().join("state");
-    let env: Vec<(&str, &OsStr)> = vec![
-        ("HOME", &home),
-        ("XDG_CONFIG_HOME", &home),
-        ("XDG_STATE_HOME", state.as_os_str()),
-    ];
-    let mut tui = Tui::spawn(BIN, &args, &env);
+    let mut tui = Tui::demo(
+        BIN,
+        dir.path(),
+        &["--speed", "4", "--drill", "consumer-replayed-nothing"],
+    );
     let bad_release = tui.wait_until("the bad release's time in the header", WAIT, |s| {
         let header = s.lines().next().unwrap_or_default();
         Ok(header

@@ -7,7 +7,6 @@
 //! dialog, and the audit log holds the one reset.
 
 use std::collections::BTreeMap;
-use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
 use rollcall_testkit::pty::Tui;
@@ -133,18 +132,7 @@ fn prefilled(screen: &str) -> Option<String> {
 fn a_reset_through_the_kafka_pane_commits_the_planned_offsets() {
     let dir = tempfile::tempdir().expect("temp dir");
     let audit = dir.path().join("audit.jsonl");
-    let args: Vec<OsString> = vec![
-        "demo".into(),
-        "--speed".into(),
-        "10".into(),
-        "--audit-log".into(),
-        audit.clone().into(),
-        "--log-file".into(),
-        dir.path().join("rollcall.log").into(),
-    ];
-    let home: OsString = dir.path().into();
-    let env: Vec<(&str, &OsStr)> = vec![("HOME", &home), ("XDG_CONFIG_HOME", &home)];
-    let mut tui = Tui::spawn(BIN, &args, &env);
+    let mut tui = Tui::demo(BIN, dir.path(), &["--speed", "10"]);
     tui.wait_for("Environments", WAIT);
     tui.send("K");
     select(&mut tui, GROUP);

@@ -5,7 +5,6 @@
 //! say so.
 
 // Not every helper of the shared pty driver is used here.
-use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
 use rollcall_migrate::DbUrl;
@@ -21,20 +20,7 @@ fn demo_shows_migrations_and_forces_staging_clean() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let audit = dir.path().join("audit.jsonl");
-    let env: Vec<(&str, OsString)> = vec![
-        ("HOME", dir.path().into()),
-        ("XDG_STATE_HOME", state.clone().into()),
-        ("XDG_CONFIG_HOME", dir.path().join("config").into()),
-    ];
-    let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
-    let args: Vec<OsString> = vec![
-        "demo".into(),
-        "--audit-log".into(),
-        audit.clone().into(),
-        "--log-file".into(),
-        dir.path().join("rollcall.log").into(),
-    ];
-    let mut tui = Tui::spawn(BIN, &args, &env);
+    let mut tui = Tui::demo(BIN, dir.path(), &[]);
 
     // The summary line: dev up to date, staging dirty, prod behind with the unsafe
     // migration flagged.

@@ -5,7 +5,6 @@
 //! then waits for Healthy. The release matrix ends on the old revision, Healthy.
 
 // Not every helper of the shared pty driver is used here.
-use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
 use rollcall_testkit::pty::Tui;
@@ -19,22 +18,7 @@ const APP: &str = "customer-adapter-prod";
 fn demo_rolls_customer_adapter_prod_back_through_argo_cd() {
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
-    let env: Vec<(&str, OsString)> = vec![
-        ("HOME", dir.path().into()),
-        ("XDG_STATE_HOME", dir.path().join("state").into()),
-        ("XDG_CONFIG_HOME", dir.path().join("config").into()),
-    ];
-    let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
-    let args: Vec<OsString> = vec![
-        "demo".into(),
-        "--speed".into(),
-        "20".into(),
-        "--audit-log".into(),
-        audit.clone().into(),
-        "--log-file".into(),
-        dir.path().join("rollcall.log").into(),
-    ];
-    let mut tui = Tui::spawn(BIN, &args, &env);
+    let mut tui = Tui::demo(BIN, dir.path(), &["--speed", "20"]);
     tui.wait_for("Environments", STARTUP);
 
     // The matrix comes from the simulator's Argo CD: prod's auto-sync is policy drift.

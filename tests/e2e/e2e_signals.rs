@@ -3,7 +3,6 @@
 //! the terminal given back — the alternate screen left, the cursor shown — and the exit
 //! status a shell expects after that signal (128 + its number).
 
-use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
 use rollcall_testkit::pty::Tui;
@@ -15,22 +14,7 @@ const EXIT: Duration = Duration::from_secs(10);
 /// Runs the demo until its screen shows prod, sends `signal`, and checks the exit.
 fn signal_restores_the_terminal(signal: &str, number: u32) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let env: Vec<(&str, OsString)> = vec![
-        ("HOME", dir.path().into()),
-        ("XDG_STATE_HOME", dir.path().join("state").into()),
-        ("XDG_CONFIG_HOME", dir.path().join("config").into()),
-    ];
-    let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
-    let args: Vec<OsString> = vec![
-        "demo".into(),
-        "--speed".into(),
-        "20".into(),
-        "--audit-log".into(),
-        dir.path().join("audit.jsonl").into(),
-        "--log-file".into(),
-        dir.path().join("rollcall.log").into(),
-    ];
-    let mut tui = Tui::spawn(BIN, &args, &env);
+    let mut tui = Tui::demo(BIN, dir.path(), &["--speed", "20"]);
     tui.wait_for("dictamesh-prod", STARTUP);
 
     tui.signal(signal);

@@ -67,6 +67,27 @@ impl Tui {
         Tui::spawn(bin, &args, &env)
     }
 
+    /// `rollcall demo ARGS` with its audit log (`DIR/audit.jsonl`), its own log, HOME
+    /// and XDG directories all in `dir`, so it shares nothing with the user or another
+    /// test.
+    pub fn demo(bin: &str, dir: &std::path::Path, demo_args: &[&str]) -> Tui {
+        let mut args: Vec<std::ffi::OsString> = vec!["demo".into()];
+        args.extend(demo_args.iter().map(std::ffi::OsString::from));
+        args.extend([
+            "--audit-log".into(),
+            dir.join("audit.jsonl").into(),
+            "--log-file".into(),
+            dir.join("rollcall.log").into(),
+        ]);
+        let state = dir.join("state");
+        let env: Vec<(&str, &OsStr)> = vec![
+            ("HOME", dir.as_os_str()),
+            ("XDG_CONFIG_HOME", dir.as_os_str()),
+            ("XDG_STATE_HOME", state.as_os_str()),
+        ];
+        Tui::spawn(bin, &args, &env)
+    }
+
     pub fn spawn<S: AsRef<OsStr>>(program: &str, args: &[S], env: &[(&str, &OsStr)]) -> Tui {
         let pty = native_pty_system()
             .openpty(PtySize {
