@@ -208,6 +208,34 @@ fn the_undo_cursor_stays_on_its_revision_and_rollout_when_others_arrive() {
     );
 }
 
+/// Until the user picks a revision with j/k, undo targets the one before the current,
+/// whatever order the ReplicaSets arrive in: here revision 2 comes last (it went away
+/// and came back), and the cursor must not stay on revision 1, which sat at its index
+/// meanwhile. (The canary e2e undid to v1.1.3 instead of v1.1.4 this way.)
+#[test]
+fn the_default_undo_target_is_the_previous_revision_whenever_it_arrives() {
+    let mut s = scene(Phase::Paused);
+    let stable = rs(rollcall_testkit::canary::STABLE, 2, "v1.1.4", 5);
+    for update_ in [
+        RolloutUpdate::ReplicaSets(WatchUpdate::Delete(stable.clone())),
+        RolloutUpdate::ReplicaSets(WatchUpdate::Apply(stable)),
+    ] {
+        update(
+            &mut s,
+            Event::Rollouts {
+                env: PROD,
+                update: update_,
+            },
+        );
+    }
+    press(&mut s, "u");
+    let (action, _) = confirmed(&s).unwrap();
+    assert!(
+        matches!(action, RolloutAction::Undo { revision: 2, .. }),
+        "{action:?}"
+    );
+}
+
 #[test]
 fn degraded_canary_alarms_with_restarts_and_reason() {
     let s = scene(Phase::Degraded);

@@ -42,6 +42,11 @@ pub struct RolloutsState {
     pub selected: usize,
     /// The revision chosen for undo (index into the shown Rollout's revisions).
     pub revision: TableCursor,
+    /// Whether the user moved the undo cursor (j/k). Until then it stays on the
+    /// revision before the current one, whatever arrives; once chosen, it stays on
+    /// that revision. (Anchoring the default too put it on revision 1 when the
+    /// ReplicaSets arrived one by one and revision 2 came last.)
+    pub revision_chosen: bool,
 }
 
 impl RolloutsState {
@@ -54,6 +59,7 @@ impl RolloutsState {
                 selected: 1,
                 offset: 0,
             },
+            revision_chosen: false,
         }
     }
 }
@@ -210,11 +216,15 @@ pub fn on_event(state: &mut State, env: usize, update: RolloutUpdate) -> bool {
 }
 
 /// What the canary pane's keys act on: the shown Rollout, and the revision number under
-/// the undo cursor.
+/// the undo cursor once the user chose one.
 fn anchor(state: &State) -> Option<(String, Option<u64>)> {
     let (ro, view) = selected(state)?;
     let cursor = state.rollouts.revision.selected;
-    let revision = view.revisions.get(cursor).and_then(|r| r.revision);
+    let revision = view
+        .revisions
+        .get(cursor)
+        .and_then(|r| r.revision)
+        .filter(|_| state.rollouts.revision_chosen);
     Some((ro.name.clone(), revision))
 }
 
@@ -268,6 +278,7 @@ pub fn on_tick(state: &mut State) {
 pub fn move_cursor(state: &mut State, delta: isize) {
     let len = selected(state).map_or(0, |(_, v)| v.revisions.len());
     state.rollouts.revision.move_by(delta, len, len.max(1));
+    state.rollouts.revision_chosen = true;
 }
 
 pub const SPEC: PaneSpec = PaneSpec {
@@ -305,6 +316,7 @@ fn on_action(state: &mut State, action: Action) {
             selected: 1,
             offset: 0,
         };
+        state.rollouts.revision_chosen = false;
         return;
     }
     if action == Action::SetImage {
