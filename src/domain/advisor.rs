@@ -231,6 +231,12 @@ fn switch_back(s: &Situation<'_>) -> Option<Plan> {
     if target.images.is_empty() || target.images == live_side.images {
         return None;
     }
+    // The other colour may hold a newer version, deployed and waiting for its switch:
+    // sending traffic there is a release, not a way back.
+    let newer = matches!((target.since, live_side.since), (Some(t), Some(l)) if t > l);
+    if newer {
+        return None;
+    }
     let why = format!(
         "the Service selects {to} again ({}); the {live} pods stay for a switch forward",
         target.images.join(", ")
@@ -241,6 +247,16 @@ fn switch_back(s: &Situation<'_>) -> Option<Plan> {
         90,
         "instant: the previous version is running and ready",
     );
+    if target.since.is_none() || live_side.since.is_none() {
+        p.risks.push(Risk {
+            severity: Severity::Warning,
+            text: format!(
+                "rollcall cannot tell when {to} got {}: make sure it is the version that \
+                 ran before, not a newer one waiting for its switch",
+                target.images.join(", ")
+            ),
+        });
+    }
     if let Some(not_ready) = target.not_ready_reason() {
         p.risks.push(Risk {
             severity: Severity::Blocker,

@@ -24,6 +24,9 @@ pub struct SideView {
     pub images: Vec<String>,
     /// Every desired replica ready and the rollout complete: safe to send traffic to.
     pub fully_ready: bool,
+    /// When the colour got the version it runs (its current ReplicaSet's creation, else
+    /// the Deployment's): tells a previous version from a newer one not yet switched to.
+    pub since: Option<jiff::Timestamp>,
 }
 
 impl SideView {
@@ -98,6 +101,7 @@ fn side(
             ready: 0,
             images: Vec::new(),
             fully_ready: false,
+            since: None,
         };
     };
     let current_rs = replicasets.and_then(|rss| {
@@ -125,6 +129,7 @@ fn side(
         fully_ready: d.desired > 0
             && d.ready >= d.desired
             && d.rollout_state() == RolloutState::Complete,
+        since: current_rs.and_then(|rs| rs.created).or(d.created),
     }
 }
 

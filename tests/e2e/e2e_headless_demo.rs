@@ -173,3 +173,35 @@ fn advise_replays_the_catalog_consumer_from_the_running_release_in_the_demo() {
         );
     }
 }
+
+/// The demo's prod graphql-gateway: blue serves v1.1.4, green holds v1.2.0 waiting for
+/// its switch. Switching to green is a release, not a way back: the advisor offers the
+/// Argo CD rollback and no switch.
+#[test]
+fn advise_never_offers_a_switch_to_the_newer_colour_in_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+    let args = [
+        "advise",
+        "--env",
+        "prod",
+        "--service",
+        "graphql-gateway",
+        "--demo",
+        "-o",
+        "json",
+    ];
+    let out = rollcall(dir.path(), &args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let kinds: Vec<&str> = doc["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["steps"].as_array().unwrap())
+        .map(|s| s["action"]["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"argocd-rollback"), "{text}");
+    assert!(!kinds.contains(&"switch-blue-green"), "{text}");
+}

@@ -165,24 +165,9 @@ fn a_column_dropped_after_the_target_release_blocks_rolling_back_below_it() {
 #[test]
 fn a_ready_blue_green_switch_back_ranks_above_an_argo_cd_rollback() {
     let mut s = populated(160, 48);
-    // graphql-gateway: blue (v1.1.4) serves; green runs v1.2.0, fully ready. The release
-    // being rolled back is green's; blue is the way back.
-    for (name, tag) in [
-        ("graphql-gateway-blue", "v1.1.4"),
-        ("graphql-gateway-green", "v1.2.0"),
-    ] {
-        feed(
-            &mut s,
-            PROD,
-            EnvUpdate::Deployments(WatchUpdate::Apply(deployment(
-                "dictamesh-prod",
-                name,
-                3,
-                3,
-                tag,
-            ))),
-        );
-    }
+    // graphql-gateway: blue (v1.1.4, deployed 3 days ago) serves the way back; green runs
+    // v1.2.0 (since 2 hours), fully ready, and serves: its release is rolled back.
+    bluegreen_pair(&mut s, 3 * 86400, 2 * 3600);
     feed(
         &mut s,
         PROD,
@@ -199,6 +184,11 @@ fn a_ready_blue_green_switch_back_ranks_above_an_argo_cd_rollback() {
     );
     let plans = advisor::plans(&s, PROD, "graphql-gateway");
     assert_eq!(plans.len(), 2, "{plans:#?}");
+    assert!(
+        plans[0].risks.iter().all(|r| r.severity == Severity::Note),
+        "{:#?}",
+        plans[0].risks
+    );
     assert_eq!(
         actions(&plans[0]),
         [&StepAction::SwitchBlueGreen {
@@ -368,4 +358,47 @@ fn the_plans_stay_listed_and_the_details_scroll_at_80x24() {
         panic!("{:?}", s.mode)
     };
     assert_eq!((view.cursor, view.scroll), (1, 0));
+}
+
+/// graphql-gateway's blue (v1.1.4) and green (v1.2.0) Deployments, fully ready, their
+/// versions deployed `blue_age` and `green_age` seconds ago.
+fn bluegreen_pair(s: &mut State, blue_age: i64, green_age: i64) {
+    for (name, tag, age) in [
+        ("graphql-gateway-blue", "v1.1.4", blue_age),
+        ("graphql-gateway-green", "v1.2.0", green_age),
+    ] {
+        let mut d = deployment("dictamesh-prod", name, 3, 3, tag);
+        d.created = now().checked_sub(jiff::SignedDuration::from_secs(age)).ok();
+        feed(s, PROD, EnvUpdate::Deployments(WatchUpdate::Apply(d)));
+    }
+}
+
+/// Green holds a newer version deployed for its switch while blue serves: switching to
+/// it would be a release, not a way back, so no plan offers it (the demo's prod
+/// graphql-gateway is in this state, and the advisor ranked "switch back to green" first).
+#[test]
+fn a_newer_colour_waiting_for_its_switch_is_no_way_back() {
+    let mut s = populated(160, 48);
+    bluegreen_pair(&mut s, 3 * 86400, 2 * 3600);
+    feed(
+        &mut s,
+        PROD,
+        EnvUpdate::Services(WatchUpdate::Apply(service(
+            "dictamesh-prod",
+            "graphql-gateway",
+            Some("blue"),
+        ))),
+    );
+    only_app(
+        &mut s,
+        PROD,
+        app_json("graphql-gateway-prod", false, REV_NEW, "v1.1.4"),
+    );
+    let plans = advisor::plans(&s, PROD, "graphql-gateway");
+    assert!(
+        plans
+            .iter()
+            .all(|p| !matches!(actions(p)[..], [StepAction::SwitchBlueGreen { .. }])),
+        "{plans:#?}"
+    );
 }
