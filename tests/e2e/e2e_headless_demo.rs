@@ -70,27 +70,7 @@ fn migrations_demo_leaves_the_running_demos_databases_alone() {
 /// auto-sync off first (the demo's app has it on). Bad input exits 2.
 #[test]
 fn advise_ranks_the_canary_abort_first_in_the_demo() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
-    let args = [
-        "advise",
-        "--env",
-        "prod",
-        "--service",
-        "customer-adapter",
-        "--demo",
-        "-o",
-        "json",
-    ];
-    let out = rollcall(dir.path(), &args);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let (dir, doc, text) = advise_json("customer-adapter");
     let plans = doc["plans"].as_array().unwrap();
     assert_eq!(
         plans[0]["steps"][0]["action"]["kind"], "abort-canary",
@@ -129,27 +109,7 @@ fn advise_ranks_the_canary_abort_first_in_the_demo() {
 /// with the group's lag read from the simulator's broker pod.
 #[test]
 fn advise_replays_the_catalog_consumer_from_the_running_release_in_the_demo() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
-    let args = [
-        "advise",
-        "--env",
-        "prod",
-        "--service",
-        "metadata-catalog",
-        "--demo",
-        "-o",
-        "json",
-    ];
-    let out = rollcall(dir.path(), &args);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let (_dir, doc, _) = advise_json("metadata-catalog");
     let at: jiff::Timestamp = doc["at"].as_str().unwrap().parse().unwrap();
     for plan in doc["plans"].as_array().unwrap() {
         let last = plan["steps"].as_array().unwrap().last().unwrap();
@@ -179,22 +139,7 @@ fn advise_replays_the_catalog_consumer_from_the_running_release_in_the_demo() {
 /// Argo CD rollback and no switch.
 #[test]
 fn advise_never_offers_a_switch_to_the_newer_colour_in_the_demo() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
-    let args = [
-        "advise",
-        "--env",
-        "prod",
-        "--service",
-        "graphql-gateway",
-        "--demo",
-        "-o",
-        "json",
-    ];
-    let out = rollcall(dir.path(), &args);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
-    let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let (_dir, doc, text) = advise_json("graphql-gateway");
     let kinds: Vec<&str> = doc["plans"]
         .as_array()
         .unwrap()
@@ -204,4 +149,31 @@ fn advise_never_offers_a_switch_to_the_newer_colour_in_the_demo() {
         .collect();
     assert!(kinds.contains(&"argocd-rollback"), "{text}");
     assert!(!kinds.contains(&"switch-blue-green"), "{text}");
+}
+
+/// `rollcall advise --env prod --service SERVICE --demo -o json`, which must exit 0: its
+/// working directory (kept for more runs), the document, and the text for messages.
+fn advise_json(service: &str) -> (tempfile::TempDir, serde_json::Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+    let args = [
+        "advise",
+        "--env",
+        "prod",
+        "--service",
+        service,
+        "--demo",
+        "-o",
+        "json",
+    ];
+    let out = rollcall(dir.path(), &args);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = serde_json::from_str(&text).expect("JSON");
+    (dir, doc, text)
 }

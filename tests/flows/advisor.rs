@@ -20,7 +20,7 @@ const PROD: usize = 2;
 
 /// prod's metadata-catalog at revision 2 (v1.1.4) after revision 1 (v1.1.3), deployed by
 /// `metadata-catalog-prod` with auto-sync and self-heal on.
-fn scene() -> State {
+pub(crate) fn scene() -> State {
     let mut s = populated(160, 48);
     feed_rs(
         &mut s,

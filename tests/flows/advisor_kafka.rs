@@ -24,22 +24,7 @@ const TOPIC: &str = "customers.entity_changed";
 /// prod's metadata-catalog at revision 2 (v1.1.4, Argo CD history id 4 deployed
 /// 2026-11-25 11:30 UTC) after revision 1, auto-sync on; Kafka read 4 s ago.
 fn scene() -> State {
-    let mut s = populated(160, 48);
-    feed_rs(
-        &mut s,
-        PROD,
-        deployment_rs("metadata-catalog", "5d8f7c9b4", 1, "v1.1.3", 0, 5 * 86400),
-    );
-    feed_rs(
-        &mut s,
-        PROD,
-        deployment_rs("metadata-catalog", "7d9f5c6b8", 2, "v1.1.4", 3, 3 * 86400),
-    );
-    only_app(
-        &mut s,
-        PROD,
-        app_json("metadata-catalog-prod", true, REV_NEW, "v1.1.4"),
-    );
+    let mut s = crate::advisor::scene();
     with_kafka(&mut s, PROD);
     s
 }

@@ -125,14 +125,12 @@ pub fn groups(state: &State) -> &[GroupView] {
 }
 
 pub fn selected_group(state: &State) -> Option<&GroupView> {
-    let groups = groups(state);
-    groups.get(
-        state
-            .kafka
-            .group
-            .selected
-            .min(groups.len().saturating_sub(1)),
-    )
+    at_cursor(groups(state), state.kafka.group.selected)
+}
+
+/// The row under `cursor`, the last one when the list shrank below it.
+fn at_cursor<T>(rows: &[T], cursor: usize) -> Option<&T> {
+    rows.get(cursor.min(rows.len().saturating_sub(1)))
 }
 
 pub fn diffs(state: &State) -> &[TopicDiff] {
@@ -143,14 +141,7 @@ pub fn diffs(state: &State) -> &[TopicDiff] {
 }
 
 pub fn selected_diff(state: &State) -> Option<&TopicDiff> {
-    let diffs = diffs(state);
-    diffs.get(
-        state
-            .kafka
-            .topic
-            .selected
-            .min(diffs.len().saturating_sub(1)),
-    )
+    at_cursor(diffs(state), state.kafka.topic.selected)
 }
 
 /// Called when the environment changes.
